@@ -1,0 +1,296 @@
+//! Templates and the references inside them: parsed, then resolved against inputs and earlier steps.
+
+use serde_json::Value;
+
+use super::Checker;
+use crate::finding::{Finding, FindingCode};
+use crate::model::ValueTemplate;
+use crate::source::Span;
+use crate::spanned::Spanned;
+use crate::suggest::did_you_mean;
+use crate::template::{RefPath, Reference, Template, parse_template};
+
+/// What a template may refer to where it appears.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Scope<'s> {
+    /// Index of the step the template belongs to: only earlier steps' outputs exist.
+    pub step: usize,
+    /// The step's own outputs, available as `{{outputs.NAME}}` in its `assert` only.
+    pub own_outputs: Option<&'s [String]>,
+}
+
+impl Checker<'_> {
+    /// Parses and resolves a templated string field.
+    pub(crate) fn template(&mut self, field: &Spanned<String>, scope: Scope) -> Option<Template> {
+        let span = self.span(field);
+        self.template_at(&field.value, span, scope)
+    }
+
+    /// Parses and resolves `text`, which sits at `node` in the file.
+    pub(crate) fn template_at(&mut self, text: &str, node: Span, scope: Scope) -> Option<Template> {
+        let content_start = self.content_start(node, text);
+        match parse_template(text, node, content_start) {
+            Ok(template) => {
+                let mut ok = true;
+                for reference in template.references() {
+                    ok &= self.resolve(reference, scope);
+                }
+                ok.then_some(template)
+            }
+            Err(error) => {
+                let span = match content_start {
+                    Some(start) => Span::new(start + error.at.0, start + error.at.1),
+                    None => node,
+                };
+                let (code, label) = if error.unsupported {
+                    (FindingCode::UnsupportedTemplate, "not allowed in a runbook")
+                } else {
+                    (FindingCode::InvalidTemplate, "template syntax error")
+                };
+                self.report(Finding::error(code, span, error.message).with_label(label));
+                None
+            }
+        }
+    }
+
+    /// A YAML value whose strings are templates.
+    pub(crate) fn value_template(
+        &mut self,
+        field: &Spanned<Value>,
+        scope: Scope,
+    ) -> Option<ValueTemplate> {
+        let span = self.span(field);
+        self.value_template_at(&field.value, span, scope)
+    }
+
+    pub(crate) fn value_template_at(
+        &mut self,
+        value: &Value,
+        node: Span,
+        scope: Scope,
+    ) -> Option<ValueTemplate> {
+        match value {
+            Value::String(text) => {
+                // Nested strings have no span of their own: find them in the node's text.
+                let at = self.locate(node, text);
+                let template = self.template_at(text, at, scope)?;
+                Some(if template.has_references() {
+                    ValueTemplate::Template(template)
+                } else {
+                    ValueTemplate::Literal(value.clone())
+                })
+            }
+            Value::Array(items) => {
+                let checked: Vec<_> = items
+                    .iter()
+                    .map(|item| self.value_template_at(item, node, scope))
+                    .collect();
+                checked
+                    .into_iter()
+                    .collect::<Option<Vec<_>>>()
+                    .map(ValueTemplate::Array)
+            }
+            Value::Object(fields) => {
+                let checked: Vec<_> = fields
+                    .iter()
+                    .map(|(key, item)| {
+                        self.value_template_at(item, node, scope)
+                            .map(|item| (key.clone(), item))
+                    })
+                    .collect();
+                checked
+                    .into_iter()
+                    .collect::<Option<Vec<_>>>()
+                    .map(ValueTemplate::Object)
+            }
+            other => Some(ValueTemplate::Literal(other.clone())),
+        }
+    }
+
+    /// Where `text` is copied verbatim in the file, if it is: a plain or simply quoted scalar.
+    fn content_start(&self, node: Span, text: &str) -> Option<usize> {
+        if !node.is_known() || text.is_empty() {
+            return None;
+        }
+        let rest = self.source.text.get(node.start..)?;
+        let start = match rest.as_bytes().first() {
+            Some(b'"') | Some(b'\'') => node.start + 1,
+            _ => node.start,
+        };
+        self.source
+            .text
+            .get(start..)
+            .is_some_and(|rest| rest.starts_with(text))
+            .then_some(start)
+    }
+
+    /// The span of `text` inside `node`, or the node itself.
+    fn locate(&self, node: Span, text: &str) -> Span {
+        if !node.is_known() || text.is_empty() {
+            return node;
+        }
+        self.source
+            .text
+            .get(node.start..)
+            .and_then(|rest| rest.find(text))
+            .map_or(node, |at| {
+                Span::new(node.start + at, node.start + at + text.len())
+            })
+    }
+
+    /// Resolves one reference; reports and returns false when it cannot exist.
+    fn resolve(&mut self, reference: &Reference, scope: Scope) -> bool {
+        let span = reference.span;
+        match &reference.path {
+            RefPath::Input { name, .. } => {
+                if self.inputs.contains_key(name) {
+                    return true;
+                }
+                let suggestion = did_you_mean(name, self.inputs.keys().map(String::as_str));
+                let finding = Finding::error(
+                    FindingCode::UnknownInput,
+                    span,
+                    format!("unknown input `{name}`"),
+                )
+                .with_label("no such input");
+                let finding = if suggestion.is_some() {
+                    finding.with_suggestion(suggestion)
+                } else {
+                    finding.with_help(format!("declare it under `inputs:` as `{name}`"))
+                };
+                self.report(finding);
+                false
+            }
+            RefPath::StepOutput { step, output, .. } => self.resolve_step_output(step, output, span, scope),
+            RefPath::OwnOutput { output, .. } => match scope.own_outputs {
+                Some(outputs) if outputs.iter().any(|o| o == output) => true,
+                Some(outputs) => {
+                    let suggestion = did_you_mean(output, outputs.iter().map(String::as_str));
+                    self.report(
+                        Finding::error(
+                            FindingCode::UnknownOutput,
+                            span,
+                            format!("this step has no output `{output}`"),
+                        )
+                        .with_label("unknown output")
+                        .with_help(match suggestion {
+                            Some(candidate) => format!("did you mean `{candidate}`?"),
+                            None => format!("this step's outputs are: {}", outputs.join(", ")),
+                        }),
+                    );
+                    false
+                }
+                None => {
+                    self.report(
+                        Finding::error(
+                            FindingCode::UnknownReference,
+                            span,
+                            "`outputs.…` refers to a step's own outputs and is only available in \
+                             that step's `assert`",
+                        )
+                        .with_label("not available here")
+                        .with_help("refer to another step's outputs as `{{steps.ID.outputs.NAME}}`"),
+                    );
+                    false
+                }
+            },
+            RefPath::Env { name } => {
+                self.env_refs.insert(name.clone());
+                true
+            }
+            RefPath::Unknown { segments } => {
+                let first = segments.first().map(String::as_str).unwrap_or("");
+                let roots = ["inputs", "steps", "env", "outputs"];
+                let help = match (first, did_you_mean(first, roots)) {
+                    ("steps", _) => "write `{{steps.ID.outputs.NAME}}`".to_owned(),
+                    ("inputs", _) => "write `{{inputs.NAME}}`".to_owned(),
+                    ("env", _) => "write `{{env.NAME}}`".to_owned(),
+                    ("outputs", _) => "write `{{outputs.NAME}}`".to_owned(),
+                    (_, Some(root)) => format!("did you mean `{root}`?"),
+                    _ => "references start with `inputs.`, `steps.`, `env.` or `outputs.`"
+                        .to_owned(),
+                };
+                self.report(
+                    Finding::error(
+                        FindingCode::UnknownReference,
+                        span,
+                        format!("`{}` is not a reference a runbook can use", reference.text),
+                    )
+                    .with_label("unknown reference")
+                    .with_help(help),
+                );
+                false
+            }
+        }
+    }
+
+    fn resolve_step_output(&mut self, step: &str, output: &str, span: Span, scope: Scope) -> bool {
+        if let Some(info) = self.checked_steps.get(step).filter(|info| info.index < scope.step) {
+            if info.outputs.iter().any(|o| o == output) {
+                return true;
+            }
+            let outputs = info.outputs.clone();
+            let suggestion = did_you_mean(output, outputs.iter().map(String::as_str));
+            self.report(
+                Finding::error(
+                    FindingCode::UnknownOutput,
+                    span,
+                    format!("step `{step}` has no output `{output}`"),
+                )
+                .with_label("unknown output")
+                .with_help(match suggestion {
+                    Some(candidate) => format!("did you mean `{candidate}`?"),
+                    None if outputs.is_empty() => format!("step `{step}` has no outputs"),
+                    None => format!("step `{step}` outputs: {}", outputs.join(", ")),
+                }),
+            );
+            return false;
+        }
+        match self.step_index.get(step) {
+            Some(index) if *index == scope.step => {
+                self.report(
+                    Finding::error(
+                        FindingCode::StepNotYetRun,
+                        span,
+                        format!("step `{step}` refers to its own outputs through `steps.{step}`"),
+                    )
+                    .with_label("the step has not finished here")
+                    .with_help(format!(
+                        "in this step's `assert`, write `{{{{outputs.{output}}}}}`"
+                    )),
+                );
+            }
+            Some(index) if *index > scope.step => {
+                self.report(
+                    Finding::error(
+                        FindingCode::StepNotYetRun,
+                        span,
+                        format!("step `{step}` runs after this point, so its outputs do not exist yet"),
+                    )
+                    .with_label("used before that step can have run")
+                    .with_help(format!("move step `{step}` before the step that uses it")),
+                );
+            }
+            _ => {
+                let earlier: Vec<&str> = self
+                    .checked_steps
+                    .iter()
+                    .filter(|(_, info)| info.index < scope.step)
+                    .map(|(id, _)| id.as_str())
+                    .collect();
+                let suggestion =
+                    did_you_mean(step, self.step_index.keys().map(String::as_str));
+                self.report(
+                    Finding::error(FindingCode::UnknownStep, span, format!("unknown step `{step}`"))
+                        .with_label("no step has this id")
+                        .with_help(match suggestion {
+                            Some(candidate) => format!("did you mean `{candidate}`?"),
+                            None if earlier.is_empty() => "no step runs before this one".to_owned(),
+                            None => format!("steps before this one: {}", earlier.join(", ")),
+                        }),
+                );
+            }
+        }
+        false
+    }
+}

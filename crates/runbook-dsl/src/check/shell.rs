@@ -1,0 +1,135 @@
+//! Checks for `shell` steps.
+
+use super::Checker;
+use super::references::Scope;
+use crate::finding::{Finding, FindingCode};
+use crate::model::ShellStep;
+use crate::raw::{RawShell, StdoutMode};
+use crate::spanned::Spanned;
+use crate::template::Template;
+
+impl Checker<'_> {
+    pub(super) fn check_shell(
+        &mut self,
+        index: usize,
+        spanned: &Spanned<RawShell>,
+    ) -> Option<ShellStep> {
+        let shell = &spanned.value;
+        let scope = Scope {
+            step: index,
+            own_outputs: None,
+        };
+        let mut ok = true;
+        let command = self.template(&shell.command, scope);
+        if let Some(command) = &command {
+            ok &= self.check_quoting(command);
+        }
+        let mut env = Vec::new();
+        for (name, value) in &shell.env {
+            match self.template(value, scope) {
+                Some(template) => env.push((name.clone(), template)),
+                None => ok = false,
+            }
+        }
+        let workdir = shell.workdir.as_ref().map(|w| self.template(w, scope));
+        let stdin = shell.stdin.as_ref().map(|s| self.template(s, scope));
+        let stdout = shell
+            .stdout
+            .as_ref()
+            .map_or(StdoutMode::Trimmed, |mode| mode.value);
+        let captures = self.captures(
+            &shell.capture,
+            false,
+            stdout == StdoutMode::Json,
+            ShellStep::BUILTIN_OUTPUTS,
+        );
+        let own_outputs: Vec<String> = ShellStep::BUILTIN_OUTPUTS
+            .iter()
+            .map(|name| (*name).to_owned())
+            .chain(shell.capture.keys().cloned())
+            .collect();
+        let asserts = self.conditions(
+            &shell.assert,
+            Scope {
+                step: index,
+                own_outputs: Some(&own_outputs),
+            },
+        );
+        let expect_exit = shell
+            .expect_exit
+            .as_ref()
+            .map_or_else(|| vec![0], |spec| spec.value.codes());
+        if !ok {
+            return None;
+        }
+        Some(ShellStep {
+            command: command?,
+            env,
+            workdir: flatten(workdir)?,
+            stdin: flatten(stdin)?,
+            expect_exit,
+            stdout,
+            captures: captures?,
+            asserts: asserts?,
+        })
+    }
+
+    /// A reference becomes `"$RUNBOOK_REF_n"`; inside single quotes that would not expand.
+    fn check_quoting(&mut self, command: &Template) -> bool {
+        let mut in_single = false;
+        let mut in_double = false;
+        let mut escaped = false;
+        let mut ok = true;
+        let text = &command.source;
+        let mut references = command.references();
+        let mut index = 0;
+        while index < text.len() {
+            let rest = &text[index..];
+            if rest.starts_with("{{") {
+                let end = rest.find("}}").map_or(rest.len(), |end| end + 2);
+                let reference = references.next();
+                if in_single && let Some(reference) = reference {
+                    self.report(
+                        Finding::error(
+                            FindingCode::QuotedShellReference,
+                            reference.span,
+                            format!(
+                                "`{{{{{}}}}}` is inside single quotes in a shell command",
+                                reference.text
+                            ),
+                        )
+                        .with_label("would not expand")
+                        .with_help(
+                            "references are passed to the command as environment variables \
+                             (`\"$RUNBOOK_REF_n\"`); remove the single quotes around it",
+                        ),
+                    );
+                    ok = false;
+                }
+                index += end;
+                continue;
+            }
+            let Some(c) = rest.chars().next() else { break };
+            if escaped {
+                escaped = false;
+            } else {
+                match c {
+                    '\\' if !in_single => escaped = true,
+                    '\'' if !in_double => in_single = !in_single,
+                    '"' if !in_single => in_double = !in_double,
+                    _ => {}
+                }
+            }
+            index += c.len_utf8();
+        }
+        ok
+    }
+}
+
+fn flatten<T>(value: Option<Option<T>>) -> Option<Option<T>> {
+    match value {
+        Some(Some(value)) => Some(Some(value)),
+        Some(None) => None,
+        None => Some(None),
+    }
+}

@@ -1,0 +1,324 @@
+//! Step-level checks: ids, kinds, `when`, `timeout`, captures; then one function per step kind.
+
+use std::collections::BTreeMap;
+
+use super::references::Scope;
+use super::{Checker, StepInfo};
+use crate::finding::{Finding, FindingCode};
+use crate::model::{AssertStep, Capture, CaptureSource, JsonPath, Step, StepKind};
+use crate::raw::{RawCapture, RawRunbook, RawStep};
+use crate::source::Span;
+use crate::spanned::Spanned;
+
+impl Checker<'_> {
+    pub(super) fn check_steps(&mut self, raw: &RawRunbook) -> Vec<Step> {
+        let mut steps = Vec::new();
+        let mut seen: BTreeMap<String, Span> = BTreeMap::new();
+        for (index, spanned) in raw.steps.iter().enumerate() {
+            let step = &spanned.value;
+            let id = step.id.value.clone();
+            let id_span = self.span(&step.id);
+            if let Some(first) = seen.get(&id) {
+                let (line, _) = self.source.line_col(first.start);
+                self.report(
+                    Finding::error(
+                        FindingCode::DuplicateStepId,
+                        id_span,
+                        format!("duplicate step id `{id}`"),
+                    )
+                    .with_label(format!("also used by the step on line {line}"))
+                    .with_help("step ids must be unique; rename one of them"),
+                );
+            } else {
+                seen.insert(id.clone(), id_span);
+            }
+            if !super::is_identifier(&id, &['_']) {
+                self.report(
+                    Finding::error(
+                        FindingCode::InvalidStepId,
+                        id_span,
+                        format!("step id `{id}` must be lowercase letters, digits and `_`, starting with a letter"),
+                    )
+                    .with_label("invalid id")
+                    .with_help("ids appear in references such as `{{steps.ID.outputs.NAME}}`"),
+                );
+            }
+            let checked = self.check_step(index, spanned);
+            // Register outputs even when the step has findings, so later references do not cascade.
+            let outputs = checked
+                .as_ref()
+                .map(|step| step_outputs(&step.kind))
+                .unwrap_or_else(|| raw_outputs(step));
+            self.checked_steps
+                .entry(id)
+                .or_insert(StepInfo { index, outputs });
+            steps.extend(checked);
+        }
+        steps
+    }
+
+    fn check_step(&mut self, index: usize, spanned: &Spanned<RawStep>) -> Option<Step> {
+        let step = &spanned.value;
+        let span = self.span(spanned);
+        let scope = Scope {
+            step: index,
+            own_outputs: None,
+        };
+        let when = step
+            .when
+            .as_ref()
+            .map(|when| self.condition(when, scope));
+        let timeout = step.timeout.as_ref().map(|timeout| {
+            crate::duration::parse_duration(&timeout.value).map_err(|message| {
+                let span = self.span(timeout);
+                self.report(
+                    Finding::error(FindingCode::InvalidDuration, span, message)
+                        .with_label("not a duration"),
+                );
+            })
+        });
+        let keys = step.kind_keys();
+        let kind = match keys.as_slice() {
+            [_] => self.check_kind(index, step),
+            [] => {
+                self.report(
+                    Finding::error(
+                        FindingCode::StepKind,
+                        self.span(&step.id),
+                        format!("step `{}` does not say what it does", step.id.value),
+                    )
+                    .with_label("no step kind")
+                    .with_help("add one of `http:`, `shell:` or `assert:`"),
+                );
+                None
+            }
+            many => {
+                self.report(
+                    Finding::error(
+                        FindingCode::StepKind,
+                        self.span(&step.id),
+                        format!(
+                            "step `{}` has {} step kinds ({}); a step does one thing",
+                            step.id.value,
+                            many.len(),
+                            many.join(", ")
+                        ),
+                    )
+                    .with_label("more than one step kind")
+                    .with_help("split it into one step per kind"),
+                );
+                None
+            }
+        };
+        let when = match when {
+            Some(Some(condition)) => Some(condition),
+            Some(None) => return None,
+            None => None,
+        };
+        let timeout = match timeout {
+            Some(Ok(timeout)) => Some(timeout),
+            Some(Err(())) => return None,
+            None => None,
+        };
+        Some(Step {
+            id: step.id.value.clone(),
+            name: step
+                .name
+                .as_ref()
+                .map_or_else(|| step.id.value.clone(), |name| name.value.clone()),
+            description: step.description.clone(),
+            when,
+            timeout,
+            kind: kind?,
+            span,
+        })
+    }
+
+    /// The one exhaustive dispatch over raw step kinds.
+    fn check_kind(&mut self, index: usize, step: &RawStep) -> Option<StepKind> {
+        if let Some(http) = &step.http {
+            return self.check_http(index, http).map(StepKind::Http);
+        }
+        if let Some(shell) = &step.shell {
+            return self.check_shell(index, shell).map(StepKind::Shell);
+        }
+        if let Some(conditions) = &step.assert {
+            return self.check_assert(index, conditions).map(StepKind::Assert);
+        }
+        None
+    }
+
+    fn check_assert(
+        &mut self,
+        index: usize,
+        conditions: &Spanned<Vec<Spanned<crate::raw::RawCondition>>>,
+    ) -> Option<AssertStep> {
+        if conditions.value.is_empty() {
+            let span = self.span(conditions);
+            self.report(
+                Finding::error(FindingCode::InvalidCondition, span, "`assert` has no conditions")
+                    .with_label("empty list")
+                    .with_help("add at least one condition, e.g. `- that: \"{{inputs.x}}\"` with `equals: 1`"),
+            );
+            return None;
+        }
+        let scope = Scope {
+            step: index,
+            own_outputs: None,
+        };
+        self.conditions(&conditions.value, scope)
+            .map(|conditions| AssertStep { conditions })
+    }
+
+    /// Checks captures; `allow_header` is false for shell steps.
+    pub(super) fn captures(
+        &mut self,
+        captures: &BTreeMap<String, Spanned<RawCapture>>,
+        allow_header: bool,
+        json_available: bool,
+        builtin: &[&str],
+    ) -> Option<Vec<Capture>> {
+        let mut out = Vec::new();
+        let mut ok = true;
+        for (name, spanned) in captures {
+            let span = self.span(spanned);
+            if builtin.contains(&name.as_str()) {
+                self.report(
+                    Finding::error(
+                        FindingCode::InvalidCapture,
+                        span,
+                        format!("capture `{name}` has the name of a built-in output"),
+                    )
+                    .with_help(format!("built-in outputs: {}; choose another name", builtin.join(", "))),
+                );
+                ok = false;
+                continue;
+            }
+            let (jsonpath, header, all, secret) = match &spanned.value {
+                RawCapture::JsonPath(path) => (Some(path.as_str()), None, false, false),
+                RawCapture::Spec(spec) => (
+                    spec.jsonpath.as_deref(),
+                    spec.header.as_deref(),
+                    spec.all,
+                    spec.secret,
+                ),
+            };
+            let source = match (jsonpath, header) {
+                (Some(path), None) => {
+                    if !json_available {
+                        self.report(
+                            Finding::error(
+                                FindingCode::InvalidCapture,
+                                span,
+                                format!("capture `{name}` uses JSONPath but stdout is not JSON"),
+                            )
+                            .with_help("add `stdout: json` to the shell step"),
+                        );
+                        ok = false;
+                        continue;
+                    }
+                    match self.jsonpath(path, span) {
+                        Some(path) => CaptureSource::JsonPath(path),
+                        None => {
+                            ok = false;
+                            continue;
+                        }
+                    }
+                }
+                (None, Some(header)) if allow_header => CaptureSource::Header(header.to_ascii_lowercase()),
+                (None, Some(_)) => {
+                    self.report(
+                        Finding::error(
+                            FindingCode::InvalidCapture,
+                            span,
+                            format!("capture `{name}` reads a header, but shell steps have none"),
+                        )
+                        .with_help("capture from JSON stdout with `jsonpath:`"),
+                    );
+                    ok = false;
+                    continue;
+                }
+                (Some(_), Some(_)) | (None, None) => {
+                    self.report(
+                        Finding::error(
+                            FindingCode::InvalidCapture,
+                            span,
+                            format!("capture `{name}` must have exactly one of `jsonpath` or `header`"),
+                        )
+                        .with_label("ambiguous capture"),
+                    );
+                    ok = false;
+                    continue;
+                }
+            };
+            out.push(Capture {
+                name: name.clone(),
+                source,
+                all,
+                secret,
+                span,
+            });
+        }
+        ok.then_some(out)
+    }
+
+    /// Parses a JSONPath once, here, so a bad path is a lint finding rather than a run failure.
+    fn jsonpath(&mut self, text: &str, node: Span) -> Option<JsonPath> {
+        match jsonpath_rust::parser::parse_json_path(text) {
+            Ok(query) => Some(JsonPath {
+                text: text.to_owned(),
+                query,
+            }),
+            Err(error) => {
+                let detail = error.to_string();
+                let detail = detail.lines().last().unwrap_or(&detail).trim().to_owned();
+                let hint = if text.starts_with('$') {
+                    "see RFC 9535 for JSONPath syntax, e.g. `$.account_number` or `$[0].id`"
+                } else {
+                    "a JSONPath starts with `$`, e.g. `$.account_number`"
+                };
+                self.report(
+                    Finding::error(
+                        FindingCode::InvalidJsonPath,
+                        node,
+                        format!("invalid JSONPath `{text}`: {detail}"),
+                    )
+                    .with_label("does not parse")
+                    .with_help(hint),
+                );
+                None
+            }
+        }
+    }
+}
+
+/// Outputs a checked step offers to later steps.
+pub(super) fn step_outputs(kind: &StepKind) -> Vec<String> {
+    kind.builtin_outputs()
+        .iter()
+        .map(|name| (*name).to_owned())
+        .chain(kind.captures().iter().map(|capture| capture.name.clone()))
+        .collect()
+}
+
+/// Best-effort outputs of a step that did not check, so its users are not reported too.
+fn raw_outputs(step: &RawStep) -> Vec<String> {
+    let (builtin, captures): (&[&str], Vec<String>) = if let Some(http) = &step.http {
+        (
+            crate::model::HttpStep::BUILTIN_OUTPUTS,
+            http.value.capture.keys().cloned().collect(),
+        )
+    } else if let Some(shell) = &step.shell {
+        (
+            crate::model::ShellStep::BUILTIN_OUTPUTS,
+            shell.value.capture.keys().cloned().collect(),
+        )
+    } else {
+        (&[], Vec::new())
+    };
+    builtin
+        .iter()
+        .map(|name| (*name).to_owned())
+        .chain(captures)
+        .collect()
+}

@@ -1,0 +1,142 @@
+//! Findings: what lint and load report, each with a code, a span and, where we can, help.
+
+use crate::source::Span;
+
+/// How bad a finding is. Errors make `lint` fail and stop `run` before any step starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Error,
+    Warning,
+}
+
+/// Every kind of finding, with a stable code documented in `docs/diagnostics.md`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum FindingCode {
+    /// The file is not valid YAML (or is too deep, too large, or uses too many aliases).
+    YamlSyntax,
+    /// A mapping key appears twice.
+    DuplicateKey,
+    /// A field that the DSL does not have.
+    UnknownField,
+    /// A value of the wrong type or shape, or a required field missing.
+    InvalidValue,
+    /// Two steps share an id.
+    DuplicateStepId,
+    /// A step id that is not lowercase letters, digits and `_`.
+    InvalidStepId,
+    /// A step with no step kind, or with more than one.
+    StepKind,
+    /// A reference to an input that is not declared.
+    UnknownInput,
+    /// A reference to a step id that does not exist.
+    UnknownStep,
+    /// A reference to a step that runs later (or is the step itself).
+    StepNotYetRun,
+    /// A reference to an output the step does not produce.
+    UnknownOutput,
+    /// A reference whose first name is not `inputs`, `steps`, `env` or `outputs`.
+    UnknownReference,
+    /// Template syntax error.
+    InvalidTemplate,
+    /// Template syntax that runbooks do not allow (helpers, blocks, triple braces).
+    UnsupportedTemplate,
+    /// A JSONPath that does not parse.
+    InvalidJsonPath,
+    /// A regular expression that does not compile.
+    InvalidRegex,
+    /// A duration that does not parse (`500ms`, `30s`, `2m`).
+    InvalidDuration,
+    /// An unsupported HTTP method.
+    InvalidMethod,
+    /// A capture that names no source, two sources, or one the step kind lacks.
+    InvalidCapture,
+    /// A condition with no operator, several operators, or no `that`.
+    InvalidCondition,
+    /// An input whose default does not match its type, or a secret with a default.
+    InvalidInput,
+    /// A status code outside 100..=599.
+    InvalidStatus,
+    /// A template reference inside single quotes in a shell command (it would not expand).
+    QuotedShellReference,
+    /// Both `json` and `text` bodies on one request.
+    BodyConflict,
+}
+
+impl FindingCode {
+    /// The stable code shown in diagnostics, e.g. `runbook::check::unknown_step`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FindingCode::YamlSyntax => "runbook::load::yaml_syntax",
+            FindingCode::DuplicateKey => "runbook::load::duplicate_key",
+            FindingCode::UnknownField => "runbook::load::unknown_field",
+            FindingCode::InvalidValue => "runbook::load::invalid_value",
+            FindingCode::DuplicateStepId => "runbook::check::duplicate_step_id",
+            FindingCode::InvalidStepId => "runbook::check::invalid_step_id",
+            FindingCode::StepKind => "runbook::check::step_kind",
+            FindingCode::UnknownInput => "runbook::check::unknown_input",
+            FindingCode::UnknownStep => "runbook::check::unknown_step",
+            FindingCode::StepNotYetRun => "runbook::check::step_not_yet_run",
+            FindingCode::UnknownOutput => "runbook::check::unknown_output",
+            FindingCode::UnknownReference => "runbook::check::unknown_reference",
+            FindingCode::InvalidTemplate => "runbook::check::invalid_template",
+            FindingCode::UnsupportedTemplate => "runbook::check::unsupported_template",
+            FindingCode::InvalidJsonPath => "runbook::check::invalid_jsonpath",
+            FindingCode::InvalidRegex => "runbook::check::invalid_regex",
+            FindingCode::InvalidDuration => "runbook::check::invalid_duration",
+            FindingCode::InvalidMethod => "runbook::check::invalid_method",
+            FindingCode::InvalidCapture => "runbook::check::invalid_capture",
+            FindingCode::InvalidCondition => "runbook::check::invalid_condition",
+            FindingCode::InvalidInput => "runbook::check::invalid_input",
+            FindingCode::InvalidStatus => "runbook::check::invalid_status",
+            FindingCode::QuotedShellReference => "runbook::check::quoted_shell_reference",
+            FindingCode::BodyConflict => "runbook::check::body_conflict",
+        }
+    }
+}
+
+/// One problem in a runbook file.
+#[derive(Debug, Clone)]
+pub struct Finding {
+    pub code: FindingCode,
+    pub severity: Severity,
+    /// What is wrong, in one sentence.
+    pub message: String,
+    /// Where: the field or value at fault.
+    pub span: Span,
+    /// Short text under the caret.
+    pub label: Option<String>,
+    /// What to do about it.
+    pub help: Option<String>,
+}
+
+impl Finding {
+    pub fn error(code: FindingCode, span: Span, message: impl Into<String>) -> Self {
+        Self {
+            code,
+            severity: Severity::Error,
+            message: message.into(),
+            span,
+            label: None,
+            help: None,
+        }
+    }
+
+    pub fn with_label(mut self, label: impl Into<String>) -> Self {
+        self.label = Some(label.into());
+        self
+    }
+
+    pub fn with_help(mut self, help: impl Into<String>) -> Self {
+        self.help = Some(help.into());
+        self
+    }
+
+    /// Adds "did you mean `x`?" when a close candidate exists.
+    pub fn with_suggestion(self, suggestion: Option<&str>) -> Self {
+        match suggestion {
+            Some(candidate) => self.with_help(format!("did you mean `{candidate}`?")),
+            None => self,
+        }
+    }
+}

@@ -1,0 +1,33 @@
+//! The runbook DSL: what a runbook file says, where it says it, and whether it makes sense.
+//!
+//! This crate knows no I/O runtime (no tokio, no HTTP client): loading is `&str -> RawRunbook`, checking
+//! is `RawRunbook -> Runbook`. The engine accepts only a checked [`Runbook`], so everything that can be
+//! known before a run (unknown references, bad JSONPath, bad templates) is reported by `runbook lint`.
+//!
+//! Pipeline: [`yaml::load_raw`] (syntax, shapes, types) -> [`check::check`] (meaning) -> [`Runbook`].
+
+pub mod check;
+pub mod duration;
+pub mod finding;
+pub mod model;
+pub mod raw;
+pub mod schema;
+pub mod source;
+pub mod spanned;
+pub mod suggest;
+pub mod template;
+pub mod yaml;
+
+pub use finding::{Finding, FindingCode, Severity};
+pub use model::*;
+pub use source::{Source, Span};
+pub use spanned::Spanned;
+
+/// Loads and checks a runbook from source text: the whole of `runbook lint` for one file.
+///
+/// Returns the checked runbook, or every finding (syntax errors stop at the first; the check pass
+/// reports all it can).
+pub fn load_and_check(source: &Source) -> Result<Runbook, Vec<Finding>> {
+    let raw = yaml::load_raw(source).map_err(|finding| vec![*finding])?;
+    check::check(&raw, source)
+}

@@ -1,0 +1,16 @@
+//! The checked runbook: the only thing the engine accepts. Every template is parsed, every reference
+//! resolved to something that exists, every JSONPath and regex compiled.
+
+mod condition;
+mod runbook;
+mod step;
+mod value;
+
+pub use condition::{CompareOp, Condition, ConditionKind};
+pub use runbook::{Input, Metadata, Runbook};
+pub use step::{
+    AssertStep, Body, Capture, CaptureSource, HttpStep, JsonPath, ShellStep, Step, StepKind,
+};
+pub use value::ValueTemplate;
+
+pub use crate::raw::{InputType, Mode, StdoutMode};

@@ -1,0 +1,126 @@
+use std::time::Duration;
+
+use super::{Condition, ValueTemplate};
+use crate::raw::StdoutMode;
+use crate::source::Span;
+use crate::template::Template;
+
+/// A checked step.
+#[derive(Debug, Clone)]
+pub struct Step {
+    pub id: String,
+    pub name: String,
+    pub description: Option<String>,
+    pub when: Option<Condition>,
+    pub timeout: Option<Duration>,
+    pub kind: StepKind,
+    pub span: Span,
+}
+
+/// What a step does. Adding a kind must fail to compile until every dispatch handles it.
+#[derive(Debug, Clone)]
+pub enum StepKind {
+    Http(HttpStep),
+    Shell(ShellStep),
+    Assert(AssertStep),
+}
+
+impl StepKind {
+    /// The DSL keyword.
+    pub fn keyword(&self) -> &'static str {
+        match self {
+            StepKind::Http(_) => "http",
+            StepKind::Shell(_) => "shell",
+            StepKind::Assert(_) => "assert",
+        }
+    }
+
+    /// Outputs every step of this kind produces, before captures.
+    pub fn builtin_outputs(&self) -> &'static [&'static str] {
+        match self {
+            StepKind::Http(_) => HttpStep::BUILTIN_OUTPUTS,
+            StepKind::Shell(_) => ShellStep::BUILTIN_OUTPUTS,
+            StepKind::Assert(_) => &[],
+        }
+    }
+
+    pub fn captures(&self) -> &[Capture] {
+        match self {
+            StepKind::Http(http) => &http.captures,
+            StepKind::Shell(shell) => &shell.captures,
+            StepKind::Assert(_) => &[],
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct HttpStep {
+    pub method: String,
+    pub url: Template,
+    pub headers: Vec<(String, Template)>,
+    pub query: Vec<(String, ValueTemplate)>,
+    pub body: Option<Body>,
+    /// Empty means any 2xx.
+    pub expect_status: Vec<u16>,
+    pub captures: Vec<Capture>,
+    pub asserts: Vec<Condition>,
+    pub follow_redirects: bool,
+    pub max_response_bytes: u64,
+}
+
+impl HttpStep {
+    pub const BUILTIN_OUTPUTS: &'static [&'static str] = &["status", "body", "headers"];
+    pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+    pub const DEFAULT_MAX_RESPONSE_BYTES: u64 = 10 * 1024 * 1024;
+}
+
+#[derive(Debug, Clone)]
+pub enum Body {
+    Json(ValueTemplate),
+    Text(Template),
+}
+
+#[derive(Debug, Clone)]
+pub struct ShellStep {
+    pub command: Template,
+    pub env: Vec<(String, Template)>,
+    pub workdir: Option<Template>,
+    pub stdin: Option<Template>,
+    pub expect_exit: Vec<i32>,
+    pub stdout: StdoutMode,
+    pub captures: Vec<Capture>,
+    pub asserts: Vec<Condition>,
+}
+
+impl ShellStep {
+    pub const BUILTIN_OUTPUTS: &'static [&'static str] = &["exit_code", "stdout", "stderr"];
+    pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(300);
+}
+
+#[derive(Debug, Clone)]
+pub struct AssertStep {
+    pub conditions: Vec<Condition>,
+}
+
+/// A named value taken from a step's result.
+#[derive(Debug, Clone)]
+pub struct Capture {
+    pub name: String,
+    pub source: CaptureSource,
+    pub all: bool,
+    pub secret: bool,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone)]
+pub enum CaptureSource {
+    JsonPath(JsonPath),
+    Header(String),
+}
+
+/// A JSONPath parsed at check time.
+#[derive(Debug, Clone)]
+pub struct JsonPath {
+    pub text: String,
+    pub query: jsonpath_rust::parser::model::JpQuery,
+}

@@ -1,0 +1,21 @@
+//! The runbook as written: serde types deserialized straight from YAML, with spans on everything a
+//! finding can point at. Nothing here is checked beyond shape and type; see [`crate::check`].
+//!
+//! These types also generate the JSON Schema (`runbook schema`), so their doc comments are what an
+//! editor shows on hover: write them for runbook authors.
+
+mod capture;
+mod condition;
+mod http;
+mod input;
+mod runbook;
+mod shell;
+mod step;
+
+pub use capture::{RawCapture, RawCaptureSpec};
+pub use condition::RawCondition;
+pub use http::{RawHttp, StatusSpec};
+pub use input::{InputType, RawInput};
+pub use runbook::{Mode, RawRunbook};
+pub use shell::{ExitSpec, RawShell, StdoutMode};
+pub use step::RawStep;

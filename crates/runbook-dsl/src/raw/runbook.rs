@@ -1,0 +1,62 @@
+use std::collections::BTreeMap;
+
+use schemars::JsonSchema;
+use serde::Deserialize;
+
+use super::{RawInput, RawStep};
+use crate::Spanned;
+
+/// A runbook: an operational procedure as a checked, executable YAML file.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawRunbook {
+    /// Stable identifier, lowercase words joined by `-` or `_` (e.g. `alpaca-live-rotation`).
+    pub id: Spanned<String>,
+    /// One-line human title.
+    pub title: Spanned<String>,
+    /// What this runbook does and why, for the operator reading it before running.
+    #[serde(default)]
+    pub description: Option<String>,
+    /// Version of this runbook document (free text, e.g. `"1.2"`).
+    #[serde(default)]
+    pub version: Option<Spanned<String>>,
+    /// `operator-assisted` (a human at the terminal answers prompts) or `automatic`.
+    #[serde(default)]
+    pub mode: Option<Spanned<Mode>>,
+    /// The role an operator must hold to run this (e.g. `superadmin`).
+    #[serde(default)]
+    pub required_role: Option<String>,
+    /// Typical wall-clock duration, e.g. `15m`.
+    #[serde(default)]
+    pub average_duration: Option<Spanned<String>>,
+    /// Names of the secrets this runbook rotates or touches (e.g. `ALPACA_LIVE_API_KEY_ID`).
+    #[serde(default)]
+    pub applies_to: Vec<String>,
+    /// When to run this runbook.
+    #[serde(default)]
+    pub when_to_run: Option<String>,
+    /// What must be true before starting.
+    #[serde(default)]
+    pub prerequisites: Vec<String>,
+    /// Links to vendor documentation and related runbooks.
+    #[serde(default)]
+    pub references: Vec<String>,
+    /// Known pitfalls the operator should read first.
+    #[serde(default)]
+    pub gotchas: Vec<String>,
+    /// Typed inputs, set with `--input name=value`, from an environment variable, or by default.
+    #[serde(default)]
+    pub inputs: BTreeMap<String, Spanned<RawInput>>,
+    /// The steps, run in order.
+    pub steps: Vec<Spanned<RawStep>>,
+}
+
+/// Who drives the run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Mode {
+    /// A human operator is at the terminal and answers prompts.
+    OperatorAssisted,
+    /// No human in the loop.
+    Automatic,
+}

@@ -1,0 +1,68 @@
+use std::collections::BTreeMap;
+
+use schemars::JsonSchema;
+use serde::Deserialize;
+
+use super::{RawCapture, RawCondition};
+use crate::Spanned;
+
+/// A command run by `sh -c`. Template references in `command` are never pasted into the command
+/// text: each becomes `"$RUNBOOK_REF_n"` and its value is passed in the environment, so values cannot
+/// inject shell syntax and secrets never appear in the process list.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawShell {
+    /// The command line, run by `sh -c`.
+    pub command: Spanned<String>,
+    /// Extra environment variables; values templated.
+    #[serde(default)]
+    pub env: BTreeMap<String, Spanned<String>>,
+    /// Working directory; templated. Default: the directory `runbook` was started in.
+    #[serde(default)]
+    pub workdir: Option<Spanned<String>>,
+    /// Text written to the command's standard input; templated. The safe way to hand over a secret.
+    #[serde(default)]
+    pub stdin: Option<Spanned<String>>,
+    /// Expected exit code: one or a list. Default: 0.
+    #[serde(default)]
+    pub expect_exit: Option<Spanned<ExitSpec>>,
+    /// How `outputs.stdout` is captured: `trimmed` (default), `text`, or `json` (parsed; enables
+    /// JSONPath captures).
+    #[serde(default)]
+    pub stdout: Option<Spanned<StdoutMode>>,
+    /// Outputs captured from JSON stdout by JSONPath (needs `stdout: json`).
+    #[serde(default)]
+    pub capture: BTreeMap<String, Spanned<RawCapture>>,
+    /// Conditions on the result; `{{outputs.NAME}}` refers to this step's outputs.
+    #[serde(default)]
+    pub assert: Vec<Spanned<RawCondition>>,
+}
+
+/// One exit code or a list of them.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub enum ExitSpec {
+    One(i32),
+    Any(Vec<i32>),
+}
+
+impl ExitSpec {
+    pub fn codes(&self) -> Vec<i32> {
+        match self {
+            ExitSpec::One(code) => vec![*code],
+            ExitSpec::Any(codes) => codes.clone(),
+        }
+    }
+}
+
+/// How standard output becomes `outputs.stdout`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum StdoutMode {
+    /// Exactly as printed.
+    Text,
+    /// Leading and trailing whitespace removed.
+    Trimmed,
+    /// Parsed as JSON; a parse failure fails the step.
+    Json,
+}

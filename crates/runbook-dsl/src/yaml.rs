@@ -1,0 +1,182 @@
+//! The one module that talks to the YAML parser (serde-saphyr, whose API moves fast).
+//!
+//! Budgets stop alias bombs and deep nesting before they cost memory; duplicate keys are errors;
+//! only `true`/`false` are booleans (no YAML 1.1 `yes`/`no`/`on`: the "Norway problem").
+
+use serde_saphyr::{Budget, DuplicateKeyPolicy, Options};
+
+use crate::finding::{Finding, FindingCode};
+use crate::raw::RawRunbook;
+use crate::source::{Source, Span};
+use crate::suggest::did_you_mean;
+
+/// The largest runbook file accepted, in bytes. Real runbooks are a few kilobytes.
+pub const MAX_SOURCE_BYTES: usize = 4 * 1024 * 1024;
+
+/// Parses a runbook file into its raw (unchecked) form.
+pub fn load_raw(source: &Source) -> Result<RawRunbook, Box<Finding>> {
+    if source.text.len() > MAX_SOURCE_BYTES {
+        return Err(Box::new(Finding::error(
+            FindingCode::YamlSyntax,
+            Span::new(0, 0),
+            format!(
+                "the file is {} bytes; runbooks are limited to {MAX_SOURCE_BYTES} bytes",
+                source.text.len()
+            ),
+        )));
+    }
+    serde_saphyr::from_str_with_options::<RawRunbook>(&source.text, options())
+        .map_err(|error| Box::new(finding_from(source, &error)))
+}
+
+fn options() -> Options {
+    let mut budget = Budget::default();
+    budget.max_depth = 48;
+    budget.max_aliases = 1_000;
+    budget.max_anchors = 1_000;
+    budget.max_nodes = 100_000;
+    budget.max_total_scalar_bytes = MAX_SOURCE_BYTES;
+    budget.max_documents = 1;
+    let mut options = Options::default();
+    options.budget = Some(budget);
+    options.duplicate_keys = DuplicateKeyPolicy::Error;
+    options.strict_booleans = true;
+    options.with_snippet = false;
+    options
+}
+
+fn finding_from(source: &Source, error: &serde_saphyr::Error) -> Finding {
+    let span = match error.location() {
+        Some(location) => {
+            let start = source.offset_of(location.line() as usize, location.column() as usize);
+            let len = location.span().byte_len().filter(|len| *len < 1 << 20).unwrap_or(0);
+            Span::new(start, (start + len as usize).min(source.text.len()))
+        }
+        None => Span::new(0, 0),
+    };
+    let message = strip_location(&error.without_snippet().to_string());
+    classify(&message, span)
+}
+
+/// serde-saphyr appends " at line N, column M"; the renderer shows the position itself.
+fn strip_location(message: &str) -> String {
+    match message.rfind(" at line ") {
+        Some(index) => message[..index].to_owned(),
+        None => message.to_owned(),
+    }
+}
+
+fn classify(message: &str, span: Span) -> Finding {
+    if let Some(rest) = message.strip_prefix("unknown field ") {
+        let (field, expected) = match rest.split_once(", expected ") {
+            Some((field, expected)) => (field, expected),
+            None => (rest, ""),
+        };
+        let field = field.trim_matches('`');
+        let expected: Vec<&str> = expected
+            .trim_start_matches("one of ")
+            .split(", ")
+            .map(|name| name.trim_matches('`'))
+            .filter(|name| !name.is_empty())
+            .collect();
+        let finding = Finding::error(
+            FindingCode::UnknownField,
+            span,
+            format!("unknown field `{field}`"),
+        )
+        .with_label("not a field here");
+        return match did_you_mean(field, expected.iter().copied()) {
+            Some(candidate) => finding.with_help(format!("did you mean `{candidate}`?")),
+            None if !expected.is_empty() => {
+                finding.with_help(format!("expected one of: {}", expected.join(", ")))
+            }
+            None => finding,
+        };
+    }
+    if let Some(rest) = message.strip_prefix("duplicate mapping key: ") {
+        let key = rest.split(',').next().unwrap_or(rest);
+        return Finding::error(
+            FindingCode::DuplicateKey,
+            span,
+            format!("duplicate key `{key}`"),
+        )
+        .with_label("already set above")
+        .with_help("each key may appear once in a mapping; remove one of them");
+    }
+    if let Some(field) = message
+        .strip_prefix("missing field `")
+        .and_then(|rest| rest.strip_suffix('`'))
+    {
+        return Finding::error(
+            FindingCode::InvalidValue,
+            span,
+            format!("missing required field `{field}`"),
+        )
+        .with_label(format!("`{field}` is required here"));
+    }
+    let is_shape = message.starts_with("invalid ")
+        || message.contains("expected")
+        || message.starts_with("unknown variant")
+        || message.starts_with("data did not match");
+    if is_shape {
+        let friendly = message.replace(
+            "data did not match any variant of untagged enum",
+            "value has the wrong shape for",
+        );
+        return Finding::error(FindingCode::InvalidValue, span, friendly)
+            .with_label("wrong type or value");
+    }
+    Finding::error(FindingCode::YamlSyntax, span, message.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load(text: &str) -> Result<RawRunbook, Box<Finding>> {
+        load_raw(&Source::new("t.yaml", text))
+    }
+
+    #[test]
+    fn unknown_field_suggests_the_closest() {
+        let finding = load("id: a\ntitle: b\nsteps:\n  - id: x\n    shel: {command: 'true'}\n").err();
+        let finding = finding.map(|f| *f);
+        assert!(matches!(
+            finding,
+            Some(Finding {
+                code: FindingCode::UnknownField,
+                ref help,
+                ..
+            }) if help.as_deref() == Some("did you mean `shell`?")
+        ));
+    }
+
+    #[test]
+    fn duplicate_keys_are_rejected_at_the_key() {
+        let text = "id: a\ntitle: b\ntitle: c\nsteps: []\n";
+        let finding = load(text).err().map(|f| *f);
+        assert!(matches!(
+            finding,
+            Some(Finding { code: FindingCode::DuplicateKey, span, .. }) if span.start == 15
+        ));
+    }
+
+    #[test]
+    fn alias_bombs_fail_fast() {
+        let mut text = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
+        for level in 1..12 {
+            let prev = level - 1;
+            text.push_str(&format!(
+                "a{level}: &a{level} [*a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}]\n"
+            ));
+        }
+        text.push_str("id: a\ntitle: b\nsteps: []\n");
+        assert!(load(&text).is_err());
+    }
+
+    #[test]
+    fn yes_is_not_a_boolean() {
+        let text = "id: a\ntitle: b\ninputs:\n  k:\n    secret: yes\nsteps: []\n";
+        assert!(load(text).is_err());
+    }
+}
