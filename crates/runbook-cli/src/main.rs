@@ -1,1 +1,22 @@
-fn main() {}
+//! `runbook`: lint, run and describe operational runbooks written in YAML.
+//!
+//! Arguments are parsed here; each subcommand lives in `commands/`; every error is rendered, and every
+//! exit code chosen, in [`failure`].
+
+mod args;
+mod commands;
+mod exit_code;
+mod failure;
+mod render;
+
+use clap::Parser;
+
+fn main() -> std::process::ExitCode {
+    let args = args::Args::parse();
+    let result = match args.command {
+        args::Command::Lint(lint) => commands::lint::run(&lint),
+        args::Command::Run(run) => commands::run::run(&run),
+        args::Command::Schema(schema) => commands::schema::run(&schema),
+    };
+    failure::finish(result)
+}

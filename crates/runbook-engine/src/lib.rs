@@ -1,1 +1,23 @@
+//! The runbook engine: executes a checked [`runbook_dsl::Runbook`].
+//!
+//! The engine returns data (a [`RunReport`]) and reports progress through an [`Observer`]; it never
+//! prints. Secrets are tracked by a [`Redactor`] and removed from everything the engine hands out.
 
+pub mod context;
+pub mod error;
+pub mod http_client;
+pub mod inputs;
+pub mod observer;
+pub mod predicate;
+pub mod redact;
+pub mod render;
+pub mod report;
+pub mod runner;
+pub mod steps;
+
+pub use error::{StepError, StepErrorKind};
+pub use inputs::{InputError, ResolvedInputs, resolve_inputs};
+pub use observer::{NullObserver, Observer};
+pub use redact::Redactor;
+pub use report::{RunReport, RunStatus, StepOutcome, StepReport};
+pub use runner::{Engine, EngineOptions};

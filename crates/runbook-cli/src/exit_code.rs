@@ -1,0 +1,16 @@
+//! Named exit codes, one per failure class (documented in `docs/exit-codes.md`).
+
+/// Everything passed.
+pub const SUCCESS: u8 = 0;
+/// A step failed: unexpected status or exit code, transport error, capture or render error.
+pub const STEP_FAILED: u8 = 1;
+/// Bad command line or inputs (clap also uses 2).
+pub const USAGE: u8 = 2;
+/// The runbook has lint findings or cannot be read.
+pub const INVALID_RUNBOOK: u8 = 3;
+/// An assertion did not hold.
+pub const ASSERTION_FAILED: u8 = 4;
+/// A step did not finish within its timeout.
+pub const TIMEOUT: u8 = 5;
+/// A bug in runbook itself.
+pub const INTERNAL: u8 = 70;

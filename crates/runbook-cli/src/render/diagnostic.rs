@@ -1,0 +1,84 @@
+//! Lint findings rendered like rustc's: `error[code]: message`, `--> file:line:col`, the source line,
+//! a caret and help (annotate-snippets, what rustc and cargo use).
+
+use annotate_snippets::{AnnotationKind, Group, Level, Renderer, Snippet};
+
+use runbook_dsl::{Finding, Severity, Source};
+
+/// A finding for people.
+pub fn render_human(source: &Source, finding: &Finding, color: bool) -> String {
+    let path = source.path.display().to_string();
+    let len = source.text.len();
+    let start = finding.span.start.min(len);
+    let end = finding.span.end.clamp(start, len);
+    let level = match finding.severity {
+        Severity::Error => Level::ERROR,
+        Severity::Warning => Level::WARNING,
+    };
+    let annotation = AnnotationKind::Primary
+        .span(start..end)
+        .label(finding.label.as_deref());
+    let mut report = vec![
+        level
+            .primary_title(finding.message.as_str())
+            .id(finding.code.as_str())
+            .element(
+                Snippet::source(source.text.as_str())
+                    .path(path.as_str())
+                    .fold(true)
+                    .annotation(annotation),
+            ),
+    ];
+    if let Some(help) = &finding.help {
+        report.push(Group::with_title(Level::HELP.secondary_title(help.as_str())));
+    }
+    let renderer = if color {
+        Renderer::styled()
+    } else {
+        Renderer::plain()
+    };
+    renderer.render(&report)
+}
+
+/// A GitHub Actions workflow command, so CI shows the finding on the line.
+pub fn render_github(source: &Source, finding: &Finding) -> String {
+    let (line, col) = source.line_col(finding.span.start);
+    let mut message = finding.message.clone();
+    if let Some(help) = &finding.help {
+        message.push_str(&format!(" (help: {help})"));
+    }
+    let level = match finding.severity {
+        Severity::Error => "error",
+        Severity::Warning => "warning",
+    };
+    format!(
+        "::{level} file={},line={line},col={col},title={}::{}",
+        escape_property(&source.path.display().to_string()),
+        escape_property(finding.code.as_str()),
+        escape_data(&message)
+    )
+}
+
+/// One JSON object per finding.
+pub fn render_json(source: &Source, finding: &Finding) -> String {
+    let (line, column) = source.line_col(finding.span.start);
+    serde_json::json!({
+        "file": source.path.display().to_string(),
+        "line": line,
+        "column": column,
+        "severity": finding.severity,
+        "code": finding.code.as_str(),
+        "message": finding.message,
+        "label": finding.label,
+        "help": finding.help,
+    })
+    .to_string()
+}
+
+fn escape_data(text: &str) -> String {
+    text.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A")
+}
+
+fn escape_property(text: &str) -> String {
+    escape_data(text).replace(':', "%3A").replace(',', "%2C")
+}

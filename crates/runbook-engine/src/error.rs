@@ -1,0 +1,47 @@
+//! Why a step failed, as data: the kind picks the exit code, the message is for the operator.
+
+use std::fmt;
+
+/// Classes of step failure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StepErrorKind {
+    /// A condition (`assert` step or a step's `assert`) did not hold.
+    Assertion,
+    /// An HTTP status or exit code other than the expected ones.
+    UnexpectedResult,
+    /// The step did not finish within its timeout.
+    Timeout,
+    /// The request could not be sent or the response not read (connection refused, TLS, DNS,
+    /// redirect to another origin, response too large).
+    Transport,
+    /// The command could not be started.
+    Process,
+    /// A template referred to something that has no value at run time (a skipped step, a missing
+    /// environment variable, a null).
+    Render,
+    /// A capture found nothing, or the body was not the JSON the capture needs.
+    Capture,
+}
+
+/// A step failure. The message has already been redacted.
+#[derive(Debug, Clone, thiserror::Error, serde::Serialize)]
+pub struct StepError {
+    pub kind: StepErrorKind,
+    pub message: String,
+}
+
+impl fmt::Display for StepError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl StepError {
+    pub fn new(kind: StepErrorKind, message: impl Into<String>) -> Self {
+        Self {
+            kind,
+            message: message.into(),
+        }
+    }
+}

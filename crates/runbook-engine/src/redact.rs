@@ -1,0 +1,100 @@
+//! Secret redaction: every string that leaves the engine passes through here.
+
+use serde_json::Value;
+
+/// What a secret is replaced with.
+pub const MASK: &str = "********";
+
+/// The set of secret values known to this run.
+#[derive(Debug, Clone, Default)]
+pub struct Redactor {
+    secrets: Vec<String>,
+}
+
+impl Redactor {
+    /// Registers a secret value. Empty values are ignored: there is nothing to hide.
+    pub fn add(&mut self, secret: &str) {
+        if secret.is_empty() || self.secrets.iter().any(|known| known == secret) {
+            return;
+        }
+        self.secrets.push(secret.to_owned());
+        // Longest first, so a secret that contains another is masked whole.
+        self.secrets.sort_by_key(|known| std::cmp::Reverse(known.len()));
+    }
+
+    /// Registers every string inside a value.
+    pub fn add_value(&mut self, value: &Value) {
+        match value {
+            Value::String(text) => self.add(text),
+            Value::Array(items) => items.iter().for_each(|item| self.add_value(item)),
+            Value::Object(fields) => fields.values().for_each(|item| self.add_value(item)),
+            Value::Number(number) => self.add(&number.to_string()),
+            Value::Bool(_) | Value::Null => {}
+        }
+    }
+
+    /// Adds every secret another redactor knows.
+    pub fn merge(&mut self, other: &Redactor) {
+        for secret in &other.secrets {
+            self.add(secret);
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.secrets.is_empty()
+    }
+
+    /// `text` with every secret replaced by [`MASK`].
+    pub fn redact(&self, text: &str) -> String {
+        let mut out = text.to_owned();
+        for secret in &self.secrets {
+            if out.contains(secret.as_str()) {
+                out = out.replace(secret.as_str(), MASK);
+            }
+        }
+        out
+    }
+
+    /// A copy of `value` with every string redacted.
+    pub fn redact_value(&self, value: &Value) -> Value {
+        if self.secrets.is_empty() {
+            return value.clone();
+        }
+        match value {
+            Value::String(text) => Value::String(self.redact(text)),
+            Value::Array(items) => Value::Array(items.iter().map(|v| self.redact_value(v)).collect()),
+            Value::Object(fields) => Value::Object(
+                fields
+                    .iter()
+                    .map(|(key, v)| (self.redact(key), self.redact_value(v)))
+                    .collect(),
+            ),
+            Value::Number(number) if self.secrets.contains(&number.to_string()) => {
+                Value::String(MASK.to_owned())
+            }
+            other => other.clone(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn masks_every_occurrence_longest_first() {
+        let mut redactor = Redactor::default();
+        redactor.add("abc");
+        redactor.add("abcdef");
+        assert_eq!(redactor.redact("x abcdef y abc"), format!("x {MASK} y {MASK}"));
+    }
+
+    #[test]
+    fn masks_inside_values() {
+        let mut redactor = Redactor::default();
+        redactor.add("s3cret");
+        let value = serde_json::json!({"a": ["token s3cret"], "s3cret": 1});
+        let redacted = redactor.redact_value(&value).to_string();
+        assert!(!redacted.contains("s3cret"), "{redacted}");
+    }
+}

@@ -1,0 +1,264 @@
+//! Renders parsed templates against a [`Scope`].
+//!
+//! Strict: an undefined name or a null value is an error, never an empty string. Single pass: a value
+//! substituted into a string is never parsed again, so a response cannot inject a template.
+
+use std::borrow::Cow;
+
+use serde_json::Value;
+
+use runbook_dsl::ValueTemplate;
+use runbook_dsl::template::{Part, RefPath, Reference, Template};
+
+use crate::context::{Scope, StepState};
+use crate::error::{StepError, StepErrorKind};
+
+/// A reference with no value at run time.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("`{{{{{reference}}}}}` {reason}")]
+pub struct RenderError {
+    pub reference: String,
+    pub reason: String,
+    /// True when the name does not resolve at all (as opposed to resolving to null).
+    pub undefined: bool,
+}
+
+impl From<RenderError> for StepError {
+    fn from(error: RenderError) -> Self {
+        StepError::new(StepErrorKind::Render, error.to_string())
+    }
+}
+
+/// The typed value a reference points at.
+pub fn resolve<'s>(reference: &Reference, scope: Scope<'s>) -> Result<Cow<'s, Value>, RenderError> {
+    let undefined = |reason: String| RenderError {
+        reference: reference.text.clone(),
+        reason,
+        undefined: true,
+    };
+    let (root, rest): (Cow<'s, Value>, &[String]) = match &reference.path {
+        RefPath::Input { name, rest } => match scope.run.inputs.get(name) {
+            Some(value) => (Cow::Borrowed(value), rest),
+            None => return Err(undefined(format!("is undefined: no input `{name}`"))),
+        },
+        RefPath::StepOutput { step, output, rest } => match scope.run.steps.get(step) {
+            Some(StepState::Completed(outputs)) => match outputs.get(output) {
+                Some(value) => (Cow::Borrowed(value), rest),
+                None => {
+                    return Err(undefined(format!(
+                        "is undefined: step `{step}` produced no output `{output}`"
+                    )));
+                }
+            },
+            Some(StepState::Skipped) => {
+                return Err(undefined(format!(
+                    "is undefined: step `{step}` was skipped (its `when` did not hold)"
+                )));
+            }
+            Some(StepState::Failed) => {
+                return Err(undefined(format!("is undefined: step `{step}` failed")));
+            }
+            None => return Err(undefined(format!("is undefined: step `{step}` has not run"))),
+        },
+        RefPath::OwnOutput { output, rest } => match scope.own.and_then(|own| own.get(output)) {
+            Some(value) => (Cow::Borrowed(value), rest),
+            None => return Err(undefined(format!("is undefined: this step has no output `{output}`"))),
+        },
+        RefPath::Env { name } => match scope.run.env.get(name) {
+            Some(value) => return Ok(Cow::Owned(Value::String(value.clone()))),
+            None => {
+                return Err(undefined(format!(
+                    "is undefined: the environment variable {name} is not set"
+                )));
+            }
+        },
+        RefPath::Unknown { .. } => return Err(undefined("is not a known reference".into())),
+    };
+    let mut current = root;
+    for (depth, segment) in rest.iter().enumerate() {
+        let next = match current.as_ref() {
+            Value::Object(fields) => fields.get(segment).cloned(),
+            Value::Array(items) => segment.parse::<usize>().ok().and_then(|i| items.get(i)).cloned(),
+            _ => None,
+        };
+        match next {
+            Some(value) => current = Cow::Owned(value),
+            None => {
+                let walked = if depth == 0 {
+                    "the value".to_owned()
+                } else {
+                    format!("`{}`", rest[..depth].join("."))
+                };
+                return Err(undefined(format!(
+                    "is undefined: {walked} has no `{segment}` (it is {})",
+                    type_name(current.as_ref())
+                )));
+            }
+        }
+    }
+    Ok(current)
+}
+
+/// A template as text.
+pub fn render_string(template: &Template, scope: Scope) -> Result<String, RenderError> {
+    let mut out = String::with_capacity(template.source.len());
+    for part in &template.parts {
+        match part {
+            Part::Literal(text) => out.push_str(text),
+            Part::Ref(reference) => {
+                let value = resolve(reference, scope)?;
+                out.push_str(&text_of(reference, &value)?);
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// A template as a typed value: exactly one reference keeps its type; anything else is a string.
+pub fn render_typed(template: &Template, scope: Scope) -> Result<Value, RenderError> {
+    match template.single_ref() {
+        Some(reference) => resolve(reference, scope).map(Cow::into_owned),
+        None => render_string(template, scope).map(Value::String),
+    }
+}
+
+/// A structured value whose strings are templates.
+pub fn render_value(value: &ValueTemplate, scope: Scope) -> Result<Value, RenderError> {
+    Ok(match value {
+        ValueTemplate::Literal(value) => value.clone(),
+        ValueTemplate::Template(template) => render_typed(template, scope)?,
+        ValueTemplate::Array(items) => Value::Array(
+            items
+                .iter()
+                .map(|item| render_value(item, scope))
+                .collect::<Result<_, _>>()?,
+        ),
+        ValueTemplate::Object(fields) => Value::Object(
+            fields
+                .iter()
+                .map(|(key, item)| Ok((key.clone(), render_value(item, scope)?)))
+                .collect::<Result<_, RenderError>>()?,
+        ),
+    })
+}
+
+/// A shell command: each reference becomes `"${RUNBOOK_REF_n}"` and its value goes into the returned
+/// environment, so no value is ever parsed by the shell or visible in the process list.
+pub fn render_shell(
+    template: &Template,
+    scope: Scope,
+) -> Result<(String, Vec<(String, String)>), RenderError> {
+    let mut command = String::with_capacity(template.source.len());
+    let mut env = Vec::new();
+    for part in &template.parts {
+        match part {
+            Part::Literal(text) => command.push_str(text),
+            Part::Ref(reference) => {
+                let value = resolve(reference, scope)?;
+                let name = format!("RUNBOOK_REF_{}", env.len() + 1);
+                command.push_str(&format!("\"${{{name}}}\""));
+                env.push((name, text_of(reference, &value)?.into_owned()));
+            }
+        }
+    }
+    Ok((command, env))
+}
+
+/// How a value reads inside a string. Null is an error: it is almost always a mistake.
+fn text_of<'v>(reference: &Reference, value: &'v Value) -> Result<Cow<'v, str>, RenderError> {
+    match value {
+        Value::String(text) => Ok(Cow::Borrowed(text)),
+        Value::Null => Err(RenderError {
+            reference: reference.text.clone(),
+            reason: "is null; a null cannot be put into text".into(),
+            undefined: false,
+        }),
+        Value::Number(number) => Ok(Cow::Owned(number.to_string())),
+        Value::Bool(flag) => Ok(Cow::Owned(flag.to_string())),
+        Value::Array(_) | Value::Object(_) => Ok(Cow::Owned(value.to_string())),
+    }
+}
+
+/// The JSON type of a value, for messages.
+pub fn type_name(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "a list",
+        Value::Object(_) => "a mapping",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::context::RunContext;
+    use runbook_dsl::source::Span;
+    use runbook_dsl::template::parse_template;
+
+    fn template(text: &str) -> Template {
+        parse_template(text, Span::new(0, text.len()), Some(0)).unwrap_or_else(|_| {
+            Template::literal("unparsable", Span::UNKNOWN)
+        })
+    }
+
+    fn context() -> RunContext {
+        let mut run = RunContext::default();
+        run.inputs.insert("n".into(), Value::from(3));
+        run.inputs.insert("s".into(), Value::from("a b"));
+        run.inputs.insert("evil".into(), Value::from("{{inputs.n}}; rm -rf /"));
+        let mut outputs = serde_json::Map::new();
+        outputs.insert("body".into(), serde_json::json!({"items": [{"id": "x1"}], "none": null}));
+        run.steps.insert("get".into(), StepState::Completed(outputs));
+        run.steps.insert("skipped".into(), StepState::Skipped);
+        run
+    }
+
+    #[test]
+    fn single_reference_keeps_its_type() {
+        let run = context();
+        assert_eq!(render_typed(&template("{{inputs.n}}"), Scope::new(&run)), Ok(Value::from(3)));
+        assert_eq!(
+            render_typed(&template("n={{inputs.n}}"), Scope::new(&run)),
+            Ok(Value::from("n=3"))
+        );
+    }
+
+    #[test]
+    fn nested_paths_and_undefined_names() {
+        let run = context();
+        let scope = Scope::new(&run);
+        assert_eq!(
+            render_string(&template("{{steps.get.outputs.body.items.[0].id}}"), scope),
+            Ok("x1".into())
+        );
+        let missing = render_string(&template("{{steps.get.outputs.body.nope}}"), scope);
+        assert!(missing.is_err_and(|e| e.undefined));
+        let skipped = render_string(&template("{{steps.skipped.outputs.status}}"), scope);
+        assert!(skipped.is_err_and(|e| e.reason.contains("skipped")));
+        let null = render_string(&template("x{{steps.get.outputs.body.none}}"), scope);
+        assert!(null.is_err_and(|e| !e.undefined));
+    }
+
+    #[test]
+    fn values_are_not_rendered_twice() {
+        let run = context();
+        assert_eq!(
+            render_string(&template("{{inputs.evil}}"), Scope::new(&run)),
+            Ok("{{inputs.n}}; rm -rf /".into())
+        );
+    }
+
+    #[test]
+    fn shell_references_become_environment_variables() {
+        let run = context();
+        let (command, env) =
+            render_shell(&template("echo {{inputs.evil}} {{inputs.s}}"), Scope::new(&run))
+                .unwrap_or_default();
+        assert_eq!(command, "echo \"${RUNBOOK_REF_1}\" \"${RUNBOOK_REF_2}\"");
+        assert_eq!(env[0].1, "{{inputs.n}}; rm -rf /");
+        assert_eq!(env[1].1, "a b");
+    }
+}

@@ -1,0 +1,227 @@
+//! `http` steps: one request, a checked status, captures and assertions on the response.
+
+use std::error::Error as _;
+use std::time::Duration;
+
+use serde_json::{Map, Value};
+
+use runbook_dsl::{Body, HttpStep};
+
+use super::{StepEnv, capture, check_own};
+use crate::context::Scope;
+use crate::error::{StepError, StepErrorKind};
+use crate::render::{render_string, render_value};
+
+pub(super) async fn execute(
+    step: &HttpStep,
+    timeout: Option<Duration>,
+    env: &mut StepEnv<'_>,
+) -> Result<Map<String, Value>, StepError> {
+    let scope = Scope::new(env.context);
+    let url_text = render_string(&step.url, scope)?;
+    let mut url = url::Url::parse(&url_text).map_err(|error| {
+        StepError::new(
+            StepErrorKind::Render,
+            format!("`{url_text}` is not a valid URL: {error}"),
+        )
+    })?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(StepError::new(
+            StepErrorKind::Render,
+            format!("`{url_text}` is not an http:// or https:// URL"),
+        ));
+    }
+    for (name, value) in &step.query {
+        let value = render_value(value, scope)?;
+        let text = match value {
+            Value::String(text) => text,
+            Value::Null => {
+                return Err(StepError::new(
+                    StepErrorKind::Render,
+                    format!("query parameter `{name}` is null"),
+                ));
+            }
+            other => other.to_string(),
+        };
+        url.query_pairs_mut().append_pair(name, &text);
+    }
+
+    let client = env.http.get(step.follow_redirects).map_err(|error| {
+        StepError::new(StepErrorKind::Transport, format!("cannot build the HTTP client: {error}"))
+    })?;
+    let method = reqwest::Method::from_bytes(step.method.as_bytes()).map_err(|_| {
+        StepError::new(StepErrorKind::Render, format!("invalid method {}", step.method))
+    })?;
+    let timeout = timeout.unwrap_or(HttpStep::DEFAULT_TIMEOUT);
+    let mut request = client.request(method.clone(), url.clone()).timeout(timeout);
+    let mut has_content_type = false;
+    for (name, value) in &step.headers {
+        let value = render_string(value, scope)?;
+        has_content_type |= name.eq_ignore_ascii_case("content-type");
+        let header = reqwest::header::HeaderValue::from_str(&value).map_err(|_| {
+            StepError::new(
+                StepErrorKind::Render,
+                format!("header `{name}` has a value that is not valid in HTTP (control characters?)"),
+            )
+        })?;
+        request = request.header(name.as_str(), header);
+    }
+    match &step.body {
+        Some(Body::Json(value)) => {
+            let body = render_value(value, scope)?;
+            if !has_content_type {
+                request = request.header("content-type", "application/json");
+            }
+            request = request.body(body.to_string());
+        }
+        Some(Body::Text(template)) => request = request.body(render_string(template, scope)?),
+        None => {}
+    }
+
+    let described = format!("{method} {}", without_query(&url));
+    let response = request
+        .send()
+        .await
+        .map_err(|error| transport_error(&described, &error, timeout))?;
+    let status = response.status().as_u16();
+    let mut headers = Map::new();
+    for (name, value) in response.headers() {
+        let value = String::from_utf8_lossy(value.as_bytes()).into_owned();
+        headers.insert(name.as_str().to_owned(), Value::String(value));
+    }
+    let bytes = read_limited(response, step.max_response_bytes, &described, timeout).await?;
+    let json: Option<Value> = if bytes.is_empty() {
+        None
+    } else {
+        serde_json::from_slice(&bytes).ok()
+    };
+    let text = String::from_utf8_lossy(&bytes).into_owned();
+
+    let expected = if step.expect_status.is_empty() {
+        (200..300).contains(&status)
+    } else {
+        step.expect_status.contains(&status)
+    };
+    if !expected {
+        let wanted = if step.expect_status.is_empty() {
+            "a 2xx status".to_owned()
+        } else {
+            format!(
+                "status {}",
+                step.expect_status
+                    .iter()
+                    .map(u16::to_string)
+                    .collect::<Vec<_>>()
+                    .join(" or ")
+            )
+        };
+        let mut message = format!("{described}: expected {wanted}, got {status}");
+        if (300..400).contains(&status)
+            && let Some(Value::String(location)) = headers.get("location")
+        {
+            message.push_str(&format!(
+                "\n  redirect to {location} was not followed (redirects are only followed within \
+                 the same origin, with `follow_redirects: true`)"
+            ));
+        }
+        if !text.is_empty() {
+            message.push_str(&format!("\n  body: {}", snippet(&text)));
+        }
+        return Err(StepError::new(StepErrorKind::UnexpectedResult, message));
+    }
+
+    let mut outputs = Map::new();
+    outputs.insert("status".into(), Value::from(status));
+    outputs.insert(
+        "body".into(),
+        json.clone().unwrap_or_else(|| Value::String(text)),
+    );
+    capture::apply(
+        &step.captures,
+        json.as_ref(),
+        Some(&headers),
+        &mut outputs,
+        &mut env.new_secrets,
+    )?;
+    outputs.insert("headers".into(), Value::Object(headers));
+    check_own(&step.asserts, env.context, &outputs)?;
+    Ok(outputs)
+}
+
+/// Reads the body, refusing more than `limit` bytes (a hostile or broken server cannot exhaust
+/// memory).
+async fn read_limited(
+    mut response: reqwest::Response,
+    limit: u64,
+    described: &str,
+    timeout: Duration,
+) -> Result<Vec<u8>, StepError> {
+    let too_large = || {
+        StepError::new(
+            StepErrorKind::Transport,
+            format!("{described}: response body exceeds {limit} bytes (raise `max_response_bytes` if this is expected)"),
+        )
+    };
+    if response.content_length().is_some_and(|length| length > limit) {
+        return Err(too_large());
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = response
+        .chunk()
+        .await
+        .map_err(|error| transport_error(described, &error, timeout))?
+    {
+        if body.len() as u64 + chunk.len() as u64 > limit {
+            return Err(too_large());
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
+fn transport_error(described: &str, error: &reqwest::Error, timeout: Duration) -> StepError {
+    if error.is_timeout() {
+        return StepError::new(
+            StepErrorKind::Timeout,
+            format!("{described}: no complete response within {}", humanize(timeout)),
+        );
+    }
+    let mut message = format!("{described}: request failed");
+    let mut source = error.source();
+    let mut causes = Vec::new();
+    while let Some(cause) = source {
+        causes.push(cause.to_string());
+        source = cause.source();
+    }
+    match causes.last() {
+        Some(root) => message.push_str(&format!(": {root}")),
+        None => message.push_str(&format!(": {error}")),
+    }
+    StepError::new(StepErrorKind::Transport, message)
+}
+
+fn without_query(url: &url::Url) -> String {
+    let mut shown = url.clone();
+    shown.set_query(None);
+    let _ = shown.set_password(None);
+    shown.to_string()
+}
+
+fn snippet(text: &str) -> String {
+    let trimmed = text.trim();
+    if trimmed.chars().count() > 300 {
+        format!("{}…", trimmed.chars().take(300).collect::<String>())
+    } else {
+        trimmed.to_owned()
+    }
+}
+
+pub(crate) fn humanize(duration: Duration) -> String {
+    if duration.as_millis() < 1000 {
+        format!("{}ms", duration.as_millis())
+    } else if duration.subsec_millis() == 0 {
+        format!("{}s", duration.as_secs())
+    } else {
+        format!("{:.1}s", duration.as_secs_f64())
+    }
+}

@@ -1,0 +1,59 @@
+//! One module per step kind and the one exhaustive dispatch over them.
+
+mod assert;
+mod capture;
+mod http;
+mod shell;
+
+use serde_json::{Map, Value};
+
+use runbook_dsl::{Condition, Step, StepKind};
+
+use crate::context::{RunContext, Scope};
+use crate::error::{StepError, StepErrorKind};
+use crate::http_client::HttpClients;
+use crate::predicate::{Verdict, evaluate};
+use crate::redact::Redactor;
+
+pub(crate) use http::humanize as humanize_duration;
+
+/// What executing a step needs besides the step itself.
+pub struct StepEnv<'a> {
+    pub context: &'a RunContext,
+    pub http: &'a HttpClients,
+    /// Secrets discovered by this step (secret captures); the runner adds them to the run's redactor.
+    pub new_secrets: Redactor,
+}
+
+/// Runs one step to completion and returns its outputs. Adding a step kind fails to compile here
+/// until it is handled.
+pub async fn execute(step: &Step, env: &mut StepEnv<'_>) -> Result<Map<String, Value>, StepError> {
+    match &step.kind {
+        StepKind::Http(http) => http::execute(http, step.timeout, env).await,
+        StepKind::Shell(shell) => shell::execute(shell, step.timeout, env).await,
+        StepKind::Assert(conditions) => assert::execute(conditions, env),
+    }
+}
+
+/// Evaluates a step's own `assert` against its outputs.
+pub(crate) fn check_own(
+    asserts: &[Condition],
+    context: &RunContext,
+    outputs: &Map<String, Value>,
+) -> Result<(), StepError> {
+    let scope = Scope::with_own(context, outputs);
+    let mut failures = Vec::new();
+    for condition in asserts {
+        if let Verdict::Fails(why) = evaluate(condition, scope)? {
+            failures.push(why);
+        }
+    }
+    if failures.is_empty() {
+        Ok(())
+    } else {
+        Err(StepError::new(
+            StepErrorKind::Assertion,
+            format!("assertion failed:\n{}", failures.join("\n")),
+        ))
+    }
+}

@@ -1,0 +1,190 @@
+//! `shell` steps: `sh -c COMMAND` as a real child process in its own process group.
+//!
+//! Template references reach the command only as environment variables (see
+//! [`crate::render::render_shell`]), so neither shell syntax nor a secret ever enters argv. On timeout
+//! the whole process group is killed, so `sleep` in a pipeline does not outlive the step.
+
+use std::process::Stdio;
+use std::time::Duration;
+
+use serde_json::{Map, Value};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
+
+use runbook_dsl::{ShellStep, StdoutMode};
+
+use super::{StepEnv, capture, check_own};
+use crate::context::Scope;
+use crate::error::{StepError, StepErrorKind};
+use crate::render::{render_shell, render_string};
+use crate::steps::http::humanize;
+
+/// Most bytes kept from stdout or stderr; the rest is read and dropped so the child never blocks.
+const MAX_CAPTURED_BYTES: usize = 8 * 1024 * 1024;
+
+pub(super) async fn execute(
+    step: &ShellStep,
+    timeout: Option<Duration>,
+    env: &mut StepEnv<'_>,
+) -> Result<Map<String, Value>, StepError> {
+    let scope = Scope::new(env.context);
+    let (command_text, ref_env) = render_shell(&step.command, scope)?;
+    let mut command = tokio::process::Command::new("sh");
+    command
+        .arg("-c")
+        .arg(&command_text)
+        .stdin(if step.stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .process_group(0);
+    for (name, value) in &step.env {
+        command.env(name, render_string(value, scope)?);
+    }
+    command.envs(ref_env);
+    if let Some(workdir) = &step.workdir {
+        command.current_dir(render_string(workdir, scope)?);
+    }
+    let stdin_text = match &step.stdin {
+        Some(template) => Some(render_string(template, scope)?),
+        None => None,
+    };
+
+    let mut child = command.spawn().map_err(|error| {
+        StepError::new(
+            StepErrorKind::Process,
+            format!("cannot start `sh -c {}`: {error}", step.command.source),
+        )
+    })?;
+    let pid = child.id();
+    let stdin = child.stdin.take();
+    let stdout = child.stdout.take();
+    let stderr = child.stderr.take();
+    let timeout = timeout.unwrap_or(ShellStep::DEFAULT_TIMEOUT);
+
+    let work = async {
+        let write = async {
+            if let (Some(mut pipe), Some(text)) = (stdin, stdin_text.as_deref()) {
+                // A command that exits without reading stdin closes the pipe: not an error.
+                let _ = pipe.write_all(text.as_bytes()).await;
+                drop(pipe);
+            }
+        };
+        let (_, out, err, status) =
+            tokio::join!(write, read_limited(stdout), read_limited(stderr), child.wait());
+        (out, err, status)
+    };
+    let (stdout, stderr, status) = match tokio::time::timeout(timeout, work).await {
+        Ok(result) => result,
+        Err(_) => {
+            kill_group(pid);
+            return Err(StepError::new(
+                StepErrorKind::Timeout,
+                format!("`{}` did not finish within {}; it was killed", step.command.source, humanize(timeout)),
+            ));
+        }
+    };
+    // The shell exited; make sure nothing it started in the background lingers.
+    kill_group(pid);
+    let status = status.map_err(|error| {
+        StepError::new(StepErrorKind::Process, format!("waiting for the command failed: {error}"))
+    })?;
+    let (stdout, stdout_truncated) = stdout;
+    let (stderr, _) = stderr;
+    let stderr_text = String::from_utf8_lossy(&stderr).trim_end().to_owned();
+
+    let Some(code) = status.code() else {
+        return Err(StepError::new(
+            StepErrorKind::UnexpectedResult,
+            format!("`{}` was killed by a signal{}", step.command.source, tail(&stderr_text)),
+        ));
+    };
+    if !step.expect_exit.contains(&code) {
+        let wanted = step
+            .expect_exit
+            .iter()
+            .map(i32::to_string)
+            .collect::<Vec<_>>()
+            .join(" or ");
+        return Err(StepError::new(
+            StepErrorKind::UnexpectedResult,
+            format!(
+                "`{}` exited with {code}, expected {wanted}{}",
+                step.command.source,
+                tail(&stderr_text)
+            ),
+        ));
+    }
+
+    let stdout_text = String::from_utf8_lossy(&stdout).into_owned();
+    let (stdout_value, json) = match step.stdout {
+        StdoutMode::Text => (Value::String(stdout_text), None),
+        StdoutMode::Trimmed => (Value::String(stdout_text.trim().to_owned()), None),
+        StdoutMode::Json => {
+            if stdout_truncated {
+                return Err(StepError::new(
+                    StepErrorKind::Capture,
+                    format!("stdout exceeds {MAX_CAPTURED_BYTES} bytes and cannot be parsed as JSON"),
+                ));
+            }
+            let parsed: Value = serde_json::from_str(&stdout_text).map_err(|error| {
+                StepError::new(
+                    StepErrorKind::Capture,
+                    format!("stdout is not valid JSON ({error}); it begins: {}", first_line(&stdout_text)),
+                )
+            })?;
+            (parsed.clone(), Some(parsed))
+        }
+    };
+    let mut outputs = Map::new();
+    outputs.insert("exit_code".into(), Value::from(code));
+    outputs.insert("stdout".into(), stdout_value);
+    outputs.insert("stderr".into(), Value::String(stderr_text));
+    capture::apply(&step.captures, json.as_ref(), None, &mut outputs, &mut env.new_secrets)?;
+    check_own(&step.asserts, env.context, &outputs)?;
+    Ok(outputs)
+}
+
+async fn read_limited<R: AsyncRead + Unpin>(pipe: Option<R>) -> (Vec<u8>, bool) {
+    let Some(mut pipe) = pipe else {
+        return (Vec::new(), false);
+    };
+    let mut kept = Vec::new();
+    let mut truncated = false;
+    let mut buffer = [0u8; 16 * 1024];
+    loop {
+        match pipe.read(&mut buffer).await {
+            Ok(0) | Err(_) => break,
+            Ok(read) => {
+                let room = MAX_CAPTURED_BYTES.saturating_sub(kept.len());
+                kept.extend_from_slice(&buffer[..read.min(room)]);
+                truncated |= read > room;
+            }
+        }
+    }
+    (kept, truncated)
+}
+
+fn kill_group(pid: Option<u32>) {
+    if let Some(pid) = pid.and_then(|pid| i32::try_from(pid).ok()) {
+        // The group may already be gone; that is the common case.
+        let _ = nix::sys::signal::killpg(nix::unistd::Pid::from_raw(pid), nix::sys::signal::Signal::SIGKILL);
+    }
+}
+
+fn tail(stderr: &str) -> String {
+    if stderr.is_empty() {
+        return String::new();
+    }
+    let lines: Vec<&str> = stderr.lines().collect();
+    let start = lines.len().saturating_sub(5);
+    format!("\n  stderr: {}", lines[start..].join("\n          "))
+}
+
+fn first_line(text: &str) -> String {
+    let line = text.lines().next().unwrap_or("");
+    line.chars().take(120).collect()
+}
