@@ -1,0 +1,11 @@
+//! Integration tests: the real `runbook` binary against fixture files, wiremock servers and real child
+//! processes. One test binary, one module per area.
+
+mod support;
+
+mod examples;
+mod fixtures;
+mod http;
+mod schema;
+mod secrets;
+mod shell;
