@@ -11,12 +11,8 @@ use crate::suggest::did_you_mean;
 const METHODS: [&str; 7] = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"];
 
 impl Checker<'_> {
-    pub(super) fn check_http(&mut self, index: usize, spanned: &Spanned<RawHttp>) -> Option<HttpStep> {
+    pub(super) fn check_http(&mut self, scope: Scope, spanned: &Spanned<RawHttp>) -> Option<HttpStep> {
         let http = &spanned.value;
-        let scope = Scope {
-            step: index,
-            own_outputs: None,
-        };
         let mut ok = true;
 
         let method = match &http.method {
@@ -128,8 +124,8 @@ impl Checker<'_> {
         let asserts = self.conditions(
             &http.assert,
             Scope {
-                step: index,
                 own_outputs: Some(&own_outputs),
+                ..scope
             },
         );
 

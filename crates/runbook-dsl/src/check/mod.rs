@@ -5,8 +5,10 @@
 //! status codes). It keeps going after a finding so `lint` reports everything at once.
 
 mod conditions;
+mod control;
 mod http;
 mod inputs;
+mod prompt;
 mod references;
 mod shell;
 mod steps;
@@ -15,7 +17,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::finding::{Finding, FindingCode};
 use crate::model::{Metadata, Runbook};
-use crate::raw::{InputType, RawRunbook};
+use crate::raw::{InputType, Mode, RawRunbook, RawStep};
+use steps::Placement;
 use crate::source::{Source, Span};
 use crate::spanned::Spanned;
 
@@ -23,7 +26,9 @@ use crate::spanned::Spanned;
 pub fn check(raw: &RawRunbook, source: &Source) -> Result<Runbook, Vec<Finding>> {
     let mut checker = Checker::new(source, raw);
     let inputs = checker.check_inputs(raw);
-    let steps = checker.check_steps(raw);
+    let steps = checker.check_step_list(&raw.steps, Placement::Sequence);
+    let on_failure = checker.check_step_list(&raw.on_failure, Placement::Anywhere);
+    let finally = checker.check_step_list(&raw.finally, Placement::Anywhere);
     let meta = checker.check_metadata(raw);
     if checker.findings.is_empty() {
         Ok(Runbook {
@@ -31,6 +36,8 @@ pub fn check(raw: &RawRunbook, source: &Source) -> Result<Runbook, Vec<Finding>>
             meta,
             inputs,
             steps,
+            on_failure,
+            finally,
             env_refs: checker.env_refs,
         })
     } else {
@@ -57,13 +64,19 @@ pub(crate) struct Checker<'a> {
     /// Outputs of the steps checked so far.
     checked_steps: BTreeMap<String, StepInfo>,
     env_refs: BTreeSet<String>,
+    /// Ids seen so far (at any depth) and where, for duplicate detection.
+    seen_ids: BTreeMap<String, Span>,
+    /// The number the next checked step gets; the same order as [`number_steps`].
+    next_index: usize,
+    mode: Option<Mode>,
 }
 
 impl<'a> Checker<'a> {
     fn new(source: &'a Source, raw: &RawRunbook) -> Self {
         let mut step_index = BTreeMap::new();
-        for (index, step) in raw.steps.iter().enumerate() {
-            step_index.entry(step.value.id.value.clone()).or_insert(index);
+        let mut next = 0;
+        for list in [&raw.steps, &raw.on_failure, &raw.finally] {
+            number_steps(list, &mut next, &mut step_index);
         }
         Checker {
             source,
@@ -72,6 +85,9 @@ impl<'a> Checker<'a> {
             step_index,
             checked_steps: BTreeMap::new(),
             env_refs: BTreeSet::new(),
+            seen_ids: BTreeMap::new(),
+            next_index: 0,
+            mode: raw.mode.as_ref().map(|mode| mode.value),
         }
     }
 
@@ -120,6 +136,24 @@ impl<'a> Checker<'a> {
             references: raw.references.clone(),
             gotchas: raw.gotchas.clone(),
         }
+    }
+}
+
+/// Numbers steps in the order the check pass visits them: each step, then its group's steps and
+/// `finally`, then its rollback.
+fn number_steps(
+    steps: &[Spanned<RawStep>],
+    next: &mut usize,
+    index: &mut BTreeMap<String, usize>,
+) {
+    for step in steps {
+        index.entry(step.value.id.value.clone()).or_insert(*next);
+        *next += 1;
+        if let Some(group) = &step.value.group {
+            number_steps(&group.value.steps, next, index);
+            number_steps(&group.value.finally, next, index);
+        }
+        number_steps(&step.value.rollback, next, index);
     }
 }
 

@@ -13,8 +13,10 @@ use crate::template::{RefPath, Reference, Template, parse_template};
 /// What a template may refer to where it appears.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Scope<'s> {
-    /// Index of the step the template belongs to: only earlier steps' outputs exist.
-    pub step: usize,
+    /// Only steps numbered below this have certainly run when the template is rendered.
+    pub visible_before: usize,
+    /// The number of the step the template belongs to.
+    pub current: usize,
     /// The step's own outputs, available as `{{outputs.NAME}}` in its `assert` only.
     pub own_outputs: Option<&'s [String]>,
 }
@@ -225,7 +227,11 @@ impl Checker<'_> {
     }
 
     fn resolve_step_output(&mut self, step: &str, output: &str, span: Span, scope: Scope) -> bool {
-        if let Some(info) = self.checked_steps.get(step).filter(|info| info.index < scope.step) {
+        if let Some(info) = self
+            .checked_steps
+            .get(step)
+            .filter(|info| info.index < scope.visible_before && info.index != scope.current)
+        {
             if info.outputs.iter().any(|o| o == output) {
                 return true;
             }
@@ -247,7 +253,7 @@ impl Checker<'_> {
             return false;
         }
         match self.step_index.get(step) {
-            Some(index) if *index == scope.step => {
+            Some(index) if *index == scope.current => {
                 self.report(
                     Finding::error(
                         FindingCode::StepNotYetRun,
@@ -260,7 +266,7 @@ impl Checker<'_> {
                     )),
                 );
             }
-            Some(index) if *index > scope.step => {
+            Some(_) if self.checked_steps.contains_key(step) || self.step_index.contains_key(step) => {
                 self.report(
                     Finding::error(
                         FindingCode::StepNotYetRun,
@@ -275,7 +281,7 @@ impl Checker<'_> {
                 let earlier: Vec<&str> = self
                     .checked_steps
                     .iter()
-                    .filter(|(_, info)| info.index < scope.step)
+                    .filter(|(_, info)| info.index < scope.visible_before)
                     .map(|(id, _)| id.as_str())
                     .collect();
                 let suggestion =

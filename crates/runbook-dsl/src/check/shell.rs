@@ -9,16 +9,9 @@ use crate::spanned::Spanned;
 use crate::template::Template;
 
 impl Checker<'_> {
-    pub(super) fn check_shell(
-        &mut self,
-        index: usize,
-        spanned: &Spanned<RawShell>,
+    pub(super) fn check_shell(&mut self, scope: Scope, spanned: &Spanned<RawShell>,
     ) -> Option<ShellStep> {
         let shell = &spanned.value;
-        let scope = Scope {
-            step: index,
-            own_outputs: None,
-        };
         let mut ok = true;
         let command = self.template(&shell.command, scope);
         if let Some(command) = &command {
@@ -51,8 +44,8 @@ impl Checker<'_> {
         let asserts = self.conditions(
             &shell.assert,
             Scope {
-                step: index,
                 own_outputs: Some(&own_outputs),
+                ..scope
             },
         );
         let expect_exit = shell

@@ -5,20 +5,36 @@ use std::collections::BTreeMap;
 use super::references::Scope;
 use super::{Checker, StepInfo};
 use crate::finding::{Finding, FindingCode};
-use crate::model::{AssertStep, Capture, CaptureSource, JsonPath, Step, StepKind};
-use crate::raw::{RawCapture, RawRunbook, RawStep};
+use crate::model::{AssertStep, Capture, CaptureSource, JsonPath, OnError, Step, StepKind};
+use crate::raw::{RawCapture, RawStep};
 use crate::source::Span;
 use crate::spanned::Spanned;
 
+/// Where a list of steps sits, which decides what its steps may refer to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Placement {
+    /// The main sequence or a group: each step sees the steps before it.
+    Sequence,
+    /// Compensation of the step numbered `owner`: it sees that step and everything before it.
+    Rollback { owner: usize },
+    /// `on_failure` or the runbook's `finally`: they may refer to any step; a step that did not run
+    /// is an error at run time.
+    Anywhere,
+}
+
 impl Checker<'_> {
-    pub(super) fn check_steps(&mut self, raw: &RawRunbook) -> Vec<Step> {
-        let mut steps = Vec::new();
-        let mut seen: BTreeMap<String, Span> = BTreeMap::new();
-        for (index, spanned) in raw.steps.iter().enumerate() {
+    /// Checks a list of steps (at any depth).
+    pub(super) fn check_step_list(
+        &mut self,
+        steps: &[Spanned<RawStep>],
+        placement: Placement,
+    ) -> Vec<Step> {
+        let mut checked = Vec::new();
+        for spanned in steps {
             let step = &spanned.value;
             let id = step.id.value.clone();
             let id_span = self.span(&step.id);
-            if let Some(first) = seen.get(&id) {
+            if let Some(first) = self.seen_ids.get(&id) {
                 let (line, _) = self.source.line_col(first.start);
                 self.report(
                     Finding::error(
@@ -27,10 +43,10 @@ impl Checker<'_> {
                         format!("duplicate step id `{id}`"),
                     )
                     .with_label(format!("also used by the step on line {line}"))
-                    .with_help("step ids must be unique; rename one of them"),
+                    .with_help("step ids must be unique in the whole runbook; rename one of them"),
                 );
             } else {
-                seen.insert(id.clone(), id_span);
+                self.seen_ids.insert(id.clone(), id_span);
             }
             if !super::is_identifier(&id, &['_']) {
                 self.report(
@@ -43,43 +59,60 @@ impl Checker<'_> {
                     .with_help("ids appear in references such as `{{steps.ID.outputs.NAME}}`"),
                 );
             }
-            let checked = self.check_step(index, spanned);
+            let index = self.next_index;
+            self.next_index += 1;
+            let visible_before = match placement {
+                Placement::Sequence => index,
+                Placement::Rollback { owner } => owner + 1,
+                Placement::Anywhere => usize::MAX,
+            };
+            let scope = Scope {
+                visible_before,
+                current: index,
+                own_outputs: None,
+            };
+            let result = self.check_step(scope, spanned, placement);
             // Register outputs even when the step has findings, so later references do not cascade.
-            let outputs = checked
+            let outputs = result
                 .as_ref()
-                .map(|step| step_outputs(&step.kind))
+                .map(|step| step.kind.outputs())
                 .unwrap_or_else(|| raw_outputs(step));
             self.checked_steps
                 .entry(id)
                 .or_insert(StepInfo { index, outputs });
-            steps.extend(checked);
+            checked.extend(result);
         }
-        steps
+        checked
     }
 
-    fn check_step(&mut self, index: usize, spanned: &Spanned<RawStep>) -> Option<Step> {
+    fn check_step(
+        &mut self,
+        scope: Scope,
+        spanned: &Spanned<RawStep>,
+        placement: Placement,
+    ) -> Option<Step> {
         let step = &spanned.value;
         let span = self.span(spanned);
-        let scope = Scope {
-            step: index,
-            own_outputs: None,
+        let mut ok = true;
+        let when = match &step.when {
+            Some(when) => {
+                let condition = self.condition(when, scope);
+                ok &= condition.is_some();
+                condition
+            }
+            None => None,
         };
-        let when = step
-            .when
-            .as_ref()
-            .map(|when| self.condition(when, scope));
-        let timeout = step.timeout.as_ref().map(|timeout| {
-            crate::duration::parse_duration(&timeout.value).map_err(|message| {
-                let span = self.span(timeout);
-                self.report(
-                    Finding::error(FindingCode::InvalidDuration, span, message)
-                        .with_label("not a duration"),
-                );
-            })
-        });
+        let timeout = match &step.timeout {
+            Some(timeout) => {
+                let parsed = self.duration(timeout);
+                ok &= parsed.is_some();
+                parsed
+            }
+            None => None,
+        };
         let keys = step.kind_keys();
         let kind = match keys.as_slice() {
-            [_] => self.check_kind(index, step),
+            [_] => self.check_kind(scope, step),
             [] => {
                 self.report(
                     Finding::error(
@@ -88,7 +121,7 @@ impl Checker<'_> {
                         format!("step `{}` does not say what it does", step.id.value),
                     )
                     .with_label("no step kind")
-                    .with_help("add one of `http:`, `shell:` or `assert:`"),
+                    .with_help("add one of `http:`, `shell:`, `assert:`, `prompt:` or `group:`"),
                 );
                 None
             }
@@ -110,16 +143,37 @@ impl Checker<'_> {
                 None
             }
         };
-        let when = match when {
-            Some(Some(condition)) => Some(condition),
-            Some(None) => return None,
-            None => None,
+        let modifiers = self.check_modifiers(scope, step, kind.as_ref());
+        let rollback = if step.rollback.is_empty() {
+            Vec::new()
+        } else if matches!(placement, Placement::Rollback { .. }) {
+            let span = self.span(&step.rollback[0]);
+            self.report(
+                Finding::error(
+                    FindingCode::InvalidValue,
+                    span,
+                    "a rollback step cannot have a rollback of its own",
+                )
+                .with_label("nested rollback")
+                .with_help("put every compensating step in the rollback of the step it undoes"),
+            );
+            ok = false;
+            Vec::new()
+        } else {
+            let before = self.findings.len();
+            let steps = self.check_step_list(
+                &step.rollback,
+                Placement::Rollback {
+                    owner: scope.current,
+                },
+            );
+            ok &= self.findings.len() == before;
+            steps
         };
-        let timeout = match timeout {
-            Some(Ok(timeout)) => Some(timeout),
-            Some(Err(())) => return None,
-            None => None,
-        };
+        let (until, retry) = modifiers?;
+        if !ok {
+            return None;
+        }
         Some(Step {
             id: step.id.value.clone(),
             name: step
@@ -131,26 +185,37 @@ impl Checker<'_> {
             timeout,
             kind: kind?,
             span,
+            until,
+            retry,
+            on_error: step.on_error.as_ref().map_or(OnError::Abort, |policy| policy.value),
+            rollback,
+            irreversible: step.irreversible,
         })
     }
 
     /// The one exhaustive dispatch over raw step kinds.
-    fn check_kind(&mut self, index: usize, step: &RawStep) -> Option<StepKind> {
+    fn check_kind(&mut self, scope: Scope, step: &RawStep) -> Option<StepKind> {
         if let Some(http) = &step.http {
-            return self.check_http(index, http).map(StepKind::Http);
+            return self.check_http(scope, http).map(StepKind::Http);
         }
         if let Some(shell) = &step.shell {
-            return self.check_shell(index, shell).map(StepKind::Shell);
+            return self.check_shell(scope, shell).map(StepKind::Shell);
         }
         if let Some(conditions) = &step.assert {
-            return self.check_assert(index, conditions).map(StepKind::Assert);
+            return self.check_assert(scope, conditions).map(StepKind::Assert);
+        }
+        if let Some(prompt) = &step.prompt {
+            return self.check_prompt(scope, prompt).map(StepKind::Prompt);
+        }
+        if let Some(group) = &step.group {
+            return self.check_group(group).map(StepKind::Group);
         }
         None
     }
 
     fn check_assert(
         &mut self,
-        index: usize,
+        scope: Scope,
         conditions: &Spanned<Vec<Spanned<crate::raw::RawCondition>>>,
     ) -> Option<AssertStep> {
         if conditions.value.is_empty() {
@@ -162,12 +227,23 @@ impl Checker<'_> {
             );
             return None;
         }
-        let scope = Scope {
-            step: index,
-            own_outputs: None,
-        };
         self.conditions(&conditions.value, scope)
             .map(|conditions| AssertStep { conditions })
+    }
+
+    /// Parses a duration field, reporting a finding when it does not parse.
+    pub(super) fn duration(&mut self, field: &Spanned<String>) -> Option<std::time::Duration> {
+        match crate::duration::parse_duration(&field.value) {
+            Ok(duration) => Some(duration),
+            Err(message) => {
+                let span = self.span(field);
+                self.report(
+                    Finding::error(FindingCode::InvalidDuration, span, message)
+                        .with_label("not a duration"),
+                );
+                None
+            }
+        }
     }
 
     /// Checks captures; `allow_header` is false for shell steps.
@@ -292,15 +368,6 @@ impl Checker<'_> {
     }
 }
 
-/// Outputs a checked step offers to later steps.
-pub(super) fn step_outputs(kind: &StepKind) -> Vec<String> {
-    kind.builtin_outputs()
-        .iter()
-        .map(|name| (*name).to_owned())
-        .chain(kind.captures().iter().map(|capture| capture.name.clone()))
-        .collect()
-}
-
 /// Best-effort outputs of a step that did not check, so its users are not reported too.
 fn raw_outputs(step: &RawStep) -> Vec<String> {
     let (builtin, captures): (&[&str], Vec<String>) = if let Some(http) = &step.http {
@@ -313,6 +380,10 @@ fn raw_outputs(step: &RawStep) -> Vec<String> {
             crate::model::ShellStep::BUILTIN_OUTPUTS,
             shell.value.capture.keys().cloned().collect(),
         )
+    } else if let Some(prompt) = &step.prompt {
+        let mut names: Vec<String> = prompt.value.answers.keys().cloned().collect();
+        names.push("confirmed".to_owned());
+        (&[], names)
     } else {
         (&[], Vec::new())
     };

@@ -2,15 +2,17 @@
 //! resolved to something that exists, every JSONPath and regex compiled.
 
 mod condition;
+mod control;
 mod runbook;
 mod step;
 mod value;
 
 pub use condition::{CompareOp, Condition, ConditionKind};
+pub use control::{Answer, GroupStep, PromptStep, Retry, RetryOn, Until};
 pub use runbook::{Input, Metadata, Runbook};
 pub use step::{
     AssertStep, Body, Capture, CaptureSource, HttpStep, JsonPath, ShellStep, Step, StepKind,
 };
 pub use value::ValueTemplate;
 
-pub use crate::raw::{InputType, Mode, StdoutMode};
+pub use crate::raw::{InputType, Mode, OnError, StdoutMode};

@@ -12,6 +12,10 @@ pub struct Runbook {
     pub meta: Metadata,
     pub inputs: Vec<Input>,
     pub steps: Vec<Step>,
+    /// The failure path, run after compensation when the run fails.
+    pub on_failure: Vec<Step>,
+    /// Always run last.
+    pub finally: Vec<Step>,
     /// Every environment variable a template references (`{{env.NAME}}`), so the engine reads only
     /// those.
     pub env_refs: BTreeSet<String>,
@@ -20,6 +24,18 @@ pub struct Runbook {
 impl Runbook {
     pub fn input(&self, name: &str) -> Option<&Input> {
         self.inputs.iter().find(|input| input.name == name)
+    }
+
+    /// Whether any step (at any depth) asks the operator something.
+    pub fn has_prompts(&self) -> bool {
+        fn any(steps: &[Step]) -> bool {
+            steps.iter().any(|step| {
+                matches!(step.kind, super::StepKind::Prompt(_))
+                    || any(&step.rollback)
+                    || matches!(&step.kind, super::StepKind::Group(group) if any(&group.steps) || any(&group.finally))
+            })
+        }
+        any(&self.steps) || any(&self.on_failure) || any(&self.finally)
     }
 }
 

@@ -1,7 +1,7 @@
 use std::time::Duration;
 
-use super::{Condition, ValueTemplate};
-use crate::raw::StdoutMode;
+use super::{Condition, GroupStep, PromptStep, Retry, Until, ValueTemplate};
+use crate::raw::{OnError, StdoutMode};
 use crate::source::Span;
 use crate::template::Template;
 
@@ -15,6 +15,13 @@ pub struct Step {
     pub timeout: Option<Duration>,
     pub kind: StepKind,
     pub span: Span,
+    /// Repeat until a condition holds (a wait).
+    pub until: Option<Until>,
+    pub retry: Option<Retry>,
+    pub on_error: OnError,
+    /// Compensation registered when this step succeeds.
+    pub rollback: Vec<Step>,
+    pub irreversible: bool,
 }
 
 /// What a step does. Adding a kind must fail to compile until every dispatch handles it.
@@ -23,6 +30,8 @@ pub enum StepKind {
     Http(HttpStep),
     Shell(ShellStep),
     Assert(AssertStep),
+    Prompt(PromptStep),
+    Group(GroupStep),
 }
 
 impl StepKind {
@@ -32,6 +41,8 @@ impl StepKind {
             StepKind::Http(_) => "http",
             StepKind::Shell(_) => "shell",
             StepKind::Assert(_) => "assert",
+            StepKind::Prompt(_) => "prompt",
+            StepKind::Group(_) => "group",
         }
     }
 
@@ -40,15 +51,32 @@ impl StepKind {
         match self {
             StepKind::Http(_) => HttpStep::BUILTIN_OUTPUTS,
             StepKind::Shell(_) => ShellStep::BUILTIN_OUTPUTS,
-            StepKind::Assert(_) => &[],
+            StepKind::Assert(_) | StepKind::Prompt(_) | StepKind::Group(_) => &[],
         }
+    }
+
+    /// Every output a step of this kind offers to later steps.
+    pub fn outputs(&self) -> Vec<String> {
+        let mut outputs: Vec<String> = self
+            .builtin_outputs()
+            .iter()
+            .map(|name| (*name).to_owned())
+            .chain(self.captures().iter().map(|capture| capture.name.clone()))
+            .collect();
+        if let StepKind::Prompt(prompt) = self {
+            if prompt.confirm.is_some() {
+                outputs.push("confirmed".to_owned());
+            }
+            outputs.extend(prompt.answers.iter().map(|answer| answer.name.clone()));
+        }
+        outputs
     }
 
     pub fn captures(&self) -> &[Capture] {
         match self {
             StepKind::Http(http) => &http.captures,
             StepKind::Shell(shell) => &shell.captures,
-            StepKind::Assert(_) => &[],
+            StepKind::Assert(_) | StepKind::Prompt(_) | StepKind::Group(_) => &[],
         }
     }
 }

@@ -6,16 +6,20 @@
 
 mod capture;
 mod condition;
+mod control;
 mod http;
 mod input;
+mod prompt;
 mod runbook;
 mod shell;
 mod step;
 
 pub use capture::{RawCapture, RawCaptureSpec};
 pub use condition::RawCondition;
+pub use control::{RawGroup, RawPoll, RawRepeat, RawRetry};
 pub use http::{RawHttp, StatusSpec};
 pub use input::{InputType, RawInput};
+pub use prompt::{RawAnswer, RawPrompt};
 pub use runbook::{Mode, RawRunbook};
 pub use shell::{ExitSpec, RawShell, StdoutMode};
-pub use step::RawStep;
+pub use step::{OnError, RawStep};

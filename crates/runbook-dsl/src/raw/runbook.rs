@@ -49,6 +49,13 @@ pub struct RawRunbook {
     pub inputs: BTreeMap<String, Spanned<RawInput>>,
     /// The steps, run in order.
     pub steps: Vec<Spanned<RawStep>>,
+    /// The failure path: steps run after compensation when the run fails (e.g. keep trading paused,
+    /// write the failure audit event).
+    #[serde(default)]
+    pub on_failure: Vec<Spanned<RawStep>>,
+    /// Steps that always run last, whether the run succeeded, failed or was interrupted.
+    #[serde(default)]
+    pub finally: Vec<Spanned<RawStep>>,
 }
 
 /// Who drives the run.

@@ -1,10 +1,11 @@
 use schemars::JsonSchema;
 use serde::Deserialize;
 
-use super::{RawCondition, RawHttp, RawShell};
+use super::{RawCondition, RawGroup, RawHttp, RawPoll, RawPrompt, RawRetry, RawShell};
 use crate::Spanned;
 
-/// One step. Exactly one step kind key (`http`, `shell`, `assert`) says what it does.
+/// One step. Exactly one step kind key (`http`, `shell`, `assert`, `prompt`, `group`) says what it
+/// does; the other keys say how it runs.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawStep {
@@ -20,7 +21,7 @@ pub struct RawStep {
     /// Run the step only when this condition holds; otherwise it is skipped.
     #[serde(default)]
     pub when: Option<Spanned<RawCondition>>,
-    /// Upper bound on the step's duration, e.g. `500ms`, `30s`, `2m`. Defaults: http 30s, shell 5m.
+    /// Upper bound on one attempt of the step, e.g. `500ms`, `30s`, `2m`. Defaults: http 30s, shell 5m.
     #[serde(default)]
     pub timeout: Option<Spanned<String>>,
     /// Make an HTTP request.
@@ -32,21 +33,62 @@ pub struct RawStep {
     /// Check conditions; the step fails with their messages when one does not hold.
     #[serde(default)]
     pub assert: Option<Spanned<Vec<Spanned<RawCondition>>>>,
+    /// Ask the operator: instructions, a confirmation, a typed phrase, answers.
+    #[serde(default)]
+    pub prompt: Option<Spanned<RawPrompt>>,
+    /// A group of steps with its own `finally`, optionally repeated under operator control.
+    #[serde(default)]
+    pub group: Option<Spanned<RawGroup>>,
+    /// Repeat this http or shell step until the condition holds (a wait). `{{outputs.NAME}}` refers
+    /// to the latest attempt's outputs. Needs `poll`.
+    #[serde(default)]
+    pub until: Option<Spanned<RawCondition>>,
+    /// How often and how long to repeat a step that has `until`.
+    #[serde(default)]
+    pub poll: Option<Spanned<RawPoll>>,
+    /// Retry an http or shell step on transient failures.
+    #[serde(default)]
+    pub retry: Option<Spanned<RawRetry>>,
+    /// What a failure of this step does: `abort` (default), `continue`, or `ask` the operator
+    /// (retry / skip / abort).
+    #[serde(default)]
+    pub on_error: Option<Spanned<OnError>>,
+    /// Compensating steps, registered when this step succeeds and run (newest first) if a later step
+    /// fails.
+    #[serde(default)]
+    pub rollback: Vec<Spanned<RawStep>>,
+    /// The point of no return: once this step has run, what it did cannot be undone. Shown in progress
+    /// and in the failure summary.
+    #[serde(default)]
+    pub irreversible: bool,
+}
+
+/// What a step failure does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OnError {
+    /// Stop the run: compensation, the failure path and `finally` run.
+    Abort,
+    /// Record the failure and go on with the next step.
+    Continue,
+    /// Ask the operator: retry the step, skip it, or abort.
+    Ask,
 }
 
 impl RawStep {
     /// Names of the step-kind keys present, for the exactly-one check.
     pub fn kind_keys(&self) -> Vec<&'static str> {
-        let mut keys = Vec::new();
-        if self.http.is_some() {
-            keys.push("http");
-        }
-        if self.shell.is_some() {
-            keys.push("shell");
-        }
-        if self.assert.is_some() {
-            keys.push("assert");
-        }
-        keys
+        let present = [
+            ("http", self.http.is_some()),
+            ("shell", self.shell.is_some()),
+            ("assert", self.assert.is_some()),
+            ("prompt", self.prompt.is_some()),
+            ("group", self.group.is_some()),
+        ];
+        present
+            .into_iter()
+            .filter(|(_, set)| *set)
+            .map(|(name, _)| name)
+            .collect()
     }
 }

@@ -32,6 +32,10 @@ pub async fn execute(step: &Step, env: &mut StepEnv<'_>) -> Result<Map<String, V
         StepKind::Http(http) => http::execute(http, step.timeout, env).await,
         StepKind::Shell(shell) => shell::execute(shell, step.timeout, env).await,
         StepKind::Assert(conditions) => assert::execute(conditions, env),
+        StepKind::Prompt(_) | StepKind::Group(_) => Err(StepError::new(
+            StepErrorKind::Process,
+            "prompt and group steps are being wired into the engine",
+        )),
     }
 }
 

@@ -1,0 +1,94 @@
+use std::time::Duration;
+
+use regex::Regex;
+
+use super::{Condition, Step};
+use crate::template::Template;
+
+/// Repeat a step until a condition holds.
+#[derive(Debug, Clone)]
+pub struct Until {
+    pub condition: Condition,
+    pub interval: Duration,
+    pub timeout: Duration,
+    pub backoff: f64,
+    pub max_interval: Duration,
+}
+
+/// Retry a step on transient failures.
+#[derive(Debug, Clone)]
+pub struct Retry {
+    pub attempts: u32,
+    pub delay: Duration,
+    pub backoff: f64,
+    pub max_delay: Duration,
+    pub on: Vec<RetryOn>,
+}
+
+impl Retry {
+    pub const DEFAULT_ON: [RetryOn; 4] = [
+        RetryOn::Transport,
+        RetryOn::Timeout,
+        RetryOn::Status(429),
+        RetryOn::ServerErrors,
+    ];
+}
+
+/// A class of failure worth retrying.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RetryOn {
+    Transport,
+    Timeout,
+    Status(u16),
+    ClientErrors,
+    ServerErrors,
+    /// An unexpected exit code of a shell step.
+    Exit,
+}
+
+impl RetryOn {
+    pub fn parse(text: &str) -> Option<RetryOn> {
+        match text {
+            "transport" => Some(RetryOn::Transport),
+            "timeout" => Some(RetryOn::Timeout),
+            "4xx" => Some(RetryOn::ClientErrors),
+            "5xx" => Some(RetryOn::ServerErrors),
+            "exit" => Some(RetryOn::Exit),
+            other => other
+                .parse::<u16>()
+                .ok()
+                .filter(|code| (100..=599).contains(code))
+                .map(RetryOn::Status),
+        }
+    }
+}
+
+/// A human step.
+#[derive(Debug, Clone)]
+pub struct PromptStep {
+    pub instructions: Option<Template>,
+    pub confirm: Option<Template>,
+    pub phrase: Option<Template>,
+    pub answers: Vec<Answer>,
+}
+
+/// One answer the operator gives.
+#[derive(Debug, Clone)]
+pub struct Answer {
+    pub name: String,
+    pub label: String,
+    pub secret: bool,
+    pub confirm: bool,
+    pub pattern: Option<Regex>,
+    pub allow_empty: bool,
+    pub choices: Option<Vec<String>>,
+}
+
+/// Steps run together, with their own cleanup and an optional operator-controlled loop.
+#[derive(Debug, Clone)]
+pub struct GroupStep {
+    pub steps: Vec<Step>,
+    pub finally: Vec<Step>,
+    /// 1 means the group runs once.
+    pub max_attempts: u32,
+}
