@@ -54,6 +54,14 @@ pub struct RunArgs {
     /// Output format: progress for people, or the run report as JSON on stdout.
     #[arg(long, value_enum, default_value_t = OutputFormat::Human)]
     pub output: OutputFormat,
+    /// Answer prompts from this YAML file (keyed by step id) instead of the terminal: for
+    /// rehearsals and tests. See docs/prompts.md.
+    #[arg(long, value_name = "FILE")]
+    pub answers: Option<PathBuf>,
+    /// Let an answers file stand in for the operator of an operator-assisted runbook on a real
+    /// run. The run's record says so.
+    #[arg(long, requires = "answers")]
+    pub allow_answers_file_on_live_run: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

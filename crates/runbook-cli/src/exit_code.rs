@@ -12,5 +12,15 @@ pub const INVALID_RUNBOOK: u8 = 3;
 pub const ASSERTION_FAILED: u8 = 4;
 /// A step did not finish within its timeout.
 pub const TIMEOUT: u8 = 5;
+/// The operator declined a confirmation or chose to abort, with nothing to roll back.
+pub const DECLINED: u8 = 6;
+/// A step failed; compensation and the failure path then completed: the system is in the state the
+/// runbook's failure path leaves it in.
+pub const ROLLED_BACK: u8 = 10;
+/// A step failed, and a compensation, failure-path or finally step failed too: manual work needed.
+pub const ROLLBACK_FAILED: u8 = 11;
+/// Stopped by Ctrl-C (after running compensation, the failure path and finally, unless Ctrl-C was
+/// pressed twice).
+pub const INTERRUPTED: u8 = 130;
 /// A bug in runbook itself.
 pub const INTERNAL: u8 = 70;

@@ -7,6 +7,8 @@ mod args;
 mod commands;
 mod exit_code;
 mod failure;
+mod interrupt;
+mod prompt;
 mod render;
 
 use clap::Parser;

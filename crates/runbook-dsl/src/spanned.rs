@@ -8,7 +8,6 @@ use std::borrow::Cow;
 use schemars::{JsonSchema, Schema, SchemaGenerator};
 use serde::{Deserialize, Deserializer};
 
-
 /// Where a YAML node starts, as the parser reported it: 1-based line and column, and the byte range
 /// when the parser knows it. [`crate::Source::span`] turns it into a byte [`Span`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

@@ -108,9 +108,10 @@ pub fn parse_template(
     if let Some(at) = text.find("{{{") {
         return Err(TemplateError {
             unsupported: true,
-            message: "triple braces `{{{...}}}` are not allowed: runbook templates never escape, so \
+            message:
+                "triple braces `{{{...}}}` are not allowed: runbook templates never escape, so \
                       write `{{...}}`"
-                .into(),
+                    .into(),
             at: (at, closing(text, at)),
         });
     }
@@ -328,7 +329,10 @@ mod tests {
             "{{> partial}}",
         ] {
             let error = parse(text).err();
-            assert!(error.is_some_and(|e| e.unsupported), "{text} must be rejected");
+            assert!(
+                error.is_some_and(|e| e.unsupported),
+                "{text} must be rejected"
+            );
         }
     }
 

@@ -29,6 +29,15 @@ pub fn load_raw(source: &Source) -> Result<RawRunbook, Box<Finding>> {
         .map_err(|error| Box::new(finding_from(source, &error)))
 }
 
+/// Parses any YAML document (an answers file, say) into a JSON value, with the same budgets.
+pub fn load_value(text: &str) -> Result<serde_json::Value, String> {
+    if text.len() > MAX_SOURCE_BYTES {
+        return Err(format!("larger than {MAX_SOURCE_BYTES} bytes"));
+    }
+    serde_saphyr::from_str_with_options::<serde_json::Value>(text, options())
+        .map_err(|error| error.without_snippet().to_string())
+}
+
 fn options() -> Options {
     let mut budget = Budget::default();
     budget.max_depth = 48;
@@ -49,7 +58,11 @@ fn finding_from(source: &Source, error: &serde_saphyr::Error) -> Finding {
     let span = match error.location() {
         Some(location) => {
             let start = source.offset_of(location.line() as usize, location.column() as usize);
-            let len = location.span().byte_len().filter(|len| *len < 1 << 20).unwrap_or(0);
+            let len = location
+                .span()
+                .byte_len()
+                .filter(|len| *len < 1 << 20)
+                .unwrap_or(0);
             Span::new(start, (start + len as usize).min(source.text.len()))
         }
         None => Span::new(0, 0),
@@ -139,7 +152,8 @@ mod tests {
 
     #[test]
     fn unknown_field_suggests_the_closest() {
-        let finding = load("id: a\ntitle: b\nsteps:\n  - id: x\n    shel: {command: 'true'}\n").err();
+        let finding =
+            load("id: a\ntitle: b\nsteps:\n  - id: x\n    shel: {command: 'true'}\n").err();
         let finding = finding.map(|f| *f);
         assert!(matches!(
             finding,

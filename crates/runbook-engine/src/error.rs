@@ -22,6 +22,12 @@ pub enum StepErrorKind {
     Render,
     /// A capture found nothing, or the body was not the JSON the capture needs.
     Capture,
+    /// The operator declined a confirmation, mistyped the phrase, or chose to abort.
+    Declined,
+    /// A prompt could not be answered (no terminal and no answer in the answers file).
+    Prompt,
+    /// Ctrl-C: the step was cancelled.
+    Interrupted,
 }
 
 /// A step failure. The message has already been redacted.
@@ -29,6 +35,12 @@ pub enum StepErrorKind {
 pub struct StepError {
     pub kind: StepErrorKind,
     pub message: String,
+    /// The HTTP status, when the failure was an unexpected one (retry decisions use it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<u16>,
+    /// How long the server asked us to wait (`Retry-After`).
+    #[serde(skip)]
+    pub retry_after: Option<std::time::Duration>,
 }
 
 impl fmt::Display for StepError {
@@ -42,6 +54,14 @@ impl StepError {
         Self {
             kind,
             message: message.into(),
+            status: None,
+            retry_after: None,
         }
+    }
+
+    /// The same failure with its message passed through `edit` (used for redaction).
+    pub fn map_message(mut self, edit: impl FnOnce(&str) -> String) -> Self {
+        self.message = edit(&self.message);
+        self
     }
 }

@@ -109,7 +109,12 @@ pub fn resolve_inputs(
 }
 
 /// Converts command-line text to the input's type.
-pub fn parse_typed(name: &str, text: &str, kind: InputType, secret: bool) -> Result<Value, InputError> {
+pub fn parse_typed(
+    name: &str,
+    text: &str,
+    kind: InputType,
+    secret: bool,
+) -> Result<Value, InputError> {
     let wrong = || InputError::WrongType {
         name: name.to_owned(),
         expected: match kind {
@@ -118,11 +123,19 @@ pub fn parse_typed(name: &str, text: &str, kind: InputType, secret: bool) -> Res
             InputType::Number => "a number",
             InputType::Boolean => "true or false",
         },
-        shown: if secret { MASK.to_owned() } else { text.to_owned() },
+        shown: if secret {
+            MASK.to_owned()
+        } else {
+            text.to_owned()
+        },
     };
     match kind {
         InputType::String => Ok(Value::String(text.to_owned())),
-        InputType::Integer => text.trim().parse::<i64>().map(Value::from).map_err(|_| wrong()),
+        InputType::Integer => text
+            .trim()
+            .parse::<i64>()
+            .map(Value::from)
+            .map_err(|_| wrong()),
         InputType::Number => text
             .trim()
             .parse::<f64>()
@@ -156,8 +169,14 @@ mod tests {
 
     #[test]
     fn typed_parsing_keeps_types_and_hides_secrets() {
-        assert_eq!(parse_typed("n", "42", InputType::Integer, false), Ok(Value::from(42)));
-        assert_eq!(parse_typed("b", "true", InputType::Boolean, false), Ok(Value::Bool(true)));
+        assert_eq!(
+            parse_typed("n", "42", InputType::Integer, false),
+            Ok(Value::from(42))
+        );
+        assert_eq!(
+            parse_typed("b", "true", InputType::Boolean, false),
+            Ok(Value::Bool(true))
+        );
         let error = parse_typed("k", "hunter2", InputType::Integer, true).err();
         assert!(error.is_some_and(|e| !e.to_string().contains("hunter2")));
     }

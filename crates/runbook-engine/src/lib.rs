@@ -3,21 +3,29 @@
 //! The engine returns data (a [`RunReport`]) and reports progress through an [`Observer`]; it never
 //! prints. Secrets are tracked by a [`Redactor`] and removed from everything the engine hands out.
 
+pub mod answers;
 pub mod context;
 pub mod error;
 pub mod http_client;
 pub mod inputs;
+pub mod interrupt;
 pub mod observer;
 pub mod predicate;
+pub mod prompter;
 pub mod redact;
 pub mod render;
 pub mod report;
 pub mod runner;
+mod sequence;
 pub mod steps;
 
+pub use answers::AnswersPrompter;
 pub use error::{StepError, StepErrorKind};
 pub use inputs::{InputError, ResolvedInputs, resolve_inputs};
+pub use interrupt::Interrupt;
+pub use observer::Position;
 pub use observer::{NullObserver, Observer};
+pub use prompter::{Decision, NoOperator, PromptContext, PromptError, Prompter, SharedPrompter};
 pub use redact::Redactor;
-pub use report::{RunReport, RunStatus, StepOutcome, StepReport};
+pub use report::{OperatorRecord, Phase, RunReport, RunStatus, StepOutcome, StepReport};
 pub use runner::{Engine, EngineOptions};

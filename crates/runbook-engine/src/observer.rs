@@ -2,13 +2,28 @@
 
 use runbook_dsl::{Runbook, Step};
 
-use crate::report::{RunReport, StepReport};
+use crate::report::{Phase, RunReport, StepReport};
+
+/// Where a step sits: its phase, nesting depth, and (for top-level steps) its position.
+#[derive(Debug, Clone, Copy)]
+pub struct Position {
+    pub phase: Phase,
+    /// 0 for top-level steps, 1 inside a group, ...
+    pub depth: usize,
+    /// 1-based position among its siblings, and how many siblings there are.
+    pub index: usize,
+    pub total: usize,
+}
 
 /// Receives progress as the run goes. Every method has a no-op default.
 pub trait Observer {
     fn run_started(&mut self, _runbook: &Runbook) {}
-    fn step_started(&mut self, _index: usize, _step: &Step) {}
-    fn step_finished(&mut self, _index: usize, _step: &Step, _report: &StepReport) {}
+    /// Compensation, the failure path or `finally` begins; `reason` says why.
+    fn phase_started(&mut self, _phase: Phase, _reason: &str) {}
+    fn step_started(&mut self, _step: &Step, _at: &Position) {}
+    /// Something worth showing while a step runs: a poll's last observed value, a retry.
+    fn step_progress(&mut self, _step: &Step, _note: &str) {}
+    fn step_finished(&mut self, _step: &Step, _at: &Position, _report: &StepReport) {}
     fn run_finished(&mut self, _report: &RunReport) {}
 }
 

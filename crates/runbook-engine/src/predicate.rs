@@ -72,9 +72,15 @@ fn evaluate_kind(kind: &ConditionKind, scope: Scope) -> Result<Verdict, RenderEr
             Ok(if exists == *expected {
                 Verdict::Holds
             } else if *expected {
-                Verdict::Fails(format!("expected {} to exist, but it is undefined", that.describe()))
+                Verdict::Fails(format!(
+                    "expected {} to exist, but it is undefined",
+                    that.describe()
+                ))
             } else {
-                Verdict::Fails(format!("expected {} not to exist, but it does", that.describe()))
+                Verdict::Fails(format!(
+                    "expected {} not to exist, but it does",
+                    that.describe()
+                ))
             })
         }
         ConditionKind::IsEmpty { that, expected } => {
@@ -89,7 +95,11 @@ fn evaluate_kind(kind: &ConditionKind, scope: Scope) -> Result<Verdict, RenderEr
             Ok(if empty == *expected {
                 Verdict::Holds
             } else {
-                let what = if *expected { "is_empty" } else { "is not empty" };
+                let what = if *expected {
+                    "is_empty"
+                } else {
+                    "is not empty"
+                };
                 Verdict::Fails(explain(what, None, &actual, that))
             })
         }
@@ -142,7 +152,9 @@ fn evaluate_kind(kind: &ConditionKind, scope: Scope) -> Result<Verdict, RenderEr
             )))
         }
         ConditionKind::Not(inner) => Ok(match evaluate(inner, scope)? {
-            Verdict::Holds => Verdict::Fails("expected the nested condition not to hold, but it holds".into()),
+            Verdict::Holds => {
+                Verdict::Fails("expected the nested condition not to hold, but it holds".into())
+            }
             Verdict::Fails(_) => Verdict::Holds,
         }),
     }
@@ -158,21 +170,26 @@ fn compare(
     let holds = match op {
         CompareOp::Equals => equal(actual, expected),
         CompareOp::NotEquals => !equal(actual, expected),
-        CompareOp::GreaterThan | CompareOp::GreaterOrEqual | CompareOp::LessThan | CompareOp::LessOrEqual => {
-            match (actual.as_f64(), expected.as_f64()) {
-                (Some(a), Some(b)) => match op {
-                    CompareOp::GreaterThan => a > b,
-                    CompareOp::GreaterOrEqual => a >= b,
-                    CompareOp::LessThan => a < b,
-                    _ => a <= b,
-                },
-                _ => false,
-            }
-        }
+        CompareOp::GreaterThan
+        | CompareOp::GreaterOrEqual
+        | CompareOp::LessThan
+        | CompareOp::LessOrEqual => match (actual.as_f64(), expected.as_f64()) {
+            (Some(a), Some(b)) => match op {
+                CompareOp::GreaterThan => a > b,
+                CompareOp::GreaterOrEqual => a >= b,
+                CompareOp::LessThan => a < b,
+                _ => a <= b,
+            },
+            _ => false,
+        },
         CompareOp::Contains => contains(actual, expected),
         CompareOp::NotContains => !contains(actual, expected),
-        CompareOp::StartsWith => matches!((actual, expected), (Value::String(a), Value::String(b)) if a.starts_with(b.as_str())),
-        CompareOp::EndsWith => matches!((actual, expected), (Value::String(a), Value::String(b)) if a.ends_with(b.as_str())),
+        CompareOp::StartsWith => {
+            matches!((actual, expected), (Value::String(a), Value::String(b)) if a.starts_with(b.as_str()))
+        }
+        CompareOp::EndsWith => {
+            matches!((actual, expected), (Value::String(a), Value::String(b)) if a.ends_with(b.as_str()))
+        }
     };
     if holds {
         return Verdict::Holds;
@@ -184,8 +201,12 @@ fn compare(
             why.insert_str(line_end, &format!(" from {}", template.source));
         }
     }
-    if matches!(op, CompareOp::Equals) && std::mem::discriminant(actual) != std::mem::discriminant(expected) {
-        why.push_str("\n  note: the types differ; values are compared with their types (`0` is not `\"0\"`)");
+    if matches!(op, CompareOp::Equals)
+        && std::mem::discriminant(actual) != std::mem::discriminant(expected)
+    {
+        why.push_str(
+            "\n  note: the types differ; values are compared with their types (`0` is not `\"0\"`)",
+        );
     }
     Verdict::Fails(why)
 }
@@ -210,14 +231,23 @@ fn contains(haystack: &Value, needle: &Value) -> bool {
     }
 }
 
-fn explain(operator: &str, expected: Option<&Value>, actual: &Value, that: &ValueTemplate) -> String {
+fn explain(
+    operator: &str,
+    expected: Option<&Value>,
+    actual: &Value,
+    that: &ValueTemplate,
+) -> String {
     let mut text = String::new();
     if let Some(expected) = expected {
         text.push_str(&format!("  expected ({operator}): {}\n", show(expected)));
     } else {
         text.push_str(&format!("  expected: {operator}\n"));
     }
-    text.push_str(&format!("  actual: {} from {}", show(actual), that.describe()));
+    text.push_str(&format!(
+        "  actual: {} from {}",
+        show(actual),
+        that.describe()
+    ));
     text
 }
 
@@ -227,7 +257,12 @@ pub fn show(value: &Value) -> String {
     if shown.chars().count() > 200 {
         shown = shown.chars().take(200).collect::<String>() + "…";
     }
-    format!("{shown} ({})", type_name(value).trim_start_matches("a ").trim_start_matches("an "))
+    format!(
+        "{shown} ({})",
+        type_name(value)
+            .trim_start_matches("a ")
+            .trim_start_matches("an ")
+    )
 }
 
 #[cfg(test)]

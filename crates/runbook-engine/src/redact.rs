@@ -19,7 +19,8 @@ impl Redactor {
         }
         self.secrets.push(secret.to_owned());
         // Longest first, so a secret that contains another is masked whole.
-        self.secrets.sort_by_key(|known| std::cmp::Reverse(known.len()));
+        self.secrets
+            .sort_by_key(|known| std::cmp::Reverse(known.len()));
     }
 
     /// Registers every string inside a value.
@@ -62,7 +63,9 @@ impl Redactor {
         }
         match value {
             Value::String(text) => Value::String(self.redact(text)),
-            Value::Array(items) => Value::Array(items.iter().map(|v| self.redact_value(v)).collect()),
+            Value::Array(items) => {
+                Value::Array(items.iter().map(|v| self.redact_value(v)).collect())
+            }
             Value::Object(fields) => Value::Object(
                 fields
                     .iter()
@@ -86,7 +89,10 @@ mod tests {
         let mut redactor = Redactor::default();
         redactor.add("abc");
         redactor.add("abcdef");
-        assert_eq!(redactor.redact("x abcdef y abc"), format!("x {MASK} y {MASK}"));
+        assert_eq!(
+            redactor.redact("x abcdef y abc"),
+            format!("x {MASK} y {MASK}")
+        );
     }
 
     #[test]

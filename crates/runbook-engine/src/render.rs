@@ -58,11 +58,19 @@ pub fn resolve<'s>(reference: &Reference, scope: Scope<'s>) -> Result<Cow<'s, Va
             Some(StepState::Failed) => {
                 return Err(undefined(format!("is undefined: step `{step}` failed")));
             }
-            None => return Err(undefined(format!("is undefined: step `{step}` has not run"))),
+            None => {
+                return Err(undefined(format!(
+                    "is undefined: step `{step}` has not run"
+                )));
+            }
         },
         RefPath::OwnOutput { output, rest } => match scope.own.and_then(|own| own.get(output)) {
             Some(value) => (Cow::Borrowed(value), rest),
-            None => return Err(undefined(format!("is undefined: this step has no output `{output}`"))),
+            None => {
+                return Err(undefined(format!(
+                    "is undefined: this step has no output `{output}`"
+                )));
+            }
         },
         RefPath::Env { name } => match scope.run.env.get(name) {
             Some(value) => return Ok(Cow::Owned(Value::String(value.clone()))),
@@ -78,7 +86,11 @@ pub fn resolve<'s>(reference: &Reference, scope: Scope<'s>) -> Result<Cow<'s, Va
     for (depth, segment) in rest.iter().enumerate() {
         let next = match current.as_ref() {
             Value::Object(fields) => fields.get(segment).cloned(),
-            Value::Array(items) => segment.parse::<usize>().ok().and_then(|i| items.get(i)).cloned(),
+            Value::Array(items) => segment
+                .parse::<usize>()
+                .ok()
+                .and_then(|i| items.get(i))
+                .cloned(),
             _ => None,
         };
         match next {
@@ -199,19 +211,23 @@ mod tests {
     use runbook_dsl::template::parse_template;
 
     fn template(text: &str) -> Template {
-        parse_template(text, Span::new(0, text.len()), Some(0)).unwrap_or_else(|_| {
-            Template::literal("unparsable", Span::UNKNOWN)
-        })
+        parse_template(text, Span::new(0, text.len()), Some(0))
+            .unwrap_or_else(|_| Template::literal("unparsable", Span::UNKNOWN))
     }
 
     fn context() -> RunContext {
         let mut run = RunContext::default();
         run.inputs.insert("n".into(), Value::from(3));
         run.inputs.insert("s".into(), Value::from("a b"));
-        run.inputs.insert("evil".into(), Value::from("{{inputs.n}}; rm -rf /"));
+        run.inputs
+            .insert("evil".into(), Value::from("{{inputs.n}}; rm -rf /"));
         let mut outputs = serde_json::Map::new();
-        outputs.insert("body".into(), serde_json::json!({"items": [{"id": "x1"}], "none": null}));
-        run.steps.insert("get".into(), StepState::Completed(outputs));
+        outputs.insert(
+            "body".into(),
+            serde_json::json!({"items": [{"id": "x1"}], "none": null}),
+        );
+        run.steps
+            .insert("get".into(), StepState::Completed(outputs));
         run.steps.insert("skipped".into(), StepState::Skipped);
         run
     }
@@ -219,7 +235,10 @@ mod tests {
     #[test]
     fn single_reference_keeps_its_type() {
         let run = context();
-        assert_eq!(render_typed(&template("{{inputs.n}}"), Scope::new(&run)), Ok(Value::from(3)));
+        assert_eq!(
+            render_typed(&template("{{inputs.n}}"), Scope::new(&run)),
+            Ok(Value::from(3))
+        );
         assert_eq!(
             render_typed(&template("n={{inputs.n}}"), Scope::new(&run)),
             Ok(Value::from("n=3"))
@@ -254,9 +273,11 @@ mod tests {
     #[test]
     fn shell_references_become_environment_variables() {
         let run = context();
-        let (command, env) =
-            render_shell(&template("echo {{inputs.evil}} {{inputs.s}}"), Scope::new(&run))
-                .unwrap_or_default();
+        let (command, env) = render_shell(
+            &template("echo {{inputs.evil}} {{inputs.s}}"),
+            Scope::new(&run),
+        )
+        .unwrap_or_default();
         assert_eq!(command, "echo \"${RUNBOOK_REF_1}\" \"${RUNBOOK_REF_2}\"");
         assert_eq!(env[0].1, "{{inputs.n}}; rm -rf /");
         assert_eq!(env[1].1, "a b");

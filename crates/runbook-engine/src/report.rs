@@ -10,7 +10,28 @@ use crate::error::StepError;
 #[serde(rename_all = "snake_case")]
 pub enum RunStatus {
     Succeeded,
+    /// A step failed; there was nothing to compensate and no failure path.
     Failed,
+    /// A step failed; compensation and the failure path then completed.
+    RolledBack,
+    /// A step failed, and a compensation or failure-path step failed too: manual work is needed.
+    RollbackFailed,
+    /// Ctrl-C stopped the run at a safe point; compensation, failure path and finally ran.
+    Interrupted,
+}
+
+/// Which part of the run a step belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Phase {
+    /// The steps (including groups and their `finally`).
+    Main,
+    /// Compensation: rollback steps of steps that had succeeded, newest first.
+    Rollback,
+    /// The runbook's failure path.
+    OnFailure,
+    /// The runbook's `finally`.
+    Finally,
 }
 
 /// How a step ended.
@@ -19,24 +40,45 @@ pub enum RunStatus {
 pub enum StepOutcome {
     Passed,
     Failed,
-    /// Its `when` condition did not hold.
+    /// Its `when` condition did not hold, or the operator chose to skip it after a failure.
     Skipped,
-    /// An earlier step failed, so it never started.
+    /// The run stopped before it started.
     NotRun,
 }
 
-/// One step's result. Outputs and messages are redacted.
+/// One execution of a step. Outputs and messages are redacted. A step that runs more than once (a
+/// repeated group, an operator retry) has one report per execution.
 #[derive(Debug, Clone, Serialize)]
 pub struct StepReport {
     pub id: String,
     pub name: String,
     pub kind: &'static str,
+    pub phase: Phase,
     pub outcome: StepOutcome,
     pub duration_ms: u64,
+    /// Attempts made (retries and polls count); 0 when the step did not start.
+    pub attempts: u32,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub irreversible: bool,
     #[serde(skip_serializing_if = "Map::is_empty")]
     pub outputs: Map<String, Value>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<StepError>,
+    /// Why it was skipped, or what the operator decided.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+/// How prompts were answered in this run.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct OperatorRecord {
+    /// `terminal`, `answers file` or `none`.
+    pub prompts: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub answers_file: Option<String>,
+    /// An operator-assisted runbook was answered from a file on a real run, by explicit request.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub answers_file_replaced_operator: bool,
 }
 
 /// The whole run. Inputs marked secret appear masked.
@@ -49,21 +91,35 @@ pub struct RunReport {
     pub started_at: String,
     pub duration_ms: u64,
     pub inputs: Map<String, Value>,
+    pub operator: OperatorRecord,
     pub steps: Vec<StepReport>,
     /// The step that stopped the run, if any.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub failed_step: Option<String>,
+    /// Irreversible steps that completed: what this run can no longer undo.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub irreversible_done: Vec<String>,
 }
 
 impl RunReport {
-    /// The failure that stopped the run.
+    /// The failure that stopped the run (the first main-phase failure that was not tolerated).
     pub fn failure(&self) -> Option<(&StepReport, &StepError)> {
+        let wanted = self.failed_step.as_deref()?;
         self.steps
             .iter()
+            .rev()
+            .filter(|step| step.id == wanted)
             .find_map(|step| step.error.as_ref().map(|error| (step, error)))
     }
 
     pub fn count(&self, outcome: StepOutcome) -> usize {
         self.steps.iter().filter(|s| s.outcome == outcome).count()
+    }
+
+    /// Reports of compensation and failure-path steps that failed.
+    pub fn cleanup_failures(&self) -> impl Iterator<Item = &StepReport> {
+        self.steps
+            .iter()
+            .filter(|step| step.outcome == StepOutcome::Failed && step.phase != Phase::Main)
     }
 }

@@ -1,44 +1,60 @@
-//! The run loop: steps in order, `when`, timeouts, results as data, progress to the observer.
+//! The engine's entry point: the run's phases (steps, compensation, failure path, finally) and how
+//! the run ended.
 
 use std::time::{Duration, Instant};
 
-use serde_json::{Map, Value};
+use runbook_dsl::Runbook;
 
-use runbook_dsl::{Runbook, Step};
-
-use crate::context::{RunContext, Scope, StepState};
-use crate::error::{StepError, StepErrorKind};
+use crate::context::RunContext;
 use crate::http_client::HttpClients;
 use crate::inputs::ResolvedInputs;
+use crate::interrupt::Interrupt;
 use crate::observer::Observer;
-use crate::predicate::{Verdict, evaluate};
-use crate::report::{RunReport, RunStatus, StepOutcome, StepReport};
-use crate::steps::{self, StepEnv};
+use crate::prompter::{NoOperator, SharedPrompter, shared};
+use crate::report::{OperatorRecord, Phase, RunReport, RunStatus, StepOutcome};
+use crate::sequence::{Run, Stop};
 
 /// Settings that do not come from the runbook.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct EngineOptions {
     /// Environment variables visible to `{{env.NAME}}`; `None` reads the process environment.
     pub env: Option<Vec<(String, String)>>,
+    /// Who answers prompts; `None` fails every prompt at once ([`NoOperator`]).
+    pub prompter: Option<SharedPrompter>,
+    /// Ctrl-C, as triggered by the front end.
+    pub interrupt: Interrupt,
+    /// How prompts are answered, for the report.
+    pub operator: OperatorRecord,
 }
 
 /// Executes checked runbooks.
-#[derive(Debug, Default)]
 pub struct Engine {
-    options: EngineOptions,
-    http: HttpClients,
+    pub(crate) options: EngineOptions,
+    pub(crate) http: HttpClients,
+    pub(crate) prompter: SharedPrompter,
+}
+
+impl Default for Engine {
+    fn default() -> Self {
+        Engine::new(EngineOptions::default())
+    }
 }
 
 impl Engine {
     pub fn new(options: EngineOptions) -> Self {
+        let prompter = options
+            .prompter
+            .clone()
+            .unwrap_or_else(|| shared(NoOperator));
         Engine {
             options,
             http: HttpClients::default(),
+            prompter,
         }
     }
 
-    /// Runs every step in order; the first failure stops the run. Never panics on user data; every
-    /// string in the report is redacted.
+    /// Runs the runbook: its steps; on failure, compensation (newest first) and the failure path;
+    /// then `finally`, always. Never panics on user data; every string in the report is redacted.
     pub async fn run(
         &self,
         runbook: &Runbook,
@@ -55,7 +71,10 @@ impl Engine {
         };
         for name in &runbook.env_refs {
             let value = match &self.options.env {
-                Some(env) => env.iter().find(|(key, _)| key == name).map(|(_, v)| v.clone()),
+                Some(env) => env
+                    .iter()
+                    .find(|(key, _)| key == name)
+                    .map(|(_, v)| v.clone()),
                 None => std::env::var(name).ok(),
             };
             if let Some(value) = value {
@@ -64,128 +83,86 @@ impl Engine {
         }
 
         observer.run_started(runbook);
-        let mut reports = Vec::with_capacity(runbook.steps.len());
-        let mut failed_step = None;
-        for (index, step) in runbook.steps.iter().enumerate() {
-            if failed_step.is_some() {
-                reports.push(not_run(step));
-                continue;
+        let mut run = Run::new(self, context, observer);
+        let main = run.run_list(&runbook.steps, Phase::Main, 0).await;
+        let mut cleanup_ran = false;
+        let mut cleanup_failed = false;
+        if let Err(stop) = &main {
+            let reason = match stop {
+                Stop::Interrupted => "interrupted".to_owned(),
+                Stop::Failed { step } => format!("step `{step}` failed"),
+            };
+            if run.has_compensations() {
+                run.observer.phase_started(Phase::Rollback, &reason);
+                cleanup_ran = true;
+                cleanup_failed |= !run.compensate().await;
             }
-            observer.step_started(index, step);
-            let report = self.run_step(step, &mut context).await;
-            observer.step_finished(index, step, &report);
-            if report.outcome == StepOutcome::Failed {
-                failed_step = Some(step.id.clone());
+            if !runbook.on_failure.is_empty() {
+                run.observer.phase_started(Phase::OnFailure, &reason);
+                cleanup_ran = true;
+                cleanup_failed |= !run.run_cleanup(&runbook.on_failure, Phase::OnFailure).await;
             }
-            reports.push(report);
         }
+        let mut finally_failed = false;
+        if !runbook.finally.is_empty() {
+            let reason = if main.is_ok() {
+                "the steps completed"
+            } else {
+                "always"
+            };
+            run.observer.phase_started(Phase::Finally, reason);
+            finally_failed = !run.run_cleanup(&runbook.finally, Phase::Finally).await;
+        }
+
+        let status = match &main {
+            Ok(()) if finally_failed => RunStatus::Failed,
+            Ok(()) => RunStatus::Succeeded,
+            Err(Stop::Interrupted) => RunStatus::Interrupted,
+            Err(Stop::Failed { .. }) if cleanup_failed || finally_failed => {
+                RunStatus::RollbackFailed
+            }
+            Err(Stop::Failed { .. }) if cleanup_ran => RunStatus::RolledBack,
+            Err(Stop::Failed { .. }) => RunStatus::Failed,
+        };
+        let failed_step = match &main {
+            Err(Stop::Failed { step }) => Some(step.clone()),
+            _ if finally_failed => run
+                .reports
+                .iter()
+                .find(|step| step.phase == Phase::Finally && step.outcome == StepOutcome::Failed)
+                .map(|step| step.id.clone()),
+            _ => None,
+        };
+        let (mut reports, irreversible_done) = run.finish();
+        reports.extend(crate::sequence::not_run(&runbook.steps, &reports));
         let report = RunReport {
             runbook: runbook.meta.id.clone(),
             title: runbook.meta.title.clone(),
             path: runbook.path.display().to_string(),
-            status: if failed_step.is_some() {
-                RunStatus::Failed
-            } else {
-                RunStatus::Succeeded
-            },
+            status,
             started_at,
             duration_ms: millis(started.elapsed()),
             inputs: report_inputs,
+            operator: OperatorRecord {
+                prompts: self.prompter_kind(),
+                ..self.options.operator.clone()
+            },
             steps: reports,
             failed_step,
+            irreversible_done,
         };
         observer.run_finished(&report);
         report
     }
 
-    async fn run_step(&self, step: &Step, context: &mut RunContext) -> StepReport {
-        let started = Instant::now();
-        let mut report = StepReport {
-            id: step.id.clone(),
-            name: step.name.clone(),
-            kind: step.kind.keyword(),
-            outcome: StepOutcome::Passed,
-            duration_ms: 0,
-            outputs: Map::new(),
-            error: None,
-        };
-        if let Some(condition) = &step.when {
-            match evaluate(condition, Scope::new(context)) {
-                Ok(Verdict::Holds) => {}
-                Ok(Verdict::Fails(_)) => {
-                    context.steps.insert(step.id.clone(), StepState::Skipped);
-                    report.outcome = StepOutcome::Skipped;
-                    return report;
-                }
-                Err(error) => {
-                    let error = StepError::new(
-                        StepErrorKind::Render,
-                        format!("cannot evaluate `when`: {error}"),
-                    );
-                    return fail(report, error, context, started);
-                }
-            }
-        }
-
-        let mut env = StepEnv {
-            context,
-            http: &self.http,
-            new_secrets: Default::default(),
-        };
-        // The executors apply the timeout to their own I/O too; this outer bound also covers
-        // template rendering and anything else a step does.
-        let outer = step.timeout.map(|timeout| timeout + Duration::from_millis(250));
-        let result = match outer {
-            Some(limit) => match tokio::time::timeout(limit, steps::execute(step, &mut env)).await {
-                Ok(result) => result,
-                Err(_) => Err(StepError::new(
-                    StepErrorKind::Timeout,
-                    format!("step did not finish within {}", crate::steps::humanize_duration(limit)),
-                )),
-            },
-            None => steps::execute(step, &mut env).await,
-        };
-        let new_secrets = env.new_secrets;
-        context.redactor.merge(&new_secrets);
-        match result {
-            Ok(outputs) => {
-                report.outputs = redact_outputs(&outputs, context);
-                context.steps.insert(step.id.clone(), StepState::Completed(outputs));
-                report.duration_ms = millis(started.elapsed());
-                report
-            }
-            Err(error) => fail(report, error, context, started),
-        }
+    fn prompter_kind(&self) -> String {
+        self.prompter
+            .lock()
+            .map(|prompter| prompter.kind().to_owned())
+            .unwrap_or_else(|_| "unknown".to_owned())
     }
 }
 
-fn fail(mut report: StepReport, error: StepError, context: &mut RunContext, started: Instant) -> StepReport {
-    context.steps.insert(report.id.clone(), StepState::Failed);
-    report.outcome = StepOutcome::Failed;
-    report.error = Some(StepError::new(error.kind, context.redactor.redact(&error.message)));
-    report.duration_ms = millis(started.elapsed());
-    report
-}
-
-fn redact_outputs(outputs: &Map<String, Value>, context: &RunContext) -> Map<String, Value> {
-    outputs
-        .iter()
-        .map(|(name, value)| (name.clone(), context.redactor.redact_value(value)))
-        .collect()
-}
-
-fn not_run(step: &Step) -> StepReport {
-    StepReport {
-        id: step.id.clone(),
-        name: step.name.clone(),
-        kind: step.kind.keyword(),
-        outcome: StepOutcome::NotRun,
-        duration_ms: 0,
-        outputs: Map::new(),
-        error: None,
-    }
-}
-
-fn millis(duration: Duration) -> u64 {
+pub(crate) fn millis(duration: Duration) -> u64 {
     u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
 }

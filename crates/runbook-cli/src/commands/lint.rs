@@ -77,14 +77,23 @@ fn collect(path: &Path, files: &mut Vec<PathBuf>) -> Result<(), Failure> {
     for entry in entries {
         if entry.is_dir() {
             collect(&entry, files)?;
-        } else if entry
-            .extension()
-            .is_some_and(|ext| ext == "yaml" || ext == "yml")
-        {
+        } else if is_runbook_file(&entry) {
             files.push(entry);
         }
     }
     Ok(())
+}
+
+/// `.yaml`/`.yml`, except answers files (`NAME.answers.yaml`), which hold prompt answers, not
+/// runbooks.
+fn is_runbook_file(path: &Path) -> bool {
+    let name = path
+        .file_name()
+        .and_then(|name| name.to_str())
+        .unwrap_or("");
+    (name.ends_with(".yaml") || name.ends_with(".yml"))
+        && !name.ends_with(".answers.yaml")
+        && !name.ends_with(".answers.yml")
 }
 
 fn plural(count: usize, noun: &str) -> String {

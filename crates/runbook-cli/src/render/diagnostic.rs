@@ -30,7 +30,9 @@ pub fn render_human(source: &Source, finding: &Finding, color: bool) -> String {
             ),
     ];
     if let Some(help) = &finding.help {
-        report.push(Group::with_title(Level::HELP.secondary_title(help.as_str())));
+        report.push(Group::with_title(
+            Level::HELP.secondary_title(help.as_str()),
+        ));
     }
     let renderer = if color {
         Renderer::styled()
@@ -76,7 +78,9 @@ pub fn render_json(source: &Source, finding: &Finding) -> String {
 }
 
 fn escape_data(text: &str) -> String {
-    text.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A")
+    text.replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
 }
 
 fn escape_property(text: &str) -> String {

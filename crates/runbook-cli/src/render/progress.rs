@@ -1,13 +1,14 @@
-//! The run as an operator sees it: one line per step with outcome and duration, a spinner while a step
-//! runs (terminal only), and a summary.
+//! The run as an operator sees it: one line per step with outcome and duration, a spinner with the
+//! elapsed time and the last observed value while a step runs (terminal only), the phases of a
+//! failure, and a summary that says exactly what state the run left things in.
 
 use std::io::{IsTerminal, Write};
 use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressStyle};
 
-use runbook_dsl::{Runbook, Step};
-use runbook_engine::{Observer, RunReport, RunStatus, StepOutcome, StepReport};
+use runbook_dsl::{Runbook, Step, StepKind};
+use runbook_engine::{Observer, Phase, Position, RunReport, RunStatus, StepOutcome, StepReport};
 
 use super::style::Style;
 
@@ -16,7 +17,6 @@ pub struct TerminalObserver {
     style: Style,
     spinner: Option<ProgressBar>,
     animate: bool,
-    total: usize,
 }
 
 impl TerminalObserver {
@@ -25,71 +25,158 @@ impl TerminalObserver {
             style: Style { color },
             spinner: None,
             animate: std::io::stdout().is_terminal(),
-            total: 0,
         }
     }
 
     fn print(&self, line: &str) {
-        let mut out = std::io::stdout().lock();
-        let _ = writeln!(out, "{line}");
+        let write = || {
+            let mut out = std::io::stdout().lock();
+            let _ = writeln!(out, "{line}");
+        };
+        match &self.spinner {
+            Some(spinner) => spinner.suspend(write),
+            None => write(),
+        }
     }
+
+    fn stop_spinner(&mut self) {
+        if let Some(spinner) = self.spinner.take() {
+            spinner.finish_and_clear();
+        }
+    }
+}
+
+fn indent(at: &Position) -> String {
+    "  ".repeat(at.depth + 1)
 }
 
 impl Observer for TerminalObserver {
     fn run_started(&mut self, runbook: &Runbook) {
-        self.total = runbook.steps.len();
-        let title = self.style.bold(&runbook.meta.title);
-        self.print(&format!("{title}"));
-        let mut facts = vec![runbook.path.display().to_string(), format!("{} steps", self.total)];
+        self.print(&self.style.bold(&runbook.meta.title));
+        let count = runbook.steps.len();
+        let mut facts = vec![
+            runbook.path.display().to_string(),
+            format!("{count} step{}", if count == 1 { "" } else { "s" }),
+        ];
         if let Some(mode) = runbook.meta.mode {
             facts.push(match mode {
                 runbook_dsl::Mode::OperatorAssisted => "operator-assisted".to_owned(),
                 runbook_dsl::Mode::Automatic => "automatic".to_owned(),
             });
         }
+        if let Some(role) = &runbook.meta.required_role {
+            facts.push(format!("role: {role}"));
+        }
         self.print(&self.style.dim(&facts.join(" · ")));
         self.print("");
     }
 
-    fn step_started(&mut self, index: usize, step: &Step) {
-        if !self.animate {
+    fn phase_started(&mut self, phase: Phase, reason: &str) {
+        self.stop_spinner();
+        let title = match phase {
+            Phase::Main => return,
+            Phase::Rollback => format!("rolling back ({reason}): compensation, newest first"),
+            Phase::OnFailure => format!("failure path ({reason})"),
+            Phase::Finally => format!("finally ({reason})"),
+        };
+        self.print("");
+        self.print(&self.style.yellow(&format!("▸ {title}")));
+    }
+
+    fn step_started(&mut self, step: &Step, at: &Position) {
+        if let StepKind::Group(_) = step.kind {
+            self.print(&format!("{}▾ {}", indent(at), self.style.bold(&step.name)));
+            return;
+        }
+        if !self.animate || matches!(step.kind, StepKind::Prompt(_)) {
             return;
         }
         let spinner = ProgressBar::new_spinner();
-        if let Ok(style) = ProgressStyle::with_template("  {spinner} {msg} {elapsed:.dim}") {
+        if let Ok(style) = ProgressStyle::with_template("{prefix}{spinner} {msg} {elapsed:.dim}") {
             spinner.set_style(style);
         }
-        spinner.set_message(format!("[{}/{}] {}", index + 1, self.total, step.name));
+        spinner.set_prefix(indent(at));
+        spinner.set_message(step.name.clone());
         spinner.enable_steady_tick(Duration::from_millis(80));
         self.spinner = Some(spinner);
     }
 
-    fn step_finished(&mut self, index: usize, step: &Step, report: &StepReport) {
-        if let Some(spinner) = self.spinner.take() {
-            spinner.finish_and_clear();
+    fn step_progress(&mut self, step: &Step, note: &str) {
+        match &self.spinner {
+            Some(spinner) => spinner.set_message(format!("{} · {note}", step.name)),
+            // Without a terminal, say only what matters later: retries and repeats, not each poll.
+            None if !note.starts_with("waiting:") => {
+                self.print(&format!(
+                    "    {}",
+                    self.style.dim(&format!("{}: {note}", step.name))
+                ));
+            }
+            None => {}
         }
-        let position = self.style.dim(&format!("[{}/{}]", index + 1, self.total));
-        let duration = self.style.dim(&format_duration(report.duration_ms));
+    }
+
+    fn step_finished(&mut self, step: &Step, at: &Position, report: &StepReport) {
+        self.stop_spinner();
+        let pad = indent(at);
+        let position = if at.depth == 0 && at.phase == Phase::Main {
+            self.style.dim(&format!("[{}/{}] ", at.index, at.total))
+        } else {
+            String::new()
+        };
+        let mut extra = Vec::new();
+        if report.attempts > 1 {
+            extra.push(format!("{} attempts", report.attempts));
+        }
+        extra.push(format_duration(report.duration_ms));
+        let detail = self.style.dim(&extra.join(", "));
+        let marker = if step.irreversible {
+            format!(" {}", self.style.yellow("[point of no return]"))
+        } else {
+            String::new()
+        };
         let line = match report.outcome {
-            StepOutcome::Passed => format!("  {} {position} {} {duration}", self.style.green("✓"), step.name),
-            StepOutcome::Failed => format!("  {} {position} {} {duration}", self.style.red("✗"), step.name),
+            StepOutcome::Passed => format!(
+                "{pad}{} {position}{}{marker} {detail}",
+                self.style.green("✓"),
+                step.name
+            ),
+            StepOutcome::Failed => format!(
+                "{pad}{} {position}{}{marker} {detail}",
+                self.style.red("✗"),
+                step.name
+            ),
             StepOutcome::Skipped => format!(
-                "  {} {position} {} {}",
+                "{pad}{} {position}{} {}",
                 self.style.yellow("-"),
                 step.name,
-                self.style.dim("(skipped: `when` did not hold)")
+                self.style.dim(&format!(
+                    "(skipped: {})",
+                    report.note.as_deref().unwrap_or("`when` did not hold")
+                ))
             ),
-            StepOutcome::NotRun => format!("  · {position} {}", step.name),
+            StepOutcome::NotRun => format!("{pad}· {position}{}", step.name),
         };
         self.print(&line);
         if let Some(error) = &report.error {
             for text in error.message.lines() {
-                self.print(&format!("      {}", self.style.red(text)));
+                self.print(&format!("{pad}    {}", self.style.red(text)));
             }
         }
     }
 
     fn run_finished(&mut self, report: &RunReport) {
+        self.stop_spinner();
+        for step in report
+            .steps
+            .iter()
+            .filter(|s| s.outcome == StepOutcome::NotRun)
+        {
+            self.print(&format!(
+                "  · {} {}",
+                step.name,
+                self.style.dim("(not run)")
+            ));
+        }
         let passed = report.count(StepOutcome::Passed);
         let failed = report.count(StepOutcome::Failed);
         let skipped = report.count(StepOutcome::Skipped);
@@ -104,16 +191,59 @@ impl Observer for TerminalObserver {
         if not_run > 0 {
             counts.push(format!("{not_run} not run"));
         }
-        let summary = format!("{} in {}", counts.join(", "), format_duration(report.duration_ms));
+        let summary = format!(
+            "{} in {}",
+            counts.join(", "),
+            format_duration(report.duration_ms)
+        );
+        let at = report
+            .failed_step
+            .as_deref()
+            .map(|step| format!(" at step `{step}`"))
+            .unwrap_or_default();
         self.print("");
-        match (report.status, &report.failed_step) {
-            (RunStatus::Succeeded, _) => {
-                self.print(&format!("{} {summary}", self.style.green("succeeded:")));
-            }
-            (RunStatus::Failed, Some(step)) => {
-                self.print(&format!("{} at step `{step}`: {summary}", self.style.red("failed")));
-            }
-            (RunStatus::Failed, None) => self.print(&format!("{} {summary}", self.style.red("failed:"))),
+        let headline = match report.status {
+            RunStatus::Succeeded => format!("{} {summary}", self.style.green("succeeded:")),
+            RunStatus::Failed => format!("{}{at}: {summary}", self.style.red("failed")),
+            RunStatus::RolledBack => format!(
+                "{}{at}; compensation and the failure path completed: {summary}",
+                self.style.red("failed")
+            ),
+            RunStatus::RollbackFailed => format!(
+                "{}{at}, and {} ({}): {summary}",
+                self.style.red("failed"),
+                self.style.red("ROLLBACK FAILED"),
+                report
+                    .cleanup_failures()
+                    .map(|step| format!("`{}`", step.id))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            RunStatus::Interrupted => format!(
+                "{}: stopped at a safe point, then compensation, the failure path and finally ran: {summary}",
+                self.style.red("interrupted")
+            ),
+        };
+        self.print(&headline);
+        if report.status == RunStatus::RollbackFailed {
+            self.print("  manual action is needed: the steps above marked ✗ did not complete");
+        }
+        if !report.irreversible_done.is_empty() && report.status != RunStatus::Succeeded {
+            self.print(&format!(
+                "  {} {} (cannot be undone; no compensation exists for it)",
+                self.style.yellow("point of no return passed:"),
+                report
+                    .irreversible_done
+                    .iter()
+                    .map(|step| format!("`{step}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
+        }
+        if report.operator.answers_file_replaced_operator {
+            self.print(&self.style.yellow(
+                "  note: an answers file stood in for the operator (--allow-answers-file-on-live-run)",
+            ));
         }
     }
 }

@@ -31,7 +31,8 @@ pub struct Output {
 impl Sandbox {
     pub fn new() -> Self {
         Sandbox {
-            dir: tempfile::tempdir().unwrap_or_else(|error| panic!("cannot create a temp dir: {error}")),
+            dir: tempfile::tempdir()
+                .unwrap_or_else(|error| panic!("cannot create a temp dir: {error}")),
         }
     }
 
@@ -66,7 +67,8 @@ impl Sandbox {
 
 /// The real binary, with colour off and a predictable environment.
 pub fn runbook() -> Command {
-    let mut command = Command::cargo_bin("runbook").unwrap_or_else(|error| panic!("binary: {error}"));
+    let mut command =
+        Command::cargo_bin("runbook").unwrap_or_else(|error| panic!("binary: {error}"));
     command.env("NO_COLOR", "1").env_remove("RUST_LOG");
     command
 }

@@ -137,7 +137,10 @@ impl Checker<'_> {
                     Finding::error(
                         FindingCode::InvalidCondition,
                         operand_span,
-                        format!("`{}` compares numbers, but {value} is not a number", op.keyword()),
+                        format!(
+                            "`{}` compares numbers, but {value} is not a number",
+                            op.keyword()
+                        ),
                     )
                     .with_label("expected a number"),
                 );

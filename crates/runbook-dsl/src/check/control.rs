@@ -19,7 +19,8 @@ impl Checker<'_> {
         step: &RawStep,
         kind: Option<&StepKind>,
     ) -> Option<(Option<Until>, Option<Retry>)> {
-        let repeatable = kind.is_none_or(|kind| matches!(kind, StepKind::Http(_) | StepKind::Shell(_)));
+        let repeatable =
+            kind.is_none_or(|kind| matches!(kind, StepKind::Http(_) | StepKind::Shell(_)));
         let keyword = kind.map_or("this", StepKind::keyword);
         let mut ok = true;
 
@@ -52,7 +53,9 @@ impl Checker<'_> {
                         Finding::error(
                             FindingCode::InvalidValue,
                             span,
-                            format!("`until` applies to http and shell steps, not to {keyword} steps"),
+                            format!(
+                                "`until` applies to http and shell steps, not to {keyword} steps"
+                            ),
                         )
                         .with_label("cannot repeat this step"),
                     );
@@ -74,12 +77,22 @@ impl Checker<'_> {
                 };
                 let backoff = self.factor(poll.value.backoff.as_ref(), 1.0);
                 match (condition, interval, timeout, max_interval, backoff) {
-                    (Some(condition), Some(interval), Some(timeout), Some(max_interval), Some(backoff)) => {
+                    (
+                        Some(condition),
+                        Some(interval),
+                        Some(timeout),
+                        Some(max_interval),
+                        Some(backoff),
+                    ) => {
                         if interval.is_zero() {
                             let span = self.span(&poll.value.interval);
                             self.report(
-                                Finding::error(FindingCode::InvalidDuration, span, "the poll interval must be more than zero")
-                                    .with_label("would poll in a busy loop"),
+                                Finding::error(
+                                    FindingCode::InvalidDuration,
+                                    span,
+                                    "the poll interval must be more than zero",
+                                )
+                                .with_label("would poll in a busy loop"),
                             );
                             ok = false;
                         }
@@ -109,7 +122,9 @@ impl Checker<'_> {
                         Finding::error(
                             FindingCode::InvalidValue,
                             span,
-                            format!("`retry` applies to http and shell steps, not to {keyword} steps"),
+                            format!(
+                                "`retry` applies to http and shell steps, not to {keyword} steps"
+                            ),
                         )
                         .with_help("to let the operator retry, use `on_error: ask`"),
                     );
@@ -118,8 +133,12 @@ impl Checker<'_> {
                 if raw.attempts.value == 0 {
                     let span = self.span(&raw.attempts);
                     self.report(
-                        Finding::error(FindingCode::InvalidValue, span, "`attempts` must be at least 1")
-                            .with_label("counts the first attempt too"),
+                        Finding::error(
+                            FindingCode::InvalidValue,
+                            span,
+                            "`attempts` must be at least 1",
+                        )
+                        .with_label("counts the first attempt too"),
                     );
                     ok = false;
                 }
@@ -212,8 +231,12 @@ impl Checker<'_> {
             Some(repeat) if repeat.value.max_attempts.value == 0 => {
                 let span = self.span(&repeat.value.max_attempts);
                 self.report(
-                    Finding::error(FindingCode::InvalidValue, span, "`max_attempts` must be at least 1")
-                        .with_label("counts the first attempt too"),
+                    Finding::error(
+                        FindingCode::InvalidValue,
+                        span,
+                        "`max_attempts` must be at least 1",
+                    )
+                    .with_label("counts the first attempt too"),
                 );
                 1
             }

@@ -11,7 +11,11 @@ use crate::suggest::did_you_mean;
 const METHODS: [&str; 7] = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"];
 
 impl Checker<'_> {
-    pub(super) fn check_http(&mut self, scope: Scope, spanned: &Spanned<RawHttp>) -> Option<HttpStep> {
+    pub(super) fn check_http(
+        &mut self,
+        scope: Scope,
+        spanned: &Spanned<RawHttp>,
+    ) -> Option<HttpStep> {
         let http = &spanned.value;
         let mut ok = true;
 
@@ -85,10 +89,13 @@ impl Checker<'_> {
                 ok = false;
                 None
             }
-            (Some(json), None) => self.value_template(json, scope).map(Body::Json).or_else(|| {
-                ok = false;
-                None
-            }),
+            (Some(json), None) => self
+                .value_template(json, scope)
+                .map(Body::Json)
+                .or_else(|| {
+                    ok = false;
+                    None
+                }),
             (None, Some(text)) => self.template(text, scope).map(Body::Text).or_else(|| {
                 ok = false;
                 None

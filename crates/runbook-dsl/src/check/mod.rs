@@ -18,9 +18,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use crate::finding::{Finding, FindingCode};
 use crate::model::{Metadata, Runbook};
 use crate::raw::{InputType, Mode, RawRunbook, RawStep};
-use steps::Placement;
 use crate::source::{Source, Span};
 use crate::spanned::Spanned;
+use steps::Placement;
 
 /// Checks a loaded runbook.
 pub fn check(raw: &RawRunbook, source: &Source) -> Result<Runbook, Vec<Finding>> {
@@ -141,11 +141,7 @@ impl<'a> Checker<'a> {
 
 /// Numbers steps in the order the check pass visits them: each step, then its group's steps and
 /// `finally`, then its rollback.
-fn number_steps(
-    steps: &[Spanned<RawStep>],
-    next: &mut usize,
-    index: &mut BTreeMap<String, usize>,
-) {
+fn number_steps(steps: &[Spanned<RawStep>], next: &mut usize, index: &mut BTreeMap<String, usize>) {
     for step in steps {
         index.entry(step.value.id.value.clone()).or_insert(*next);
         *next += 1;

@@ -37,8 +37,14 @@ impl Checker<'_> {
                 .with_help("set `mode: operator-assisted`, or remove the prompt"),
             );
         }
-        let instructions = prompt.instructions.as_ref().and_then(|t| self.template(t, scope));
-        let confirm = prompt.confirm.as_ref().and_then(|t| self.template(t, scope));
+        let instructions = prompt
+            .instructions
+            .as_ref()
+            .and_then(|t| self.template(t, scope));
+        let confirm = prompt
+            .confirm
+            .as_ref()
+            .and_then(|t| self.template(t, scope));
         let phrase = prompt.phrase.as_ref().and_then(|t| self.template(t, scope));
         let mut answers = Vec::new();
         for (name, spanned_answer) in &prompt.answers {
@@ -92,7 +98,10 @@ impl Checker<'_> {
             });
             answers.push(Answer {
                 name: name.clone(),
-                label: answer.label.clone().unwrap_or_else(|| name.replace('_', " ")),
+                label: answer
+                    .label
+                    .clone()
+                    .unwrap_or_else(|| name.replace('_', " ")),
                 secret: answer.secret,
                 confirm: answer.confirm,
                 pattern,

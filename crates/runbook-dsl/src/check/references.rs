@@ -163,27 +163,30 @@ impl Checker<'_> {
                 self.report(finding);
                 false
             }
-            RefPath::StepOutput { step, output, .. } => self.resolve_step_output(step, output, span, scope),
-            RefPath::OwnOutput { output, .. } => match scope.own_outputs {
-                Some(outputs) if outputs.iter().any(|o| o == output) => true,
-                Some(outputs) => {
-                    let suggestion = did_you_mean(output, outputs.iter().map(String::as_str));
-                    self.report(
-                        Finding::error(
-                            FindingCode::UnknownOutput,
-                            span,
-                            format!("this step has no output `{output}`"),
-                        )
-                        .with_label("unknown output")
-                        .with_help(match suggestion {
-                            Some(candidate) => format!("did you mean `{candidate}`?"),
-                            None => format!("this step's outputs are: {}", outputs.join(", ")),
-                        }),
-                    );
-                    false
-                }
-                None => {
-                    self.report(
+            RefPath::StepOutput { step, output, .. } => {
+                self.resolve_step_output(step, output, span, scope)
+            }
+            RefPath::OwnOutput { output, .. } => {
+                match scope.own_outputs {
+                    Some(outputs) if outputs.iter().any(|o| o == output) => true,
+                    Some(outputs) => {
+                        let suggestion = did_you_mean(output, outputs.iter().map(String::as_str));
+                        self.report(
+                            Finding::error(
+                                FindingCode::UnknownOutput,
+                                span,
+                                format!("this step has no output `{output}`"),
+                            )
+                            .with_label("unknown output")
+                            .with_help(match suggestion {
+                                Some(candidate) => format!("did you mean `{candidate}`?"),
+                                None => format!("this step's outputs are: {}", outputs.join(", ")),
+                            }),
+                        );
+                        false
+                    }
+                    None => {
+                        self.report(
                         Finding::error(
                             FindingCode::UnknownReference,
                             span,
@@ -193,9 +196,10 @@ impl Checker<'_> {
                         .with_label("not available here")
                         .with_help("refer to another step's outputs as `{{steps.ID.outputs.NAME}}`"),
                     );
-                    false
+                        false
+                    }
                 }
-            },
+            }
             RefPath::Env { name } => {
                 self.env_refs.insert(name.clone());
                 true
@@ -209,8 +213,9 @@ impl Checker<'_> {
                     ("env", _) => "write `{{env.NAME}}`".to_owned(),
                     ("outputs", _) => "write `{{outputs.NAME}}`".to_owned(),
                     (_, Some(root)) => format!("did you mean `{root}`?"),
-                    _ => "references start with `inputs.`, `steps.`, `env.` or `outputs.`"
-                        .to_owned(),
+                    _ => {
+                        "references start with `inputs.`, `steps.`, `env.` or `outputs.`".to_owned()
+                    }
                 };
                 self.report(
                     Finding::error(
@@ -266,12 +271,16 @@ impl Checker<'_> {
                     )),
                 );
             }
-            Some(_) if self.checked_steps.contains_key(step) || self.step_index.contains_key(step) => {
+            Some(_)
+                if self.checked_steps.contains_key(step) || self.step_index.contains_key(step) =>
+            {
                 self.report(
                     Finding::error(
                         FindingCode::StepNotYetRun,
                         span,
-                        format!("step `{step}` runs after this point, so its outputs do not exist yet"),
+                        format!(
+                            "step `{step}` runs after this point, so its outputs do not exist yet"
+                        ),
                     )
                     .with_label("used before that step can have run")
                     .with_help(format!("move step `{step}` before the step that uses it")),
@@ -284,16 +293,19 @@ impl Checker<'_> {
                     .filter(|(_, info)| info.index < scope.visible_before)
                     .map(|(id, _)| id.as_str())
                     .collect();
-                let suggestion =
-                    did_you_mean(step, self.step_index.keys().map(String::as_str));
+                let suggestion = did_you_mean(step, self.step_index.keys().map(String::as_str));
                 self.report(
-                    Finding::error(FindingCode::UnknownStep, span, format!("unknown step `{step}`"))
-                        .with_label("no step has this id")
-                        .with_help(match suggestion {
-                            Some(candidate) => format!("did you mean `{candidate}`?"),
-                            None if earlier.is_empty() => "no step runs before this one".to_owned(),
-                            None => format!("steps before this one: {}", earlier.join(", ")),
-                        }),
+                    Finding::error(
+                        FindingCode::UnknownStep,
+                        span,
+                        format!("unknown step `{step}`"),
+                    )
+                    .with_label("no step has this id")
+                    .with_help(match suggestion {
+                        Some(candidate) => format!("did you mean `{candidate}`?"),
+                        None if earlier.is_empty() => "no step runs before this one".to_owned(),
+                        None => format!("steps before this one: {}", earlier.join(", ")),
+                    }),
                 );
             }
         }

@@ -9,7 +9,10 @@ use crate::spanned::Spanned;
 use crate::template::Template;
 
 impl Checker<'_> {
-    pub(super) fn check_shell(&mut self, scope: Scope, spanned: &Spanned<RawShell>,
+    pub(super) fn check_shell(
+        &mut self,
+        scope: Scope,
+        spanned: &Spanned<RawShell>,
     ) -> Option<ShellStep> {
         let shell = &spanned.value;
         let mut ok = true;

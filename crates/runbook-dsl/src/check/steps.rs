@@ -187,7 +187,10 @@ impl Checker<'_> {
             span,
             until,
             retry,
-            on_error: step.on_error.as_ref().map_or(OnError::Abort, |policy| policy.value),
+            on_error: step
+                .on_error
+                .as_ref()
+                .map_or(OnError::Abort, |policy| policy.value),
             rollback,
             irreversible: step.irreversible,
         })
@@ -221,9 +224,15 @@ impl Checker<'_> {
         if conditions.value.is_empty() {
             let span = self.span(conditions);
             self.report(
-                Finding::error(FindingCode::InvalidCondition, span, "`assert` has no conditions")
-                    .with_label("empty list")
-                    .with_help("add at least one condition, e.g. `- that: \"{{inputs.x}}\"` with `equals: 1`"),
+                Finding::error(
+                    FindingCode::InvalidCondition,
+                    span,
+                    "`assert` has no conditions",
+                )
+                .with_label("empty list")
+                .with_help(
+                    "add at least one condition, e.g. `- that: \"{{inputs.x}}\"` with `equals: 1`",
+                ),
             );
             return None;
         }
@@ -265,7 +274,10 @@ impl Checker<'_> {
                         span,
                         format!("capture `{name}` has the name of a built-in output"),
                     )
-                    .with_help(format!("built-in outputs: {}; choose another name", builtin.join(", "))),
+                    .with_help(format!(
+                        "built-in outputs: {}; choose another name",
+                        builtin.join(", ")
+                    )),
                 );
                 ok = false;
                 continue;
@@ -301,7 +313,9 @@ impl Checker<'_> {
                         }
                     }
                 }
-                (None, Some(header)) if allow_header => CaptureSource::Header(header.to_ascii_lowercase()),
+                (None, Some(header)) if allow_header => {
+                    CaptureSource::Header(header.to_ascii_lowercase())
+                }
                 (None, Some(_)) => {
                     self.report(
                         Finding::error(
@@ -319,7 +333,9 @@ impl Checker<'_> {
                         Finding::error(
                             FindingCode::InvalidCapture,
                             span,
-                            format!("capture `{name}` must have exactly one of `jsonpath` or `header`"),
+                            format!(
+                                "capture `{name}` must have exactly one of `jsonpath` or `header`"
+                            ),
                         )
                         .with_label("ambiguous capture"),
                     );

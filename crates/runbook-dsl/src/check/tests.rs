@@ -27,7 +27,8 @@ fn a_valid_runbook_checks() {
 
 #[test]
 fn unknown_input_suggests() {
-    let text = format!("{HEAD}steps:\n  - id: get\n    http:\n      url: \"{{{{inputs.bse_url}}}}/x\"\n");
+    let text =
+        format!("{HEAD}steps:\n  - id: get\n    http:\n      url: \"{{{{inputs.bse_url}}}}/x\"\n");
     let found = findings(&text);
     assert_eq!(found.len(), 1);
     assert_eq!(found[0].0, FindingCode::UnknownInput);
@@ -56,14 +57,17 @@ fn duplicate_ids_unknown_outputs_and_bad_paths_are_all_reported() {
 
 #[test]
 fn single_quoted_shell_reference_is_rejected() {
-    let text = format!("{HEAD}steps:\n  - id: a\n    shell:\n      command: \"echo '{{{{inputs.base_url}}}}'\"\n");
+    let text = format!(
+        "{HEAD}steps:\n  - id: a\n    shell:\n      command: \"echo '{{{{inputs.base_url}}}}'\"\n"
+    );
     let found = findings(&text);
     assert_eq!(found[0].0, FindingCode::QuotedShellReference);
 }
 
 #[test]
 fn secret_default_is_rejected() {
-    let text = "id: t\ntitle: T\ninputs:\n  key:\n    secret: true\n    default: hunter2\nsteps: []\n";
+    let text =
+        "id: t\ntitle: T\ninputs:\n  key:\n    secret: true\n    default: hunter2\nsteps: []\n";
     let found = findings(text);
     assert_eq!(found[0].0, FindingCode::InvalidInput);
     assert!(!found[0].1.contains("hunter2"));

@@ -7,7 +7,10 @@ use runbook_dsl::AssertStep;
 use super::{StepEnv, check_own};
 use crate::error::StepError;
 
-pub(super) fn execute(step: &AssertStep, env: &StepEnv<'_>) -> Result<Map<String, Value>, StepError> {
+pub(super) fn execute(
+    step: &AssertStep,
+    env: &StepEnv<'_>,
+) -> Result<Map<String, Value>, StepError> {
     let no_outputs = Map::new();
     check_own(&step.conditions, env.context, &no_outputs)?;
     Ok(no_outputs)

@@ -28,13 +28,17 @@ pub(super) fn apply(
                         ),
                     ));
                 };
-                let found = jsonpath_rust::query::js_path_process(&path.query, document)
-                    .map_err(|error| {
+                let found = jsonpath_rust::query::js_path_process(&path.query, document).map_err(
+                    |error| {
                         StepError::new(
                             StepErrorKind::Capture,
-                            format!("capture `{}`: JSONPath {} failed: {error}", capture.name, path.text),
+                            format!(
+                                "capture `{}`: JSONPath {} failed: {error}",
+                                capture.name, path.text
+                            ),
                         )
-                    })?;
+                    },
+                )?;
                 let mut values: Vec<Value> = found.into_iter().map(|r| r.val().clone()).collect();
                 if capture.all {
                     Value::Array(values)
@@ -43,7 +47,10 @@ pub(super) fn apply(
                 } else if values.is_empty() {
                     return Err(StepError::new(
                         StepErrorKind::Capture,
-                        format!("capture `{}`: JSONPath {} matched nothing", capture.name, path.text),
+                        format!(
+                            "capture `{}`: JSONPath {} matched nothing",
+                            capture.name, path.text
+                        ),
                     ));
                 } else {
                     return Err(StepError::new(
@@ -62,7 +69,10 @@ pub(super) fn apply(
                 None => {
                     return Err(StepError::new(
                         StepErrorKind::Capture,
-                        format!("capture `{}`: the response has no `{name}` header", capture.name),
+                        format!(
+                            "capture `{}`: the response has no `{name}` header",
+                            capture.name
+                        ),
                     ));
                 }
             },

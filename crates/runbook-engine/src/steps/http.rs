@@ -47,10 +47,16 @@ pub(super) async fn execute(
     }
 
     let client = env.http.get(step.follow_redirects).map_err(|error| {
-        StepError::new(StepErrorKind::Transport, format!("cannot build the HTTP client: {error}"))
+        StepError::new(
+            StepErrorKind::Transport,
+            format!("cannot build the HTTP client: {error}"),
+        )
     })?;
     let method = reqwest::Method::from_bytes(step.method.as_bytes()).map_err(|_| {
-        StepError::new(StepErrorKind::Render, format!("invalid method {}", step.method))
+        StepError::new(
+            StepErrorKind::Render,
+            format!("invalid method {}", step.method),
+        )
     })?;
     let timeout = timeout.unwrap_or(HttpStep::DEFAULT_TIMEOUT);
     let mut request = client.request(method.clone(), url.clone()).timeout(timeout);
@@ -61,7 +67,9 @@ pub(super) async fn execute(
         let header = reqwest::header::HeaderValue::from_str(&value).map_err(|_| {
             StepError::new(
                 StepErrorKind::Render,
-                format!("header `{name}` has a value that is not valid in HTTP (control characters?)"),
+                format!(
+                    "header `{name}` has a value that is not valid in HTTP (control characters?)"
+                ),
             )
         })?;
         request = request.header(name.as_str(), header);
@@ -127,15 +135,19 @@ pub(super) async fn execute(
         if !text.is_empty() {
             message.push_str(&format!("\n  body: {}", snippet(&text)));
         }
-        return Err(StepError::new(StepErrorKind::UnexpectedResult, message));
+        let mut error = StepError::new(StepErrorKind::UnexpectedResult, message);
+        error.status = Some(status);
+        error.retry_after = headers
+            .get("retry-after")
+            .and_then(Value::as_str)
+            .and_then(|text| text.trim().parse::<u64>().ok())
+            .map(Duration::from_secs);
+        return Err(error);
     }
 
     let mut outputs = Map::new();
     outputs.insert("status".into(), Value::from(status));
-    outputs.insert(
-        "body".into(),
-        json.clone().unwrap_or_else(|| Value::String(text)),
-    );
+    outputs.insert("body".into(), json.clone().unwrap_or(Value::String(text)));
     capture::apply(
         &step.captures,
         json.as_ref(),
@@ -159,10 +171,15 @@ async fn read_limited(
     let too_large = || {
         StepError::new(
             StepErrorKind::Transport,
-            format!("{described}: response body exceeds {limit} bytes (raise `max_response_bytes` if this is expected)"),
+            format!(
+                "{described}: response body exceeds {limit} bytes (raise `max_response_bytes` if this is expected)"
+            ),
         )
     };
-    if response.content_length().is_some_and(|length| length > limit) {
+    if response
+        .content_length()
+        .is_some_and(|length| length > limit)
+    {
         return Err(too_large());
     }
     let mut body = Vec::new();
@@ -183,7 +200,10 @@ fn transport_error(described: &str, error: &reqwest::Error, timeout: Duration) -
     if error.is_timeout() {
         return StepError::new(
             StepErrorKind::Timeout,
-            format!("{described}: no complete response within {}", humanize(timeout)),
+            format!(
+                "{described}: no complete response within {}",
+                humanize(timeout)
+            ),
         );
     }
     let mut message = format!("{described}: request failed");

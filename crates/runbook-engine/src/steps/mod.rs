@@ -3,6 +3,7 @@
 mod assert;
 mod capture;
 mod http;
+pub(crate) mod prompt;
 mod shell;
 
 use serde_json::{Map, Value};
@@ -21,6 +22,9 @@ pub(crate) use http::humanize as humanize_duration;
 pub struct StepEnv<'a> {
     pub context: &'a RunContext,
     pub http: &'a HttpClients,
+    pub prompter: &'a crate::prompter::SharedPrompter,
+    /// How many times this step has prompted in this run, including now.
+    pub occurrence: u32,
     /// Secrets discovered by this step (secret captures); the runner adds them to the run's redactor.
     pub new_secrets: Redactor,
 }
@@ -32,9 +36,18 @@ pub async fn execute(step: &Step, env: &mut StepEnv<'_>) -> Result<Map<String, V
         StepKind::Http(http) => http::execute(http, step.timeout, env).await,
         StepKind::Shell(shell) => shell::execute(shell, step.timeout, env).await,
         StepKind::Assert(conditions) => assert::execute(conditions, env),
-        StepKind::Prompt(_) | StepKind::Group(_) => Err(StepError::new(
+        StepKind::Prompt(prompt) => {
+            let context = crate::prompter::PromptContext {
+                step_id: step.id.clone(),
+                step_name: step.name.clone(),
+                occurrence: env.occurrence,
+            };
+            prompt::execute(prompt, context, env).await
+        }
+        // Groups are sequences of steps: the runner runs them, never a leaf executor.
+        StepKind::Group(_) => Err(StepError::new(
             StepErrorKind::Process,
-            "prompt and group steps are being wired into the engine",
+            "internal error: a group reached the leaf step executor",
         )),
     }
 }

@@ -59,7 +59,9 @@ pub(super) async fn execute(
             format!("cannot start `sh -c {}`: {error}", step.command.source),
         )
     })?;
-    let pid = child.id();
+    // Kills the command's whole process group when this step ends for any reason: finished, timed
+    // out, or cancelled by Ctrl-C (the future is dropped).
+    let _group = GroupGuard(child.id());
     let stdin = child.stdin.take();
     let stdout = child.stdout.take();
     let stderr = child.stderr.take();
@@ -73,24 +75,32 @@ pub(super) async fn execute(
                 drop(pipe);
             }
         };
-        let (_, out, err, status) =
-            tokio::join!(write, read_limited(stdout), read_limited(stderr), child.wait());
+        let (_, out, err, status) = tokio::join!(
+            write,
+            read_limited(stdout),
+            read_limited(stderr),
+            child.wait()
+        );
         (out, err, status)
     };
     let (stdout, stderr, status) = match tokio::time::timeout(timeout, work).await {
         Ok(result) => result,
         Err(_) => {
-            kill_group(pid);
             return Err(StepError::new(
                 StepErrorKind::Timeout,
-                format!("`{}` did not finish within {}; it was killed", step.command.source, humanize(timeout)),
+                format!(
+                    "`{}` did not finish within {}; it was killed",
+                    step.command.source,
+                    humanize(timeout)
+                ),
             ));
         }
     };
-    // The shell exited; make sure nothing it started in the background lingers.
-    kill_group(pid);
     let status = status.map_err(|error| {
-        StepError::new(StepErrorKind::Process, format!("waiting for the command failed: {error}"))
+        StepError::new(
+            StepErrorKind::Process,
+            format!("waiting for the command failed: {error}"),
+        )
     })?;
     let (stdout, stdout_truncated) = stdout;
     let (stderr, _) = stderr;
@@ -99,7 +109,11 @@ pub(super) async fn execute(
     let Some(code) = status.code() else {
         return Err(StepError::new(
             StepErrorKind::UnexpectedResult,
-            format!("`{}` was killed by a signal{}", step.command.source, tail(&stderr_text)),
+            format!(
+                "`{}` was killed by a signal{}",
+                step.command.source,
+                tail(&stderr_text)
+            ),
         ));
     };
     if !step.expect_exit.contains(&code) {
@@ -127,13 +141,18 @@ pub(super) async fn execute(
             if stdout_truncated {
                 return Err(StepError::new(
                     StepErrorKind::Capture,
-                    format!("stdout exceeds {MAX_CAPTURED_BYTES} bytes and cannot be parsed as JSON"),
+                    format!(
+                        "stdout exceeds {MAX_CAPTURED_BYTES} bytes and cannot be parsed as JSON"
+                    ),
                 ));
             }
             let parsed: Value = serde_json::from_str(&stdout_text).map_err(|error| {
                 StepError::new(
                     StepErrorKind::Capture,
-                    format!("stdout is not valid JSON ({error}); it begins: {}", first_line(&stdout_text)),
+                    format!(
+                        "stdout is not valid JSON ({error}); it begins: {}",
+                        first_line(&stdout_text)
+                    ),
                 )
             })?;
             (parsed.clone(), Some(parsed))
@@ -143,7 +162,13 @@ pub(super) async fn execute(
     outputs.insert("exit_code".into(), Value::from(code));
     outputs.insert("stdout".into(), stdout_value);
     outputs.insert("stderr".into(), Value::String(stderr_text));
-    capture::apply(&step.captures, json.as_ref(), None, &mut outputs, &mut env.new_secrets)?;
+    capture::apply(
+        &step.captures,
+        json.as_ref(),
+        None,
+        &mut outputs,
+        &mut env.new_secrets,
+    )?;
     check_own(&step.asserts, env.context, &outputs)?;
     Ok(outputs)
 }
@@ -168,10 +193,18 @@ async fn read_limited<R: AsyncRead + Unpin>(pipe: Option<R>) -> (Vec<u8>, bool) 
     (kept, truncated)
 }
 
-fn kill_group(pid: Option<u32>) {
-    if let Some(pid) = pid.and_then(|pid| i32::try_from(pid).ok()) {
-        // The group may already be gone; that is the common case.
-        let _ = nix::sys::signal::killpg(nix::unistd::Pid::from_raw(pid), nix::sys::signal::Signal::SIGKILL);
+/// Kills a process group when dropped.
+struct GroupGuard(Option<u32>);
+
+impl Drop for GroupGuard {
+    fn drop(&mut self) {
+        if let Some(pid) = self.0.and_then(|pid| i32::try_from(pid).ok()) {
+            // The group is usually gone already; that is fine.
+            let _ = nix::sys::signal::killpg(
+                nix::unistd::Pid::from_raw(pid),
+                nix::sys::signal::Signal::SIGKILL,
+            );
+        }
     }
 }
 

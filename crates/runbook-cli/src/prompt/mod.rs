@@ -1,0 +1,43 @@
+//! Choosing who answers prompts: the terminal, an answers file, or nobody (fail at once).
+
+pub mod terminal;
+
+use std::io::IsTerminal;
+use std::path::Path;
+
+use runbook_engine::{AnswersPrompter, Interrupt, NoOperator, SharedPrompter};
+
+use crate::failure::Failure;
+
+/// The terminal when stdin and stderr are both terminals; an answers file when one is given; else
+/// nobody. An answers file wins over the terminal: the author asked for it.
+pub fn choose(answers: Option<&Path>, interrupt: &Interrupt) -> Result<SharedPrompter, Failure> {
+    if let Some(path) = answers {
+        let text = std::fs::read_to_string(path).map_err(|error| {
+            Failure::usage(format!(
+                "cannot read the answers file {}: {error}",
+                path.display()
+            ))
+        })?;
+        let value = runbook_dsl::yaml::load_value(&text).map_err(|error| {
+            Failure::usage(format!(
+                "the answers file {} is not valid YAML: {error}",
+                path.display()
+            ))
+        })?;
+        let prompter = AnswersPrompter::new(value, path.display().to_string())
+            .map_err(|error| Failure::usage(format!("{}: {error}", path.display())))?;
+        return Ok(runbook_engine::prompter::shared(prompter));
+    }
+    if interactive() {
+        return Ok(runbook_engine::prompter::shared(
+            terminal::TerminalPrompter::new(interrupt.clone()),
+        ));
+    }
+    Ok(runbook_engine::prompter::shared(NoOperator))
+}
+
+/// Whether a person can answer: stdin and stderr (where prompts are drawn) are terminals.
+pub fn interactive() -> bool {
+    std::io::stdin().is_terminal() && std::io::stderr().is_terminal()
+}

@@ -1,0 +1,121 @@
+//! `prompt` steps: instructions, confirmation, typed phrase, answers; through the [`Prompter`].
+//!
+//! Prompts block on a person, so each runs on a blocking thread; the async side stays free to notice
+//! Ctrl-C.
+
+use serde_json::{Map, Value};
+
+use runbook_dsl::{Answer, PromptStep};
+
+use super::StepEnv;
+use crate::context::Scope;
+use crate::error::{StepError, StepErrorKind};
+use crate::prompter::{PromptContext, PromptError, Prompter, SharedPrompter};
+use crate::render::render_string;
+
+pub(super) async fn execute(
+    step: &PromptStep,
+    context: PromptContext,
+    env: &mut StepEnv<'_>,
+) -> Result<Map<String, Value>, StepError> {
+    let scope = Scope::new(env.context);
+    let mut outputs = Map::new();
+    if let Some(instructions) = &step.instructions {
+        let text = render_string(instructions, scope)?;
+        let ctx = context.clone();
+        ask(env.prompter, move |p| p.instructions(&ctx, &text)).await?;
+    }
+    if let Some(question) = &step.confirm {
+        let question = render_string(question, scope)?;
+        let ctx = context.clone();
+        let shown = question.clone();
+        let yes = ask(env.prompter, move |p| p.confirm(&ctx, &shown)).await?;
+        if !yes {
+            return Err(StepError::new(
+                StepErrorKind::Declined,
+                format!("the operator answered no to: {question}"),
+            ));
+        }
+        outputs.insert("confirmed".into(), Value::Bool(true));
+    }
+    if let Some(phrase) = &step.phrase {
+        let phrase = render_string(phrase, scope)?;
+        let ctx = context.clone();
+        let expected = phrase.clone();
+        let typed = ask(env.prompter, move |p| p.phrase(&ctx, &expected)).await?;
+        if typed.trim() != phrase {
+            return Err(StepError::new(
+                StepErrorKind::Declined,
+                format!(
+                    "the confirmation phrase was not typed as required (`{phrase}`); nothing was done"
+                ),
+            ));
+        }
+    }
+    for answer in &step.answers {
+        let ctx = context.clone();
+        let spec = answer.clone();
+        let text = ask(env.prompter, move |p| {
+            let rules = spec.clone();
+            p.answer(&ctx, &spec, &move |candidate: &str| {
+                validate(&rules, candidate)
+            })
+        })
+        .await?;
+        if answer.secret {
+            env.new_secrets.add(&text);
+        }
+        outputs.insert(answer.name.clone(), Value::String(text));
+    }
+    Ok(outputs)
+}
+
+/// The rules an answer must meet. Messages never include the candidate (it may be a secret).
+pub fn validate(answer: &Answer, candidate: &str) -> Result<(), String> {
+    if candidate.is_empty() {
+        return if answer.allow_empty {
+            Ok(())
+        } else {
+            Err("an answer is required".into())
+        };
+    }
+    if let Some(pattern) = &answer.pattern
+        && !pattern.is_match(candidate)
+    {
+        return Err(format!("it must match the pattern {}", pattern.as_str()));
+    }
+    if let Some(choices) = &answer.choices
+        && !choices.iter().any(|choice| choice == candidate)
+    {
+        return Err(format!("it must be one of: {}", choices.join(", ")));
+    }
+    Ok(())
+}
+
+/// Runs one prompt on a blocking thread.
+pub(crate) async fn ask<T, F>(prompter: &SharedPrompter, prompt: F) -> Result<T, StepError>
+where
+    T: Send + 'static,
+    F: FnOnce(&mut dyn Prompter) -> Result<T, PromptError> + Send + 'static,
+{
+    let prompter = prompter.clone();
+    let joined = tokio::task::spawn_blocking(move || {
+        let mut guard = prompter
+            .lock()
+            .map_err(|_| PromptError::Terminal("an earlier prompt failed".into()))?;
+        prompt(guard.as_mut())
+    })
+    .await;
+    match joined {
+        Ok(Ok(value)) => Ok(value),
+        Ok(Err(PromptError::Interrupted)) => Err(StepError::new(
+            StepErrorKind::Interrupted,
+            PromptError::Interrupted.to_string(),
+        )),
+        Ok(Err(error)) => Err(StepError::new(StepErrorKind::Prompt, error.to_string())),
+        Err(error) => Err(StepError::new(
+            StepErrorKind::Prompt,
+            format!("the prompt stopped unexpectedly: {error}"),
+        )),
+    }
+}
