@@ -21,6 +21,9 @@ pub enum FindingCode {
     UnknownField,
     /// A value of the wrong type or shape, or a required field missing.
     InvalidValue,
+    /// A setting the check pass rejects: a relative URL, a zero attempt count, `until` without
+    /// `poll`, a prompt that asks nothing, and the like.
+    InvalidSetting,
     /// Two steps share an id.
     DuplicateStepId,
     /// A step id that is not lowercase letters, digits and `_`.
@@ -71,6 +74,7 @@ impl FindingCode {
             FindingCode::DuplicateKey => "runbook::load::duplicate_key",
             FindingCode::UnknownField => "runbook::load::unknown_field",
             FindingCode::InvalidValue => "runbook::load::invalid_value",
+            FindingCode::InvalidSetting => "runbook::check::invalid_setting",
             FindingCode::DuplicateStepId => "runbook::check::duplicate_step_id",
             FindingCode::InvalidStepId => "runbook::check::invalid_step_id",
             FindingCode::StepKind => "runbook::check::step_kind",

@@ -115,14 +115,22 @@ pub fn parse_template(
             at: (at, closing(text, at)),
         });
     }
+    if let Some(at) = unclosed(text) {
+        return Err(TemplateError {
+            unsupported: false,
+            message: "unclosed `{{`: a reference ends with `}}`".into(),
+            at: (at, at + 2),
+        });
+    }
     let parsed = handlebars::Template::compile(text).map_err(|error| {
         let at = error
             .pos()
             .map(|(line, col)| char_offset(text, line, col))
             .unwrap_or(0);
+        // handlebars' messages name grammar rules; keep only the position.
         TemplateError {
             unsupported: false,
-            message: error.reason().to_string(),
+            message: "template syntax error: write references as `{{inputs.name}}`".into(),
             at: (at, at),
         }
     })?;
@@ -193,6 +201,26 @@ pub fn parse_template(
         parts,
         span: node_span,
     })
+}
+
+/// The offset of a `{{` with no `}}` after it.
+fn unclosed(text: &str) -> Option<usize> {
+    let mut rest = 0;
+    while let Some(open) = text[rest..].find("{{") {
+        let open = rest + open;
+        match text[open + 2..].find("}}") {
+            Some(close) => {
+                let close = open + 2 + close;
+                // `{{a {{b}}`: the first one never closes.
+                if text[open + 2..close].contains("{{") {
+                    return Some(open);
+                }
+                rest = close + 2;
+            }
+            None => return Some(open),
+        }
+    }
+    None
 }
 
 fn path_text(path: &handlebars::Path) -> String {
@@ -353,4 +381,48 @@ mod tests {
             }
         );
     }
+}
+
+/// Where a reference sits in a shell command, which decides how it may be expanded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ShellContext {
+    Unquoted,
+    DoubleQuoted,
+    /// Nothing expands inside single quotes.
+    SingleQuoted,
+}
+
+/// The shell quoting context of each reference in `template`, in order, tracking `'`, `"` and
+/// backslash escapes through the literal parts.
+pub fn shell_contexts(template: &Template) -> Vec<ShellContext> {
+    let mut in_single = false;
+    let mut in_double = false;
+    let mut escaped = false;
+    let mut contexts = Vec::new();
+    for part in &template.parts {
+        match part {
+            Part::Ref(_) => contexts.push(if in_single {
+                ShellContext::SingleQuoted
+            } else if in_double {
+                ShellContext::DoubleQuoted
+            } else {
+                ShellContext::Unquoted
+            }),
+            Part::Literal(text) => {
+                for c in text.chars() {
+                    if escaped {
+                        escaped = false;
+                        continue;
+                    }
+                    match c {
+                        '\\' if !in_single => escaped = true,
+                        '\'' if !in_double => in_single = !in_single,
+                        '"' if !in_single => in_double = !in_double,
+                        _ => {}
+                    }
+                }
+            }
+        }
+    }
+    contexts
 }

@@ -71,6 +71,26 @@ fn finding_from(source: &Source, error: &serde_saphyr::Error) -> Finding {
     classify(&message, span)
 }
 
+/// serde's messages name Rust types; say what an author writes instead.
+fn friendly_type(message: &str) -> Option<&'static str> {
+    Some(match message {
+        "invalid u64" | "invalid u32" | "invalid u16" | "invalid usize" => {
+            "a whole number (0 or more)"
+        }
+        "invalid i32" | "invalid i64" => "a whole number",
+        "invalid f64" | "invalid f32" => "a number",
+        "invalid bool" | "invalid boolean" => "true or false",
+        _ if message.ends_with("StatusSpec") => {
+            "an HTTP status code (200) or a list of them ([200, 204])"
+        }
+        _ if message.ends_with("ExitSpec") => "an exit code (0) or a list of them ([0, 1])",
+        _ if message.ends_with("RawCapture") => {
+            "a JSONPath (`$.field`) or a mapping such as `{jsonpath: $.field}` or `{header: X-Name}`"
+        }
+        _ => return None,
+    })
+}
+
 /// serde-saphyr appends " at line N, column M"; the renderer shows the position itself.
 fn strip_location(message: &str) -> String {
     match message.rfind(" at line ") {
@@ -80,6 +100,28 @@ fn strip_location(message: &str) -> String {
 }
 
 fn classify(message: &str, span: Span) -> Finding {
+    // Parser errors first: they also say "expected", but they are about syntax, not types.
+    let syntax = message.starts_with("while parsing")
+        || message.starts_with("while scanning")
+        || message.contains("did not find expected")
+        || message.contains("not allowed in this context")
+        || message.starts_with("unclosed");
+    if syntax {
+        let finding = Finding::error(FindingCode::YamlSyntax, span, message.to_owned())
+            .with_label("the YAML parser stopped here");
+        return if message.contains("mapping values are not allowed") {
+            finding.with_help(
+                "a plain value cannot contain `: `; quote it, or write a long command as a block \
+                 scalar (`command: >-` and the command on the next lines)",
+            )
+        } else if message.contains("flow mapping") || message.contains("flow sequence") {
+            finding.with_help(
+                "a `{` or `[` opened above is not closed; the error shows where the parser noticed",
+            )
+        } else {
+            finding
+        };
+    }
     if let Some(rest) = message.strip_prefix("unknown field ") {
         let (field, expected) = match rest.split_once(", expected ") {
             Some((field, expected)) => (field, expected),
@@ -126,6 +168,14 @@ fn classify(message: &str, span: Span) -> Finding {
             format!("missing required field `{field}`"),
         )
         .with_label(format!("`{field}` is required here"));
+    }
+    if let Some(expected) = friendly_type(message) {
+        return Finding::error(
+            FindingCode::InvalidValue,
+            span,
+            format!("expected {expected}"),
+        )
+        .with_label("wrong type or value");
     }
     let is_shape = message.starts_with("invalid ")
         || message.contains("expected")

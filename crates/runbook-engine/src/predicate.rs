@@ -6,6 +6,7 @@ use serde_json::Value;
 use runbook_dsl::{CompareOp, Condition, ConditionKind, ValueTemplate};
 
 use crate::context::Scope;
+use crate::redact::Redactor;
 use crate::render::{RenderError, render_value, type_name};
 
 /// Whether a condition holds; when it does not, why.
@@ -36,7 +37,14 @@ fn evaluate_kind(kind: &ConditionKind, scope: Scope) -> Result<Verdict, RenderEr
         ConditionKind::Compare { that, op, operand } => {
             let actual = render_value(that, scope)?;
             let expected = render_value(operand, scope)?;
-            Ok(compare(&actual, *op, &expected, that, operand))
+            Ok(compare(
+                &actual,
+                *op,
+                &expected,
+                that,
+                operand,
+                &scope.run.redactor,
+            ))
         }
         ConditionKind::Matches { that, regex } => {
             let actual = render_value(that, scope)?;
@@ -47,6 +55,7 @@ fn evaluate_kind(kind: &ConditionKind, scope: Scope) -> Result<Verdict, RenderEr
                     None,
                     &actual,
                     that,
+                    &scope.run.redactor,
                 )),
             })
         }
@@ -60,7 +69,13 @@ fn evaluate_kind(kind: &ConditionKind, scope: Scope) -> Result<Verdict, RenderEr
                 Verdict::Holds
             } else {
                 let list = Value::Array(options);
-                Verdict::Fails(explain("one_of", Some(&list), &actual, that))
+                Verdict::Fails(explain(
+                    "one_of",
+                    Some(&list),
+                    &actual,
+                    that,
+                    &scope.run.redactor,
+                ))
             })
         }
         ConditionKind::Exists { that, expected } => {
@@ -100,7 +115,7 @@ fn evaluate_kind(kind: &ConditionKind, scope: Scope) -> Result<Verdict, RenderEr
                 } else {
                     "is not empty"
                 };
-                Verdict::Fails(explain(what, None, &actual, that))
+                Verdict::Fails(explain(what, None, &actual, that, &scope.run.redactor))
             })
         }
         ConditionKind::Length { that, expected } => {
@@ -115,12 +130,12 @@ fn evaluate_kind(kind: &ConditionKind, scope: Scope) -> Result<Verdict, RenderEr
                 Some(length) if length as u64 == *expected => Verdict::Holds,
                 Some(length) => Verdict::Fails(format!(
                     "expected length {expected}, actual length {length}\n  actual: {} from {}",
-                    show(&actual),
+                    show(&actual, &scope.run.redactor),
                     that.describe()
                 )),
                 None => Verdict::Fails(format!(
                     "expected something with a length ({expected}), but got {}",
-                    show(&actual)
+                    show(&actual, &scope.run.redactor)
                 )),
             })
         }
@@ -166,6 +181,7 @@ fn compare(
     expected: &Value,
     that: &ValueTemplate,
     operand: &ValueTemplate,
+    redactor: &Redactor,
 ) -> Verdict {
     let holds = match op {
         CompareOp::Equals => equal(actual, expected),
@@ -194,7 +210,7 @@ fn compare(
     if holds {
         return Verdict::Holds;
     }
-    let mut why = explain(op.keyword(), Some(expected), actual, that);
+    let mut why = explain(op.keyword(), Some(expected), actual, that, redactor);
     if let ValueTemplate::Template(template) = operand {
         // Say where the expected value came from too, on its own line.
         if let Some(line_end) = why.find('\n') {
@@ -236,23 +252,30 @@ fn explain(
     expected: Option<&Value>,
     actual: &Value,
     that: &ValueTemplate,
+    redactor: &Redactor,
 ) -> String {
     let mut text = String::new();
     if let Some(expected) = expected {
-        text.push_str(&format!("  expected ({operator}): {}\n", show(expected)));
+        text.push_str(&format!(
+            "  expected ({operator}): {}\n",
+            show(expected, redactor)
+        ));
     } else {
         text.push_str(&format!("  expected: {operator}\n"));
     }
     text.push_str(&format!(
         "  actual: {} from {}",
-        show(actual),
+        show(actual, redactor),
         that.describe()
     ));
     text
 }
 
 /// A value with its type, e.g. `"PA123" (string)`, `2 (number)`.
-pub fn show(value: &Value) -> String {
+/// Secrets are masked before the value is encoded and cut, so neither escaping nor truncation can
+/// expose part of one.
+pub fn show(value: &Value, redactor: &Redactor) -> String {
+    let value = &redactor.redact_value(value);
     let mut shown = value.to_string();
     if shown.chars().count() > 200 {
         shown = shown.chars().take(200).collect::<String>() + "…";

@@ -12,12 +12,21 @@ pub struct Redactor {
 }
 
 impl Redactor {
-    /// Registers a secret value. Empty values are ignored: there is nothing to hide.
+    /// Registers a secret value, and the forms it takes when it is JSON-escaped or percent-encoded
+    /// (a secret in a JSON message or a URL must not slip through). Empty values are ignored.
     pub fn add(&mut self, secret: &str) {
-        if secret.is_empty() || self.secrets.iter().any(|known| known == secret) {
+        if secret.is_empty() {
             return;
         }
-        self.secrets.push(secret.to_owned());
+        let json = serde_json::to_string(secret).unwrap_or_default();
+        let json = json.trim_matches('"').to_owned();
+        let encoded: String = url::form_urlencoded::byte_serialize(secret.as_bytes()).collect();
+        let path_encoded = encoded.replace('+', "%20");
+        for form in [secret.to_owned(), json, encoded, path_encoded] {
+            if !form.is_empty() && !self.secrets.contains(&form) {
+                self.secrets.push(form);
+            }
+        }
         // Longest first, so a secret that contains another is masked whole.
         self.secrets
             .sort_by_key(|known| std::cmp::Reverse(known.len()));
@@ -92,6 +101,20 @@ mod tests {
         assert_eq!(
             redactor.redact("x abcdef y abc"),
             format!("x {MASK} y {MASK}")
+        );
+    }
+
+    #[test]
+    fn masks_escaped_and_encoded_forms() {
+        let mut redactor = Redactor::default();
+        redactor.add("p@ss word\"x");
+        assert_eq!(
+            redactor.redact("/hooks/p%40ss%20word%22x"),
+            format!("/hooks/{MASK}")
+        );
+        assert_eq!(
+            redactor.redact(r#"{"v":"p@ss word\"x"}"#),
+            format!(r#"{{"v":"{MASK}"}}"#)
         );
     }
 

@@ -8,7 +8,7 @@ use std::borrow::Cow;
 use serde_json::Value;
 
 use runbook_dsl::ValueTemplate;
-use runbook_dsl::template::{Part, RefPath, Reference, Template};
+use runbook_dsl::template::{Part, RefPath, Reference, ShellContext, Template, shell_contexts};
 
 use crate::context::{Scope, StepState};
 use crate::error::{StepError, StepErrorKind};
@@ -154,21 +154,27 @@ pub fn render_value(value: &ValueTemplate, scope: Scope) -> Result<Value, Render
     })
 }
 
-/// A shell command: each reference becomes `"${RUNBOOK_REF_n}"` and its value goes into the returned
-/// environment, so no value is ever parsed by the shell or visible in the process list.
+/// A shell command: each reference becomes an expansion of `RUNBOOK_REF_n` and its value goes into the
+/// returned environment, so no value is ever parsed by the shell or visible in the process list.
+/// Outside quotes the expansion is `"${RUNBOOK_REF_n}"`; inside double quotes it is
+/// `${RUNBOOK_REF_n}` (already quoted: adding quotes would end the string and split the value).
 pub fn render_shell(
     template: &Template,
     scope: Scope,
 ) -> Result<(String, Vec<(String, String)>), RenderError> {
     let mut command = String::with_capacity(template.source.len());
     let mut env = Vec::new();
+    let mut contexts = shell_contexts(template).into_iter();
     for part in &template.parts {
         match part {
             Part::Literal(text) => command.push_str(text),
             Part::Ref(reference) => {
                 let value = resolve(reference, scope)?;
                 let name = format!("RUNBOOK_REF_{}", env.len() + 1);
-                command.push_str(&format!("\"${{{name}}}\""));
+                match contexts.next() {
+                    Some(ShellContext::DoubleQuoted) => command.push_str(&format!("${{{name}}}")),
+                    _ => command.push_str(&format!("\"${{{name}}}\"")),
+                }
                 env.push((name, text_of(reference, &value)?.into_owned()));
             }
         }
@@ -281,5 +287,19 @@ mod tests {
         assert_eq!(command, "echo \"${RUNBOOK_REF_1}\" \"${RUNBOOK_REF_2}\"");
         assert_eq!(env[0].1, "{{inputs.n}}; rm -rf /");
         assert_eq!(env[1].1, "a b");
+    }
+
+    #[test]
+    fn references_inside_double_quotes_are_not_quoted_again() {
+        let run = context();
+        let (command, _) = render_shell(
+            &template("printf '%s' \"<{{inputs.s}}>\" {{inputs.n}}"),
+            Scope::new(&run),
+        )
+        .unwrap_or_default();
+        assert_eq!(
+            command,
+            "printf '%s' \"<${RUNBOOK_REF_1}>\" \"${RUNBOOK_REF_2}\""
+        );
     }
 }

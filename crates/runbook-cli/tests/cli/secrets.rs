@@ -694,10 +694,6 @@ steps:
 
 /// A long error body is cut for display; the cut must not leave the start of a secret visible.
 #[tokio::test(flavor = "multi_thread")]
-#[ignore = "bug: the body snippet (steps/http.rs `snippet`, 300 chars) is cut before the runner redacts \
-            the message, so a secret straddling the cut is shown in part (`CANARY-9f3b2`); the same \
-            cut-then-redact order applies to predicate.rs `show` (200 chars) and shell.rs `first_line` \
-            (120 chars)"]
 async fn a_secret_cut_by_the_body_snippet_is_not_partly_shown() {
     let server = MockServer::start().await;
     let body = format!("{}{CANARY} and more", "a".repeat(288));
@@ -733,8 +729,6 @@ async fn a_secret_cut_by_the_body_snippet_is_not_partly_shown() {
 /// A secret with a character JSON escapes: assertion messages show values JSON-encoded, and the
 /// encoded form must be masked too.
 #[test]
-#[ignore = "bug: predicate.rs `show` JSON-encodes values (`\"s3cr\\\"et\"`) before the runner \
-            redacts the raw secret, so a secret containing `\"` or `\\` is printed in its escaped form"]
 fn a_secret_with_a_quote_is_masked_in_assertion_messages() {
     let sandbox = Sandbox::new();
     let secret = r#"s3cr"et\7d1e0a"#;
@@ -762,8 +756,6 @@ fn a_secret_with_a_quote_is_masked_in_assertion_messages() {
 
 /// A secret in a URL path is shown percent-encoded in the request description of an error.
 #[tokio::test(flavor = "multi_thread")]
-#[ignore = "bug: steps/http.rs describes the request with the parsed (percent-encoded) URL; the \
-            runner redacts only the raw secret, so `p@ss word-7d1e0a` leaks as `p@ss%20word-7d1e0a`"]
 async fn a_secret_in_the_url_path_is_masked_when_encoded() {
     let server = MockServer::start().await;
     Mock::given(wiremock::matchers::any())

@@ -686,9 +686,6 @@ steps:
 /// A background child that keeps the command's stdout open should not hold the step open after the
 /// shell exited (the engine kills the process group once the shell is done).
 #[test]
-#[ignore = "bug: shell::execute (runbook-engine/src/steps/shell.rs) waits for stdout/stderr EOF \
-            before it reaches kill_group, so a background child that inherited the pipes keeps the \
-            step running until the child exits or the step times out"]
 fn a_background_child_holding_stdout_does_not_hold_the_step() {
     let sandbox = Sandbox::new();
     sandbox.write(
@@ -811,9 +808,6 @@ steps:
 /// A reference written inside double quotes must arrive as one intact word too: no word splitting, no
 /// pathname expansion.
 #[test]
-#[ignore = "bug: render_shell (runbook-engine/src/render.rs) always emits \"${RUNBOOK_REF_n}\"; inside \
-            a double-quoted string that closes the quotes, so the value is expanded unquoted (split on \
-            spaces, `*` globbed)"]
 fn a_reference_inside_double_quotes_is_not_split_or_globbed() {
     let sandbox = Sandbox::new();
     let value = "two  spaces * star";

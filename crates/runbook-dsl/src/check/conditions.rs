@@ -157,7 +157,7 @@ impl Checker<'_> {
                 Err(error) => {
                     let span = self.span(pattern);
                     let detail = error.to_string();
-                    let detail = detail.lines().last().unwrap_or(&detail).trim().to_owned();
+                    let detail = super::regex_detail(&detail);
                     self.report(
                         Finding::error(
                             FindingCode::InvalidRegex,

@@ -27,9 +27,9 @@ impl Checker<'_> {
         let until = match (&step.until, &step.poll) {
             (None, None) => None,
             (Some(until), None) => {
-                let span = self.span(until);
+                let span = self.key_span(self.span(until), "until");
                 self.report(
-                    Finding::error(FindingCode::InvalidValue, span, "`until` needs `poll`")
+                    Finding::error(FindingCode::InvalidSetting, span, "`until` needs `poll`")
                         .with_label("how often, and for how long?")
                         .with_help("add `poll: {interval: 2s, timeout: 90s}` to the step"),
                 );
@@ -37,9 +37,9 @@ impl Checker<'_> {
                 None
             }
             (None, Some(poll)) => {
-                let span = self.span(poll);
+                let span = self.key_span(self.span(poll), "poll");
                 self.report(
-                    Finding::error(FindingCode::InvalidValue, span, "`poll` without `until`")
+                    Finding::error(FindingCode::InvalidSetting, span, "`poll` without `until`")
                         .with_label("poll until what?")
                         .with_help("add `until:` with the condition that ends the wait"),
                 );
@@ -51,7 +51,7 @@ impl Checker<'_> {
                     let span = self.span(until);
                     self.report(
                         Finding::error(
-                            FindingCode::InvalidValue,
+                            FindingCode::InvalidSetting,
                             span,
                             format!(
                                 "`until` applies to http and shell steps, not to {keyword} steps"
@@ -120,7 +120,7 @@ impl Checker<'_> {
                     let span = self.span(retry);
                     self.report(
                         Finding::error(
-                            FindingCode::InvalidValue,
+                            FindingCode::InvalidSetting,
                             span,
                             format!(
                                 "`retry` applies to http and shell steps, not to {keyword} steps"
@@ -134,7 +134,7 @@ impl Checker<'_> {
                     let span = self.span(&raw.attempts);
                     self.report(
                         Finding::error(
-                            FindingCode::InvalidValue,
+                            FindingCode::InvalidSetting,
                             span,
                             "`attempts` must be at least 1",
                         )
@@ -162,7 +162,7 @@ impl Checker<'_> {
                                     let span = self.span(list);
                                     self.report(
                                         Finding::error(
-                                            FindingCode::InvalidValue,
+                                            FindingCode::InvalidSetting,
                                             span,
                                             format!("`{text}` is not a retryable failure"),
                                         )
@@ -203,7 +203,7 @@ impl Checker<'_> {
                 let span = self.span(value);
                 self.report(
                     Finding::error(
-                        FindingCode::InvalidValue,
+                        FindingCode::InvalidSetting,
                         span,
                         format!("backoff {} is out of range", value.value),
                     )
@@ -220,7 +220,7 @@ impl Checker<'_> {
         if group.steps.is_empty() {
             let span = self.span(spanned);
             self.report(
-                Finding::error(FindingCode::InvalidValue, span, "the group has no steps")
+                Finding::error(FindingCode::InvalidSetting, span, "the group has no steps")
                     .with_label("empty group"),
             );
         }
@@ -232,7 +232,7 @@ impl Checker<'_> {
                 let span = self.span(&repeat.value.max_attempts);
                 self.report(
                     Finding::error(
-                        FindingCode::InvalidValue,
+                        FindingCode::InvalidSetting,
                         span,
                         "`max_attempts` must be at least 1",
                     )

@@ -51,7 +51,7 @@ impl Checker<'_> {
         {
             self.report(
                 Finding::error(
-                    FindingCode::InvalidValue,
+                    FindingCode::InvalidSetting,
                     url.span,
                     format!("URL `{}` is not absolute", url.source),
                 )
@@ -107,7 +107,7 @@ impl Checker<'_> {
         if let Some(spec) = &http.expect_status {
             for code in spec.value.codes() {
                 if !(100..=599).contains(&code) {
-                    let span = self.span(spec);
+                    let span = self.locate_text(self.span(spec), &code.to_string());
                     self.report(
                         Finding::error(
                             FindingCode::InvalidStatus,

@@ -21,7 +21,7 @@ impl Checker<'_> {
                 self.report(
                     Finding::error(
                         FindingCode::InvalidInput,
-                        span,
+                        self.key_span(span, name),
                         format!("input name `{name}` must be lowercase letters, digits and `_`"),
                     )
                     .with_help("templates refer to inputs as `{{inputs.NAME}}`"),
@@ -45,12 +45,12 @@ impl Checker<'_> {
                             FindingCode::InvalidInput,
                             default_span,
                             format!(
-                                "default of input `{name}` is not a {}: {}",
-                                kind.name(),
+                                "default of input `{name}` is not {}: {}",
+                                kind.with_article(),
                                 default.value
                             ),
                         )
-                        .with_label(format!("expected a {}", kind.name())),
+                        .with_label(format!("expected {}", kind.with_article())),
                     );
                 }
             }

@@ -95,6 +95,29 @@ impl<'a> Checker<'a> {
         self.source.span(&spanned.loc)
     }
 
+    /// The span of the mapping key `key` whose value starts at `value` (map keys carry no span of
+    /// their own): the nearest `key:` before the value, or the value itself.
+    pub(crate) fn key_span(&self, value: Span, key: &str) -> Span {
+        if !value.is_known() || key.is_empty() {
+            return value;
+        }
+        let before = self.source.text.get(..value.start).unwrap_or("");
+        let mut search_end = before.len();
+        while let Some(at) = before[..search_end].rfind(key) {
+            let after = before[at + key.len()..].trim_start_matches(['"', '\'']);
+            let boundary = at == 0
+                || !before[..at]
+                    .chars()
+                    .next_back()
+                    .is_some_and(|c| c.is_alphanumeric() || c == '_');
+            if boundary && after.starts_with(':') {
+                return Span::new(at, at + key.len());
+            }
+            search_end = at;
+        }
+        value
+    }
+
     pub(crate) fn report(&mut self, finding: Finding) {
         self.findings.push(finding);
     }
@@ -109,7 +132,7 @@ impl<'a> Checker<'a> {
             let span = self.span(&raw.id);
             self.report(
                 Finding::error(
-                    FindingCode::InvalidValue,
+                    FindingCode::InvalidSetting,
                     span,
                     format!("runbook id `{id}` must be lowercase letters, digits, `-` and `_`"),
                 )
@@ -151,6 +174,12 @@ fn number_steps(steps: &[Spanned<RawStep>], next: &mut usize, index: &mut BTreeM
         }
         number_steps(&step.value.rollback, next, index);
     }
+}
+
+/// The useful line of a `regex` error ("unclosed character class"), without its "error: ".
+pub(crate) fn regex_detail(full: &str) -> String {
+    let last = full.lines().last().unwrap_or(full).trim();
+    last.strip_prefix("error: ").unwrap_or(last).to_owned()
 }
 
 /// Lowercase ASCII letter first, then lowercase letters, digits and the given separators.

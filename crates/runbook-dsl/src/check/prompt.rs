@@ -22,14 +22,14 @@ impl Checker<'_> {
             && prompt.answers.is_empty()
         {
             self.report(
-                Finding::error(FindingCode::InvalidValue, span, "the prompt asks nothing")
+                Finding::error(FindingCode::InvalidSetting, span, "the prompt asks nothing")
                     .with_help("add `instructions`, `confirm`, `phrase` or `answers`"),
             );
         }
         if self.mode == Some(Mode::Automatic) {
             self.report(
                 Finding::error(
-                    FindingCode::InvalidValue,
+                    FindingCode::InvalidSetting,
                     span,
                     "a prompt step in a runbook whose mode is `automatic`",
                 )
@@ -52,14 +52,14 @@ impl Checker<'_> {
             let answer_span = self.span(spanned_answer);
             if !super::is_identifier(name, &['_']) {
                 self.report(Finding::error(
-                    FindingCode::InvalidValue,
+                    FindingCode::InvalidSetting,
                     answer_span,
                     format!("answer name `{name}` must be lowercase letters, digits and `_`"),
                 ));
             }
             if name == "confirmed" {
                 self.report(Finding::error(
-                    FindingCode::InvalidValue,
+                    FindingCode::InvalidSetting,
                     answer_span,
                     "`confirmed` is the output of `confirm`; name the answer differently",
                 ));
@@ -69,7 +69,7 @@ impl Checker<'_> {
                     .map_err(|error| {
                         let span = self.span(pattern);
                         let detail = error.to_string();
-                        let detail = detail.lines().last().unwrap_or(&detail).trim().to_owned();
+                        let detail = super::regex_detail(&detail);
                         self.report(
                             Finding::error(
                                 FindingCode::InvalidRegex,
@@ -85,7 +85,7 @@ impl Checker<'_> {
                 if choices.value.is_empty() || answer.secret {
                     let span = self.span(choices);
                     self.report(Finding::error(
-                        FindingCode::InvalidValue,
+                        FindingCode::InvalidSetting,
                         span,
                         if answer.secret {
                             "a secret answer is typed, not chosen from a list"

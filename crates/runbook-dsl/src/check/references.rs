@@ -127,6 +127,11 @@ impl Checker<'_> {
     }
 
     /// The span of `text` inside `node`, or the node itself.
+    pub(crate) fn locate_text(&self, node: Span, text: &str) -> Span {
+        self.locate(node, text)
+    }
+
+    /// The span of `text` inside `node`, or the node itself.
     fn locate(&self, node: Span, text: &str) -> Span {
         if !node.is_known() || text.is_empty() {
             return node;

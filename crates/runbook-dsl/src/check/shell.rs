@@ -70,53 +70,30 @@ impl Checker<'_> {
         })
     }
 
-    /// A reference becomes `"$RUNBOOK_REF_n"`; inside single quotes that would not expand.
+    /// A reference becomes an environment variable expansion; inside single quotes it would not
+    /// expand.
     fn check_quoting(&mut self, command: &Template) -> bool {
-        let mut in_single = false;
-        let mut in_double = false;
-        let mut escaped = false;
         let mut ok = true;
-        let text = &command.source;
-        let mut references = command.references();
-        let mut index = 0;
-        while index < text.len() {
-            let rest = &text[index..];
-            if rest.starts_with("{{") {
-                let end = rest.find("}}").map_or(rest.len(), |end| end + 2);
-                let reference = references.next();
-                if in_single && let Some(reference) = reference {
-                    self.report(
-                        Finding::error(
-                            FindingCode::QuotedShellReference,
-                            reference.span,
-                            format!(
-                                "`{{{{{}}}}}` is inside single quotes in a shell command",
-                                reference.text
-                            ),
-                        )
-                        .with_label("would not expand")
-                        .with_help(
-                            "references are passed to the command as environment variables \
-                             (`\"$RUNBOOK_REF_n\"`); remove the single quotes around it",
+        let contexts = crate::template::shell_contexts(command);
+        for (reference, context) in command.references().zip(contexts) {
+            if context == crate::template::ShellContext::SingleQuoted {
+                self.report(
+                    Finding::error(
+                        FindingCode::QuotedShellReference,
+                        reference.span,
+                        format!(
+                            "`{{{{{}}}}}` is inside single quotes in a shell command",
+                            reference.text
                         ),
-                    );
-                    ok = false;
-                }
-                index += end;
-                continue;
+                    )
+                    .with_label("would not expand")
+                    .with_help(
+                        "references are passed to the command as environment variables \
+                         (`\"$RUNBOOK_REF_n\"`); remove the single quotes around it",
+                    ),
+                );
+                ok = false;
             }
-            let Some(c) = rest.chars().next() else { break };
-            if escaped {
-                escaped = false;
-            } else {
-                match c {
-                    '\\' if !in_single => escaped = true,
-                    '\'' if !in_double => in_single = !in_single,
-                    '"' if !in_single => in_double = !in_double,
-                    _ => {}
-                }
-            }
-            index += c.len_utf8();
         }
         ok
     }

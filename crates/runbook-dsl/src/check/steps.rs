@@ -150,7 +150,7 @@ impl Checker<'_> {
             let span = self.span(&step.rollback[0]);
             self.report(
                 Finding::error(
-                    FindingCode::InvalidValue,
+                    FindingCode::InvalidSetting,
                     span,
                     "a rollback step cannot have a rollback of its own",
                 )
@@ -266,7 +266,8 @@ impl Checker<'_> {
         let mut out = Vec::new();
         let mut ok = true;
         for (name, spanned) in captures {
-            let span = self.span(spanned);
+            let value_span = self.span(spanned);
+            let span = self.key_span(value_span, name);
             if builtin.contains(&name.as_str()) {
                 self.report(
                     Finding::error(
@@ -305,7 +306,7 @@ impl Checker<'_> {
                         ok = false;
                         continue;
                     }
-                    match self.jsonpath(path, span) {
+                    match self.jsonpath(path, value_span) {
                         Some(path) => CaptureSource::JsonPath(path),
                         None => {
                             ok = false;
@@ -361,9 +362,8 @@ impl Checker<'_> {
                 text: text.to_owned(),
                 query,
             }),
-            Err(error) => {
-                let detail = error.to_string();
-                let detail = detail.lines().last().unwrap_or(&detail).trim().to_owned();
+            Err(_) => {
+                // jsonpath-rust's messages name grammar rules; the hint says what to write.
                 let hint = if text.starts_with('$') {
                     "see RFC 9535 for JSONPath syntax, e.g. `$.account_number` or `$[0].id`"
                 } else {
@@ -373,7 +373,7 @@ impl Checker<'_> {
                     Finding::error(
                         FindingCode::InvalidJsonPath,
                         node,
-                        format!("invalid JSONPath `{text}`: {detail}"),
+                        format!("invalid JSONPath `{text}`"),
                     )
                     .with_label("does not parse")
                     .with_help(hint),

@@ -36,6 +36,16 @@ pub enum InputType {
 }
 
 impl InputType {
+    /// The type with its article, for messages: "a string", "an integer".
+    pub fn with_article(self) -> &'static str {
+        match self {
+            InputType::String => "a string",
+            InputType::Integer => "an integer",
+            InputType::Number => "a number",
+            InputType::Boolean => "a boolean",
+        }
+    }
+
     pub fn name(self) -> &'static str {
         match self {
             InputType::String => "string",

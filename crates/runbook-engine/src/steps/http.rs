@@ -86,7 +86,9 @@ pub(super) async fn execute(
         None => {}
     }
 
-    let described = format!("{method} {}", without_query(&url));
+    // Described from the text as rendered, not the parsed URL: percent-encoding would disguise a
+    // secret in the path from the redactor.
+    let described = format!("{method} {}", without_query(&url_text));
     let response = request
         .send()
         .await
@@ -127,13 +129,19 @@ pub(super) async fn execute(
         if (300..400).contains(&status)
             && let Some(Value::String(location)) = headers.get("location")
         {
+            let why = if step.follow_redirects {
+                "it leads to another origin, or the limit of 5 redirects was reached"
+            } else {
+                "redirects are only followed within the same origin, with `follow_redirects: true`"
+            };
             message.push_str(&format!(
-                "\n  redirect to {location} was not followed (redirects are only followed within \
-                 the same origin, with `follow_redirects: true`)"
+                "\n  redirect to {location} was not followed ({why})"
             ));
         }
         if !text.is_empty() {
-            message.push_str(&format!("\n  body: {}", snippet(&text)));
+            // Redact before cutting, so a secret across the cut cannot show in part.
+            let body = env.context.redactor.redact(&env.new_secrets.redact(&text));
+            message.push_str(&format!("\n  body: {}", snippet(&body)));
         }
         let mut error = StepError::new(StepErrorKind::UnexpectedResult, message);
         error.status = Some(status);
@@ -220,11 +228,9 @@ fn transport_error(described: &str, error: &reqwest::Error, timeout: Duration) -
     StepError::new(StepErrorKind::Transport, message)
 }
 
-fn without_query(url: &url::Url) -> String {
-    let mut shown = url.clone();
-    shown.set_query(None);
-    let _ = shown.set_password(None);
-    shown.to_string()
+fn without_query(url: &str) -> String {
+    let end = url.find(['?', '#']).unwrap_or(url.len());
+    url[..end].to_owned()
 }
 
 fn snippet(text: &str) -> String {

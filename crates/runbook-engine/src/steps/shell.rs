@@ -20,6 +20,8 @@ use crate::steps::http::humanize;
 
 /// Most bytes kept from stdout or stderr; the rest is read and dropped so the child never blocks.
 const MAX_CAPTURED_BYTES: usize = 8 * 1024 * 1024;
+/// How long output may keep flowing after the shell itself has exited.
+const OUTPUT_GRACE: Duration = Duration::from_millis(200);
 
 pub(super) async fn execute(
     step: &ShellStep,
@@ -61,12 +63,15 @@ pub(super) async fn execute(
     })?;
     // Kills the command's whole process group when this step ends for any reason: finished, timed
     // out, or cancelled by Ctrl-C (the future is dropped).
-    let _group = GroupGuard(child.id());
+    let group = GroupGuard(child.id());
     let stdin = child.stdin.take();
     let stdout = child.stdout.take();
     let stderr = child.stderr.take();
     let timeout = timeout.unwrap_or(ShellStep::DEFAULT_TIMEOUT);
 
+    // Readers run as tasks so a full pipe never blocks the command while we wait for it.
+    let out_reader = tokio::spawn(read_limited(stdout));
+    let err_reader = tokio::spawn(read_limited(stderr));
     let work = async {
         let write = async {
             if let (Some(mut pipe), Some(text)) = (stdin, stdin_text.as_deref()) {
@@ -75,16 +80,11 @@ pub(super) async fn execute(
                 drop(pipe);
             }
         };
-        let (_, out, err, status) = tokio::join!(
-            write,
-            read_limited(stdout),
-            read_limited(stderr),
-            child.wait()
-        );
-        (out, err, status)
+        let (_, status) = tokio::join!(write, child.wait());
+        status
     };
-    let (stdout, stderr, status) = match tokio::time::timeout(timeout, work).await {
-        Ok(result) => result,
+    let status = match tokio::time::timeout(timeout, work).await {
+        Ok(status) => status,
         Err(_) => {
             return Err(StepError::new(
                 StepErrorKind::Timeout,
@@ -96,6 +96,21 @@ pub(super) async fn execute(
             ));
         }
     };
+    // The shell has exited. A background child that still holds stdout would keep the pipes open
+    // forever: give the output a moment to drain, then end whatever the command left behind.
+    let drained = async {
+        let out = out_reader.await.unwrap_or_default();
+        let err = err_reader.await.unwrap_or_default();
+        (out, err)
+    };
+    tokio::pin!(drained);
+    let (stdout, stderr) = match tokio::time::timeout(OUTPUT_GRACE, &mut drained).await {
+        Ok(output) => output,
+        Err(_) => {
+            group.kill();
+            drained.await
+        }
+    };
     let status = status.map_err(|error| {
         StepError::new(
             StepErrorKind::Process,
@@ -104,7 +119,9 @@ pub(super) async fn execute(
     })?;
     let (stdout, stdout_truncated) = stdout;
     let (stderr, _) = stderr;
-    let stderr_text = String::from_utf8_lossy(&stderr).trim_end().to_owned();
+    // Redacted before any cutting, so a secret across a cut cannot show in part.
+    let redact = |text: &str| env.context.redactor.redact(&env.new_secrets.redact(text));
+    let stderr_text = redact(String::from_utf8_lossy(&stderr).trim_end());
 
     let Some(code) = status.code() else {
         return Err(StepError::new(
@@ -193,11 +210,11 @@ async fn read_limited<R: AsyncRead + Unpin>(pipe: Option<R>) -> (Vec<u8>, bool) 
     (kept, truncated)
 }
 
-/// Kills a process group when dropped.
+/// Kills a process group when dropped (or on demand).
 struct GroupGuard(Option<u32>);
 
-impl Drop for GroupGuard {
-    fn drop(&mut self) {
+impl GroupGuard {
+    fn kill(&self) {
         if let Some(pid) = self.0.and_then(|pid| i32::try_from(pid).ok()) {
             // The group is usually gone already; that is fine.
             let _ = nix::sys::signal::killpg(
@@ -205,6 +222,12 @@ impl Drop for GroupGuard {
                 nix::sys::signal::Signal::SIGKILL,
             );
         }
+    }
+}
+
+impl Drop for GroupGuard {
+    fn drop(&mut self) {
+        self.kill();
     }
 }
 
