@@ -20,6 +20,82 @@ pub enum Command {
     Run(RunArgs),
     /// Print the runbook JSON Schema (draft-07) for editors.
     Schema(SchemaArgs),
+    /// Continue an interrupted or failed run from its journal, without repeating completed steps.
+    Resume(ResumeArgs),
+    /// List runs with their state.
+    Runs(RunsArgs),
+    /// Show one run: every step, its outcome and what to do next.
+    Show(ShowArgs),
+}
+
+/// Where runs, journals and locks live.
+#[derive(Debug, Clone, clap::Args)]
+pub struct StateArgs {
+    /// State directory (journals, locks, default audit log). Default: $XDG_STATE_HOME/runbook or
+    /// ~/.local/state/runbook.
+    #[arg(long, env = "RUNBOOK_STATE_DIR", value_name = "DIR")]
+    pub state_dir: Option<PathBuf>,
+}
+
+/// Options shared by `run` and `resume`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct SessionArgs {
+    /// Set an input: `--input name=value` (repeatable). Prefer an input's `env:` for secrets: the
+    /// command line is visible to other users in the process list.
+    #[arg(short, long = "input", value_name = "NAME=VALUE")]
+    pub inputs: Vec<String>,
+    /// Output format: progress for people, or the run report as JSON on stdout.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Human)]
+    pub output: OutputFormat,
+    /// Answer prompts from this YAML file (keyed by step id) instead of the terminal: for
+    /// rehearsals and tests. See docs/prompts.md.
+    #[arg(long, value_name = "FILE")]
+    pub answers: Option<PathBuf>,
+    /// Let an answers file stand in for the operator of an operator-assisted runbook on a real
+    /// run. The run's record says so.
+    #[arg(long, requires = "answers")]
+    pub allow_answers_file_on_live_run: bool,
+    /// Who is running this, for the audit log. Default: $RUNBOOK_ACTOR, else the OS user.
+    #[arg(long, env = "RUNBOOK_ACTOR", value_name = "NAME")]
+    pub actor: Option<String>,
+    /// Audit log file (JSON lines). Default: audit.jsonl in the state directory.
+    #[arg(long, env = "RUNBOOK_AUDIT_LOG", value_name = "FILE")]
+    pub audit_log: Option<PathBuf>,
+    #[command(flatten)]
+    pub state: StateArgs,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ResumeArgs {
+    /// The run to continue (`runbook runs` lists them; a unique prefix is enough).
+    #[arg(value_name = "RUN_ID")]
+    pub run_id: String,
+    /// Resume even though the runbook file changed since the run started.
+    #[arg(long)]
+    pub allow_changed_runbook: bool,
+    #[command(flatten)]
+    pub session: SessionArgs,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct RunsArgs {
+    #[command(flatten)]
+    pub state: StateArgs,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Human)]
+    pub output: OutputFormat,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ShowArgs {
+    /// The run to show (a unique prefix is enough).
+    #[arg(value_name = "RUN_ID")]
+    pub run_id: String,
+    #[command(flatten)]
+    pub state: StateArgs,
+    /// Output format: a summary, or the journal records as JSON.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Human)]
+    pub output: OutputFormat,
 }
 
 #[derive(Debug, clap::Args)]
@@ -47,21 +123,8 @@ pub struct RunArgs {
     /// The runbook file.
     #[arg(value_name = "FILE")]
     pub file: PathBuf,
-    /// Set an input: `--input name=value` (repeatable). Prefer an input's `env:` for secrets: the
-    /// command line is visible to other users in the process list.
-    #[arg(short, long = "input", value_name = "NAME=VALUE")]
-    pub inputs: Vec<String>,
-    /// Output format: progress for people, or the run report as JSON on stdout.
-    #[arg(long, value_enum, default_value_t = OutputFormat::Human)]
-    pub output: OutputFormat,
-    /// Answer prompts from this YAML file (keyed by step id) instead of the terminal: for
-    /// rehearsals and tests. See docs/prompts.md.
-    #[arg(long, value_name = "FILE")]
-    pub answers: Option<PathBuf>,
-    /// Let an answers file stand in for the operator of an operator-assisted runbook on a real
-    /// run. The run's record says so.
-    #[arg(long, requires = "answers")]
-    pub allow_answers_file_on_live_run: bool,
+    #[command(flatten)]
+    pub session: SessionArgs,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -22,5 +22,8 @@ pub const ROLLBACK_FAILED: u8 = 11;
 /// Stopped by Ctrl-C (after running compensation, the failure path and finally, unless Ctrl-C was
 /// pressed twice).
 pub const INTERRUPTED: u8 = 130;
+/// Another run holds the lock on this runbook or one of its secrets (sysexits' EX_TEMPFAIL: try
+/// again later).
+pub const LOCKED: u8 = 75;
 /// A bug in runbook itself.
 pub const INTERNAL: u8 = 70;

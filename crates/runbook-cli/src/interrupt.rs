@@ -4,8 +4,8 @@
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 
-use runbook_dsl::{Runbook, Step};
-use runbook_engine::{Interrupt, Observer, Phase, Position, RunReport, StepOutcome, StepReport};
+use runbook_dsl::Step;
+use runbook_engine::{Interrupt, Observer, Phase, Position, StepOutcome, StepReport};
 
 use crate::exit_code;
 
@@ -80,29 +80,18 @@ pub fn install(interrupt: Interrupt, state: Arc<Mutex<RunState>>) {
     });
 }
 
-/// Passes events on while keeping [`RunState`] current.
-pub struct Tracking<'a> {
-    pub inner: &'a mut dyn Observer,
+/// Keeps [`RunState`] current.
+pub struct Tracking {
     pub state: Arc<Mutex<RunState>>,
 }
 
-impl Observer for Tracking<'_> {
-    fn run_started(&mut self, runbook: &Runbook) {
-        self.inner.run_started(runbook);
-    }
-    fn phase_started(&mut self, phase: Phase, reason: &str) {
-        self.inner.phase_started(phase, reason);
-    }
+impl Observer for Tracking {
     fn step_started(&mut self, step: &Step, at: &Position) {
         if let Ok(mut state) = self.state.lock() {
             state.running = Some((step.id.clone(), at.phase));
         }
-        self.inner.step_started(step, at);
     }
-    fn step_progress(&mut self, step: &Step, note: &str) {
-        self.inner.step_progress(step, note);
-    }
-    fn step_finished(&mut self, step: &Step, at: &Position, report: &StepReport) {
+    fn step_finished(&mut self, step: &Step, _at: &Position, report: &StepReport) {
         if let Ok(mut state) = self.state.lock() {
             state.running = None;
             if report.outcome == StepOutcome::Passed {
@@ -112,9 +101,5 @@ impl Observer for Tracking<'_> {
                 }
             }
         }
-        self.inner.step_finished(step, at, report);
-    }
-    fn run_finished(&mut self, report: &RunReport) {
-        self.inner.run_finished(report);
     }
 }

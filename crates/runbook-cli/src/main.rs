@@ -8,8 +8,13 @@ mod commands;
 mod exit_code;
 mod failure;
 mod interrupt;
+mod lock;
+mod observers;
 mod prompt;
 mod render;
+mod runs_view;
+mod session;
+mod state;
 
 use clap::Parser;
 
@@ -19,6 +24,9 @@ fn main() -> std::process::ExitCode {
         args::Command::Lint(lint) => commands::lint::run(&lint),
         args::Command::Run(run) => commands::run::run(&run),
         args::Command::Schema(schema) => commands::schema::run(&schema),
+        args::Command::Resume(resume) => commands::resume::run(&resume),
+        args::Command::Runs(runs) => commands::runs::run(&runs),
+        args::Command::Show(show) => commands::show::run(&show),
     };
     failure::finish(result)
 }

@@ -47,12 +47,58 @@ pub enum RefPath {
         output: String,
         rest: Vec<String>,
     },
+    /// `steps.ID.started_at`, `steps.ID.finished_at` (RFC 3339, UTC) or `steps.ID.duration_ms`.
+    StepTiming { step: String, field: TimingField },
+    /// `run.id`, `run.actor`, `run.started_at`.
+    Run { field: RunField },
     /// `outputs.NAME[.rest]`: the current step's own outputs (in its `assert` only).
     OwnOutput { output: String, rest: Vec<String> },
     /// `env.NAME`
     Env { name: String },
     /// Anything else: reported by the check pass.
     Unknown { segments: Vec<String> },
+}
+
+/// When a step ran.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TimingField {
+    StartedAt,
+    FinishedAt,
+    DurationMs,
+}
+
+impl TimingField {
+    pub const NAMES: [&'static str; 3] = ["started_at", "finished_at", "duration_ms"];
+
+    pub fn parse(name: &str) -> Option<TimingField> {
+        match name {
+            "started_at" => Some(TimingField::StartedAt),
+            "finished_at" => Some(TimingField::FinishedAt),
+            "duration_ms" => Some(TimingField::DurationMs),
+            _ => None,
+        }
+    }
+}
+
+/// Facts about the run itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RunField {
+    Id,
+    Actor,
+    StartedAt,
+}
+
+impl RunField {
+    pub const NAMES: [&'static str; 3] = ["id", "actor", "started_at"];
+
+    pub fn parse(name: &str) -> Option<RunField> {
+        match name {
+            "id" => Some(RunField::Id),
+            "actor" => Some(RunField::Actor),
+            "started_at" => Some(RunField::StartedAt),
+            _ => None,
+        }
+    }
 }
 
 /// A template that failed to parse, or uses syntax runbooks do not allow.
@@ -244,6 +290,17 @@ pub fn classify(raw: &str) -> RefPath {
             output: segments[3].clone(),
             rest: rest(4),
         },
+        Some("steps") if segments.len() == 3 && TimingField::parse(&segments[2]).is_some() => {
+            RefPath::StepTiming {
+                step: segments[1].clone(),
+                field: TimingField::parse(&segments[2]).unwrap_or(TimingField::FinishedAt),
+            }
+        }
+        Some("run") if segments.len() == 2 && RunField::parse(&segments[1]).is_some() => {
+            RefPath::Run {
+                field: RunField::parse(&segments[1]).unwrap_or(RunField::Id),
+            }
+        }
         Some("outputs") if segments.len() >= 2 => RefPath::OwnOutput {
             output: segments[1].clone(),
             rest: rest(2),

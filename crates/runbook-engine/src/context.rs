@@ -12,13 +12,34 @@ pub enum StepState {
     Completed(Map<String, Value>),
     Skipped,
     Failed,
+    /// Interrupted in an earlier session and, by policy or the operator's choice, not re-run.
+    NotRerun,
+}
+
+/// When a step last started and finished.
+#[derive(Debug, Clone, Copy)]
+pub struct StepTimes {
+    pub started_at: jiff::Timestamp,
+    pub finished_at: jiff::Timestamp,
+}
+
+/// Facts about the run, for `{{run.*}}` and audit records.
+#[derive(Debug, Clone, Default)]
+pub struct RunInfo {
+    pub id: String,
+    pub actor: String,
+    pub started_at: String,
 }
 
 /// Everything a template may refer to, plus the secrets to redact.
 #[derive(Debug, Default)]
 pub struct RunContext {
+    pub run: RunInfo,
     pub inputs: Map<String, Value>,
     pub steps: HashMap<String, StepState>,
+    pub times: HashMap<String, StepTimes>,
+    /// Outputs of steps completed before a resume that held a secret and were not journaled.
+    pub withheld: std::collections::HashSet<(String, String)>,
     /// Only the variables the runbook references (`{{env.NAME}}`), read once at the start.
     pub env: HashMap<String, String>,
     pub redactor: Redactor,

@@ -4,17 +4,20 @@
 //! prints. Secrets are tracked by a [`Redactor`] and removed from everything the engine hands out.
 
 pub mod answers;
+pub mod audit;
 pub mod context;
 pub mod error;
 pub mod http_client;
 pub mod inputs;
 pub mod interrupt;
+pub mod journal;
 pub mod observer;
 pub mod predicate;
 pub mod prompter;
 pub mod redact;
 pub mod render;
 pub mod report;
+pub mod resume;
 pub mod runner;
 mod sequence;
 pub mod steps;

@@ -21,6 +21,11 @@ pub trait Observer {
     /// Compensation, the failure path or `finally` begins; `reason` says why.
     fn phase_started(&mut self, _phase: Phase, _reason: &str) {}
     fn step_started(&mut self, _step: &Step, _at: &Position) {}
+    /// Called just before a step has side effects (after `step_started`): a durable record must be
+    /// written now. An error stops the step before it runs.
+    fn checkpoint(&mut self, _step: &Step, _at: &Position) -> Result<(), String> {
+        Ok(())
+    }
     /// Something worth showing while a step runs: a poll's last observed value, a retry.
     fn step_progress(&mut self, _step: &Step, _note: &str) {}
     fn step_finished(&mut self, _step: &Step, _at: &Position, _report: &StepReport) {}

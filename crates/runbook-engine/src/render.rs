@@ -8,7 +8,9 @@ use std::borrow::Cow;
 use serde_json::Value;
 
 use runbook_dsl::ValueTemplate;
-use runbook_dsl::template::{Part, RefPath, Reference, ShellContext, Template, shell_contexts};
+use runbook_dsl::template::{
+    Part, RefPath, Reference, RunField, ShellContext, Template, TimingField, shell_contexts,
+};
 
 use crate::context::{Scope, StepState};
 use crate::error::{StepError, StepErrorKind};
@@ -44,6 +46,12 @@ pub fn resolve<'s>(reference: &Reference, scope: Scope<'s>) -> Result<Cow<'s, Va
         RefPath::StepOutput { step, output, rest } => match scope.run.steps.get(step) {
             Some(StepState::Completed(outputs)) => match outputs.get(output) {
                 Some(value) => (Cow::Borrowed(value), rest),
+                None if scope.run.withheld.contains(&(step.clone(), output.clone())) => {
+                    return Err(undefined(format!(
+                        "is unavailable: it held a secret, which the journal does not keep, and step \
+                         `{step}` completed before the run was resumed"
+                    )));
+                }
                 None => {
                     return Err(undefined(format!(
                         "is undefined: step `{step}` produced no output `{output}`"
@@ -57,6 +65,11 @@ pub fn resolve<'s>(reference: &Reference, scope: Scope<'s>) -> Result<Cow<'s, Va
             }
             Some(StepState::Failed) => {
                 return Err(undefined(format!("is undefined: step `{step}` failed")));
+            }
+            Some(StepState::NotRerun) => {
+                return Err(undefined(format!(
+                    "is unknown: step `{step}` was interrupted and was not re-run on resume"
+                )));
             }
             None => {
                 return Err(undefined(format!(
@@ -80,6 +93,29 @@ pub fn resolve<'s>(reference: &Reference, scope: Scope<'s>) -> Result<Cow<'s, Va
                 )));
             }
         },
+        RefPath::StepTiming { step, field } => {
+            let Some(times) = scope.run.times.get(step) else {
+                return Err(undefined(format!(
+                    "is undefined: step `{step}` has not run"
+                )));
+            };
+            return Ok(Cow::Owned(match field {
+                TimingField::StartedAt => Value::String(times.started_at.to_string()),
+                TimingField::FinishedAt => Value::String(times.finished_at.to_string()),
+                TimingField::DurationMs => Value::from(
+                    i64::try_from((times.finished_at - times.started_at).as_millis())
+                        .unwrap_or(i64::MAX),
+                ),
+            }));
+        }
+        RefPath::Run { field } => {
+            let run = &scope.run.run;
+            return Ok(Cow::Owned(Value::String(match field {
+                RunField::Id => run.id.clone(),
+                RunField::Actor => run.actor.clone(),
+                RunField::StartedAt => run.started_at.clone(),
+            })));
+        }
         RefPath::Unknown { .. } => return Err(undefined("is not a known reference".into())),
     };
     let mut current = root;

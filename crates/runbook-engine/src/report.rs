@@ -62,6 +62,13 @@ pub struct StepReport {
     pub irreversible: bool,
     #[serde(skip_serializing_if = "Map::is_empty")]
     pub outputs: Map<String, Value>,
+    /// Outputs that hold a secret (shown masked; never journaled).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub secret_outputs: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub started_at: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub finished_at: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<StepError>,
     /// Why it was skipped, or what the operator decided.
@@ -84,6 +91,8 @@ pub struct OperatorRecord {
 /// The whole run. Inputs marked secret appear masked.
 #[derive(Debug, Clone, Serialize)]
 pub struct RunReport {
+    /// The run's id (its journal's name in the state directory); empty when not journaled.
+    pub run_id: String,
     pub runbook: String,
     pub title: String,
     pub path: String,

@@ -25,6 +25,12 @@ pub struct EngineOptions {
     pub interrupt: Interrupt,
     /// How prompts are answered, for the report.
     pub operator: OperatorRecord,
+    /// The audit log `audit` steps write to.
+    pub audit: Option<crate::audit::SharedAudit>,
+    /// The run's identity, for `{{run.*}}`.
+    pub run: crate::context::RunInfo,
+    /// Continue an earlier run: what it completed.
+    pub resume: Option<crate::resume::ResumePlan>,
 }
 
 /// Executes checked runbooks.
@@ -65,6 +71,14 @@ impl Engine {
         let started_at = jiff::Timestamp::now().to_string();
         let report_inputs = inputs.for_report();
         let mut context = RunContext {
+            run: crate::context::RunInfo {
+                started_at: if self.options.run.started_at.is_empty() {
+                    started_at.clone()
+                } else {
+                    self.options.run.started_at.clone()
+                },
+                ..self.options.run.clone()
+            },
             inputs: inputs.values,
             redactor: inputs.redactor,
             ..RunContext::default()
@@ -136,6 +150,7 @@ impl Engine {
         let (mut reports, irreversible_done) = run.finish();
         reports.extend(crate::sequence::not_run(&runbook.steps, &reports));
         let report = RunReport {
+            run_id: self.options.run.id.clone(),
             runbook: runbook.meta.id.clone(),
             title: runbook.meta.title.clone(),
             path: runbook.path.display().to_string(),

@@ -8,14 +8,15 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Map, Value};
 
-use runbook_dsl::{GroupStep, OnError, RetryOn, Step, StepKind};
+use runbook_dsl::{GroupStep, OnError, ResumePolicy, RetryOn, Step, StepKind};
 
-use crate::context::{RunContext, Scope, StepState};
+use crate::context::{RunContext, Scope, StepState, StepTimes};
 use crate::error::{StepError, StepErrorKind};
 use crate::observer::{Observer, Position};
 use crate::predicate::{Verdict, evaluate};
 use crate::prompter::{Decision, PromptContext};
 use crate::report::{Phase, StepOutcome, StepReport};
+use crate::resume::CompletedStep;
 use crate::runner::{Engine, millis};
 use crate::steps::{self, StepEnv};
 
@@ -230,19 +231,17 @@ impl<'e, 'o> Run<'e, 'o> {
     /// Executes a step once (a group: all of its attempts) and reports.
     async fn execute(&mut self, step: &Step, at: &Position) -> (StepReport, Option<StepError>) {
         let started = Instant::now();
-        let mut report = StepReport {
-            id: step.id.clone(),
-            name: step.name.clone(),
-            kind: step.kind.keyword(),
-            phase: at.phase,
-            outcome: StepOutcome::Passed,
-            duration_ms: 0,
-            attempts: 0,
-            irreversible: step.irreversible,
-            outputs: Map::new(),
-            error: None,
-            note: None,
-        };
+        let mut report = new_report(step, at.phase, StepOutcome::Passed);
+        if at.phase == Phase::Main
+            && let Some(done) = self
+                .engine
+                .options
+                .resume
+                .as_ref()
+                .and_then(|plan| plan.completed.get(&step.id))
+        {
+            return self.restore(step, at, done.clone(), report).await;
+        }
         if let Some(condition) = &step.when {
             match evaluate(condition, Scope::new(&self.context)) {
                 Ok(Verdict::Holds) => {}
@@ -266,6 +265,40 @@ impl<'e, 'o> Run<'e, 'o> {
             }
         }
         self.observer.step_started(step, at);
+        let in_doubt = at.phase == Phase::Main
+            && !matches!(step.kind, StepKind::Group(_))
+            && self
+                .engine
+                .options
+                .resume
+                .as_ref()
+                .is_some_and(|plan| plan.in_doubt.contains(&step.id));
+        if in_doubt {
+            match self.in_doubt(step).await {
+                Ok(true) => {
+                    report.note = Some("re-run: it was interrupted before it finished".into())
+                }
+                Ok(false) => {
+                    self.context
+                        .steps
+                        .insert(step.id.clone(), StepState::NotRerun);
+                    report.outcome = StepOutcome::Skipped;
+                    report.note = Some(
+                        "interrupted in the earlier session and not re-run; its effect and outputs are unknown"
+                            .into(),
+                    );
+                    self.observer.step_finished(step, at, &report);
+                    return (report, None);
+                }
+                Err(error) => return self.failed(step, at, report, error, started),
+            }
+        }
+        if let Err(message) = self.observer.checkpoint(step, at) {
+            let error = StepError::new(StepErrorKind::Process, message);
+            return self.failed(step, at, report, error, started);
+        }
+        let started_at = jiff::Timestamp::now();
+        report.started_at = Some(started_at.to_string());
         let result = match &step.kind {
             StepKind::Group(group) => {
                 let result = Box::pin(self.run_group(step, group, at)).await;
@@ -278,12 +311,24 @@ impl<'e, 'o> Run<'e, 'o> {
                 result
             }
         };
+        let finished_at = jiff::Timestamp::now();
+        report.finished_at = Some(finished_at.to_string());
+        self.context.times.insert(
+            step.id.clone(),
+            StepTimes {
+                started_at,
+                finished_at,
+            },
+        );
         match result {
             Ok(outputs) => {
-                report.outputs = outputs
-                    .iter()
-                    .map(|(name, value)| (name.clone(), self.context.redactor.redact_value(value)))
-                    .collect();
+                for (name, value) in &outputs {
+                    let shown = self.context.redactor.redact_value(value);
+                    if shown != *value {
+                        report.secret_outputs.push(name.clone());
+                    }
+                    report.outputs.insert(name.clone(), shown);
+                }
                 self.context
                     .steps
                     .insert(step.id.clone(), StepState::Completed(outputs));
@@ -293,6 +338,163 @@ impl<'e, 'o> Run<'e, 'o> {
             }
             Err(error) => self.failed(step, at, report, error, started),
         }
+    }
+
+    /// A step completed in an earlier session: its outputs and times come back from the journal; it
+    /// does not run again. Secret answers of a prompt are asked again (the journal never had them).
+    async fn restore(
+        &mut self,
+        step: &Step,
+        at: &Position,
+        done: CompletedStep,
+        mut report: StepReport,
+    ) -> (StepReport, Option<StepError>) {
+        let mut outputs = done.outputs.clone();
+        let mut withheld = done.withheld.clone();
+        if let StepKind::Prompt(prompt) = &step.kind {
+            let to_ask: Vec<_> = prompt
+                .answers
+                .iter()
+                .filter(|a| withheld.contains(&a.name))
+                .cloned()
+                .collect();
+            for answer in &to_ask {
+                let context = PromptContext {
+                    step_id: step.id.clone(),
+                    step_name: format!("{} (again: the journal keeps no secrets)", step.name),
+                    occurrence: self.next_occurrence(&step.id),
+                };
+                let spec = answer.clone();
+                let asked = steps::prompt::ask(&self.engine.prompter, move |prompter| {
+                    let rules = spec.clone();
+                    prompter.answer(&context, &spec, &move |text: &str| {
+                        steps::prompt::validate(&rules, text)
+                    })
+                })
+                .await;
+                match asked {
+                    Ok(text) => {
+                        self.context.redactor.add(&text);
+                        outputs.insert(answer.name.clone(), Value::String(text));
+                        withheld.retain(|name| *name != answer.name);
+                    }
+                    Err(error) => {
+                        let started = Instant::now();
+                        return self.failed(step, at, report, error, started);
+                    }
+                }
+            }
+        }
+        for name in &withheld {
+            self.context
+                .withheld
+                .insert((step.id.clone(), name.clone()));
+        }
+        if let (Some(started_at), Some(finished_at)) = (done.started_at, done.finished_at) {
+            self.context.times.insert(
+                step.id.clone(),
+                StepTimes {
+                    started_at,
+                    finished_at,
+                },
+            );
+            report.started_at = Some(started_at.to_string());
+            report.finished_at = Some(finished_at.to_string());
+        }
+        if let StepKind::Group(group) = &step.kind {
+            self.restore_quietly(&group.steps);
+            self.restore_quietly(&group.finally);
+        }
+        report.outcome = if done.skipped {
+            self.context
+                .steps
+                .insert(step.id.clone(), StepState::Skipped);
+            StepOutcome::Skipped
+        } else {
+            self.context
+                .steps
+                .insert(step.id.clone(), StepState::Completed(outputs.clone()));
+            StepOutcome::Passed
+        };
+        report.outputs = outputs
+            .iter()
+            .map(|(name, value)| (name.clone(), self.context.redactor.redact_value(value)))
+            .collect();
+        report.note = Some("completed before the run was interrupted; not repeated".into());
+        self.observer.step_finished(step, at, &report);
+        (report, None)
+    }
+
+    /// Puts the journaled state of a completed group's steps back, without reports.
+    fn restore_quietly(&mut self, steps: &[Step]) {
+        let Some(plan) = self.engine.options.resume.as_ref() else {
+            return;
+        };
+        for step in steps {
+            if let Some(done) = plan.completed.get(&step.id) {
+                let state = if done.skipped {
+                    StepState::Skipped
+                } else {
+                    StepState::Completed(done.outputs.clone())
+                };
+                self.context.steps.insert(step.id.clone(), state);
+                for name in &done.withheld {
+                    self.context
+                        .withheld
+                        .insert((step.id.clone(), name.clone()));
+                }
+                if let (Some(started_at), Some(finished_at)) = (done.started_at, done.finished_at) {
+                    self.context.times.insert(
+                        step.id.clone(),
+                        StepTimes {
+                            started_at,
+                            finished_at,
+                        },
+                    );
+                }
+            }
+            if let StepKind::Group(group) = &step.kind {
+                self.restore_quietly(&group.steps);
+                self.restore_quietly(&group.finally);
+            }
+        }
+    }
+
+    /// A step that was running when the earlier session ended: re-run it or not, by its policy or
+    /// the operator's choice. `Ok(true)` means re-run.
+    async fn in_doubt(&mut self, step: &Step) -> Result<bool, StepError> {
+        match step.resume {
+            ResumePolicy::Rerun => Ok(true),
+            ResumePolicy::Never => Ok(false),
+            ResumePolicy::Ask => {
+                let question = format!(
+                    "step `{}` was running when the earlier session ended; whether it took effect is \
+                     unknown.\nre-run it, skip it (treat it as done), or abort?",
+                    step.name
+                );
+                match self
+                    .decide(
+                        step,
+                        question,
+                        &[Decision::Retry, Decision::Skip, Decision::Abort],
+                    )
+                    .await
+                {
+                    Some(Decision::Retry) => Ok(true),
+                    Some(Decision::Skip) => Ok(false),
+                    _ => Err(StepError::new(
+                        StepErrorKind::Declined,
+                        "the operator chose to abort rather than decide about the interrupted step",
+                    )),
+                }
+            }
+        }
+    }
+
+    fn next_occurrence(&mut self, step_id: &str) -> u32 {
+        let count = self.prompt_counts.entry(step_id.to_owned()).or_insert(0);
+        *count += 1;
+        *count
     }
 
     fn failed(
@@ -416,9 +618,7 @@ impl<'e, 'o> Run<'e, 'o> {
         at: &Position,
     ) -> Result<Map<String, Value>, StepError> {
         let occurrence = if matches!(step.kind, StepKind::Prompt(_)) {
-            let count = self.prompt_counts.entry(step.id.clone()).or_insert(0);
-            *count += 1;
-            *count
+            self.next_occurrence(&step.id)
         } else {
             1
         };
@@ -427,6 +627,7 @@ impl<'e, 'o> Run<'e, 'o> {
             http: &self.engine.http,
             prompter: &self.engine.prompter,
             occurrence,
+            audit: self.engine.options.audit.as_ref(),
             new_secrets: Default::default(),
         };
         // The executors bound their own I/O; this outer bound also covers rendering and prompts are
@@ -590,6 +791,25 @@ fn first_line(text: &str) -> &str {
     text.lines().next().unwrap_or("")
 }
 
+fn new_report(step: &Step, phase: Phase, outcome: StepOutcome) -> StepReport {
+    StepReport {
+        id: step.id.clone(),
+        name: step.name.clone(),
+        kind: step.kind.keyword(),
+        phase,
+        outcome,
+        duration_ms: 0,
+        attempts: 0,
+        irreversible: step.irreversible,
+        outputs: Map::new(),
+        secret_outputs: Vec::new(),
+        started_at: None,
+        finished_at: None,
+        error: None,
+        note: None,
+    }
+}
+
 /// Reports for main-list steps (at any depth) that never started.
 pub(crate) fn not_run(steps: &[Step], reports: &[StepReport]) -> Vec<StepReport> {
     let mut missing = Vec::new();
@@ -600,19 +820,7 @@ pub(crate) fn not_run(steps: &[Step], reports: &[StepReport]) -> Vec<StepReport>
 fn collect_not_run(steps: &[Step], reports: &[StepReport], out: &mut Vec<StepReport>) {
     for step in steps {
         if !reports.iter().any(|report| report.id == step.id) {
-            out.push(StepReport {
-                id: step.id.clone(),
-                name: step.name.clone(),
-                kind: step.kind.keyword(),
-                phase: Phase::Main,
-                outcome: StepOutcome::NotRun,
-                duration_ms: 0,
-                attempts: 0,
-                irreversible: step.irreversible,
-                outputs: Map::new(),
-                error: None,
-                note: None,
-            });
+            out.push(new_report(step, Phase::Main, StepOutcome::NotRun));
         }
         if let StepKind::Group(group) = &step.kind {
             collect_not_run(&group.steps, reports, out);

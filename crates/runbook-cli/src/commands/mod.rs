@@ -1,8 +1,11 @@
 //! One file per subcommand.
 
 pub mod lint;
+pub mod resume;
 pub mod run;
+pub mod runs;
 pub mod schema;
+pub mod show;
 
 use std::path::Path;
 

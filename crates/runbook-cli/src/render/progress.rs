@@ -17,14 +17,18 @@ pub struct TerminalObserver {
     style: Style,
     spinner: Option<ProgressBar>,
     animate: bool,
+    run_id: String,
+    resumed: bool,
 }
 
 impl TerminalObserver {
-    pub fn new(color: bool) -> Self {
+    pub fn new(color: bool, run_id: &str, resumed: bool) -> Self {
         TerminalObserver {
             style: Style { color },
             spinner: None,
             animate: std::io::stdout().is_terminal(),
+            run_id: run_id.to_owned(),
+            resumed,
         }
     }
 
@@ -67,6 +71,11 @@ impl Observer for TerminalObserver {
         if let Some(role) = &runbook.meta.required_role {
             facts.push(format!("role: {role}"));
         }
+        facts.push(if self.resumed {
+            format!("resuming run {}", self.run_id)
+        } else {
+            format!("run {}", self.run_id)
+        });
         self.print(&self.style.dim(&facts.join(" · ")));
         self.print("");
     }
@@ -239,6 +248,18 @@ impl Observer for TerminalObserver {
                     .collect::<Vec<_>>()
                     .join(", ")
             ));
+        }
+        let compensated = report
+            .steps
+            .iter()
+            .any(|step| step.phase == Phase::Rollback);
+        match report.status {
+            RunStatus::Failed | RunStatus::Interrupted if !compensated => self.print(&format!(
+                "  to continue after fixing the cause: runbook resume {}",
+                self.run_id
+            )),
+            RunStatus::Succeeded => {}
+            _ => self.print(&format!("  the run's record: runbook show {}", self.run_id)),
         }
         if report.operator.answers_file_replaced_operator {
             self.print(&self.style.yellow(

@@ -255,6 +255,7 @@ fn normalize(text: &str) -> String {
 }
 
 fn normalize_line(line: &str) -> String {
+    let line = &normalize_run_ids(line);
     let trimmed = line.trim_start();
     let indent = &line[..line.len() - trimmed.len()];
     for key in ["\"duration_ms\": ", "\"started_at\": ", "\"finished_at\": "] {
@@ -277,6 +278,33 @@ fn normalize_line(line: &str) -> String {
         return format!("{head} <dur>");
     }
     line.to_owned()
+}
+
+/// Run ids (`20261126T045713Z-4c7613`) become `<run-id>`.
+fn normalize_run_ids(line: &str) -> String {
+    let bytes = line.as_bytes();
+    let mut out = String::with_capacity(line.len());
+    let mut index = 0;
+    while index < line.len() {
+        let candidate = bytes.get(index..index + 23);
+        let is_id = candidate.is_some_and(|c| {
+            c[..8].iter().all(u8::is_ascii_digit)
+                && c[8] == b'T'
+                && c[9..15].iter().all(u8::is_ascii_digit)
+                && c[15] == b'Z'
+                && c[16] == b'-'
+                && c[17..].iter().all(u8::is_ascii_hexdigit)
+        });
+        if is_id {
+            out.push_str("<run-id>");
+            index += 23;
+        } else {
+            let c = line[index..].chars().next().unwrap_or(' ');
+            out.push(c);
+            index += c.len_utf8();
+        }
+    }
+    out
 }
 
 /// `12ms`, `1.5s`, `2m03s` (see `render::progress::format_duration`).

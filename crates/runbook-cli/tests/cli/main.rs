@@ -3,9 +3,12 @@
 
 mod support;
 
+mod control;
 mod examples;
 mod fixtures;
 mod http;
+mod interrupt;
+mod prompts;
 mod schema;
 mod secrets;
 mod shell;

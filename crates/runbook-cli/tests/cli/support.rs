@@ -65,12 +65,29 @@ impl Sandbox {
     }
 }
 
-/// The real binary, with colour off and a predictable environment.
+/// The real binary, with colour off and a predictable environment. Each command gets its own state
+/// directory (journals, locks, audit log), so tests running in parallel never share a run lock.
 pub fn runbook() -> Command {
     let mut command =
         Command::cargo_bin("runbook").unwrap_or_else(|error| panic!("binary: {error}"));
-    command.env("NO_COLOR", "1").env_remove("RUST_LOG");
     command
+        .env("NO_COLOR", "1")
+        .env_remove("RUST_LOG")
+        .env_remove("RUNBOOK_ACTOR")
+        .env_remove("RUNBOOK_AUDIT_LOG")
+        .env("RUNBOOK_STATE_DIR", fresh_state_dir());
+    command
+}
+
+/// A new, empty directory under the target's temp dir (cleaned by `cargo clean`, not left in /tmp).
+pub fn fresh_state_dir() -> PathBuf {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    let n = NEXT.fetch_add(1, Ordering::SeqCst);
+    let dir =
+        Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("state-{}-{n}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
 }
 
 pub fn finish(mut command: Command) -> Output {

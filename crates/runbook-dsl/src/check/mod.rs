@@ -4,6 +4,7 @@
 //! templates, JSONPaths and regexes, and validates values the types alone cannot (durations, methods,
 //! status codes). It keeps going after a finding so `lint` reports everything at once.
 
+mod audit;
 mod conditions;
 mod control;
 mod http;

@@ -145,6 +145,11 @@ impl Checker<'_> {
             })
     }
 
+    /// Resolves a reference built outside a template (e.g. an audit duration's step event).
+    pub(crate) fn check_reference(&mut self, reference: &Reference, scope: Scope) -> bool {
+        self.resolve(reference, scope)
+    }
+
     /// Resolves one reference; reports and returns false when it cannot exist.
     fn resolve(&mut self, reference: &Reference, scope: Scope) -> bool {
         let span = reference.span;
@@ -168,6 +173,8 @@ impl Checker<'_> {
                 self.report(finding);
                 false
             }
+            RefPath::StepTiming { step, .. } => self.resolve_step(step, span, scope),
+            RefPath::Run { .. } => true,
             RefPath::StepOutput { step, output, .. } => {
                 self.resolve_step_output(step, output, span, scope)
             }
@@ -211,9 +218,16 @@ impl Checker<'_> {
             }
             RefPath::Unknown { segments } => {
                 let first = segments.first().map(String::as_str).unwrap_or("");
-                let roots = ["inputs", "steps", "env", "outputs"];
+                let roots = ["inputs", "steps", "env", "outputs", "run"];
                 let help = match (first, did_you_mean(first, roots)) {
-                    ("steps", _) => "write `{{steps.ID.outputs.NAME}}`".to_owned(),
+                    ("steps", _) => {
+                        "write `{{steps.ID.outputs.NAME}}`, or `{{steps.ID.started_at}}`, \
+                                     `{{steps.ID.finished_at}}`, `{{steps.ID.duration_ms}}`"
+                            .to_owned()
+                    }
+                    ("run", _) => {
+                        "write `{{run.id}}`, `{{run.actor}}` or `{{run.started_at}}`".to_owned()
+                    }
                     ("inputs", _) => "write `{{inputs.NAME}}`".to_owned(),
                     ("env", _) => "write `{{env.NAME}}`".to_owned(),
                     ("outputs", _) => "write `{{outputs.NAME}}`".to_owned(),
@@ -234,6 +248,19 @@ impl Checker<'_> {
                 false
             }
         }
+    }
+
+    /// A reference to a step as a whole (its timings): the step must have run by then.
+    fn resolve_step(&mut self, step: &str, span: Span, scope: Scope) -> bool {
+        let visible = self
+            .checked_steps
+            .get(step)
+            .is_some_and(|info| info.index < scope.visible_before && info.index != scope.current);
+        if visible {
+            return true;
+        }
+        // Reuse the output path's messages (unknown step, not yet run), naming no output.
+        self.resolve_step_output(step, "", span, scope)
     }
 
     fn resolve_step_output(&mut self, step: &str, output: &str, span: Span, scope: Scope) -> bool {

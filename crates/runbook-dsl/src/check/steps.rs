@@ -121,7 +121,9 @@ impl Checker<'_> {
                         format!("step `{}` does not say what it does", step.id.value),
                     )
                     .with_label("no step kind")
-                    .with_help("add one of `http:`, `shell:`, `assert:`, `prompt:` or `group:`"),
+                    .with_help(
+                        "add one of `http:`, `shell:`, `assert:`, `prompt:`, `group:` or `audit:`",
+                    ),
                 );
                 None
             }
@@ -174,6 +176,11 @@ impl Checker<'_> {
         if !ok {
             return None;
         }
+        let kind = kind?;
+        let resume = step
+            .resume
+            .as_ref()
+            .map_or_else(|| kind.default_resume(), |policy| policy.value);
         Some(Step {
             id: step.id.value.clone(),
             name: step
@@ -183,7 +190,7 @@ impl Checker<'_> {
             description: step.description.clone(),
             when,
             timeout,
-            kind: kind?,
+            kind,
             span,
             until,
             retry,
@@ -193,6 +200,7 @@ impl Checker<'_> {
                 .map_or(OnError::Abort, |policy| policy.value),
             rollback,
             irreversible: step.irreversible,
+            resume,
         })
     }
 
@@ -212,6 +220,9 @@ impl Checker<'_> {
         }
         if let Some(group) = &step.group {
             return self.check_group(group).map(StepKind::Group);
+        }
+        if let Some(audit) = &step.audit {
+            return self.check_audit(scope, audit).map(StepKind::Audit);
         }
         None
     }

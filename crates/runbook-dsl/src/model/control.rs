@@ -92,3 +92,18 @@ pub struct GroupStep {
     /// 1 means the group runs once.
     pub max_attempts: u32,
 }
+
+/// A structured audit event.
+#[derive(Debug, Clone)]
+pub struct AuditStep {
+    pub action: Template,
+    pub context: Vec<(String, super::ValueTemplate)>,
+    pub durations: Vec<(String, StepEvent, StepEvent)>,
+}
+
+/// A moment in a step's life.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StepEvent {
+    pub step: String,
+    pub finished: bool,
+}

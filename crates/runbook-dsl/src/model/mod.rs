@@ -8,11 +8,11 @@ mod step;
 mod value;
 
 pub use condition::{CompareOp, Condition, ConditionKind};
-pub use control::{Answer, GroupStep, PromptStep, Retry, RetryOn, Until};
+pub use control::{Answer, AuditStep, GroupStep, PromptStep, Retry, RetryOn, StepEvent, Until};
 pub use runbook::{Input, Metadata, Runbook};
 pub use step::{
     AssertStep, Body, Capture, CaptureSource, HttpStep, JsonPath, ShellStep, Step, StepKind,
 };
 pub use value::ValueTemplate;
 
-pub use crate::raw::{InputType, Mode, OnError, StdoutMode};
+pub use crate::raw::{InputType, Mode, OnError, ResumePolicy, StdoutMode};

@@ -1,7 +1,7 @@
 use std::time::Duration;
 
-use super::{Condition, GroupStep, PromptStep, Retry, Until, ValueTemplate};
-use crate::raw::{OnError, StdoutMode};
+use super::{AuditStep, Condition, GroupStep, PromptStep, Retry, Until, ValueTemplate};
+use crate::raw::{OnError, ResumePolicy, StdoutMode};
 use crate::source::Span;
 use crate::template::Template;
 
@@ -22,6 +22,8 @@ pub struct Step {
     /// Compensation registered when this step succeeds.
     pub rollback: Vec<Step>,
     pub irreversible: bool,
+    /// What resume does if this step was started but not known to finish.
+    pub resume: ResumePolicy,
 }
 
 /// What a step does. Adding a kind must fail to compile until every dispatch handles it.
@@ -32,6 +34,7 @@ pub enum StepKind {
     Assert(AssertStep),
     Prompt(PromptStep),
     Group(GroupStep),
+    Audit(AuditStep),
 }
 
 impl StepKind {
@@ -43,6 +46,7 @@ impl StepKind {
             StepKind::Assert(_) => "assert",
             StepKind::Prompt(_) => "prompt",
             StepKind::Group(_) => "group",
+            StepKind::Audit(_) => "audit",
         }
     }
 
@@ -52,6 +56,7 @@ impl StepKind {
             StepKind::Http(_) => HttpStep::BUILTIN_OUTPUTS,
             StepKind::Shell(_) => ShellStep::BUILTIN_OUTPUTS,
             StepKind::Assert(_) | StepKind::Prompt(_) | StepKind::Group(_) => &[],
+            StepKind::Audit(_) => &["event"],
         }
     }
 
@@ -76,7 +81,20 @@ impl StepKind {
         match self {
             StepKind::Http(http) => &http.captures,
             StepKind::Shell(shell) => &shell.captures,
-            StepKind::Assert(_) | StepKind::Prompt(_) | StepKind::Group(_) => &[],
+            StepKind::Assert(_) | StepKind::Prompt(_) | StepKind::Group(_) | StepKind::Audit(_) => {
+                &[]
+            }
+        }
+    }
+
+    /// The resume policy a step gets when it declares none: re-run what is safe to repeat.
+    pub fn default_resume(&self) -> ResumePolicy {
+        match self {
+            StepKind::Http(http) if matches!(http.method.as_str(), "GET" | "HEAD" | "OPTIONS") => {
+                ResumePolicy::Rerun
+            }
+            StepKind::Assert(_) | StepKind::Audit(_) => ResumePolicy::Rerun,
+            _ => ResumePolicy::Ask,
         }
     }
 }

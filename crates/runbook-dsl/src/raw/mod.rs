@@ -4,6 +4,7 @@
 //! These types also generate the JSON Schema (`runbook schema`), so their doc comments are what an
 //! editor shows on hover: write them for runbook authors.
 
+mod audit;
 mod capture;
 mod condition;
 mod control;
@@ -14,6 +15,7 @@ mod runbook;
 mod shell;
 mod step;
 
+pub use audit::{RawAudit, RawDuration};
 pub use capture::{RawCapture, RawCaptureSpec};
 pub use condition::RawCondition;
 pub use control::{RawGroup, RawPoll, RawRepeat, RawRetry};
@@ -22,4 +24,4 @@ pub use input::{InputType, RawInput};
 pub use prompt::{RawAnswer, RawPrompt};
 pub use runbook::{Mode, RawRunbook};
 pub use shell::{ExitSpec, RawShell, StdoutMode};
-pub use step::{OnError, RawStep};
+pub use step::{OnError, RawStep, ResumePolicy};

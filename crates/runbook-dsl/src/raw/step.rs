@@ -1,7 +1,7 @@
 use schemars::JsonSchema;
 use serde::Deserialize;
 
-use super::{RawCondition, RawGroup, RawHttp, RawPoll, RawPrompt, RawRetry, RawShell};
+use super::{RawAudit, RawCondition, RawGroup, RawHttp, RawPoll, RawPrompt, RawRetry, RawShell};
 use crate::Spanned;
 
 /// One step. Exactly one step kind key (`http`, `shell`, `assert`, `prompt`, `group`) says what it
@@ -39,6 +39,9 @@ pub struct RawStep {
     /// A group of steps with its own `finally`, optionally repeated under operator control.
     #[serde(default)]
     pub group: Option<Spanned<RawGroup>>,
+    /// Write a structured event to the audit log.
+    #[serde(default)]
+    pub audit: Option<Spanned<RawAudit>>,
     /// Repeat this http or shell step until the condition holds (a wait). `{{outputs.NAME}}` refers
     /// to the latest attempt's outputs. Needs `poll`.
     #[serde(default)]
@@ -61,6 +64,21 @@ pub struct RawStep {
     /// and in the failure summary.
     #[serde(default)]
     pub irreversible: bool,
+    /// What `runbook resume` does if this step was started but is not known to have finished:
+    /// `rerun` (safe to repeat, e.g. a GET), `ask` the operator, or `never` re-run it (continue as if
+    /// it had run; its outputs are then unavailable). Default: `rerun` for GET/HEAD requests, asserts
+    /// and audit events, `ask` for everything else.
+    #[serde(default)]
+    pub resume: Option<Spanned<ResumePolicy>>,
+}
+
+/// What resume does with a step that was interrupted mid-way.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ResumePolicy {
+    Rerun,
+    Ask,
+    Never,
 }
 
 /// What a step failure does.
@@ -84,6 +102,7 @@ impl RawStep {
             ("assert", self.assert.is_some()),
             ("prompt", self.prompt.is_some()),
             ("group", self.group.is_some()),
+            ("audit", self.audit.is_some()),
         ];
         present
             .into_iter()

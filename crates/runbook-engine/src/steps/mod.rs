@@ -1,6 +1,7 @@
 //! One module per step kind and the one exhaustive dispatch over them.
 
 mod assert;
+mod audit;
 mod capture;
 mod http;
 pub(crate) mod prompt;
@@ -25,6 +26,8 @@ pub struct StepEnv<'a> {
     pub prompter: &'a crate::prompter::SharedPrompter,
     /// How many times this step has prompted in this run, including now.
     pub occurrence: u32,
+    /// The run's audit log, for `audit` steps.
+    pub audit: Option<&'a crate::audit::SharedAudit>,
     /// Secrets discovered by this step (secret captures); the runner adds them to the run's redactor.
     pub new_secrets: Redactor,
 }
@@ -44,6 +47,7 @@ pub async fn execute(step: &Step, env: &mut StepEnv<'_>) -> Result<Map<String, V
             };
             prompt::execute(prompt, context, env).await
         }
+        StepKind::Audit(audit) => audit::execute(audit, env),
         // Groups are sequences of steps: the runner runs them, never a leaf executor.
         StepKind::Group(_) => Err(StepError::new(
             StepErrorKind::Process,

@@ -1,0 +1,53 @@
+//! `runbook runs`: every run in the state directory with its state.
+
+use std::io::Write;
+
+use runbook_engine::journal::read_journal;
+
+use crate::args::{OutputFormat, RunsArgs};
+use crate::runs_view::summarize;
+use crate::state::StateDir;
+
+pub fn run(args: &RunsArgs) -> anyhow::Result<()> {
+    let state = StateDir::resolve(args.state.state_dir.as_deref())?;
+    let mut summaries = Vec::new();
+    for run_id in state.run_ids() {
+        match read_journal(&state.journal(&run_id)) {
+            Ok(journal) => summaries.push(summarize(&run_id, &journal)),
+            Err(error) => eprintln!("warning: {error}"),
+        }
+    }
+    let mut out = std::io::stdout().lock();
+    if args.output == OutputFormat::Json {
+        serde_json::to_writer_pretty(&mut out, &summaries)?;
+        writeln!(out)?;
+        return Ok(());
+    }
+    if summaries.is_empty() {
+        writeln!(out, "no runs in {}", state.runs().display())?;
+        return Ok(());
+    }
+    writeln!(
+        out,
+        "{:<24} {:<26} {:<20} {:<12} {:<14} LAST STEP",
+        "RUN", "RUNBOOK", "STARTED", "ACTOR", "STATE"
+    )?;
+    for run in &summaries {
+        let started = run
+            .started_at
+            .get(..19)
+            .unwrap_or(&run.started_at)
+            .replace('T', " ");
+        writeln!(
+            out,
+            "{:<24} {:<26} {:<20} {:<12} {:<14} {}",
+            run.run_id,
+            run.runbook,
+            started,
+            run.actor,
+            run.state,
+            run.last_step.as_deref().unwrap_or("-")
+        )?;
+    }
+    Ok(())
+}

@@ -1,0 +1,314 @@
+//! One execution of a runbook, new or resumed: who answers prompts, inputs, the run lock, the
+//! journal, the audit log, Ctrl-C, the engine, and the exit code.
+
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+
+use anyhow::Context;
+use serde_json::{Map, Value, json};
+
+use runbook_dsl::{Mode, Runbook, Source};
+use runbook_engine::audit::{AuditIdentity, AuditLog, AuditObserver, FileSink};
+use runbook_engine::journal::{JournalObserver, JournalRead, JournalWriter};
+use runbook_engine::resume::ResumePlan;
+use runbook_engine::{
+    Engine, EngineOptions, Interrupt, NullObserver, Observer, OperatorRecord, RunReport, RunStatus,
+    StepErrorKind,
+};
+
+use crate::args::{OutputFormat, SessionArgs};
+use crate::exit_code;
+use crate::failure::Failure;
+use crate::interrupt::{RunState, Tracking};
+use crate::observers::Fanout;
+use crate::render::progress::TerminalObserver;
+use crate::render::style::use_color;
+use crate::state::StateDir;
+
+/// A new run, or the continuation of one.
+pub enum Start {
+    New,
+    Resume {
+        run_id: String,
+        journal: JournalRead,
+        plan: ResumePlan,
+    },
+}
+
+pub fn execute(
+    args: &SessionArgs,
+    source: &Source,
+    runbook: &Runbook,
+    start: Start,
+) -> anyhow::Result<()> {
+    let operator = operator_record(args, runbook)?;
+    let interrupt = Interrupt::default();
+    let prompter = crate::prompt::choose(args.answers.as_deref(), &interrupt)?;
+    let state = StateDir::resolve(args.state.state_dir.as_deref())?;
+
+    let mut given = Vec::new();
+    for assignment in &args.inputs {
+        given.push(
+            runbook_engine::inputs::parse_assignment(assignment)
+                .map_err(|error| Failure::usage(error.to_string()))?,
+        );
+    }
+    if let Start::Resume { journal, .. } = &start {
+        given = recorded_inputs(runbook, journal, given)?;
+    }
+    ask_missing_secrets(runbook, &mut given)?;
+    let inputs = runbook_engine::resolve_inputs(runbook, &given, &|name| std::env::var(name).ok())
+        .map_err(|error| Failure::usage(error.to_string()))?;
+
+    let actor = args
+        .actor
+        .clone()
+        .unwrap_or_else(runbook_engine::audit::os_user);
+    let host = runbook_engine::audit::host_name();
+    let run_id = match &start {
+        Start::New => crate::state::new_run_id(),
+        Start::Resume { run_id, .. } => run_id.clone(),
+    };
+    let since = jiff::Timestamp::now().to_string();
+    let holder = crate::lock::Holder {
+        user: actor.clone(),
+        host: host.clone(),
+        pid: std::process::id(),
+        run_id: run_id.clone(),
+        since: since.clone(),
+        runbook: runbook.meta.id.clone(),
+    };
+    let lock = crate::lock::acquire(&state.locks(), &crate::lock::keys_for(runbook), &holder)?;
+
+    let identity = AuditIdentity {
+        run_id: run_id.clone(),
+        actor: actor.clone(),
+        host: host.clone(),
+        runbook: runbook.meta.id.clone(),
+    };
+    let journal_path = state.journal(&run_id);
+    let (writer, resume_plan, started_at) = match start {
+        Start::New => {
+            let mut writer = JournalWriter::create(&journal_path)
+                .with_context(|| format!("cannot create the journal {}", journal_path.display()))?;
+            let fields = runbook_engine::journal::run_started_fields(
+                runbook,
+                &source.text,
+                &inputs.values,
+                &inputs.secret_names,
+                &identity,
+            );
+            writer
+                .append("run_started", fields)
+                .with_context(|| format!("cannot write the journal {}", journal_path.display()))?;
+            (writer, None, since.clone())
+        }
+        Start::Resume { journal, plan, .. } => {
+            let mut writer = JournalWriter::resume(&journal_path, &journal)
+                .with_context(|| format!("cannot reopen the journal {}", journal_path.display()))?;
+            let fields = json!({
+                "actor": actor, "host": host, "pid": std::process::id(),
+                "torn_line_dropped": journal.torn,
+            });
+            writer
+                .append("run_resumed", fields)
+                .with_context(|| format!("cannot write the journal {}", journal_path.display()))?;
+            let started_at = journal
+                .first("run_started")
+                .and_then(|record| record["at"].as_str())
+                .unwrap_or(&since)
+                .to_owned();
+            (writer, Some(plan), started_at)
+        }
+    };
+
+    let audit_path = args
+        .audit_log
+        .clone()
+        .unwrap_or_else(|| state.default_audit_log());
+    let sink = FileSink::open(&audit_path)
+        .with_context(|| format!("cannot open the audit log {}", audit_path.display()))?;
+    let audit = AuditLog::new(identity, vec![Box::new(sink)]).shared();
+
+    let human = args.output == OutputFormat::Human;
+    let is_resume = resume_plan.is_some();
+    if human {
+        for stale in &lock.stale {
+            eprintln!(
+                "note: took over a lock left by run {} (pid {}, {}@{}), whose process is gone",
+                stale.run_id, stale.pid, stale.user, stale.host
+            );
+        }
+        if operator.answers_file_replaced_operator {
+            eprintln!(
+                "WARNING: an answers file is standing in for the operator of an operator-assisted \
+                 runbook (--allow-answers-file-on-live-run); the run record says so."
+            );
+        }
+    }
+
+    // The runtime is built here and only here: lint and schema never pay for it.
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    let engine = Engine::new(EngineOptions {
+        prompter: Some(prompter),
+        interrupt: interrupt.clone(),
+        operator,
+        audit: Some(audit.clone()),
+        run: runbook_engine::context::RunInfo {
+            id: run_id.clone(),
+            actor,
+            started_at,
+        },
+        resume: resume_plan,
+        ..EngineOptions::default()
+    });
+    let run_state = Arc::new(Mutex::new(RunState::default()));
+    let mut journal = JournalObserver {
+        writer,
+        error: None,
+    };
+    let mut audit_observer = AuditObserver {
+        audit,
+        inputs: inputs.for_report(),
+        error: None,
+    };
+    let report = runtime.block_on(async {
+        crate::interrupt::install(interrupt.clone(), run_state.clone());
+        let mut terminal;
+        let mut null = NullObserver;
+        let screen: &mut dyn Observer = if human {
+            terminal = TerminalObserver::new(use_color(false), &run_id, is_resume);
+            &mut terminal
+        } else {
+            &mut null
+        };
+        let mut tracking = Tracking { state: run_state };
+        let mut observer = Fanout(vec![
+            screen,
+            &mut journal,
+            &mut audit_observer,
+            &mut tracking,
+        ]);
+        engine.run(runbook, inputs, &mut observer).await
+    });
+    drop(lock);
+    if !human {
+        let mut out = std::io::stdout().lock();
+        serde_json::to_writer_pretty(&mut out, &report)?;
+        writeln!(out)?;
+    }
+    for error in [journal.error, audit_observer.error].into_iter().flatten() {
+        eprintln!("warning: {error}");
+    }
+    match exit_code_for(&report) {
+        exit_code::SUCCESS => Ok(()),
+        code => Err(Failure::reported(code).into()),
+    }
+}
+
+/// A resumed run keeps the inputs it started with; only secrets (never journaled) are given again.
+fn recorded_inputs(
+    runbook: &Runbook,
+    journal: &JournalRead,
+    given: Vec<(String, String)>,
+) -> Result<Vec<(String, String)>, Failure> {
+    let recorded: Map<String, Value> = journal
+        .first("run_started")
+        .and_then(|record| record["inputs"].as_object().cloned())
+        .unwrap_or_default();
+    for (name, _) in &given {
+        let secret = runbook.input(name).is_some_and(|input| input.secret);
+        if !secret && recorded.contains_key(name) {
+            return Err(Failure::usage(format!(
+                "input `{name}` was set when the run started; a resumed run keeps its inputs \
+                 (only secret inputs, which are never journaled, are given again)"
+            )));
+        }
+    }
+    let mut inputs: Vec<(String, String)> = recorded
+        .iter()
+        .filter(|(name, _)| runbook.input(name).is_some())
+        .map(|(name, value)| {
+            let text = match value {
+                Value::String(text) => text.clone(),
+                other => other.to_string(),
+            };
+            (name.clone(), text)
+        })
+        .collect();
+    inputs.extend(given);
+    Ok(inputs)
+}
+
+/// How prompts will be answered, refusing an answers file in place of the operator of an
+/// operator-assisted runbook unless explicitly allowed.
+fn operator_record(args: &SessionArgs, runbook: &Runbook) -> Result<OperatorRecord, Failure> {
+    let Some(answers) = &args.answers else {
+        return Ok(OperatorRecord::default());
+    };
+    let operator_assisted = runbook.meta.mode == Some(Mode::OperatorAssisted);
+    if operator_assisted && !args.allow_answers_file_on_live_run {
+        return Err(Failure::usage(format!(
+            "{} is operator-assisted: its prompts must be answered by the operator at the \
+             terminal, not by {}.\nFor a rehearsal against stand-in services, pass \
+             --allow-answers-file-on-live-run (the run record will say so).",
+            runbook.path.display(),
+            answers.display()
+        )));
+    }
+    Ok(OperatorRecord {
+        prompts: String::new(),
+        answers_file: Some(answers.display().to_string()),
+        answers_file_replaced_operator: operator_assisted,
+    })
+}
+
+/// Secret inputs with no value anywhere are asked for, masked, when a person is at the terminal.
+fn ask_missing_secrets(
+    runbook: &Runbook,
+    given: &mut Vec<(String, String)>,
+) -> Result<(), Failure> {
+    if !crate::prompt::interactive() {
+        return Ok(());
+    }
+    for input in runbook.inputs.iter().filter(|input| input.secret) {
+        let set = given.iter().any(|(name, _)| *name == input.name)
+            || input
+                .env
+                .as_deref()
+                .is_some_and(|var| std::env::var_os(var).is_some())
+            || input.default.is_some();
+        if set {
+            continue;
+        }
+        let label = input
+            .description
+            .clone()
+            .unwrap_or_else(|| input.name.clone());
+        let value = dialoguer::Password::with_theme(&dialoguer::theme::ColorfulTheme::default())
+            .with_prompt(format!("{label} ({})", input.name))
+            .interact()
+            .map_err(|error| Failure::usage(format!("cannot read {}: {error}", input.name)))?;
+        given.push((input.name.clone(), value));
+    }
+    Ok(())
+}
+
+/// The exit code that names how the run ended.
+fn exit_code_for(report: &RunReport) -> u8 {
+    match report.status {
+        RunStatus::Succeeded => exit_code::SUCCESS,
+        RunStatus::Interrupted => exit_code::INTERRUPTED,
+        RunStatus::RollbackFailed => exit_code::ROLLBACK_FAILED,
+        RunStatus::RolledBack => exit_code::ROLLED_BACK,
+        RunStatus::Failed => match report.failure().map(|(_, error)| error.kind) {
+            Some(StepErrorKind::Assertion) => exit_code::ASSERTION_FAILED,
+            Some(StepErrorKind::Timeout) => exit_code::TIMEOUT,
+            Some(StepErrorKind::Declined) => exit_code::DECLINED,
+            _ => exit_code::STEP_FAILED,
+        },
+    }
+}

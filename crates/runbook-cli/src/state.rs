@@ -1,0 +1,104 @@
+//! Where runs are kept: the state directory (`--state-dir`, `RUNBOOK_STATE_DIR`, or the XDG state
+//! directory), with one folder per run (its journal) and the run locks.
+
+use std::path::{Path, PathBuf};
+
+use crate::failure::Failure;
+
+/// The state directory and the paths inside it.
+#[derive(Debug, Clone)]
+pub struct StateDir {
+    pub root: PathBuf,
+}
+
+impl StateDir {
+    /// `--state-dir` / `RUNBOOK_STATE_DIR` (clap reads both), else `$XDG_STATE_HOME/runbook`, else
+    /// `~/.local/state/runbook`.
+    pub fn resolve(given: Option<&Path>) -> Result<StateDir, Failure> {
+        if let Some(path) = given {
+            return Ok(StateDir {
+                root: path.to_owned(),
+            });
+        }
+        if let Some(xdg) = std::env::var_os("XDG_STATE_HOME").filter(|v| !v.is_empty()) {
+            return Ok(StateDir {
+                root: PathBuf::from(xdg).join("runbook"),
+            });
+        }
+        match std::env::var_os("HOME").filter(|v| !v.is_empty()) {
+            Some(home) => Ok(StateDir {
+                root: PathBuf::from(home).join(".local/state/runbook"),
+            }),
+            None => Err(Failure::usage(
+                "no state directory: set RUNBOOK_STATE_DIR or pass --state-dir",
+            )),
+        }
+    }
+
+    pub fn runs(&self) -> PathBuf {
+        self.root.join("runs")
+    }
+
+    pub fn journal(&self, run_id: &str) -> PathBuf {
+        self.runs().join(run_id).join("journal.jsonl")
+    }
+
+    pub fn locks(&self) -> PathBuf {
+        self.root.join("locks")
+    }
+
+    pub fn default_audit_log(&self) -> PathBuf {
+        self.root.join("audit.jsonl")
+    }
+
+    /// Every run id with a journal, oldest first (ids sort by start time).
+    pub fn run_ids(&self) -> Vec<String> {
+        let Ok(entries) = std::fs::read_dir(self.runs()) else {
+            return Vec::new();
+        };
+        let mut ids: Vec<String> = entries
+            .filter_map(|entry| entry.ok())
+            .filter(|entry| entry.path().join("journal.jsonl").is_file())
+            .filter_map(|entry| entry.file_name().into_string().ok())
+            .collect();
+        ids.sort();
+        ids
+    }
+
+    /// A run id as given, or the unique run whose id starts with it.
+    pub fn find_run(&self, given: &str) -> Result<String, Failure> {
+        let ids = self.run_ids();
+        if ids.iter().any(|id| id == given) {
+            return Ok(given.to_owned());
+        }
+        let matches: Vec<&String> = ids.iter().filter(|id| id.starts_with(given)).collect();
+        match matches.as_slice() {
+            [one] => Ok((*one).clone()),
+            [] => Err(Failure::usage(format!(
+                "no run `{given}` in {}; `runbook runs` lists them",
+                self.runs().display()
+            ))),
+            many => Err(Failure::usage(format!(
+                "`{given}` matches {} runs; give more of the id",
+                many.len()
+            ))),
+        }
+    }
+}
+
+/// A new run id: UTC start time plus a random suffix, so ids sort by time and never collide.
+pub fn new_run_id() -> String {
+    let now = jiff::Timestamp::now();
+    let stamp = now.strftime("%Y%m%dT%H%M%SZ").to_string();
+    let mut bytes = [0u8; 3];
+    let entropy = getrandom::fill(&mut bytes).is_ok();
+    let suffix = if entropy {
+        bytes.iter().map(|b| format!("{b:02x}")).collect::<String>()
+    } else {
+        format!(
+            "{:06x}",
+            (now.subsec_nanosecond() as u32 ^ std::process::id()) & 0xff_ffff
+        )
+    };
+    format!("{stamp}-{suffix}")
+}

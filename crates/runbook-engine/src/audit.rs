@@ -1,0 +1,202 @@
+//! The audit log: one JSON line per run start, step outcome, prompt answered, compensation, audit
+//! event and run end, with actor, host, run id and timestamps. Secrets never reach it: every record
+//! is built from redacted reports. The record format is documented in `docs/audit.md`.
+
+use std::fs::{File, OpenOptions};
+use std::io::Write;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+use serde_json::{Map, Value, json};
+
+use runbook_dsl::{Runbook, Step, StepKind};
+
+use crate::observer::{Observer, Position};
+use crate::report::{Phase, RunReport, StepOutcome, StepReport};
+
+/// Where audit records go.
+pub trait AuditSink: Send {
+    fn write(&mut self, record: &Value) -> Result<(), String>;
+}
+
+/// Appends records to a JSON-lines file, each flushed and synced.
+pub struct FileSink {
+    file: File,
+}
+
+impl FileSink {
+    pub fn open(path: &Path) -> std::io::Result<Self> {
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent)?;
+        }
+        let mut options = OpenOptions::new();
+        options.create(true).append(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        Ok(FileSink {
+            file: options.open(path)?,
+        })
+    }
+}
+
+impl AuditSink for FileSink {
+    fn write(&mut self, record: &Value) -> Result<(), String> {
+        let mut line = record.to_string();
+        line.push('\n');
+        self.file
+            .write_all(line.as_bytes())
+            .and_then(|()| self.file.sync_data())
+            .map_err(|error| format!("cannot write the audit log: {error}"))
+    }
+}
+
+/// Who and where, stamped on every record.
+#[derive(Debug, Clone, Default)]
+pub struct AuditIdentity {
+    pub run_id: String,
+    pub actor: String,
+    pub host: String,
+    pub runbook: String,
+}
+
+/// The audit log of one run: identity plus sinks.
+pub struct AuditLog {
+    identity: AuditIdentity,
+    sinks: Vec<Box<dyn AuditSink>>,
+}
+
+pub type SharedAudit = Arc<Mutex<AuditLog>>;
+
+impl AuditLog {
+    pub fn new(identity: AuditIdentity, sinks: Vec<Box<dyn AuditSink>>) -> Self {
+        AuditLog { identity, sinks }
+    }
+
+    pub fn shared(self) -> SharedAudit {
+        Arc::new(Mutex::new(self))
+    }
+
+    /// Writes one record of `kind` with `fields`, stamped with time and identity.
+    pub fn record(&mut self, kind: &str, fields: Map<String, Value>) -> Result<Value, String> {
+        let mut record = Map::new();
+        record.insert(
+            "ts".into(),
+            Value::String(jiff::Timestamp::now().to_string()),
+        );
+        record.insert("type".into(), Value::String(kind.to_owned()));
+        record.insert("run_id".into(), Value::String(self.identity.run_id.clone()));
+        record.insert(
+            "runbook".into(),
+            Value::String(self.identity.runbook.clone()),
+        );
+        record.insert("actor".into(), Value::String(self.identity.actor.clone()));
+        record.insert("host".into(), Value::String(self.identity.host.clone()));
+        record.extend(fields);
+        let record = Value::Object(record);
+        for sink in &mut self.sinks {
+            sink.write(&record)?;
+        }
+        Ok(record)
+    }
+}
+
+/// Writes lifecycle records from the run's (redacted) progress events.
+pub struct AuditObserver {
+    pub audit: SharedAudit,
+    pub inputs: Map<String, Value>,
+    /// The first write failure, reported at the end (an audit failure must not go unnoticed).
+    pub error: Option<String>,
+}
+
+impl AuditObserver {
+    fn write(&mut self, kind: &str, fields: Value) {
+        let Value::Object(fields) = fields else {
+            return;
+        };
+        let result = match self.audit.lock() {
+            Ok(mut audit) => audit.record(kind, fields).map(|_| ()),
+            Err(_) => Err("the audit log is unavailable".to_owned()),
+        };
+        if let Err(error) = result {
+            self.error.get_or_insert(error);
+        }
+    }
+}
+
+impl Observer for AuditObserver {
+    fn run_started(&mut self, runbook: &Runbook) {
+        let fields = json!({
+            "path": runbook.path.display().to_string(),
+            "title": runbook.meta.title,
+            "inputs": self.inputs,
+        });
+        self.write("run_started", fields);
+    }
+
+    fn phase_started(&mut self, phase: Phase, reason: &str) {
+        if phase == Phase::Rollback {
+            self.write("compensation_started", json!({ "reason": reason }));
+        }
+    }
+
+    fn step_finished(&mut self, step: &Step, _at: &Position, report: &StepReport) {
+        if matches!(step.kind, StepKind::Prompt(_)) && report.outcome == StepOutcome::Passed {
+            // Outputs are already redacted: a secret answer reads as the mask.
+            self.write(
+                "prompt_answered",
+                json!({ "step": step.id, "answers": report.outputs }),
+            );
+        }
+        let kind = if report.phase == Phase::Rollback {
+            "compensation"
+        } else {
+            "step_finished"
+        };
+        self.write(
+            kind,
+            json!({
+                "step": step.id,
+                "name": step.name,
+                "kind": report.kind,
+                "phase": report.phase,
+                "outcome": report.outcome,
+                "duration_ms": report.duration_ms,
+                "attempts": report.attempts,
+                "irreversible": step.irreversible,
+                "error": report.error.as_ref().map(|e| json!({"kind": e.kind, "message": e.message})),
+                "note": report.note,
+            }),
+        );
+    }
+
+    fn run_finished(&mut self, report: &RunReport) {
+        self.write(
+            "run_finished",
+            json!({
+                "status": report.status,
+                "duration_ms": report.duration_ms,
+                "failed_step": report.failed_step,
+                "irreversible_done": report.irreversible_done,
+                "operator": report.operator,
+            }),
+        );
+    }
+}
+
+/// The machine's host name, or "unknown".
+pub fn host_name() -> String {
+    nix::unistd::gethostname()
+        .ok()
+        .and_then(|name| name.into_string().ok())
+        .unwrap_or_else(|| "unknown".to_owned())
+}
+
+/// The OS user running this process.
+pub fn os_user() -> String {
+    nix::unistd::User::from_uid(nix::unistd::getuid())
+        .ok()
+        .flatten()
+        .map(|user| user.name)
+        .or_else(|| std::env::var("USER").ok())
+        .unwrap_or_else(|| "unknown".to_owned())
+}
