@@ -12,7 +12,8 @@ pub const INVALID_RUNBOOK: u8 = 3;
 pub const ASSERTION_FAILED: u8 = 4;
 /// A step did not finish within its timeout.
 pub const TIMEOUT: u8 = 5;
-/// The operator declined a confirmation or chose to abort, with nothing to roll back.
+/// The operator declined a confirmation or did not type the confirmation phrase, with nothing to
+/// roll back. (An abort chosen after a failed step keeps that failure's own code.)
 pub const DECLINED: u8 = 6;
 /// A step failed; compensation and the failure path then completed: the system is in the state the
 /// runbook's failure path leaves it in.

@@ -39,8 +39,9 @@ impl RunState {
             ));
         }
         text.push_str(
-            "\n  compensation, the failure path and finally did NOT run (second Ctrl-C); check the \
-             systems this runbook touches by hand",
+            "\n  compensation, the failure path and finally did NOT run to completion (second \
+             Ctrl-C); the commands it had started were killed; check the systems this runbook \
+             touches by hand",
         );
         text
     }
@@ -73,6 +74,8 @@ pub fn install(interrupt: Interrupt, state: Arc<Mutex<RunState>>) {
             .lock()
             .map(|state| state.describe())
             .unwrap_or_else(|_| "stopped immediately".to_owned());
+        // Exiting now runs no destructors: end the commands this run started first.
+        runbook_engine::kill_running_commands();
         let mut err = std::io::stderr().lock();
         let _ = writeln!(err, "\ninterrupt: {description}");
         let _ = err.flush();

@@ -32,3 +32,4 @@ pub use prompter::{Decision, NoOperator, PromptContext, PromptError, Prompter, S
 pub use redact::Redactor;
 pub use report::{OperatorRecord, Phase, RunReport, RunStatus, StepOutcome, StepReport};
 pub use runner::{Engine, EngineOptions};
+pub use steps::kill_running_commands;

@@ -13,6 +13,15 @@ pub struct Position {
     /// 1-based position among its siblings, and how many siblings there are.
     pub index: usize,
     pub total: usize,
+    /// A group's `finally` step: it runs even after Ctrl-C, since it exists to leave things safe.
+    pub cleanup: bool,
+}
+
+impl Position {
+    /// Whether Ctrl-C cancels the step (main-phase steps that are not cleanup).
+    pub fn cancellable(&self) -> bool {
+        self.phase == Phase::Main && !self.cleanup
+    }
 }
 
 /// Receives progress as the run goes. Every method has a no-op default.

@@ -95,6 +95,7 @@ impl<'e, 'o> Run<'e, 'o> {
                     depth,
                     index: index + 1,
                     total: steps.len(),
+                    cleanup: false,
                 };
                 self.run_step(step, &at).await?;
             }
@@ -112,6 +113,7 @@ impl<'e, 'o> Run<'e, 'o> {
                 depth: 0,
                 index: index + 1,
                 total: steps.len(),
+                cleanup: false,
             };
             all_passed &= self.run_step(step, &at).await.is_ok();
         }
@@ -179,8 +181,8 @@ impl<'e, 'o> Run<'e, 'o> {
                         )
                         .await
                     {
-                        Some(Decision::Retry) => continue,
-                        Some(Decision::Skip) => {
+                        Ok(Decision::Retry) => continue,
+                        Ok(Decision::Skip) => {
                             if let Some(last) = self.reports.last_mut() {
                                 last.note =
                                     Some("the operator chose to skip it after it failed".into());
@@ -204,7 +206,7 @@ impl<'e, 'o> Run<'e, 'o> {
         step: &Step,
         question: String,
         options: &[Decision],
-    ) -> Option<Decision> {
+    ) -> Result<Decision, String> {
         let context = PromptContext {
             step_id: step.id.clone(),
             step_name: step.name.clone(),
@@ -217,14 +219,14 @@ impl<'e, 'o> Run<'e, 'o> {
         let interrupt = self.engine.options.interrupt.clone();
         tokio::select! {
             decision = decision => match decision {
-                Ok(decision) => Some(decision),
+                Ok(decision) => Ok(decision),
                 Err(error) => {
                     let message = self.context.redactor.redact(&error.message);
                     self.observer.step_progress(step, &format!("no decision ({message}): aborting"));
-                    None
+                    Err(message)
                 }
             },
-            _ = interrupt.wait() => None,
+            _ = interrupt.wait() => Err("interrupted (Ctrl-C)".to_owned()),
         }
     }
 
@@ -480,9 +482,13 @@ impl<'e, 'o> Run<'e, 'o> {
                     )
                     .await
                 {
-                    Some(Decision::Retry) => Ok(true),
-                    Some(Decision::Skip) => Ok(false),
-                    _ => Err(StepError::new(
+                    Ok(Decision::Retry) => Ok(true),
+                    Ok(Decision::Skip) => Ok(false),
+                    Err(reason) => Err(StepError::new(
+                        StepErrorKind::Prompt,
+                        format!("no decision about the interrupted step was available: {reason}"),
+                    )),
+                    Ok(Decision::Abort) => Err(StepError::new(
                         StepErrorKind::Declined,
                         "the operator chose to abort rather than decide about the interrupted step",
                     )),
@@ -639,7 +645,7 @@ impl<'e, 'o> Run<'e, 'o> {
                 .map(|timeout| timeout + Duration::from_millis(250)),
         };
         let interrupt = self.engine.options.interrupt.clone();
-        let cancellable = at.phase == Phase::Main;
+        let cancellable = at.cancellable();
         let work = async {
             match limit {
                 Some(limit) => {
@@ -668,7 +674,7 @@ impl<'e, 'o> Run<'e, 'o> {
 
     /// Sleeps, unless Ctrl-C comes first (main phase). Returns false when interrupted.
     async fn sleep(&self, at: &Position, duration: Duration) -> bool {
-        if at.phase != Phase::Main {
+        if !at.cancellable() {
             tokio::time::sleep(duration).await;
             return true;
         }
@@ -707,6 +713,7 @@ impl<'e, 'o> Run<'e, 'o> {
                         depth: at.depth + 1,
                         index: index + 1,
                         total: group.finally.len(),
+                        cleanup: true,
                     };
                     // Group cleanup runs even after Ctrl-C: it exists to leave things safe.
                     let (report, _) = self.execute(cleanup, &cleanup_at).await;
@@ -747,8 +754,16 @@ impl<'e, 'o> Run<'e, 'o> {
                 .decide(step, question, &[Decision::Retry, Decision::Abort])
                 .await
             {
-                Some(Decision::Retry) => continue,
-                _ => {
+                Ok(Decision::Retry) => continue,
+                Err(reason) => {
+                    return (
+                        Err(failure.map_message(|m| {
+                            format!("{m}; no decision was available ({reason}), so the run stops")
+                        })),
+                        attempt,
+                    );
+                }
+                Ok(_) => {
                     return (
                         Err(failure.map_message(|m| format!("{m}; the operator chose to abort"))),
                         attempt,

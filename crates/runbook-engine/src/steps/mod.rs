@@ -18,6 +18,7 @@ use crate::predicate::{Verdict, evaluate};
 use crate::redact::Redactor;
 
 pub(crate) use http::humanize as humanize_duration;
+pub use shell::kill_running_commands;
 
 /// What executing a step needs besides the step itself.
 pub struct StepEnv<'a> {

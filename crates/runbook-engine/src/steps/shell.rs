@@ -63,7 +63,7 @@ pub(super) async fn execute(
     })?;
     // Kills the command's whole process group when this step ends for any reason: finished, timed
     // out, or cancelled by Ctrl-C (the future is dropped).
-    let group = GroupGuard(child.id());
+    let group = GroupGuard::new(child.id());
     let stdin = child.stdin.take();
     let stdout = child.stdout.take();
     let stderr = child.stderr.take();
@@ -210,10 +210,37 @@ async fn read_limited<R: AsyncRead + Unpin>(pipe: Option<R>) -> (Vec<u8>, bool) 
     (kept, truncated)
 }
 
+/// Process groups of commands running now, so an immediate exit (a second Ctrl-C) can end them
+/// too: `std::process::exit` runs no destructors.
+static RUNNING: std::sync::Mutex<Vec<i32>> = std::sync::Mutex::new(Vec::new());
+
+/// Kills every command this process is running. For the moment before an immediate exit.
+pub fn kill_running_commands() {
+    let groups = RUNNING
+        .lock()
+        .map(|groups| groups.clone())
+        .unwrap_or_default();
+    for pid in groups {
+        let _ = nix::sys::signal::killpg(
+            nix::unistd::Pid::from_raw(pid),
+            nix::sys::signal::Signal::SIGKILL,
+        );
+    }
+}
+
 /// Kills a process group when dropped (or on demand).
 struct GroupGuard(Option<u32>);
 
 impl GroupGuard {
+    fn new(pid: Option<u32>) -> Self {
+        if let (Some(pid), Ok(mut groups)) =
+            (pid.and_then(|p| i32::try_from(p).ok()), RUNNING.lock())
+        {
+            groups.push(pid);
+        }
+        GroupGuard(pid)
+    }
+
     fn kill(&self) {
         if let Some(pid) = self.0.and_then(|pid| i32::try_from(pid).ok()) {
             // The group is usually gone already; that is fine.
@@ -228,6 +255,11 @@ impl GroupGuard {
 impl Drop for GroupGuard {
     fn drop(&mut self) {
         self.kill();
+        if let (Some(pid), Ok(mut groups)) =
+            (self.0.and_then(|p| i32::try_from(p).ok()), RUNNING.lock())
+        {
+            groups.retain(|group| *group != pid);
+        }
     }
 }
 

@@ -1,0 +1,1 @@
+pub use runbook_plugin;
