@@ -10,6 +10,7 @@ mod failure;
 mod interrupt;
 mod lock;
 mod observers;
+mod plugins;
 mod prompt;
 mod render;
 mod runs_view;

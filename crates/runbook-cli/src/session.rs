@@ -163,6 +163,7 @@ pub fn execute(
             started_at,
         },
         resume: resume_plan,
+        plugins: Some(std::sync::Arc::new(crate::plugins::registry())),
         ..EngineOptions::default()
     });
     let run_state = Arc::new(Mutex::new(RunState::default()));

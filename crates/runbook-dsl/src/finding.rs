@@ -62,6 +62,8 @@ pub enum FindingCode {
     InvalidStatus,
     /// A template reference inside single quotes in a shell command (it would not expand).
     QuotedShellReference,
+    /// A plugin action that no linked plugin offers, or parameters it does not take or needs.
+    UnknownPlugin,
     /// Both `json` and `text` bodies on one request.
     BodyConflict,
 }
@@ -95,6 +97,7 @@ impl FindingCode {
             FindingCode::InvalidStatus => "runbook::check::invalid_status",
             FindingCode::QuotedShellReference => "runbook::check::quoted_shell_reference",
             FindingCode::BodyConflict => "runbook::check::body_conflict",
+            FindingCode::UnknownPlugin => "runbook::check::unknown_plugin",
         }
     }
 }

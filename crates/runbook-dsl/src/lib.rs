@@ -28,6 +28,14 @@ pub use spanned::Spanned;
 /// Returns the checked runbook, or every finding (syntax errors stop at the first; the check pass
 /// reports all it can).
 pub fn load_and_check(source: &Source) -> Result<Runbook, Vec<Finding>> {
+    load_and_check_with(source, &runbook_plugin::NoPlugins)
+}
+
+/// [`load_and_check`], with `plugin:` steps checked against the linked plugins.
+pub fn load_and_check_with(
+    source: &Source,
+    catalog: &dyn runbook_plugin::Catalog,
+) -> Result<Runbook, Vec<Finding>> {
     let raw = yaml::load_raw(source).map_err(|finding| vec![*finding])?;
-    check::check(&raw, source)
+    check::check_with(&raw, source, catalog)
 }

@@ -31,6 +31,8 @@ pub struct EngineOptions {
     pub run: crate::context::RunInfo,
     /// Continue an earlier run: what it completed.
     pub resume: Option<crate::resume::ResumePlan>,
+    /// Plugins linked into this build.
+    pub plugins: Option<std::sync::Arc<runbook_plugin::Registry>>,
 }
 
 /// Executes checked runbooks.

@@ -45,6 +45,8 @@ pub(crate) struct Run<'e, 'o> {
     compensations: Vec<Compensation>,
     prompt_counts: HashMap<String, u32>,
     irreversible_done: Vec<String>,
+    /// A step with `on_error: abort_run` failed: no repeat or retry is offered any more.
+    fatal: bool,
 }
 
 impl<'e, 'o> Run<'e, 'o> {
@@ -61,6 +63,7 @@ impl<'e, 'o> Run<'e, 'o> {
             compensations: Vec::new(),
             prompt_counts: HashMap::new(),
             irreversible_done: Vec::new(),
+            fatal: false,
         }
     }
 
@@ -161,11 +164,15 @@ impl<'e, 'o> Run<'e, 'o> {
             {
                 return Err(Stop::Interrupted);
             }
-            if at.phase != Phase::Main {
+            if at.phase != Phase::Main || self.fatal {
                 return failed;
             }
             match step.on_error {
                 OnError::Abort => return failed,
+                OnError::AbortRun => {
+                    self.fatal = true;
+                    return failed;
+                }
                 OnError::Continue => return Ok(()),
                 OnError::Ask => {
                     let question = format!(
@@ -634,6 +641,7 @@ impl<'e, 'o> Run<'e, 'o> {
             prompter: &self.engine.prompter,
             occurrence,
             audit: self.engine.options.audit.as_ref(),
+            plugins: self.engine.options.plugins.as_deref(),
             new_secrets: Default::default(),
         };
         // The executors bound their own I/O; this outer bound also covers rendering and prompts are
@@ -736,13 +744,25 @@ impl<'e, 'o> Run<'e, 'o> {
                 Err(Stop::Interrupted) => return (Err(interrupted()), attempt),
                 Err(Stop::Failed { step }) => step,
             };
+            // The group fails the way its step did (an assertion stays an assertion).
+            let kind = self
+                .reports
+                .iter()
+                .rev()
+                .find(|report| report.id == failed_step)
+                .and_then(|report| report.error.as_ref())
+                .map_or(StepErrorKind::UnexpectedResult, |error| error.kind);
             let failure = StepError::new(
-                StepErrorKind::UnexpectedResult,
+                kind,
                 format!(
                     "step `{failed_step}` failed (attempt {attempt} of {})",
                     group.max_attempts
                 ),
             );
+            if self.fatal {
+                let message = format!("{}; it stops the run (no repeat)", failure.message);
+                return (Err(StepError::new(kind, message)), attempt);
+            }
             if attempt >= group.max_attempts || self.interrupted() {
                 return (Err(failure), attempt);
             }

@@ -21,12 +21,13 @@ pub fn run(args: &LintArgs) -> anyhow::Result<()> {
         return Err(Failure::usage("no .yaml or .yml files found in the given paths").into());
     }
     let color = use_color(false);
+    let plugins = crate::plugins::registry();
     let mut out = std::io::stdout().lock();
     let mut findings_total = 0;
     let mut files_with_findings = 0;
     for file in &files {
         let source = super::read_source(file)?;
-        let Err(findings) = runbook_dsl::load_and_check(&source) else {
+        let Err(findings) = runbook_dsl::load_and_check_with(&source, &plugins) else {
             continue;
         };
         files_with_findings += 1;

@@ -17,7 +17,7 @@ pub fn run(args: &RunArgs) -> anyhow::Result<()> {
 
 /// The checked runbook, or its findings printed on stderr.
 pub fn check_or_report(source: &runbook_dsl::Source) -> anyhow::Result<runbook_dsl::Runbook> {
-    match runbook_dsl::load_and_check(source) {
+    match runbook_dsl::load_and_check_with(source, &crate::plugins::registry()) {
         Ok(runbook) => Ok(runbook),
         Err(findings) => {
             let color = use_color(true);

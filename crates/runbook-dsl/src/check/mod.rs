@@ -9,6 +9,7 @@ mod conditions;
 mod control;
 mod http;
 mod inputs;
+mod plugin;
 mod prompt;
 mod references;
 mod shell;
@@ -23,9 +24,18 @@ use crate::source::{Source, Span};
 use crate::spanned::Spanned;
 use steps::Placement;
 
-/// Checks a loaded runbook.
+/// Checks a loaded runbook, with no plugins linked.
 pub fn check(raw: &RawRunbook, source: &Source) -> Result<Runbook, Vec<Finding>> {
-    let mut checker = Checker::new(source, raw);
+    check_with(raw, source, &runbook_plugin::NoPlugins)
+}
+
+/// Checks a loaded runbook; `plugin:` steps are checked against `catalog`.
+pub fn check_with(
+    raw: &RawRunbook,
+    source: &Source,
+    catalog: &dyn runbook_plugin::Catalog,
+) -> Result<Runbook, Vec<Finding>> {
+    let mut checker = Checker::new(source, raw, catalog);
     let inputs = checker.check_inputs(raw);
     let steps = checker.check_step_list(&raw.steps, Placement::Sequence);
     let on_failure = checker.check_step_list(&raw.on_failure, Placement::Anywhere);
@@ -56,6 +66,7 @@ struct StepInfo {
 
 pub(crate) struct Checker<'a> {
     source: &'a Source,
+    catalog: &'a dyn runbook_plugin::Catalog,
     findings: Vec<Finding>,
     /// Declared inputs and their types.
     inputs: BTreeMap<String, InputType>,
@@ -73,7 +84,7 @@ pub(crate) struct Checker<'a> {
 }
 
 impl<'a> Checker<'a> {
-    fn new(source: &'a Source, raw: &RawRunbook) -> Self {
+    fn new(source: &'a Source, raw: &RawRunbook, catalog: &'a dyn runbook_plugin::Catalog) -> Self {
         let mut step_index = BTreeMap::new();
         let mut next = 0;
         for list in [&raw.steps, &raw.on_failure, &raw.finally] {
@@ -81,6 +92,7 @@ impl<'a> Checker<'a> {
         }
         Checker {
             source,
+            catalog,
             findings: Vec::new(),
             inputs: BTreeMap::new(),
             step_index,

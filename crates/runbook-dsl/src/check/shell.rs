@@ -27,6 +27,28 @@ impl Checker<'_> {
                 None => ok = false,
             }
         }
+        let mut files = Vec::new();
+        for (name, content) in &shell.files {
+            if !name
+                .chars()
+                .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
+            {
+                let span = self.key_span(self.span(content), name);
+                self.report(
+                    Finding::error(
+                        FindingCode::InvalidSetting,
+                        span,
+                        format!("`{name}` is not an environment variable name"),
+                    )
+                    .with_help("use uppercase letters, digits and `_`, e.g. `SECRETS_FILE`"),
+                );
+                ok = false;
+            }
+            match self.template(content, scope) {
+                Some(template) => files.push((name.clone(), template)),
+                None => ok = false,
+            }
+        }
         let workdir = shell.workdir.as_ref().map(|w| self.template(w, scope));
         let stdin = shell.stdin.as_ref().map(|s| self.template(s, scope));
         let stdout = shell
@@ -63,6 +85,7 @@ impl Checker<'_> {
             env,
             workdir: flatten(workdir)?,
             stdin: flatten(stdin)?,
+            files,
             expect_exit,
             stdout,
             captures: captures?,

@@ -122,7 +122,8 @@ impl Checker<'_> {
                     )
                     .with_label("no step kind")
                     .with_help(
-                        "add one of `http:`, `shell:`, `assert:`, `prompt:`, `group:` or `audit:`",
+                        "add one of `http:`, `shell:`, `assert:`, `prompt:`, `group:`, `audit:` or \
+                         `plugin:`",
                     ),
                 );
                 None
@@ -223,6 +224,9 @@ impl Checker<'_> {
         }
         if let Some(audit) = &step.audit {
             return self.check_audit(scope, audit).map(StepKind::Audit);
+        }
+        if let Some(plugin) = &step.plugin {
+            return self.check_plugin(scope, plugin).map(StepKind::Plugin);
         }
         None
     }

@@ -107,3 +107,14 @@ pub struct StepEvent {
     pub step: String,
     pub finished: bool,
 }
+
+/// A plugin action call.
+#[derive(Debug, Clone)]
+pub struct PluginStep {
+    pub action: String,
+    pub params: Vec<(String, super::ValueTemplate)>,
+    /// Outputs the action declares.
+    pub outputs: Vec<String>,
+    /// Parameters the action declares secret.
+    pub secret_params: Vec<String>,
+}

@@ -8,7 +8,9 @@ mod step;
 mod value;
 
 pub use condition::{CompareOp, Condition, ConditionKind};
-pub use control::{Answer, AuditStep, GroupStep, PromptStep, Retry, RetryOn, StepEvent, Until};
+pub use control::{
+    Answer, AuditStep, GroupStep, PluginStep, PromptStep, Retry, RetryOn, StepEvent, Until,
+};
 pub use runbook::{Input, Metadata, Runbook};
 pub use step::{
     AssertStep, Body, Capture, CaptureSource, HttpStep, JsonPath, ShellStep, Step, StepKind,

@@ -1,6 +1,6 @@
 use std::time::Duration;
 
-use super::{AuditStep, Condition, GroupStep, PromptStep, Retry, Until, ValueTemplate};
+use super::{AuditStep, Condition, GroupStep, PluginStep, PromptStep, Retry, Until, ValueTemplate};
 use crate::raw::{OnError, ResumePolicy, StdoutMode};
 use crate::source::Span;
 use crate::template::Template;
@@ -35,6 +35,7 @@ pub enum StepKind {
     Prompt(PromptStep),
     Group(GroupStep),
     Audit(AuditStep),
+    Plugin(PluginStep),
 }
 
 impl StepKind {
@@ -47,6 +48,7 @@ impl StepKind {
             StepKind::Prompt(_) => "prompt",
             StepKind::Group(_) => "group",
             StepKind::Audit(_) => "audit",
+            StepKind::Plugin(_) => "plugin",
         }
     }
 
@@ -57,6 +59,7 @@ impl StepKind {
             StepKind::Shell(_) => ShellStep::BUILTIN_OUTPUTS,
             StepKind::Assert(_) | StepKind::Prompt(_) | StepKind::Group(_) => &[],
             StepKind::Audit(_) => &["event"],
+            StepKind::Plugin(_) => &[],
         }
     }
 
@@ -68,6 +71,9 @@ impl StepKind {
             .map(|name| (*name).to_owned())
             .chain(self.captures().iter().map(|capture| capture.name.clone()))
             .collect();
+        if let StepKind::Plugin(plugin) = self {
+            outputs.extend(plugin.outputs.iter().cloned());
+        }
         if let StepKind::Prompt(prompt) = self {
             if prompt.confirm.is_some() {
                 outputs.push("confirmed".to_owned());
@@ -81,9 +87,11 @@ impl StepKind {
         match self {
             StepKind::Http(http) => &http.captures,
             StepKind::Shell(shell) => &shell.captures,
-            StepKind::Assert(_) | StepKind::Prompt(_) | StepKind::Group(_) | StepKind::Audit(_) => {
-                &[]
-            }
+            StepKind::Assert(_)
+            | StepKind::Prompt(_)
+            | StepKind::Group(_)
+            | StepKind::Audit(_)
+            | StepKind::Plugin(_) => &[],
         }
     }
 
@@ -132,6 +140,8 @@ pub struct ShellStep {
     pub env: Vec<(String, Template)>,
     pub workdir: Option<Template>,
     pub stdin: Option<Template>,
+    /// Private files: the environment variable that gets the path, and the content.
+    pub files: Vec<(String, Template)>,
     pub expect_exit: Vec<i32>,
     pub stdout: StdoutMode,
     pub captures: Vec<Capture>,

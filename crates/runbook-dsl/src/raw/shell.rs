@@ -23,6 +23,12 @@ pub struct RawShell {
     /// Text written to the command's standard input; templated. The safe way to hand over a secret.
     #[serde(default)]
     pub stdin: Option<Spanned<String>>,
+    /// Private files for the command: `VAR: content`. Each content (templated) is written to a new
+    /// owner-only file in a private temporary directory, its path is passed in the environment
+    /// variable `VAR`, and the file is removed when the step ends. For tools that take secrets from
+    /// a file (`infisical secrets set --file "$SECRETS_FILE"`).
+    #[serde(default)]
+    pub files: BTreeMap<String, Spanned<String>>,
     /// Expected exit code: one or a list. Default: 0.
     #[serde(default)]
     pub expect_exit: Option<Spanned<ExitSpec>>,

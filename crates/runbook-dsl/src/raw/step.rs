@@ -1,7 +1,9 @@
 use schemars::JsonSchema;
 use serde::Deserialize;
 
-use super::{RawAudit, RawCondition, RawGroup, RawHttp, RawPoll, RawPrompt, RawRetry, RawShell};
+use super::{
+    RawAudit, RawCondition, RawGroup, RawHttp, RawPlugin, RawPoll, RawPrompt, RawRetry, RawShell,
+};
 use crate::Spanned;
 
 /// One step. Exactly one step kind key (`http`, `shell`, `assert`, `prompt`, `group`) says what it
@@ -42,6 +44,9 @@ pub struct RawStep {
     /// Write a structured event to the audit log.
     #[serde(default)]
     pub audit: Option<Spanned<RawAudit>>,
+    /// Run an action of a linked plugin.
+    #[serde(default)]
+    pub plugin: Option<Spanned<RawPlugin>>,
     /// Repeat this http or shell step until the condition holds (a wait). `{{outputs.NAME}}` refers
     /// to the latest attempt's outputs. Needs `poll`.
     #[serde(default)]
@@ -91,6 +96,10 @@ pub enum OnError {
     Continue,
     /// Ask the operator: retry the step, skip it, or abort.
     Ask,
+    /// Stop the whole run, even inside a repeat group (no repeat is offered): for failures that
+    /// must end the procedure, such as a key from the wrong environment.
+    #[serde(rename = "abort_run")]
+    AbortRun,
 }
 
 impl RawStep {
@@ -103,6 +112,7 @@ impl RawStep {
             ("prompt", self.prompt.is_some()),
             ("group", self.group.is_some()),
             ("audit", self.audit.is_some()),
+            ("plugin", self.plugin.is_some()),
         ];
         present
             .into_iter()

@@ -4,6 +4,7 @@ mod assert;
 mod audit;
 mod capture;
 mod http;
+mod plugin;
 pub(crate) mod prompt;
 mod shell;
 
@@ -29,6 +30,8 @@ pub struct StepEnv<'a> {
     pub occurrence: u32,
     /// The run's audit log, for `audit` steps.
     pub audit: Option<&'a crate::audit::SharedAudit>,
+    /// Plugins linked into this build, for `plugin` steps.
+    pub plugins: Option<&'a runbook_plugin::Registry>,
     /// Secrets discovered by this step (secret captures); the runner adds them to the run's redactor.
     pub new_secrets: Redactor,
 }
@@ -49,6 +52,7 @@ pub async fn execute(step: &Step, env: &mut StepEnv<'_>) -> Result<Map<String, V
             prompt::execute(prompt, context, env).await
         }
         StepKind::Audit(audit) => audit::execute(audit, env),
+        StepKind::Plugin(plugin) => plugin::execute(plugin, env).await,
         // Groups are sequences of steps: the runner runs them, never a leaf executor.
         StepKind::Group(_) => Err(StepError::new(
             StepErrorKind::Process,

@@ -50,6 +50,32 @@ pub(super) async fn execute(
     if let Some(workdir) = &step.workdir {
         command.current_dir(render_string(workdir, scope)?);
     }
+    // Private files: written owner-only in a private directory, removed when `_files` drops.
+    let _files = if step.files.is_empty() {
+        None
+    } else {
+        let dir = tempfile::Builder::new()
+            .prefix("runbook-")
+            .tempdir()
+            .map_err(|error| {
+                StepError::new(
+                    StepErrorKind::Process,
+                    format!("cannot create a private directory: {error}"),
+                )
+            })?;
+        for (index, (name, content)) in step.files.iter().enumerate() {
+            let text = render_string(content, scope)?;
+            let path = dir.path().join(format!("file-{}", index + 1));
+            write_private(&path, &text).map_err(|error| {
+                StepError::new(
+                    StepErrorKind::Process,
+                    format!("cannot write the file for {name}: {error}"),
+                )
+            })?;
+            command.env(name, &path);
+        }
+        Some(dir)
+    };
     let stdin_text = match &step.stdin {
         Some(template) => Some(render_string(template, scope)?),
         None => None,
@@ -226,6 +252,18 @@ pub fn kill_running_commands() {
             nix::sys::signal::Signal::SIGKILL,
         );
     }
+}
+
+/// Writes `text` to a new file only its owner can read.
+fn write_private(path: &std::path::Path, text: &str) -> std::io::Result<()> {
+    use std::io::Write as _;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options.open(path)?;
+    file.write_all(text.as_bytes())?;
+    file.sync_all()
 }
 
 /// Kills a process group when dropped (or on demand).
