@@ -173,6 +173,7 @@ pub fn execute(
     };
     let mut audit_observer = AuditObserver {
         audit,
+        resumed: is_resume,
         inputs: inputs.for_report(),
         error: None,
     };

@@ -80,6 +80,9 @@ fn friendly_type(message: &str) -> Option<&'static str> {
         "invalid i32" | "invalid i64" => "a whole number",
         "invalid f64" | "invalid f32" => "a number",
         "invalid bool" | "invalid boolean" => "true or false",
+        "expected string scalar" => {
+            "text here; a plain value containing `: ` is read as a mapping, so quote it"
+        }
         _ if message.ends_with("StatusSpec") => {
             "an HTTP status code (200) or a list of them ([200, 204])"
         }

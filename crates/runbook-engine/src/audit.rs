@@ -104,6 +104,8 @@ impl AuditLog {
 pub struct AuditObserver {
     pub audit: SharedAudit,
     pub inputs: Map<String, Value>,
+    /// This session continues an earlier run (`runbook resume`).
+    pub resumed: bool,
     /// The first write failure, reported at the end (an audit failure must not go unnoticed).
     pub error: Option<String>,
 }
@@ -125,12 +127,18 @@ impl AuditObserver {
 
 impl Observer for AuditObserver {
     fn run_started(&mut self, runbook: &Runbook) {
+        let path = std::fs::canonicalize(&runbook.path).unwrap_or_else(|_| runbook.path.clone());
         let fields = json!({
-            "path": runbook.path.display().to_string(),
+            "path": path.display().to_string(),
             "title": runbook.meta.title,
             "inputs": self.inputs,
         });
-        self.write("run_started", fields);
+        let kind = if self.resumed {
+            "run_resumed"
+        } else {
+            "run_started"
+        };
+        self.write(kind, fields);
     }
 
     fn phase_started(&mut self, phase: Phase, reason: &str) {

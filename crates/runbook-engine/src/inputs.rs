@@ -48,6 +48,8 @@ pub enum InputError {
     },
     #[error("input `{name}` has no value: {how}")]
     Missing { name: String, how: String },
+    #[error("{} inputs have no value:\n{}", missing.len(), missing.iter().map(|(name, how)| format!("  {name}: {how}")).collect::<Vec<_>>().join("\n"))]
+    MissingSeveral { missing: Vec<(String, String)> },
     #[error("`--input {given}` is not of the form name=value")]
     Malformed { given: String },
 }
@@ -68,6 +70,7 @@ pub fn resolve_inputs(
         }
     }
     let mut resolved = ResolvedInputs::default();
+    let mut missing = Vec::new();
     for input in &runbook.inputs {
         let from_cli = given
             .iter()
@@ -92,10 +95,8 @@ pub fn resolve_inputs(
                         ),
                         None => format!("pass `--input {}=...`", input.name),
                     };
-                    return Err(InputError::Missing {
-                        name: input.name.clone(),
-                        how,
-                    });
+                    missing.push((input.name.clone(), how));
+                    continue;
                 }
             },
         };
@@ -105,7 +106,14 @@ pub fn resolve_inputs(
         }
         resolved.values.insert(input.name.clone(), value);
     }
-    Ok(resolved)
+    match missing.len() {
+        0 => Ok(resolved),
+        1 => {
+            let (name, how) = missing.remove(0);
+            Err(InputError::Missing { name, how })
+        }
+        _ => Err(InputError::MissingSeveral { missing }),
+    }
 }
 
 /// Converts command-line text to the input's type.

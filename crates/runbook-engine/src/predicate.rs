@@ -27,7 +27,12 @@ impl Verdict {
 pub fn evaluate(condition: &Condition, scope: Scope) -> Result<Verdict, RenderError> {
     let verdict = evaluate_kind(&condition.kind, scope)?;
     Ok(match (verdict, &condition.message) {
-        (Verdict::Fails(why), Some(message)) => Verdict::Fails(format!("{message}\n{why}")),
+        (Verdict::Fails(why), Some(message)) => {
+            // A message that cannot be rendered still says what the author wrote.
+            let message = crate::render::render_string(message, scope)
+                .unwrap_or_else(|_| message.source.clone());
+            Verdict::Fails(format!("{message}\n{why}"))
+        }
         (verdict, _) => verdict,
     })
 }
@@ -301,7 +306,10 @@ mod tests {
     fn condition(kind: ConditionKind) -> Condition {
         Condition {
             kind,
-            message: Some("orders must be empty".into()),
+            message: Some(runbook_dsl::template::Template::literal(
+                "orders must be empty",
+                Span::UNKNOWN,
+            )),
             span: Span::UNKNOWN,
         }
     }

@@ -144,11 +144,18 @@ impl Observer for TerminalObserver {
             String::new()
         };
         let line = match report.outcome {
-            StepOutcome::Passed => format!(
-                "{pad}{} {position}{}{marker} {detail}",
-                self.style.green("✓"),
-                step.name
-            ),
+            StepOutcome::Passed => {
+                let note = report
+                    .note
+                    .as_deref()
+                    .map(|note| format!(" {}", self.style.dim(&format!("({note})"))))
+                    .unwrap_or_default();
+                format!(
+                    "{pad}{} {position}{}{marker} {detail}{note}",
+                    self.style.green("✓"),
+                    step.name
+                )
+            }
             StepOutcome::Failed => format!(
                 "{pad}{} {position}{}{marker} {detail}",
                 self.style.red("✗"),

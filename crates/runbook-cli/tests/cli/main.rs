@@ -4,6 +4,7 @@
 mod support;
 
 mod control;
+mod durable;
 mod examples;
 mod fixtures;
 mod http;

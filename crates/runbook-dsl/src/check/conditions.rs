@@ -79,7 +79,10 @@ impl Checker<'_> {
             return None;
         }
         let operator = operators[0];
-        let message = raw.message.as_ref().map(|m| m.value.clone());
+        let message = match &raw.message {
+            Some(message) => Some(self.template(message, scope)?),
+            None => None,
+        };
         let is_combinator = matches!(operator, "all" | "any" | "not");
         if is_combinator {
             if raw.that.is_some() {

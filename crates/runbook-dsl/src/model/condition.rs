@@ -7,8 +7,8 @@ use crate::source::Span;
 #[derive(Debug, Clone)]
 pub struct Condition {
     pub kind: ConditionKind,
-    /// The author's message for when it does not hold.
-    pub message: Option<String>,
+    /// The author's message for when it does not hold (templated).
+    pub message: Option<crate::template::Template>,
     pub span: Span,
 }
 
