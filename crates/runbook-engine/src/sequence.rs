@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Map, Value};
 
-use runbook_dsl::{GroupStep, OnError, ResumePolicy, RetryOn, Step, StepKind};
+use runbook_dsl::{DurationValue, GroupStep, OnError, ResumePolicy, RetryOn, Step, StepKind};
 
 use crate::context::{RunContext, Scope, StepState, StepTimes};
 use crate::error::{StepError, StepErrorKind};
@@ -539,7 +539,14 @@ impl<'e, 'o> Run<'e, 'o> {
         let started = Instant::now();
         let mut attempt: u32 = 0;
         let mut retry_delay = step.retry.as_ref().map(|retry| retry.delay);
-        let mut poll_interval = step.until.as_ref().map(|until| until.interval);
+        let poll = match &step.until {
+            Some(until) => match resolve_poll(until, &self.context) {
+                Ok(poll) => Some(poll),
+                Err(error) => return (Err(error), 0),
+            },
+            None => None,
+        };
+        let mut poll_interval = poll.map(|poll| poll.interval);
         let mut last_error: Option<StepError> = None;
         loop {
             attempt += 1;
@@ -568,11 +575,14 @@ impl<'e, 'o> Run<'e, 'o> {
                 };
                 let observed = self.context.redactor.redact(&observed);
                 let elapsed = started.elapsed();
-                let interval = poll_interval.unwrap_or(until.interval);
-                if elapsed + interval > until.timeout {
+                let Some(poll) = poll else {
+                    return (Err(StepError::new(StepErrorKind::Render, "internal: no poll settings")), attempt);
+                };
+                let interval = poll_interval.unwrap_or(poll.interval);
+                if elapsed + interval > poll.timeout {
                     let mut message = format!(
                         "the condition did not hold within {} ({attempt} attempts); last observed: {observed}",
-                        crate::steps::humanize_duration(until.timeout)
+                        crate::steps::humanize_duration(poll.timeout)
                     );
                     if let Some(error) = &last_error {
                         message
@@ -593,7 +603,7 @@ impl<'e, 'o> Run<'e, 'o> {
                 if !self.sleep(at, interval).await {
                     return (Err(interrupted()), attempt);
                 }
-                poll_interval = Some(next_interval(interval, until.backoff, until.max_interval));
+                poll_interval = Some(next_interval(interval, until.backoff, poll.max_interval));
                 continue;
             }
             let error = match result {
@@ -792,6 +802,34 @@ impl<'e, 'o> Run<'e, 'o> {
             }
         }
     }
+}
+
+/// A wait's interval, timeout and interval cap, rendered when they are templates.
+#[derive(Debug, Clone, Copy)]
+struct Poll {
+    interval: Duration,
+    timeout: Duration,
+    max_interval: Duration,
+}
+
+fn resolve_poll(until: &runbook_dsl::Until, context: &RunContext) -> Result<Poll, StepError> {
+    let resolve = |value: &DurationValue, what: &str| match value {
+        DurationValue::Fixed(duration) => Ok(*duration),
+        DurationValue::Template(template) => {
+            let text = crate::render::render_string(template, Scope::new(context))?;
+            runbook_dsl::duration::parse_duration(&text)
+                .map_err(|message| StepError::new(StepErrorKind::Render, format!("poll {what}: {message}")))
+        }
+    };
+    let interval = resolve(&until.interval, "interval")?;
+    if interval.is_zero() {
+        return Err(StepError::new(StepErrorKind::Render, "poll interval: must be more than zero"));
+    }
+    Ok(Poll {
+        interval,
+        timeout: resolve(&until.timeout, "timeout")?,
+        max_interval: resolve(&until.max_interval, "max_interval")?,
+    })
 }
 
 fn interrupted() -> StepError {

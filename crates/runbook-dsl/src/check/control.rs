@@ -6,7 +6,7 @@ use super::Checker;
 use super::references::Scope;
 use super::steps::Placement;
 use crate::finding::{Finding, FindingCode};
-use crate::model::{GroupStep, Retry, RetryOn, StepKind, Until};
+use crate::model::{DurationValue, GroupStep, Retry, RetryOn, StepKind, Until};
 use crate::raw::{RawGroup, RawStep};
 use crate::spanned::Spanned;
 
@@ -69,11 +69,19 @@ impl Checker<'_> {
                         ..scope
                     },
                 );
-                let interval = self.duration(&poll.value.interval);
-                let timeout = self.duration(&poll.value.timeout);
+                let interval = self.duration_value(&poll.value.interval, scope);
+                let timeout = self.duration_value(&poll.value.timeout, scope);
                 let max_interval = match &poll.value.max_interval {
-                    Some(max) => self.duration(max),
-                    None => interval.map(|interval| interval.max(Duration::from_secs(30))),
+                    Some(max) => self.duration_value(max, scope),
+                    None => match &interval {
+                        Some(DurationValue::Fixed(interval)) => {
+                            Some(DurationValue::Fixed((*interval).max(Duration::from_secs(30))))
+                        }
+                        Some(DurationValue::Template(_)) => {
+                            Some(DurationValue::Fixed(Duration::from_secs(30)))
+                        }
+                        None => None,
+                    },
                 };
                 let backoff = self.factor(poll.value.backoff.as_ref(), 1.0);
                 match (condition, interval, timeout, max_interval, backoff) {
@@ -84,7 +92,7 @@ impl Checker<'_> {
                         Some(max_interval),
                         Some(backoff),
                     ) => {
-                        if interval.is_zero() {
+                        if matches!(interval, DurationValue::Fixed(d) if d.is_zero()) {
                             let span = self.span(&poll.value.interval);
                             self.report(
                                 Finding::error(
@@ -190,6 +198,14 @@ impl Checker<'_> {
             }
         };
         ok.then_some((until, retry))
+    }
+
+    /// A duration, or a template that renders to one at run time.
+    fn duration_value(&mut self, field: &Spanned<String>, scope: Scope) -> Option<DurationValue> {
+        if field.value.contains("{{") {
+            return self.template(field, scope).map(DurationValue::Template);
+        }
+        self.duration(field).map(DurationValue::Fixed)
     }
 
     /// A multiplier of at least 1.

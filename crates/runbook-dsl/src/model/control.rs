@@ -9,10 +9,18 @@ use crate::template::Template;
 #[derive(Debug, Clone)]
 pub struct Until {
     pub condition: Condition,
-    pub interval: Duration,
-    pub timeout: Duration,
+    pub interval: DurationValue,
+    pub timeout: DurationValue,
     pub backoff: f64,
-    pub max_interval: Duration,
+    pub max_interval: DurationValue,
+}
+
+/// A duration written in the runbook, or a template (`"{{inputs.health_timeout}}"`) that must
+/// render to one at run time (so rehearsals can shorten a wait).
+#[derive(Debug, Clone)]
+pub enum DurationValue {
+    Fixed(Duration),
+    Template(Template),
 }
 
 /// Retry a step on transient failures.

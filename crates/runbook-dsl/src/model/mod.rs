@@ -9,7 +9,8 @@ mod value;
 
 pub use condition::{CompareOp, Condition, ConditionKind};
 pub use control::{
-    Answer, AuditStep, GroupStep, PluginStep, PromptStep, Retry, RetryOn, StepEvent, Until,
+    Answer, AuditStep, DurationValue, GroupStep, PluginStep, PromptStep, Retry, RetryOn, StepEvent,
+    Until,
 };
 pub use runbook::{Input, Metadata, Runbook};
 pub use step::{

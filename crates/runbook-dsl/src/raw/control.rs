@@ -40,9 +40,9 @@ pub struct RawRepeat {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawPoll {
-    /// Time between attempts, e.g. `2s`.
+    /// Time between attempts, e.g. `2s` (or a template such as `"{{inputs.poll_interval}}"`).
     pub interval: Spanned<String>,
-    /// Give up (fail closed) after this long, e.g. `90s`.
+    /// Give up (fail closed) after this long, e.g. `90s` (or a template rendering to a duration).
     pub timeout: Spanned<String>,
     /// Multiply the interval by this after each attempt (e.g. `1.5`). Default 1 (fixed interval).
     #[serde(default)]
