@@ -394,19 +394,8 @@ impl<'e, 'o> Run<'e, 'o> {
                 }
             }
         }
-        for name in &withheld {
-            self.context
-                .withheld
-                .insert((step.id.clone(), name.clone()));
-        }
+        self.restore_state(&step.id, &withheld, &done);
         if let (Some(started_at), Some(finished_at)) = (done.started_at, done.finished_at) {
-            self.context.times.insert(
-                step.id.clone(),
-                StepTimes {
-                    started_at,
-                    finished_at,
-                },
-            );
             report.started_at = Some(started_at.to_string());
             report.finished_at = Some(finished_at.to_string());
         }
@@ -447,25 +436,30 @@ impl<'e, 'o> Run<'e, 'o> {
                     StepState::Completed(done.outputs.clone())
                 };
                 self.context.steps.insert(step.id.clone(), state);
-                for name in &done.withheld {
-                    self.context
-                        .withheld
-                        .insert((step.id.clone(), name.clone()));
-                }
-                if let (Some(started_at), Some(finished_at)) = (done.started_at, done.finished_at) {
-                    self.context.times.insert(
-                        step.id.clone(),
-                        StepTimes {
-                            started_at,
-                            finished_at,
-                        },
-                    );
-                }
+                self.restore_state(&step.id, &done.withheld, done);
             }
             if let StepKind::Group(group) = &step.kind {
                 self.restore_quietly(&group.steps);
                 self.restore_quietly(&group.finally);
             }
+        }
+    }
+
+    /// Puts a completed step's withheld outputs and times back into the context.
+    fn restore_state(&mut self, step_id: &str, withheld: &[String], done: &CompletedStep) {
+        for name in withheld {
+            self.context
+                .withheld
+                .insert((step_id.to_owned(), name.clone()));
+        }
+        if let (Some(started_at), Some(finished_at)) = (done.started_at, done.finished_at) {
+            self.context.times.insert(
+                step_id.to_owned(),
+                StepTimes {
+                    started_at,
+                    finished_at,
+                },
+            );
         }
     }
 
@@ -576,7 +570,13 @@ impl<'e, 'o> Run<'e, 'o> {
                 let observed = self.context.redactor.redact(&observed);
                 let elapsed = started.elapsed();
                 let Some(poll) = poll else {
-                    return (Err(StepError::new(StepErrorKind::Render, "internal: no poll settings")), attempt);
+                    return (
+                        Err(StepError::new(
+                            StepErrorKind::Render,
+                            "internal: no poll settings",
+                        )),
+                        attempt,
+                    );
                 };
                 let interval = poll_interval.unwrap_or(poll.interval);
                 if elapsed + interval > poll.timeout {
@@ -817,13 +817,17 @@ fn resolve_poll(until: &runbook_dsl::Until, context: &RunContext) -> Result<Poll
         DurationValue::Fixed(duration) => Ok(*duration),
         DurationValue::Template(template) => {
             let text = crate::render::render_string(template, Scope::new(context))?;
-            runbook_dsl::duration::parse_duration(&text)
-                .map_err(|message| StepError::new(StepErrorKind::Render, format!("poll {what}: {message}")))
+            runbook_dsl::duration::parse_duration(&text).map_err(|message| {
+                StepError::new(StepErrorKind::Render, format!("poll {what}: {message}"))
+            })
         }
     };
     let interval = resolve(&until.interval, "interval")?;
     if interval.is_zero() {
-        return Err(StepError::new(StepErrorKind::Render, "poll interval: must be more than zero"));
+        return Err(StepError::new(
+            StepErrorKind::Render,
+            "poll interval: must be more than zero",
+        ));
     }
     Ok(Poll {
         interval,

@@ -155,22 +155,9 @@ impl Checker<'_> {
                 operand: operand_checked,
             }
         } else if let Some(pattern) = &raw.matches {
-            match regex::Regex::new(&pattern.value) {
-                Ok(regex) => ConditionKind::Matches { that, regex },
-                Err(error) => {
-                    let span = self.span(pattern);
-                    let detail = error.to_string();
-                    let detail = super::regex_detail(&detail);
-                    self.report(
-                        Finding::error(
-                            FindingCode::InvalidRegex,
-                            span,
-                            format!("invalid regular expression: {detail}"),
-                        )
-                        .with_label("does not compile"),
-                    );
-                    return None;
-                }
+            ConditionKind::Matches {
+                that,
+                regex: self.regex(pattern)?,
             }
         } else if let Some(options) = &raw.one_of {
             let node = self.span(options);

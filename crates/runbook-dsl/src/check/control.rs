@@ -74,9 +74,9 @@ impl Checker<'_> {
                 let max_interval = match &poll.value.max_interval {
                     Some(max) => self.duration_value(max, scope),
                     None => match &interval {
-                        Some(DurationValue::Fixed(interval)) => {
-                            Some(DurationValue::Fixed((*interval).max(Duration::from_secs(30))))
-                        }
+                        Some(DurationValue::Fixed(interval)) => Some(DurationValue::Fixed(
+                            (*interval).max(Duration::from_secs(30)),
+                        )),
                         Some(DurationValue::Template(_)) => {
                             Some(DurationValue::Fixed(Duration::from_secs(30)))
                         }

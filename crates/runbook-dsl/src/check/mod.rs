@@ -189,10 +189,29 @@ fn number_steps(steps: &[Spanned<RawStep>], next: &mut usize, index: &mut BTreeM
     }
 }
 
-/// The useful line of a `regex` error ("unclosed character class"), without its "error: ".
-pub(crate) fn regex_detail(full: &str) -> String {
-    let last = full.lines().last().unwrap_or(full).trim();
-    last.strip_prefix("error: ").unwrap_or(last).to_owned()
+impl Checker<'_> {
+    /// Compiles a regular expression field, reporting where it does not compile.
+    pub(crate) fn regex(&mut self, pattern: &Spanned<String>) -> Option<regex::Regex> {
+        match regex::Regex::new(&pattern.value) {
+            Ok(regex) => Some(regex),
+            Err(error) => {
+                let span = self.span(pattern);
+                // The useful line of the error ("unclosed character class"), without "error: ".
+                let full = error.to_string();
+                let last = full.lines().last().unwrap_or(&full).trim();
+                let detail = last.strip_prefix("error: ").unwrap_or(last);
+                self.report(
+                    Finding::error(
+                        FindingCode::InvalidRegex,
+                        span,
+                        format!("invalid regular expression: {detail}"),
+                    )
+                    .with_label("does not compile"),
+                );
+                None
+            }
+        }
+    }
 }
 
 /// Lowercase ASCII letter first, then lowercase letters, digits and the given separators.

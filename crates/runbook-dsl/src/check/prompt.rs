@@ -64,23 +64,10 @@ impl Checker<'_> {
                     "`confirmed` is the output of `confirm`; name the answer differently",
                 ));
             }
-            let pattern = answer.pattern.as_ref().and_then(|pattern| {
-                regex::Regex::new(&pattern.value)
-                    .map_err(|error| {
-                        let span = self.span(pattern);
-                        let detail = error.to_string();
-                        let detail = super::regex_detail(&detail);
-                        self.report(
-                            Finding::error(
-                                FindingCode::InvalidRegex,
-                                span,
-                                format!("invalid regular expression: {detail}"),
-                            )
-                            .with_label("does not compile"),
-                        );
-                    })
-                    .ok()
-            });
+            let pattern = answer
+                .pattern
+                .as_ref()
+                .and_then(|pattern| self.regex(pattern));
             let choices = answer.choices.as_ref().map(|choices| {
                 if choices.value.is_empty() || answer.secret {
                     let span = self.span(choices);
