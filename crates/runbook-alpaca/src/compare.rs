@@ -134,7 +134,14 @@ pub fn compare_accounts(
                 field: field.clone(),
                 expected: want.cloned().unwrap_or(Value::Null),
                 actual: got.cloned().unwrap_or(Value::Null),
-                note: Some("missing from one of the accounts".into()),
+                note: Some(
+                    match (want, got) {
+                        (None, None) => "missing from both accounts (is the field name right?)",
+                        (None, _) => "missing from the expected account",
+                        _ => "missing from the new key's account",
+                    }
+                    .into(),
+                ),
             });
             continue;
         };

@@ -26,5 +26,7 @@ pub const INTERRUPTED: u8 = 130;
 /// Another run holds the lock on this runbook or one of its secrets (sysexits' EX_TEMPFAIL: try
 /// again later).
 pub const LOCKED: u8 = 75;
+/// stdout was closed before everything was written (`runbook lint | head`).
+pub const BROKEN_PIPE: u8 = 141;
 /// A bug in runbook itself.
 pub const INTERNAL: u8 = 70;

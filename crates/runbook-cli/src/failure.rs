@@ -47,6 +47,16 @@ pub fn finish(result: anyhow::Result<()>) -> ExitCode {
     match result {
         Ok(()) => ExitCode::from(exit_code::SUCCESS),
         Err(error) => {
+            // A closed pipe (`runbook lint ... | head`): say nothing, and exit as a process killed by
+            // SIGPIPE would (128 + 13), so `set -o pipefail` still sees that the output was cut.
+            let broken_pipe = error.chain().any(|cause| {
+                cause
+                    .downcast_ref::<std::io::Error>()
+                    .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+            });
+            if broken_pipe {
+                return ExitCode::from(exit_code::BROKEN_PIPE);
+            }
             let (code, reported) = match error.downcast_ref::<Failure>() {
                 Some(failure) => (failure.code, failure.reported),
                 None => (exit_code::INTERNAL, false),

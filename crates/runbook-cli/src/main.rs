@@ -1,4 +1,4 @@
-//! `runbook`: lint, run and describe operational runbooks written in YAML.
+//! `runbook`: lint, run, resume and describe operational runbooks written in YAML.
 //!
 //! Arguments are parsed here; each subcommand lives in `commands/`; every error is rendered, and every
 //! exit code chosen, in [`failure`].

@@ -204,6 +204,13 @@ pub fn parse_template(
                          such as `{{inputs.name}}`",
                     ));
                 }
+                let written = text.get(at..end).unwrap_or("");
+                if written.contains('~') {
+                    return Err(unsupported(
+                        "whitespace control (`{{~` / `~}}`) is not allowed: it silently eats the \
+                         text around the reference; write `{{inputs.name}}`",
+                    ));
+                }
                 let raw = match &helper.name {
                     Parameter::Path(path) => path_text(path),
                     Parameter::Name(name) => name.clone(),
@@ -214,6 +221,18 @@ pub fn parse_template(
                     }
                     _ => return Err(unsupported("unsupported expression")),
                 };
+                let relative = raw.starts_with("../")
+                    || raw.starts_with("./")
+                    || raw.starts_with('@')
+                    || raw == "this"
+                    || raw.starts_with("this.")
+                    || raw.starts_with("this/");
+                if relative {
+                    return Err(unsupported(
+                        "only absolute references are allowed, e.g. `{{inputs.name}}` (no `../`, \
+                         `this` or `@` variables)",
+                    ));
+                }
                 let span = match content_start {
                     Some(start) => Span::new(start + at, start + end),
                     None => node_span,
@@ -412,6 +431,11 @@ mod tests {
             "{{{inputs.x}}}",
             "{{lookup inputs 'x'}}",
             "{{> partial}}",
+            "echo {{~inputs.x}}",
+            "{{inputs.x~}}",
+            "{{../inputs.x}}",
+            "{{this}}",
+            "{{@index}}",
         ] {
             let error = parse(text).err();
             assert!(

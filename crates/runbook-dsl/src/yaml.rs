@@ -103,6 +103,16 @@ fn strip_location(message: &str) -> String {
 }
 
 fn classify(message: &str, span: Span) -> Finding {
+    if message.contains("budget") {
+        return Finding::error(
+            FindingCode::YamlSyntax,
+            span,
+            "the file exceeds a YAML safety limit (nesting deeper than 48, more than 1000 aliases \
+             or anchors, or more than 100000 nodes)",
+        )
+        .with_label("stopped here")
+        .with_help("runbooks never need this much; a file that does is malformed or hostile");
+    }
     // Parser errors first: they also say "expected", but they are about syntax, not types.
     let syntax = message.starts_with("while parsing")
         || message.starts_with("while scanning")

@@ -146,7 +146,7 @@ impl<'e, 'o> Run<'e, 'o> {
                                 steps: step.rollback.clone(),
                             });
                         }
-                        if step.irreversible {
+                        if step.irreversible && !self.irreversible_done.contains(&step.id) {
                             self.irreversible_done.push(step.id.clone());
                         }
                     }
@@ -190,10 +190,12 @@ impl<'e, 'o> Run<'e, 'o> {
                     {
                         Ok(Decision::Retry) => continue,
                         Ok(Decision::Skip) => {
+                            let note = "failed; the operator chose to skip it";
                             if let Some(last) = self.reports.last_mut() {
-                                last.note =
-                                    Some("the operator chose to skip it after it failed".into());
+                                last.outcome = StepOutcome::Skipped;
+                                last.note = Some(note.into());
                             }
+                            self.observer.step_progress(step, note);
                             // Later references to its outputs must fail, not see stale values.
                             self.context
                                 .steps

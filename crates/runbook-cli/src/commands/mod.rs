@@ -15,9 +15,8 @@ use crate::failure::Failure;
 
 /// Reads a runbook file; the error names the file and the reason.
 pub fn read_source(path: &Path) -> Result<Source, Failure> {
-    let metadata = std::fs::metadata(path).map_err(|error| {
-        Failure::invalid_runbook(format!("cannot read {}: {error}", path.display()))
-    })?;
+    let metadata = std::fs::metadata(path)
+        .map_err(|error| Failure::usage(format!("cannot read {}: {error}", path.display())))?;
     if metadata.len() > runbook_dsl::yaml::MAX_SOURCE_BYTES as u64 {
         return Err(Failure::invalid_runbook(format!(
             "{} is {} bytes; runbooks are limited to {} bytes",
@@ -26,8 +25,7 @@ pub fn read_source(path: &Path) -> Result<Source, Failure> {
             runbook_dsl::yaml::MAX_SOURCE_BYTES
         )));
     }
-    let text = std::fs::read_to_string(path).map_err(|error| {
-        Failure::invalid_runbook(format!("cannot read {}: {error}", path.display()))
-    })?;
+    let text = std::fs::read_to_string(path)
+        .map_err(|error| Failure::usage(format!("cannot read {}: {error}", path.display())))?;
     Ok(Source::new(path, text))
 }

@@ -246,7 +246,7 @@ impl Observer for TerminalObserver {
         }
         if !report.irreversible_done.is_empty() && report.status != RunStatus::Succeeded {
             self.print(&format!(
-                "  {} {} (cannot be undone; no compensation exists for it)",
+                "  {} {} (what it did cannot be undone)",
                 self.style.yellow("point of no return passed:"),
                 report
                     .irreversible_done

@@ -339,7 +339,7 @@ steps:
     assert_eq!(report["failed_step"], "absolute");
     let text = message(&report, "absolute");
     assert!(
-        text.contains("No such file or directory") || text.contains("not found"),
+        text.contains("the working directory `/nonexistent/dir-4b2a` does not exist"),
         "{text}"
     );
 }

@@ -147,6 +147,18 @@ impl Checker<'_> {
             }
         };
         let modifiers = self.check_modifiers(scope, step, kind.as_ref());
+        // A rollback step may use the outputs of the step it undoes: register them before checking
+        // the rollback (check_step_list registers them for everyone else afterwards).
+        if let Some(kind) = &kind
+            && !step.rollback.is_empty()
+        {
+            self.checked_steps
+                .entry(step.id.value.clone())
+                .or_insert(StepInfo {
+                    index: scope.current,
+                    outputs: kind.outputs(),
+                });
+        }
         let rollback = if step.rollback.is_empty() {
             Vec::new()
         } else if matches!(placement, Placement::Rollback { .. }) {

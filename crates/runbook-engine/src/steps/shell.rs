@@ -48,7 +48,14 @@ pub(super) async fn execute(
     }
     command.envs(ref_env);
     if let Some(workdir) = &step.workdir {
-        command.current_dir(render_string(workdir, scope)?);
+        let dir = render_string(workdir, scope)?;
+        if !std::path::Path::new(&dir).is_dir() {
+            return Err(StepError::new(
+                StepErrorKind::Process,
+                format!("the working directory `{dir}` does not exist (or is not a directory)"),
+            ));
+        }
+        command.current_dir(dir);
     }
     // Private files: written owner-only in a private directory, removed when `_files` drops.
     let _files = if step.files.is_empty() {
@@ -56,6 +63,7 @@ pub(super) async fn execute(
     } else {
         let dir = tempfile::Builder::new()
             .prefix("runbook-")
+            .permissions(std::os::unix::fs::PermissionsExt::from_mode(0o700))
             .tempdir()
             .map_err(|error| {
                 StepError::new(
