@@ -901,7 +901,13 @@ fn collect_not_run(steps: &[Step], reports: &[StepReport], out: &mut Vec<StepRep
         if !reports.iter().any(|report| report.id == step.id) {
             out.push(new_report(step, Phase::Main, StepOutcome::NotRun));
         }
-        if let StepKind::Group(group) = &step.kind {
+        // The steps of a group whose `when` did not hold were skipped with it, not left undone.
+        let group_skipped = reports
+            .iter()
+            .any(|report| report.id == step.id && report.outcome == StepOutcome::Skipped);
+        if let StepKind::Group(group) = &step.kind
+            && !group_skipped
+        {
             collect_not_run(&group.steps, reports, out);
             collect_not_run(&group.finally, reports, out);
         }
