@@ -38,6 +38,14 @@ pub const SPEC: ActionSpec = ActionSpec {
             summary: "save the snapshot in this directory (created owner-only)",
         },
         ParamSpec {
+            name: "paper_base_url",
+            required: false,
+            secret: false,
+            summary: "if the key is rejected at base_url, try it here: a paper key then reports \
+                      environment `paper` instead of failing (live and paper keys only work on \
+                      their own API)",
+        },
+        ParamSpec {
             name: "label",
             required: false,
             secret: false,
@@ -68,12 +76,34 @@ pub async fn run(
     let secret_key = string_param(&params, "secret_key")?;
     host.add_secret(&key_id);
     host.add_secret(&secret_key);
-    let url = format!("{}/v2/account", base_url.trim_end_matches('/'));
-    let request = HttpRequest::get(&url)
-        .header("APCA-API-KEY-ID", &key_id)
-        .header("APCA-API-SECRET-KEY", &secret_key)
-        .header("Accept", "application/json");
-    let response = host.http(request).await?;
+    let account_url = |base: &str| format!("{}/v2/account", base.trim_end_matches('/'));
+    let fetch = |url: String| {
+        let request = HttpRequest::get(&url)
+            .header("APCA-API-KEY-ID", &key_id)
+            .header("APCA-API-SECRET-KEY", &secret_key)
+            .header("Accept", "application/json");
+        host.http(request)
+    };
+    let mut url = account_url(&base_url);
+    let mut response = fetch(url.clone()).await?;
+    // Live and paper keys work only on their own API: a paper key gets 401 from the live one. Asked
+    // to, look the key up on the paper API so the caller can say "wrong environment" rather than
+    // "bad key".
+    if matches!(response.status, 401 | 403)
+        && let Some(paper) = params
+            .get("paper_base_url")
+            .and_then(Value::as_str)
+            .filter(|paper| !paper.is_empty())
+    {
+        let paper_url = account_url(paper);
+        // Best effort: if the paper API cannot say either, the live API's answer stands.
+        if let Ok(paper_response) = fetch(paper_url.clone()).await
+            && paper_response.status == 200
+        {
+            url = paper_url;
+            response = paper_response;
+        }
+    }
     // Key off the status: Alpaca's 401 bodies have varied (`{"code":40110000,...}`, `{"message":...}`).
     match response.status {
         200 => {}
@@ -277,6 +307,32 @@ mod tests {
                 .map(|s| s.contains(&"s3cret".to_owned()))
                 .unwrap_or(false)
         );
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn a_paper_key_rejected_by_the_live_api_is_found_on_the_paper_api()
+    -> Result<(), PluginError> {
+        let host = FakeHost::default()
+            .respond(
+                "live.example/v2/account",
+                401,
+                r#"{"message":"unauthorized."}"#,
+            )
+            .respond(
+                "paper.example/v2/account",
+                200,
+                r#"{"id":"p1","account_number":"PA3KQ9Z1X2Y3","equity":"100000"}"#,
+            );
+        let mut params = params(None);
+        params.insert("base_url".into(), Value::from("https://live.example"));
+        params.insert(
+            "paper_base_url".into(),
+            Value::from("https://paper.example"),
+        );
+        let outputs = run(params, &host).await?;
+        assert_eq!(outputs["environment"], "paper");
+        assert_eq!(outputs["account_number"], "PA3KQ9Z1X2Y3");
         Ok(())
     }
 

@@ -160,9 +160,12 @@ fn evaluate_kind(kind: &ConditionKind, scope: Scope) -> Result<Verdict, RenderEr
         ConditionKind::Any(conditions) => {
             let mut failures = Vec::new();
             for condition in conditions {
-                match evaluate(condition, scope)? {
-                    Verdict::Holds => return Ok(Verdict::Holds),
-                    Verdict::Fails(why) => failures.push(why),
+                // An alternative that cannot be evaluated cannot make `any` hold: it counts as not
+                // holding (still fail-closed), so the next alternative and the message get a say.
+                match evaluate(condition, scope) {
+                    Ok(Verdict::Holds) => return Ok(Verdict::Holds),
+                    Ok(Verdict::Fails(why)) => failures.push(why),
+                    Err(error) => failures.push(format!("  {error}")),
                 }
             }
             Ok(Verdict::Fails(format!(

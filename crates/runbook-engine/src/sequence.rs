@@ -581,11 +581,19 @@ impl<'e, 'o> Run<'e, 'o> {
                     );
                 };
                 let interval = poll_interval.unwrap_or(poll.interval);
-                if elapsed + interval > poll.timeout {
+                // Poll up to the deadline: the last wait is cut short so one final attempt happens
+                // at the timeout, not an interval before it.
+                if elapsed >= poll.timeout {
                     let mut message = format!(
                         "the condition did not hold within {} ({attempt} attempts); last observed: {observed}",
                         crate::steps::humanize_duration(poll.timeout)
                     );
+                    if let Some(author) = &until.condition.message {
+                        let author =
+                            crate::render::render_string(author, Scope::new(&self.context))
+                                .unwrap_or_else(|_| author.source.clone());
+                        message = format!("{}: {message}", self.context.redactor.redact(&author));
+                    }
                     if let Some(error) = &last_error {
                         message
                             .push_str(&format!("\n  last error: {}", first_line(&error.message)));
@@ -602,7 +610,8 @@ impl<'e, 'o> Run<'e, 'o> {
                         elapsed.as_secs_f64()
                     ),
                 );
-                if !self.sleep(at, interval).await {
+                let wait = interval.min(poll.timeout.saturating_sub(elapsed));
+                if !self.sleep(at, wait).await {
                     return (Err(interrupted()), attempt);
                 }
                 poll_interval = Some(next_interval(interval, until.backoff, poll.max_interval));

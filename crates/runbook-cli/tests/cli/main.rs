@@ -3,6 +3,7 @@
 
 mod support;
 
+mod alpaca;
 mod control;
 mod durable;
 mod examples;

@@ -154,6 +154,7 @@ impl Checker<'_> {
             captures: captures?,
             asserts: asserts?,
             follow_redirects: http.follow_redirects,
+            discard_body: http.discard_body,
             max_response_bytes,
         })
     }

@@ -76,7 +76,7 @@ impl Checker<'_> {
             let outputs = result
                 .as_ref()
                 .map(|step| step.kind.outputs())
-                .unwrap_or_else(|| raw_outputs(step));
+                .unwrap_or_else(|| self.raw_outputs(step));
             self.checked_steps
                 .entry(id)
                 .or_insert(StepInfo { index, outputs });
@@ -282,6 +282,39 @@ impl Checker<'_> {
         }
     }
 
+    /// Best-effort outputs of a step that did not check, so its users are not reported too.
+    fn raw_outputs(&self, step: &RawStep) -> Vec<String> {
+        let (builtin, captures): (&[&str], Vec<String>) = if let Some(http) = &step.http {
+            (
+                crate::model::HttpStep::BUILTIN_OUTPUTS,
+                http.value.capture.keys().cloned().collect(),
+            )
+        } else if let Some(shell) = &step.shell {
+            (
+                crate::model::ShellStep::BUILTIN_OUTPUTS,
+                shell.value.capture.keys().cloned().collect(),
+            )
+        } else if let Some(plugin) = &step.plugin {
+            let outputs = self
+                .catalog
+                .spec(&plugin.value.action.value)
+                .map(|spec| spec.outputs.iter().map(|name| (*name).to_owned()).collect())
+                .unwrap_or_default();
+            (&[], outputs)
+        } else if let Some(prompt) = &step.prompt {
+            let mut names: Vec<String> = prompt.value.answers.keys().cloned().collect();
+            names.push("confirmed".to_owned());
+            (&[], names)
+        } else {
+            (&[], Vec::new())
+        };
+        builtin
+            .iter()
+            .map(|name| (*name).to_owned())
+            .chain(captures)
+            .collect()
+    }
+
     /// Checks captures; `allow_header` is false for shell steps.
     pub(super) fn captures(
         &mut self,
@@ -409,30 +442,4 @@ impl Checker<'_> {
             }
         }
     }
-}
-
-/// Best-effort outputs of a step that did not check, so its users are not reported too.
-fn raw_outputs(step: &RawStep) -> Vec<String> {
-    let (builtin, captures): (&[&str], Vec<String>) = if let Some(http) = &step.http {
-        (
-            crate::model::HttpStep::BUILTIN_OUTPUTS,
-            http.value.capture.keys().cloned().collect(),
-        )
-    } else if let Some(shell) = &step.shell {
-        (
-            crate::model::ShellStep::BUILTIN_OUTPUTS,
-            shell.value.capture.keys().cloned().collect(),
-        )
-    } else if let Some(prompt) = &step.prompt {
-        let mut names: Vec<String> = prompt.value.answers.keys().cloned().collect();
-        names.push("confirmed".to_owned());
-        (&[], names)
-    } else {
-        (&[], Vec::new())
-    };
-    builtin
-        .iter()
-        .map(|name| (*name).to_owned())
-        .chain(captures)
-        .collect()
 }

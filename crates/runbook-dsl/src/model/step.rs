@@ -119,6 +119,7 @@ pub struct HttpStep {
     pub captures: Vec<Capture>,
     pub asserts: Vec<Condition>,
     pub follow_redirects: bool,
+    pub discard_body: bool,
     pub max_response_bytes: u64,
 }
 

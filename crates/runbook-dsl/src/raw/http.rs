@@ -40,6 +40,11 @@ pub struct RawHttp {
     /// Follow redirects that stay on the same origin (scheme, host, port). Default: false.
     #[serde(default)]
     pub follow_redirects: bool,
+    /// Do not keep the response body as an output (captures and `assert` still see it), so it
+    /// never reaches the report or the journal: for APIs that echo configuration or secrets back
+    /// (Heroku's config-vars answers with every variable of the app).
+    #[serde(default)]
+    pub discard_body: bool,
     /// Largest response body accepted, in bytes. Default: 10 MiB.
     #[serde(default)]
     pub max_response_bytes: Option<Spanned<u64>>,

@@ -165,6 +165,12 @@ pub(super) async fn execute(
     )?;
     outputs.insert("headers".into(), Value::Object(headers));
     check_own(&step.asserts, env.context, &outputs)?;
+    if step.discard_body {
+        outputs.insert(
+            "body".into(),
+            Value::String("(discarded: discard_body)".into()),
+        );
+    }
     Ok(outputs)
 }
 
