@@ -60,6 +60,18 @@ impl JournalWriter {
 
     /// Appends one record and syncs it to disk before returning.
     pub fn append(&mut self, kind: &str, fields: Value) -> std::io::Result<()> {
+        self.write_record(kind, fields)?;
+        self.file.sync_data()
+    }
+
+    /// Appends one record without waiting for the disk: for records that announce no side effect
+    /// (a step's outcome). The next synced record, which comes before any further side effect,
+    /// makes it durable too.
+    pub fn append_unsynced(&mut self, kind: &str, fields: Value) -> std::io::Result<()> {
+        self.write_record(kind, fields)
+    }
+
+    fn write_record(&mut self, kind: &str, fields: Value) -> std::io::Result<()> {
         self.seq += 1;
         let mut record = Map::new();
         record.insert("seq".into(), Value::from(self.seq));
@@ -73,8 +85,7 @@ impl JournalWriter {
         }
         let mut line = Value::Object(record).to_string();
         line.push('\n');
-        self.file.write_all(line.as_bytes())?;
-        self.file.sync_data()
+        self.file.write_all(line.as_bytes())
     }
 }
 
@@ -87,7 +98,14 @@ pub struct JournalObserver {
 
 impl JournalObserver {
     fn write(&mut self, kind: &str, fields: Value) {
-        if let Err(error) = self.writer.append(kind, fields) {
+        // Synced: the records that come before side effects, and the run's end.
+        let synced = matches!(kind, "step_started" | "phase_started" | "run_finished");
+        let result = if synced {
+            self.writer.append(kind, fields)
+        } else {
+            self.writer.append_unsynced(kind, fields)
+        };
+        if let Err(error) = result {
             self.error.get_or_insert(format!(
                 "cannot write the journal {}: {error}",
                 self.writer.path().display()
