@@ -49,11 +49,10 @@ pub fn acquire(dir: &Path, keys: &[String], holder: &Holder) -> Result<RunLock, 
     };
     for key in keys {
         let path = dir.join(format!("{}.lock", sanitize(key)));
-        let mut file = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
+        let mut options = OpenOptions::new();
+        options.read(true).write(true).create(true).truncate(false);
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        let mut file = options
             .open(&path)
             .map_err(|error| Failure::usage(format!("cannot open {}: {error}", path.display())))?;
         match file.try_lock() {

@@ -32,6 +32,9 @@ impl Observer for Fanout<'_> {
             .iter_mut()
             .for_each(|o| o.step_finished(step, at, report));
     }
+    fn decision(&mut self, step: &Step, decision: &str) {
+        self.0.iter_mut().for_each(|o| o.decision(step, decision));
+    }
     fn run_finished(&mut self, report: &RunReport) {
         self.0.iter_mut().for_each(|o| o.run_finished(report));
     }

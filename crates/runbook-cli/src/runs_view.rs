@@ -68,7 +68,12 @@ pub fn summarize(run_id: &str, journal: &JournalRead) -> RunSummary {
             r["type"] == "step_finished" && r["phase"] == "main" && r["outcome"] == "passed"
         })
         .count();
-    let resumable = matches!(state.as_str(), "interrupted" | "failed");
+    // After compensation the completed steps were undone: resume refuses such a run.
+    let compensated = journal
+        .records
+        .iter()
+        .any(|r| r["type"] == "step_finished" && r["phase"] == "rollback");
+    let resumable = matches!(state.as_str(), "interrupted" | "failed") && !compensated;
     RunSummary {
         run_id: run_id.to_owned(),
         runbook: text(&started["runbook"]),

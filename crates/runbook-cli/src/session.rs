@@ -44,6 +44,16 @@ pub fn execute(
     let operator = operator_record(args, runbook)?;
     let interrupt = Interrupt::default();
     let prompter = crate::prompt::choose(args.answers.as_deref(), &interrupt)?;
+    let nobody = prompter.lock().map(|p| p.kind() == "none").unwrap_or(false);
+    if nobody && runbook.has_prompts() {
+        return Err(Failure::usage(format!(
+            "{} asks an operator (it has prompt steps), but standard input is not a terminal and \
+             no answers file was given. Run it in a terminal, or pass `--answers FILE` for a \
+             rehearsal. Nothing was run.",
+            runbook.path.display()
+        ))
+        .into());
+    }
     let state = StateDir::resolve(args.state.state_dir.as_deref())?;
 
     let mut given = Vec::new();
@@ -86,6 +96,17 @@ pub fn execute(
         host: host.clone(),
         runbook: runbook.meta.id.clone(),
     };
+    // Opened before the journal exists: a run that cannot be audited leaves no trace.
+    let audit_path = args
+        .audit_log
+        .clone()
+        .unwrap_or_else(|| state.default_audit_log());
+    let sink = FileSink::open(&audit_path).map_err(|error| {
+        Failure::usage(format!(
+            "cannot open the audit log {}: {error}",
+            audit_path.display()
+        ))
+    })?;
     let journal_path = state.journal(&run_id);
     let (writer, resume_plan, started_at) = match start {
         Start::New => {
@@ -122,18 +143,17 @@ pub fn execute(
         }
     };
 
-    let audit_path = args
-        .audit_log
-        .clone()
-        .unwrap_or_else(|| state.default_audit_log());
-    let sink = FileSink::open(&audit_path)
-        .with_context(|| format!("cannot open the audit log {}", audit_path.display()))?;
     let audit = AuditLog::new(identity, vec![Box::new(sink)]).shared();
 
     let human = args.output == OutputFormat::Human;
     let is_resume = resume_plan.is_some();
     if human {
-        for stale in &lock.stale {
+        let mut noted = std::collections::BTreeSet::new();
+        for stale in lock
+            .stale
+            .iter()
+            .filter(|stale| noted.insert(stale.run_id.clone()))
+        {
             eprintln!(
                 "note: took over a lock left by run {} (pid {}, {}@{}), whose process is gone",
                 stale.run_id, stale.pid, stale.user, stale.host

@@ -183,6 +183,13 @@ impl Observer for AuditObserver {
         );
     }
 
+    fn decision(&mut self, step: &Step, decision: &str) {
+        self.write(
+            "operator_decision",
+            json!({ "step": step.id, "decision": decision }),
+        );
+    }
+
     fn run_finished(&mut self, report: &RunReport) {
         self.write(
             "run_finished",

@@ -1,7 +1,7 @@
 //! The run journal: an append-only JSON-lines record of a run, each line flushed and synced before
 //! the step it announces has side effects, so `runbook resume` knows what was done. Secrets are never
 //! written: inputs marked secret are listed by name only, and an output that holds a secret is
-//! withheld (its name is kept so resume can say why it is missing). Format: `docs/journal.md`.
+//! withheld (its name is kept so resume can say why it is missing). Format: `docs/durable-runs.md`.
 
 use std::fs::{File, OpenOptions};
 use std::io::{BufRead, BufReader, Write};
@@ -99,7 +99,10 @@ pub struct JournalObserver {
 impl JournalObserver {
     fn write(&mut self, kind: &str, fields: Value) {
         // Synced: the records that come before side effects, and the run's end.
-        let synced = matches!(kind, "step_started" | "phase_started" | "run_finished");
+        let synced = matches!(
+            kind,
+            "step_started" | "phase_started" | "decision" | "run_finished"
+        );
         let result = if synced {
             self.writer.append(kind, fields)
         } else {
@@ -153,6 +156,11 @@ impl Observer for JournalObserver {
                 "note": report.note,
             }),
         );
+    }
+
+    fn decision(&mut self, step: &Step, decision: &str) {
+        // Synced like a step start: a skip changes what a later resume must do.
+        self.write("decision", json!({ "step": step.id, "decision": decision }));
     }
 
     fn run_finished(&mut self, report: &RunReport) {

@@ -38,6 +38,8 @@ pub trait Observer {
     /// Something worth showing while a step runs: a poll's last observed value, a retry.
     fn step_progress(&mut self, _step: &Step, _note: &str) {}
     fn step_finished(&mut self, _step: &Step, _at: &Position, _report: &StepReport) {}
+    /// The operator decided about a step: `retry`, `skip` or `abort`.
+    fn decision(&mut self, _step: &Step, _decision: &str) {}
     fn run_finished(&mut self, _report: &RunReport) {}
 }
 

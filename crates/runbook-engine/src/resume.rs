@@ -85,6 +85,20 @@ impl ResumePlan {
                     }
                 }
                 Some("step_finished") if record["phase"] == "rollback" => plan.compensated = true,
+                // The operator skipped a failed or interrupted step: it counts as done (skipped).
+                Some("decision") if record["decision"] == "skip" => {
+                    plan.in_doubt.remove(&step);
+                    plan.completed.insert(
+                        step,
+                        CompletedStep {
+                            skipped: true,
+                            outputs: Map::new(),
+                            withheld: Vec::new(),
+                            started_at: None,
+                            finished_at: None,
+                        },
+                    );
+                }
                 _ => {}
             }
         }

@@ -103,7 +103,11 @@ impl Engine {
         let main = run.run_list(&runbook.steps, Phase::Main, 0).await;
         let mut cleanup_ran = false;
         let mut cleanup_failed = false;
-        if let Err(stop) = &main {
+        // A resume that could not get a decision changed nothing: no cleanup, it stays resumable.
+        let undecided = run.undecided;
+        if let Err(stop) = &main
+            && !undecided
+        {
             let reason = match stop {
                 Stop::Interrupted => "interrupted".to_owned(),
                 Stop::Failed { step } => format!("step `{step}` failed"),
@@ -120,7 +124,7 @@ impl Engine {
             }
         }
         let mut finally_failed = false;
-        if !runbook.finally.is_empty() {
+        if !runbook.finally.is_empty() && !undecided {
             let reason = if main.is_ok() {
                 "the steps completed"
             } else {

@@ -47,6 +47,11 @@ pub(crate) struct Run<'e, 'o> {
     irreversible_done: Vec<String>,
     /// A step with `on_error: abort_run` failed: no repeat or retry is offered any more.
     fatal: bool,
+    /// Steps already looked up in the resume plan (it applies to a step's first run only).
+    resume_visited: std::collections::HashSet<String>,
+    /// A resume could not get a decision about a step in doubt: this session changed nothing, so
+    /// no compensation or failure path may run.
+    pub(crate) undecided: bool,
 }
 
 impl<'e, 'o> Run<'e, 'o> {
@@ -64,6 +69,8 @@ impl<'e, 'o> Run<'e, 'o> {
             prompt_counts: HashMap::new(),
             irreversible_done: Vec::new(),
             fatal: false,
+            resume_visited: std::collections::HashSet::new(),
+            undecided: false,
         }
     }
 
@@ -228,7 +235,10 @@ impl<'e, 'o> Run<'e, 'o> {
         let interrupt = self.engine.options.interrupt.clone();
         tokio::select! {
             decision = decision => match decision {
-                Ok(decision) => Ok(decision),
+                Ok(decision) => {
+                    self.observer.decision(step, decision.word());
+                    Ok(decision)
+                }
                 Err(error) => {
                     let message = self.context.redactor.redact(&error.message);
                     self.observer.step_progress(step, &format!("no decision ({message}): aborting"));
@@ -243,7 +253,9 @@ impl<'e, 'o> Run<'e, 'o> {
     async fn execute(&mut self, step: &Step, at: &Position) -> (StepReport, Option<StepError>) {
         let started = Instant::now();
         let mut report = new_report(step, at.phase, StepOutcome::Passed);
-        if at.phase == Phase::Main
+        // The earlier session's state applies once: a repeat of the group after a resume runs anew.
+        let first_visit = at.phase == Phase::Main && self.resume_visited.insert(step.id.clone());
+        if first_visit
             && let Some(done) = self
                 .engine
                 .options
@@ -277,6 +289,7 @@ impl<'e, 'o> Run<'e, 'o> {
         }
         self.observer.step_started(step, at);
         let in_doubt = at.phase == Phase::Main
+            && first_visit
             && !matches!(step.kind, StepKind::Group(_))
             && self
                 .engine
@@ -301,7 +314,11 @@ impl<'e, 'o> Run<'e, 'o> {
                     self.observer.step_finished(step, at, &report);
                     return (report, None);
                 }
-                Err(error) => return self.failed(step, at, report, error, started),
+                Err(error) => {
+                    // Nothing was decided, nothing was done: leave the run as it was.
+                    self.undecided = true;
+                    return self.failed(step, at, report, error, started);
+                }
             }
         }
         if let Err(message) = self.observer.checkpoint(step, at) {
@@ -439,6 +456,18 @@ impl<'e, 'o> Run<'e, 'o> {
                 };
                 self.context.steps.insert(step.id.clone(), state);
                 self.restore_state(&step.id, &done.withheld, done);
+                self.resume_visited.insert(step.id.clone());
+                // What it did still needs undoing if the run fails later.
+                if !done.skipped {
+                    if !step.rollback.is_empty() {
+                        self.compensations.push(Compensation {
+                            steps: step.rollback.clone(),
+                        });
+                    }
+                    if step.irreversible && !self.irreversible_done.contains(&step.id) {
+                        self.irreversible_done.push(step.id.clone());
+                    }
+                }
             }
             if let StepKind::Group(group) = &step.kind {
                 self.restore_quietly(&group.steps);

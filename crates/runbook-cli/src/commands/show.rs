@@ -67,7 +67,13 @@ pub fn run(args: &ShowArgs) -> anyhow::Result<()> {
     }
     writeln!(out)?;
     match summary.state.as_str() {
-        "interrupted" | "failed" => writeln!(out, "next: runbook resume {run_id}")?,
+        "interrupted" | "failed" if summary.resumable => {
+            writeln!(out, "next: runbook resume {run_id}")?
+        }
+        "interrupted" | "failed" => writeln!(
+            out,
+            "next: its compensation ran, so it cannot be resumed; start a new run"
+        )?,
         "running" => writeln!(
             out,
             "next: the run is still in progress (its process is alive)"

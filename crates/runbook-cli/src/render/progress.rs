@@ -180,6 +180,14 @@ impl Observer for TerminalObserver {
         }
     }
 
+    fn decision(&mut self, step: &Step, decision: &str) {
+        self.print(&format!(
+            "    {}",
+            self.style
+                .dim(&format!("{}: the operator chose to {decision}", step.name))
+        ));
+    }
+
     fn run_finished(&mut self, report: &RunReport) {
         self.stop_spinner();
         for step in report
