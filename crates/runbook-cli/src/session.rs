@@ -184,6 +184,7 @@ pub fn execute(
         },
         resume: resume_plan,
         plugins: Some(std::sync::Arc::new(crate::plugins::registry())),
+        process_dir: Some(state.processes(&run_id)),
         ..EngineOptions::default()
     });
     let run_state = Arc::new(Mutex::new(RunState::default()));

@@ -43,6 +43,11 @@ impl StateDir {
         self.runs().join(run_id).join("journal.jsonl")
     }
 
+    /// Process groups of commands running now (see `runbook_engine::processes`).
+    pub fn processes(&self, run_id: &str) -> PathBuf {
+        self.runs().join(run_id).join("processes")
+    }
+
     pub fn locks(&self) -> PathBuf {
         self.root.join("locks")
     }

@@ -13,6 +13,7 @@ pub mod interrupt;
 pub mod journal;
 pub mod observer;
 pub mod predicate;
+pub mod processes;
 pub mod prompter;
 pub mod redact;
 pub mod render;

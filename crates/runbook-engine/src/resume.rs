@@ -41,13 +41,11 @@ impl ResumePlan {
                     plan.in_doubt.insert(step);
                 }
                 Some("step_finished") if main => {
-                    // A step still in doubt whose session ended without a decision about it (no
-                    // operator, or an abort) stays in doubt: the next resume must ask again.
-                    let undecided = matches!(
-                        record["error"]["kind"].as_str(),
-                        Some("prompt" | "declined")
-                    ) && record["attempts"] == 0;
-                    if undecided && plan.in_doubt.contains(&step) {
+                    // A step still in doubt that this session never started (no decision, an abort,
+                    // or its earlier command still running) stays in doubt: the next resume checks
+                    // again.
+                    let never_started = record["outcome"] == "failed" && record["attempts"] == 0;
+                    if never_started && plan.in_doubt.contains(&step) {
                         continue;
                     }
                     plan.in_doubt.remove(&step);

@@ -33,6 +33,8 @@ pub struct EngineOptions {
     pub resume: Option<crate::resume::ResumePlan>,
     /// Plugins linked into this build.
     pub plugins: Option<std::sync::Arc<runbook_plugin::Registry>>,
+    /// Where running commands' process groups are noted (see [`crate::processes`]).
+    pub process_dir: Option<std::path::PathBuf>,
 }
 
 /// Executes checked runbooks.

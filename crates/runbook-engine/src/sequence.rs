@@ -497,6 +497,19 @@ impl<'e, 'o> Run<'e, 'o> {
     /// A step that was running when the earlier session ended: re-run it or not, by its policy or
     /// the operator's choice. `Ok(true)` means re-run.
     async fn in_doubt(&mut self, step: &Step) -> Result<bool, StepError> {
+        if let Some(dir) = &self.engine.options.process_dir
+            && let Some(pgid) = crate::processes::still_running(dir, &step.id)
+        {
+            return Err(StepError::new(
+                StepErrorKind::Process,
+                format!(
+                    "the command of step `{}` from the earlier session is still running (process \
+                     group {pgid}); starting it again could do its work twice. Wait for it to \
+                     finish (or stop it: kill -- -{pgid}), then resume again",
+                    step.id
+                ),
+            ));
+        }
         match step.resume {
             ResumePolicy::Rerun => Ok(true),
             ResumePolicy::Never => Ok(false),
@@ -692,6 +705,12 @@ impl<'e, 'o> Run<'e, 'o> {
             occurrence,
             audit: self.engine.options.audit.as_ref(),
             plugins: self.engine.options.plugins.as_deref(),
+            process_note: self
+                .engine
+                .options
+                .process_dir
+                .as_ref()
+                .map(|dir| crate::processes::note_path(dir, &step.id)),
             new_secrets: Default::default(),
         };
         // The executors bound their own I/O; this outer bound also covers rendering and prompts are

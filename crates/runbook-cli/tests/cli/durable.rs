@@ -510,6 +510,17 @@ fn resume_rotation(killed: &Killed, run_id_arg: &str) -> Output {
     killed.health.open();
     killed.slow.open();
     killed.bench.touch("settle.go");
+    // The killed run's `settle` command outlived it; the gate above lets it finish. Resume checks
+    // for such leftovers and refuses while they run, so let it end first.
+    if let Some(pid) = std::fs::read_to_string(killed.bench.file("settle.pid"))
+        .ok()
+        .and_then(|text| text.trim().parse::<u32>().ok())
+    {
+        let started = std::time::Instant::now();
+        while process_alive(pid) && started.elapsed() < Duration::from_secs(5) {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
     let resumed = killed
         .bench
         .cmd(&["resume", run_id_arg], &[("RUNBOOK_ACTOR", "bob")]);
@@ -1720,4 +1731,90 @@ async fn a_failed_run_resumes_at_the_failed_step() {
         ]
     );
     assert_eq!(bench.runs()[0]["state"], "succeeded");
+}
+
+/// Whether a process exists and is not a zombie.
+fn process_alive(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        .and_then(|stat| {
+            stat.rsplit_once(')')
+                .map(|(_, rest)| rest.split_whitespace().next() != Some("Z"))
+        })
+        .unwrap_or(false)
+}
+
+/// A command that outlived a SIGKILLed run is detected on resume: the step is not started a second
+/// time while the first is still running, and nothing is cleaned up in that session.
+#[test]
+fn resume_refuses_while_the_killed_runs_command_still_runs() {
+    let sandbox = crate::support::Sandbox::new();
+    sandbox.write(
+        "rb.yaml",
+        r#"id: outlive
+title: A command that outlives its run
+steps:
+  - id: slow
+    resume: rerun
+    shell: {command: "echo start >> log; sleep 1.5; echo done >> log"}
+on_failure:
+  - id: cleanup
+    shell: {command: "echo cleanup >> log"}
+"#,
+    );
+    let state = sandbox.path().join("state");
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("runbook"))
+        .current_dir(sandbox.path())
+        .args(["run", "rb.yaml"])
+        .env("RUNBOOK_STATE_DIR", &state)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("spawn");
+    let log = sandbox.path().join("log");
+    let started = std::time::Instant::now();
+    while !log.exists() && started.elapsed() < Duration::from_secs(5) {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    child.kill().expect("SIGKILL");
+    child.wait().expect("reap");
+
+    let resume = |sandbox: &crate::support::Sandbox| {
+        let runs = sandbox.run_with_env(
+            &["runs", "--output", "json"],
+            &[("RUNBOOK_STATE_DIR", state.to_str().unwrap_or_default())],
+        );
+        let runs: serde_json::Value = serde_json::from_str(&runs.stdout).expect("runs json");
+        let id = runs[0]["run_id"].as_str().unwrap_or_default().to_owned();
+        sandbox.run_with_env(
+            &["resume", &id],
+            &[("RUNBOOK_STATE_DIR", state.to_str().unwrap_or_default())],
+        )
+    };
+    let refused = resume(&sandbox);
+    assert_eq!(refused.code, 1, "{}\n{}", refused.stdout, refused.stderr);
+    assert!(
+        refused
+            .stdout
+            .contains("from the earlier session is still running"),
+        "{}",
+        refused.stdout
+    );
+    let text = std::fs::read_to_string(&log).unwrap_or_default();
+    assert_eq!(text, "start\n", "not started again, no cleanup: {text}");
+
+    // Once the leftover has finished, the step (rerun policy) runs and the run completes.
+    let started = std::time::Instant::now();
+    while !std::fs::read_to_string(&log)
+        .unwrap_or_default()
+        .contains("done")
+        && started.elapsed() < Duration::from_secs(5)
+    {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    std::thread::sleep(Duration::from_millis(100));
+    let finished = resume(&sandbox);
+    assert_eq!(finished.code, 0, "{}\n{}", finished.stdout, finished.stderr);
+    let text = std::fs::read_to_string(&log).unwrap_or_default();
+    assert_eq!(text, "start\ndone\nstart\ndone\n", "{text}");
 }

@@ -32,6 +32,9 @@ pub struct StepEnv<'a> {
     pub audit: Option<&'a crate::audit::SharedAudit>,
     /// Plugins linked into this build, for `plugin` steps.
     pub plugins: Option<&'a runbook_plugin::Registry>,
+    /// Where a running command's process group is noted (`STEP.pgid`), so a resume after a crash
+    /// can tell whether the command outlived the run.
+    pub process_note: Option<std::path::PathBuf>,
     /// Secrets discovered by this step (secret captures); the runner adds them to the run's redactor.
     pub new_secrets: Redactor,
 }

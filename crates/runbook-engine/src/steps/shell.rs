@@ -98,6 +98,13 @@ pub(super) async fn execute(
     // Kills the command's whole process group when this step ends for any reason: finished, timed
     // out, or cancelled by Ctrl-C (the future is dropped).
     let group = GroupGuard::new(child.id());
+    // Noted until the step ends: if runbook itself is killed, the command may outlive it, and a
+    // resume must not start it a second time while the first is still running.
+    let _note = env.process_note.as_deref().and_then(|path| {
+        child
+            .id()
+            .map(|pid| crate::processes::Note::write(path, pid))
+    });
     let stdin = child.stdin.take();
     let stdout = child.stdout.take();
     let stderr = child.stderr.take();
