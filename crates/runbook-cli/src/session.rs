@@ -30,8 +30,8 @@ pub enum Start {
     New,
     Resume {
         run_id: String,
-        journal: JournalRead,
-        plan: ResumePlan,
+        journal: Box<JournalRead>,
+        plan: Box<ResumePlan>,
     },
 }
 
@@ -182,7 +182,7 @@ pub fn execute(
             actor,
             started_at,
         },
-        resume: resume_plan,
+        resume: resume_plan.map(|plan| *plan),
         plugins: Some(std::sync::Arc::new(crate::plugins::registry())),
         process_dir: Some(state.processes(&run_id)),
         ..EngineOptions::default()

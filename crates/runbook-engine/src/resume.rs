@@ -26,6 +26,9 @@ pub struct ResumePlan {
     pub in_doubt: HashSet<String>,
     /// Compensation already ran: the completed steps were undone, so continuing after them is wrong.
     pub compensated: bool,
+    /// How many times each step started in earlier sessions: a repeated prompt continues with the
+    /// next answer set of an answers file, not the first.
+    pub started: HashMap<String, u32>,
 }
 
 impl ResumePlan {
@@ -37,6 +40,7 @@ impl ResumePlan {
             let main = record["phase"] == "main";
             match record["type"].as_str() {
                 Some("step_started") if main => {
+                    *plan.started.entry(step.clone()).or_insert(0) += 1;
                     plan.completed.remove(&step);
                     plan.in_doubt.insert(step);
                 }

@@ -66,7 +66,12 @@ impl<'e, 'o> Run<'e, 'o> {
             observer,
             reports: Vec::new(),
             compensations: Vec::new(),
-            prompt_counts: HashMap::new(),
+            prompt_counts: engine
+                .options
+                .resume
+                .as_ref()
+                .map(|plan| plan.started.clone())
+                .unwrap_or_default(),
             irreversible_done: Vec::new(),
             fatal: false,
             resume_visited: std::collections::HashSet::new(),
@@ -390,7 +395,13 @@ impl<'e, 'o> Run<'e, 'o> {
                 let context = PromptContext {
                     step_id: step.id.clone(),
                     step_name: format!("{} (again: the journal keeps no secrets)", step.name),
-                    occurrence: self.next_occurrence(&step.id),
+                    // The answer set of the run being restored, asked again, not a new one.
+                    occurrence: self
+                        .prompt_counts
+                        .get(&step.id)
+                        .copied()
+                        .unwrap_or(1)
+                        .max(1),
                 };
                 let spec = answer.clone();
                 let asked = steps::prompt::ask(&self.engine.prompter, move |prompter| {

@@ -60,8 +60,8 @@ pub fn run(args: &ResumeArgs) -> anyhow::Result<()> {
         &runbook,
         Start::Resume {
             run_id,
-            journal,
-            plan,
+            journal: Box::new(journal),
+            plan: Box::new(plan),
         },
     )
 }

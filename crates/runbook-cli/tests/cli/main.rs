@@ -11,6 +11,7 @@ mod fixtures;
 mod http;
 mod interrupt;
 mod prompts;
+mod resume_regressions;
 mod schema;
 mod secrets;
 mod shell;
