@@ -11,12 +11,10 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Stdio};
+use std::process::Stdio;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use nix::sys::signal::{Signal, kill};
@@ -26,6 +24,7 @@ use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
 use crate::control::recorded;
+use crate::support::{Background as Running, Finished};
 use crate::support::{Output, Sandbox, finish, runbook};
 
 // ---------------------------------------------------------------------------------------------
@@ -169,14 +168,7 @@ impl Bench {
         for (key, value) in env {
             command.env(key, value);
         }
-        let mut child = command.spawn().expect("start runbook");
-        let stdout = collect(child.stdout.take().expect("stdout"));
-        let stderr = collect(child.stderr.take().expect("stderr"));
-        Running {
-            child,
-            stdout,
-            stderr,
-        }
+        Running::spawn(command)
     }
 
     /// `runbook runs --output json`.
@@ -239,73 +231,6 @@ fn json_lines(text: &str, what: &str) -> Vec<Value> {
             value
         })
         .collect()
-}
-
-fn collect(mut pipe: impl Read + Send + 'static) -> JoinHandle<String> {
-    std::thread::spawn(move || {
-        let mut bytes = Vec::new();
-        let _ = pipe.read_to_end(&mut bytes);
-        String::from_utf8_lossy(&bytes).into_owned()
-    })
-}
-
-/// The binary running in the background.
-struct Running {
-    child: Child,
-    stdout: JoinHandle<String>,
-    stderr: JoinHandle<String>,
-}
-
-#[derive(Debug)]
-struct Finished {
-    code: Option<i32>,
-    stdout: String,
-    stderr: String,
-}
-
-impl Running {
-    fn pid(&self) -> u32 {
-        self.child.id()
-    }
-
-    /// SIGKILL: no handler runs, nothing is cleaned up. Waits for (reaps) the process, so its pid
-    /// is gone when this returns.
-    fn sigkill(mut self) -> Finished {
-        let pid = Pid::from_raw(i32::try_from(self.child.id()).expect("pid"));
-        kill(pid, Signal::SIGKILL).expect("send SIGKILL");
-        let status = self.child.wait().expect("wait");
-        Finished {
-            code: status.code(),
-            stdout: self.stdout.join().unwrap_or_default(),
-            stderr: self.stderr.join().unwrap_or_default(),
-        }
-    }
-
-    /// Waits for the exit (killing the process after `limit`, which fails the test).
-    async fn finish(mut self, limit: Duration) -> Finished {
-        let started = Instant::now();
-        let status = loop {
-            if let Some(status) = self.child.try_wait().expect("try_wait") {
-                break Some(status);
-            }
-            if started.elapsed() > limit {
-                let _ = self.child.kill();
-                let _ = self.child.wait();
-                break None;
-            }
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        };
-        let stdout = self.stdout.join().unwrap_or_default();
-        let stderr = self.stderr.join().unwrap_or_default();
-        let Some(status) = status else {
-            panic!("runbook did not exit within {limit:?}\nstdout:\n{stdout}\nstderr:\n{stderr}");
-        };
-        Finished {
-            code: status.code(),
-            stdout,
-            stderr,
-        }
-    }
 }
 
 fn assert_code(output: &Output, code: i32, what: &str) {

@@ -3,9 +3,6 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::io::Read;
-use std::process::{Child, Stdio};
-use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use nix::sys::signal::{Signal, kill};
@@ -15,89 +12,22 @@ use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 use crate::control::{accept_posts, recorded};
-use crate::support::Sandbox;
-
-/// The binary running in the background with its output collected.
-struct Running {
-    child: Child,
-    stdout: JoinHandle<String>,
-    stderr: JoinHandle<String>,
-    /// Keeps the sandbox alive as long as the process.
-    _sandbox: Sandbox,
-}
-
-struct Finished {
-    code: Option<i32>,
-    stdout: String,
-    stderr: String,
-}
-
-fn collect(mut pipe: impl Read + Send + 'static) -> JoinHandle<String> {
-    std::thread::spawn(move || {
-        let mut bytes = Vec::new();
-        let _ = pipe.read_to_end(&mut bytes);
-        String::from_utf8_lossy(&bytes).into_owned()
-    })
-}
+use crate::support::{Background as Running, Sandbox};
 
 /// `runbook run rb.yaml --input base_url=URI [extra...]`, stdin closed, stdout and stderr piped.
 fn start(yaml: &str, server: &MockServer, extra: &[&str]) -> Running {
     let sandbox = Sandbox::new();
     sandbox.write("rb.yaml", yaml);
-    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("runbook"))
+    let mut command = std::process::Command::new(assert_cmd::cargo::cargo_bin("runbook"));
+    command
         .current_dir(sandbox.path())
         .args(["run", "rb.yaml", "--input"])
         .arg(format!("base_url={}", server.uri()))
         .args(extra)
         .env("NO_COLOR", "1")
         .env("RUNBOOK_STATE_DIR", crate::control::state_dir(&sandbox))
-        .env_remove("RUST_LOG")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start runbook");
-    let stdout = collect(child.stdout.take().expect("stdout"));
-    let stderr = collect(child.stderr.take().expect("stderr"));
-    Running {
-        child,
-        stdout,
-        stderr,
-        _sandbox: sandbox,
-    }
-}
-
-impl Running {
-    fn sigint(&self) {
-        let pid = Pid::from_raw(i32::try_from(self.child.id()).expect("pid"));
-        kill(pid, Signal::SIGINT).expect("send SIGINT");
-    }
-
-    /// Waits for the exit (killing the process after `limit`, which fails the test).
-    async fn finish(mut self, limit: Duration) -> Finished {
-        let started = Instant::now();
-        let status = loop {
-            if let Some(status) = self.child.try_wait().expect("try_wait") {
-                break Some(status);
-            }
-            if started.elapsed() > limit {
-                let _ = self.child.kill();
-                let _ = self.child.wait();
-                break None;
-            }
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        };
-        let stdout = self.stdout.join().unwrap_or_default();
-        let stderr = self.stderr.join().unwrap_or_default();
-        let Some(status) = status else {
-            panic!("runbook did not exit within {limit:?}\nstdout:\n{stdout}\nstderr:\n{stderr}");
-        };
-        Finished {
-            code: status.code(),
-            stdout,
-            stderr,
-        }
-    }
+        .env_remove("RUST_LOG");
+    Running::spawn(command).keeping(sandbox)
 }
 
 /// Polls the server until `done` holds for its recorded requests.
@@ -328,7 +258,7 @@ async fn a_second_ctrl_c_exits_at_once_and_says_what_state_the_run_is_in() {
     accept_posts(&server).await;
     never_disabled(&server).await;
     let running = start(SLOW_FINALLY, &server, &[]);
-    let pid_file = running._sandbox.path().join("slow_cleanup.pid");
+    let pid_file = running.sandbox().path().join("slow_cleanup.pid");
     until_received(&server, "the first poll", polled).await;
     running.sigint();
     until_received(&server, "the finally marker", |received| {
@@ -384,7 +314,7 @@ async fn a_second_ctrl_c_does_not_leave_the_running_command_behind() {
     accept_posts(&server).await;
     never_disabled(&server).await;
     let running = start(SLOW_FINALLY, &server, &[]);
-    let pid_file = running._sandbox.path().join("slow_cleanup.pid");
+    let pid_file = running.sandbox().path().join("slow_cleanup.pid");
     until_received(&server, "the first poll", polled).await;
     running.sigint();
     let started = Instant::now();

@@ -6,21 +6,19 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::io::Read;
 use std::path::PathBuf;
-use std::process::{Child, Stdio};
+use std::process::Stdio;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use nix::sys::signal::{Signal, kill};
-use nix::unistd::Pid;
+use nix::sys::signal::Signal;
 use serde_json::{Value, json};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
 use crate::control::recorded;
+use crate::support::Background as Running;
 use crate::support::{Output, Sandbox, finish, runbook};
 
 // ---------------------------------------------------------------------------------------------
@@ -128,14 +126,7 @@ impl Bench {
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
-        let mut child = command.spawn().expect("start runbook");
-        let stdout = collect(child.stdout.take().expect("stdout"));
-        let stderr = collect(child.stderr.take().expect("stderr"));
-        Running {
-            child,
-            stdout,
-            stderr,
-        }
+        Running::spawn(command)
     }
 
     fn runs(&self) -> Vec<Value> {
@@ -175,71 +166,6 @@ fn json_lines(text: &str) -> Vec<Value> {
     text.lines()
         .map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}")))
         .collect()
-}
-
-fn collect(mut pipe: impl Read + Send + 'static) -> JoinHandle<String> {
-    std::thread::spawn(move || {
-        let mut bytes = Vec::new();
-        let _ = pipe.read_to_end(&mut bytes);
-        String::from_utf8_lossy(&bytes).into_owned()
-    })
-}
-
-struct Running {
-    child: Child,
-    stdout: JoinHandle<String>,
-    stderr: JoinHandle<String>,
-}
-
-struct Finished {
-    code: Option<i32>,
-    stdout: String,
-    stderr: String,
-}
-
-impl Running {
-    fn signal(&self, signal: Signal) {
-        let pid = Pid::from_raw(i32::try_from(self.child.id()).expect("pid"));
-        kill(pid, signal).expect("send a signal");
-    }
-
-    /// SIGKILL, then reap: the pid is gone when this returns.
-    fn sigkill(mut self) {
-        self.signal(Signal::SIGKILL);
-        let status = self.child.wait().expect("wait");
-        let stdout = self.stdout.join().unwrap_or_default();
-        let stderr = self.stderr.join().unwrap_or_default();
-        assert_eq!(
-            status.code(),
-            None,
-            "killed, not exited\nstdout:\n{stdout}\nstderr:\n{stderr}"
-        );
-    }
-
-    async fn finish(mut self, limit: Duration) -> Finished {
-        let started = Instant::now();
-        let status = loop {
-            if let Some(status) = self.child.try_wait().expect("try_wait") {
-                break Some(status);
-            }
-            if started.elapsed() > limit {
-                let _ = self.child.kill();
-                let _ = self.child.wait();
-                break None;
-            }
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        };
-        let stdout = self.stdout.join().unwrap_or_default();
-        let stderr = self.stderr.join().unwrap_or_default();
-        let Some(status) = status else {
-            panic!("runbook did not exit within {limit:?}\nstdout:\n{stdout}\nstderr:\n{stderr}");
-        };
-        Finished {
-            code: status.code(),
-            stdout,
-            stderr,
-        }
-    }
 }
 
 fn assert_code(output: &Output, code: i32, what: &str) {
@@ -305,7 +231,7 @@ async fn a_restored_groups_inner_compensation_runs_when_the_resumed_run_fails() 
 
     let running = bench.spawn(&["run", "rb.yaml", "--input", &base]);
     until_count(&server, "GET /block", 1).await;
-    running.sigkill();
+    sigkill(running);
     block.open();
     assert_eq!(
         recorded(&server).await,
@@ -423,7 +349,7 @@ async fn kill_in_validate(answers: &str) -> (Bench, MockServer, String) {
         "answers.yaml",
     ]);
     until_count(&server, "POST /validate", 1).await;
-    running.sigkill();
+    sigkill(running);
     open.store(true, Ordering::SeqCst);
     assert_eq!(keys_sent(&server).await, vec![json!("AKBAD0001")]);
     let run_id = bench.only_run_id();
@@ -528,7 +454,7 @@ async fn a_skip_decision_is_journaled_audited_and_not_rerun_on_resume() {
         "answers.yaml",
     ]);
     until_count(&server, "GET /block", 1).await;
-    running.sigkill();
+    sigkill(running);
     block.open();
     let run_id = bench.only_run_id();
 
@@ -696,7 +622,7 @@ async fn an_undecided_resume_runs_no_cleanup_and_a_decided_one_then_completes() 
 
     let running = bench.spawn(&["run", "rb.yaml", "--input", &base]);
     until_count(&server, "POST /submit", 1).await;
-    running.sigkill();
+    sigkill(running);
     submit.open();
     let run_id = bench.only_run_id();
     let at_kill = recorded(&server).await;
@@ -828,4 +754,14 @@ steps:
         recorded(&server).await
     );
     assert!(bench.runs().is_empty(), "no run was started");
+}
+
+/// SIGKILL, then reap: the pid is gone when this returns, and it was the signal that ended it.
+fn sigkill(running: Running) {
+    let finished = running.sigkill();
+    assert_eq!(
+        finished.code, None,
+        "killed, not exited\nstdout:\n{}\nstderr:\n{}",
+        finished.stdout, finished.stderr
+    );
 }

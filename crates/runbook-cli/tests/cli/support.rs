@@ -100,3 +100,134 @@ pub fn finish(mut command: Command) -> Output {
         stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
     }
 }
+
+/// The real binary running in the background, its output collected: for tests that signal it
+/// (Ctrl-C, SIGKILL) or watch it while it runs.
+pub struct Background {
+    child: std::process::Child,
+    stdout: std::thread::JoinHandle<String>,
+    stderr: std::thread::JoinHandle<String>,
+    /// Kept alive as long as the process, when the process runs in it.
+    sandbox: Option<Sandbox>,
+}
+
+/// How a background run ended.
+#[derive(Debug)]
+pub struct Finished {
+    /// `None` when a signal ended it.
+    pub code: Option<i32>,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Background {
+    /// Starts `command` with stdin closed and stdout and stderr collected.
+    pub fn spawn(mut command: std::process::Command) -> Self {
+        use std::process::Stdio;
+        let mut child = command
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|error| panic!("cannot start runbook: {error}"));
+        let collect = |pipe: Option<Box<dyn std::io::Read + Send>>| {
+            std::thread::spawn(move || {
+                let mut bytes = Vec::new();
+                if let Some(mut pipe) = pipe {
+                    let _ = pipe.read_to_end(&mut bytes);
+                }
+                String::from_utf8_lossy(&bytes).into_owned()
+            })
+        };
+        let stdout = collect(
+            child
+                .stdout
+                .take()
+                .map(|p| Box::new(p) as Box<dyn std::io::Read + Send>),
+        );
+        let stderr = collect(
+            child
+                .stderr
+                .take()
+                .map(|p| Box::new(p) as Box<dyn std::io::Read + Send>),
+        );
+        Background {
+            child,
+            stdout,
+            stderr,
+            sandbox: None,
+        }
+    }
+
+    /// Keeps `sandbox` (where the process runs) alive until the process is done.
+    pub fn keeping(mut self, sandbox: Sandbox) -> Self {
+        self.sandbox = Some(sandbox);
+        self
+    }
+
+    pub fn sandbox(&self) -> &Sandbox {
+        self.sandbox
+            .as_ref()
+            .unwrap_or_else(|| panic!("this background run keeps no sandbox"))
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    pub fn signal(&self, signal: nix::sys::signal::Signal) {
+        let pid = i32::try_from(self.child.id()).unwrap_or_else(|_| panic!("pid out of range"));
+        nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), signal)
+            .unwrap_or_else(|error| panic!("cannot send {signal}: {error}"));
+    }
+
+    /// Ctrl-C.
+    pub fn sigint(&self) {
+        self.signal(nix::sys::signal::Signal::SIGINT);
+    }
+
+    /// SIGKILL: no handler runs, nothing is cleaned up. Reaps the process, so its pid is gone
+    /// when this returns.
+    pub fn sigkill(mut self) -> Finished {
+        self.signal(nix::sys::signal::Signal::SIGKILL);
+        let status = self
+            .child
+            .wait()
+            .unwrap_or_else(|error| panic!("wait: {error}"));
+        Finished {
+            code: status.code(),
+            stdout: self.stdout.join().unwrap_or_default(),
+            stderr: self.stderr.join().unwrap_or_default(),
+        }
+    }
+
+    /// Waits for the exit (killing the process after `limit`, which fails the test).
+    pub async fn finish(mut self, limit: std::time::Duration) -> Finished {
+        let started = std::time::Instant::now();
+        let status = loop {
+            if let Some(status) = self
+                .child
+                .try_wait()
+                .unwrap_or_else(|error| panic!("try_wait: {error}"))
+            {
+                break Some(status);
+            }
+            if started.elapsed() > limit {
+                let _ = self.child.kill();
+                let _ = self.child.wait();
+                break None;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        };
+        let stdout = self.stdout.join().unwrap_or_default();
+        let stderr = self.stderr.join().unwrap_or_default();
+        let Some(status) = status else {
+            panic!("runbook did not exit within {limit:?}\nstdout:\n{stdout}\nstderr:\n{stderr}");
+        };
+        Finished {
+            code: status.code(),
+            stdout,
+            stderr,
+        }
+    }
+}
