@@ -61,6 +61,17 @@ pub struct SessionArgs {
     /// Audit log file (JSON lines). Default: audit.jsonl in the state directory.
     #[arg(long, env = "RUNBOOK_AUDIT_LOG", value_name = "FILE")]
     pub audit_log: Option<PathBuf>,
+    /// Also POST every audit record, as JSON, to this collector URL (in addition to the file).
+    #[arg(long, env = "RUNBOOK_AUDIT_URL", value_name = "URL")]
+    pub audit_url: Option<String>,
+    /// A header for the audit collector, `Name: value` (repeatable); e.g. its Authorization. Read
+    /// from RUNBOOK_AUDIT_HEADER too, to keep a token off the command line.
+    #[arg(
+        long = "audit-header",
+        env = "RUNBOOK_AUDIT_HEADER",
+        value_name = "NAME: VALUE"
+    )]
+    pub audit_headers: Vec<String>,
     #[command(flatten)]
     pub state: StateArgs,
 }

@@ -32,6 +32,8 @@ pub enum Start {
         run_id: String,
         journal: Box<JournalRead>,
         plan: Box<ResumePlan>,
+        /// The runbook changed since the run started and `--allow-changed-runbook` allowed it.
+        changed_runbook: bool,
     },
 }
 
@@ -124,12 +126,18 @@ pub fn execute(
                 .with_context(|| format!("cannot write the journal {}", journal_path.display()))?;
             (writer, None, since.clone())
         }
-        Start::Resume { journal, plan, .. } => {
+        Start::Resume {
+            journal,
+            plan,
+            changed_runbook: allowed_changed_runbook,
+            ..
+        } => {
             let mut writer = JournalWriter::resume(&journal_path, &journal)
                 .with_context(|| format!("cannot reopen the journal {}", journal_path.display()))?;
             let fields = json!({
                 "actor": actor, "host": host, "pid": std::process::id(),
                 "torn_line_dropped": journal.torn,
+                "allowed_changed_runbook": allowed_changed_runbook,
             });
             writer
                 .append("run_resumed", fields)
@@ -143,7 +151,24 @@ pub fn execute(
         }
     };
 
-    let audit = AuditLog::new(identity, vec![Box::new(sink)]).shared();
+    let mut sinks: Vec<Box<dyn runbook_engine::audit::AuditSink>> = vec![Box::new(sink)];
+    if let Some(url) = &args.audit_url {
+        let mut headers = Vec::new();
+        for header in &args.audit_headers {
+            let Some((name, value)) = header.split_once(':') else {
+                return Err(Failure::usage(format!(
+                    "--audit-header `{}` is not `Name: value`",
+                    header.split(':').next().unwrap_or("")
+                ))
+                .into());
+            };
+            headers.push((name.trim().to_owned(), value.trim().to_owned()));
+        }
+        let http = runbook_engine::audit_http::HttpSink::start(url.clone(), headers)
+            .map_err(Failure::usage)?;
+        sinks.push(Box::new(http));
+    }
+    let audit = AuditLog::new(identity, sinks).shared();
 
     let human = args.output == OutputFormat::Human;
     let is_resume = resume_plan.is_some();
@@ -225,6 +250,19 @@ pub fn execute(
     }
     for error in [journal.error, audit_observer.error].into_iter().flatten() {
         eprintln!("warning: {error}");
+    }
+    let undelivered = audit_observer
+        .audit
+        .lock()
+        .map(|mut audit| audit.finish())
+        .unwrap_or_default();
+    if !undelivered.is_empty() {
+        eprintln!(
+            "warning: {} audit record(s) could not be delivered to the collector (they are in \
+             the audit log file): {}",
+            undelivered.len(),
+            undelivered.join("; ")
+        );
     }
     match exit_code_for(&report) {
         exit_code::SUCCESS => Ok(()),

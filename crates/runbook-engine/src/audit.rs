@@ -17,6 +17,10 @@ use crate::report::{Phase, RunReport, StepOutcome, StepReport};
 /// Where audit records go.
 pub trait AuditSink: Send {
     fn write(&mut self, record: &Value) -> Result<(), String>;
+    /// Delivers whatever is still queued; returns what could not be delivered.
+    fn finish(&mut self) -> Vec<String> {
+        Vec::new()
+    }
 }
 
 /// Appends records to a JSON-lines file, each flushed and synced.
@@ -76,6 +80,14 @@ pub type SharedAudit = Arc<Mutex<AuditLog>>;
 impl AuditLog {
     pub fn new(identity: AuditIdentity, sinks: Vec<Box<dyn AuditSink>>) -> Self {
         AuditLog { identity, sinks }
+    }
+
+    /// Delivers what the sinks still hold (the HTTP sink's queue); returns the failures.
+    pub fn finish(&mut self) -> Vec<String> {
+        self.sinks
+            .iter_mut()
+            .flat_map(|sink| sink.finish())
+            .collect()
     }
 
     pub fn shared(self) -> SharedAudit {

@@ -5,6 +5,7 @@
 
 pub mod answers;
 pub mod audit;
+pub mod audit_http;
 pub mod context;
 pub mod error;
 pub mod http_client;

@@ -41,7 +41,8 @@ pub fn run(args: &ResumeArgs) -> anyhow::Result<()> {
     let path = PathBuf::from(started["path"].as_str().unwrap_or_default());
     let source = super::read_source(&path)?;
     let recorded = started["sha256"].as_str().unwrap_or_default();
-    if content_hash(&source.text) != recorded && !args.allow_changed_runbook {
+    let changed = content_hash(&source.text) != recorded;
+    if changed && !args.allow_changed_runbook {
         return Err(Failure::usage(format!(
             "{} changed since run {run_id} started (its content hash differs), so the journal may \
              not match its steps. Restore the file, or pass --allow-changed-runbook if you are sure \
@@ -62,6 +63,7 @@ pub fn run(args: &ResumeArgs) -> anyhow::Result<()> {
             run_id,
             journal: Box::new(journal),
             plan: Box::new(plan),
+            changed_runbook: changed,
         },
     )
 }

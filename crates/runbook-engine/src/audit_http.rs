@@ -1,0 +1,111 @@
+//! An HTTP endpoint as an audit sink: each record is POSTed as JSON, in order, by a background
+//! thread, so a slow collector never holds up a step. Delivery failures are counted and reported
+//! when the run ends; the file sink stays the record of truth.
+
+use std::sync::mpsc::{Receiver, Sender, channel};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use serde_json::Value;
+
+use crate::audit::AuditSink;
+
+/// How long one delivery may take.
+const POST_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// POSTs records to a URL.
+pub struct HttpSink {
+    sender: Option<Sender<Value>>,
+    worker: Option<JoinHandle<Vec<String>>>,
+}
+
+impl HttpSink {
+    /// Starts the delivery thread. `headers` are sent with every record (e.g. an Authorization
+    /// header for the collector).
+    pub fn start(url: String, headers: Vec<(String, String)>) -> Result<Self, String> {
+        if !url.starts_with("http://") && !url.starts_with("https://") {
+            return Err(format!(
+                "the audit URL `{url}` is not an http:// or https:// URL"
+            ));
+        }
+        let (sender, receiver) = channel();
+        let worker = std::thread::Builder::new()
+            .name("runbook-audit-http".into())
+            .spawn(move || deliver(url, headers, receiver))
+            .map_err(|error| format!("cannot start the audit delivery thread: {error}"))?;
+        Ok(HttpSink {
+            sender: Some(sender),
+            worker: Some(worker),
+        })
+    }
+
+    /// Waits for every queued record to be delivered (or to fail) and returns the failures.
+    pub fn finish(mut self) -> Vec<String> {
+        self.close()
+    }
+
+    fn close(&mut self) -> Vec<String> {
+        drop(self.sender.take());
+        self.worker
+            .take()
+            .map(|worker| worker.join().unwrap_or_default())
+            .unwrap_or_default()
+    }
+}
+
+impl AuditSink for HttpSink {
+    fn write(&mut self, record: &Value) -> Result<(), String> {
+        match &self.sender {
+            Some(sender) => sender
+                .send(record.clone())
+                .map_err(|_| "the audit delivery thread has stopped".to_owned()),
+            None => Err("the audit HTTP sink is closed".to_owned()),
+        }
+    }
+
+    fn finish(&mut self) -> Vec<String> {
+        self.close()
+    }
+}
+
+impl Drop for HttpSink {
+    fn drop(&mut self) {
+        let _ = self.close();
+    }
+}
+
+fn deliver(url: String, headers: Vec<(String, String)>, records: Receiver<Value>) -> Vec<String> {
+    let mut failures = Vec::new();
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => return vec![format!("cannot start the audit delivery runtime: {error}")],
+    };
+    let clients = crate::http_client::HttpClients::default();
+    for record in records {
+        let result = runtime.block_on(async {
+            let client = clients.get(false).map_err(|error| error.to_string())?;
+            let mut request = client
+                .post(&url)
+                .timeout(POST_TIMEOUT)
+                .header("content-type", "application/json")
+                .body(record.to_string());
+            for (name, value) in &headers {
+                request = request.header(name.as_str(), value.as_str());
+            }
+            let response = request.send().await.map_err(|error| error.to_string())?;
+            if response.status().is_success() {
+                Ok(())
+            } else {
+                Err(format!("the collector answered {}", response.status()))
+            }
+        });
+        if let Err(error) = result {
+            let kind = record["type"].as_str().unwrap_or("record");
+            failures.push(format!("{kind}: {error}"));
+        }
+    }
+    failures
+}
