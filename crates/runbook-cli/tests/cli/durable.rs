@@ -68,7 +68,12 @@ impl Respond for Gate {
     }
 }
 
-async fn mount(server: &MockServer, verb: &str, at: &str, response: impl Respond + 'static) {
+pub(crate) async fn mount(
+    server: &MockServer,
+    verb: &str,
+    at: &str,
+    response: impl Respond + 'static,
+) {
     Mock::given(method(verb))
         .and(path(at))
         .respond_with(response)
@@ -76,17 +81,17 @@ async fn mount(server: &MockServer, verb: &str, at: &str, response: impl Respond
         .await;
 }
 
-fn ok() -> ResponseTemplate {
+pub(crate) fn ok() -> ResponseTemplate {
     ResponseTemplate::new(200).set_body_json(json!({"ok": true}))
 }
 
 /// How many of the recorded requests are `request` (`"POST /pause"`).
-fn count(received: &[String], request: &str) -> usize {
+pub(crate) fn count(received: &[String], request: &str) -> usize {
     received.iter().filter(|r| *r == request).count()
 }
 
 /// Waits (at most 15 s) until the server has received `request` at least `n` times.
-async fn until_count(server: &MockServer, request: &str, n: usize) {
+pub(crate) async fn until_count(server: &MockServer, request: &str, n: usize) {
     let started = Instant::now();
     loop {
         let received = recorded(server).await;

@@ -14,10 +14,10 @@ use std::time::{Duration, Instant};
 
 use nix::sys::signal::Signal;
 use serde_json::{Value, json};
-use wiremock::matchers::{method, path};
-use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
+use wiremock::{MockServer, Request, Respond, ResponseTemplate};
 
 use crate::control::recorded;
+use crate::durable::{count, mount, ok, until_count};
 use crate::support::Background as Running;
 use crate::support::{Output, Sandbox, finish, runbook};
 
@@ -51,38 +51,6 @@ impl Respond for Gate {
         } else {
             self.opened.clone().set_delay(Duration::from_secs(60))
         }
-    }
-}
-
-async fn mount(server: &MockServer, verb: &str, at: &str, response: impl Respond + 'static) {
-    Mock::given(method(verb))
-        .and(path(at))
-        .respond_with(response)
-        .mount(server)
-        .await;
-}
-
-fn ok() -> ResponseTemplate {
-    ResponseTemplate::new(200).set_body_json(json!({"ok": true}))
-}
-
-fn count(received: &[String], request: &str) -> usize {
-    received.iter().filter(|r| *r == request).count()
-}
-
-/// Waits (at most 15 s) until the server has received `request` at least `n` times.
-async fn until_count(server: &MockServer, request: &str, n: usize) {
-    let started = Instant::now();
-    loop {
-        let received = recorded(server).await;
-        if count(&received, request) >= n {
-            return;
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(15),
-            "waited in vain for {n} x {request}; received: {received:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
 
