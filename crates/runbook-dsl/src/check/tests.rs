@@ -80,3 +80,15 @@ fn condition_needs_exactly_one_operator() {
     );
     assert_eq!(findings(&text)[0].0, FindingCode::InvalidCondition);
 }
+
+#[test]
+fn prompt_answers_keep_the_order_written() {
+    let text = "id: t\ntitle: T\nmode: operator-assisted\nsteps:\n  - id: ask\n    prompt:\n      answers:\n        zeta_key_id: {label: Key ID}\n        alpha_secret: {label: Secret, secret: true}\n";
+    let source = Source::new("t.yaml", text);
+    let runbook = crate::load_and_check(&source).unwrap_or_else(|f| panic!("{f:?}"));
+    let crate::StepKind::Prompt(prompt) = &runbook.steps[0].kind else {
+        panic!("not a prompt");
+    };
+    let names: Vec<&str> = prompt.answers.iter().map(|a| a.name.as_str()).collect();
+    assert_eq!(names, ["zeta_key_id", "alpha_secret"]);
+}

@@ -1,5 +1,4 @@
-use std::collections::BTreeMap;
-
+use indexmap::IndexMap;
 use schemars::JsonSchema;
 use serde::Deserialize;
 
@@ -30,9 +29,9 @@ pub struct RawPrompt {
     /// The operator must type exactly this to continue (e.g. `LIVE`). Templated.
     #[serde(default)]
     pub phrase: Option<Spanned<String>>,
-    /// Named answers; each becomes an output of the step.
+    /// Named answers, asked in the order written; each becomes an output of the step.
     #[serde(default)]
-    pub answers: BTreeMap<String, Spanned<RawAnswer>>,
+    pub answers: IndexMap<String, Spanned<RawAnswer>>,
 }
 
 /// One answer to ask for.
