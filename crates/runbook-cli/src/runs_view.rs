@@ -61,13 +61,16 @@ pub fn summarize(run_id: &str, journal: &JournalRead) -> RunSummary {
             };
             format!("{} ({verb})", text(&r["step"]))
         });
+    // Distinct steps: a step restored by a resume is recorded again but done once.
     let steps_done = journal
         .records
         .iter()
         .filter(|r| {
             r["type"] == "step_finished" && r["phase"] == "main" && r["outcome"] == "passed"
         })
-        .count();
+        .filter_map(|r| r["step"].as_str())
+        .collect::<std::collections::BTreeSet<_>>()
+        .len();
     // After compensation the completed steps were undone: resume refuses such a run.
     let compensated = journal
         .records

@@ -206,6 +206,7 @@ pub fn execute(
             id: run_id.clone(),
             actor,
             started_at,
+            ..Default::default()
         },
         resume: resume_plan.map(|plan| *plan),
         plugins: Some(std::sync::Arc::new(crate::plugins::registry())),

@@ -86,16 +86,22 @@ pub enum RunField {
     Id,
     Actor,
     StartedAt,
+    /// The step that stopped the run (in `on_failure` and `finally`).
+    FailedStep,
+    /// Why it stopped, as the operator saw it (secrets masked).
+    Failure,
 }
 
 impl RunField {
-    pub const NAMES: [&'static str; 3] = ["id", "actor", "started_at"];
+    pub const NAMES: [&'static str; 5] = ["id", "actor", "started_at", "failed_step", "failure"];
 
     pub fn parse(name: &str) -> Option<RunField> {
         match name {
             "id" => Some(RunField::Id),
             "actor" => Some(RunField::Actor),
             "started_at" => Some(RunField::StartedAt),
+            "failed_step" => Some(RunField::FailedStep),
+            "failure" => Some(RunField::Failure),
             _ => None,
         }
     }

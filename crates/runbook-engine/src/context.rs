@@ -29,6 +29,10 @@ pub struct RunInfo {
     pub id: String,
     pub actor: String,
     pub started_at: String,
+    /// Set when the run has failed, before compensation, the failure path and finally run.
+    pub failed_step: Option<String>,
+    /// The failed step's message (already redacted).
+    pub failure: Option<String>,
 }
 
 /// Everything a template may refer to, plus the secrets to redact.

@@ -110,10 +110,17 @@ pub fn resolve<'s>(reference: &Reference, scope: Scope<'s>) -> Result<Cow<'s, Va
         }
         RefPath::Run { field } => {
             let run = &scope.run.run;
+            let failed = |value: &Option<String>| {
+                value
+                    .clone()
+                    .ok_or_else(|| undefined("is undefined: the run has not failed".into()))
+            };
             return Ok(Cow::Owned(Value::String(match field {
                 RunField::Id => run.id.clone(),
                 RunField::Actor => run.actor.clone(),
                 RunField::StartedAt => run.started_at.clone(),
+                RunField::FailedStep => failed(&run.failed_step)?,
+                RunField::Failure => failed(&run.failure)?,
             })));
         }
         RefPath::Unknown { .. } => return Err(undefined("is not a known reference".into())),

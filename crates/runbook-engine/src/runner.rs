@@ -114,6 +114,12 @@ impl Engine {
                 Stop::Interrupted => "interrupted".to_owned(),
                 Stop::Failed { step } => format!("step `{step}` failed"),
             };
+            match stop {
+                Stop::Failed { step } => run.mark_failed(step),
+                Stop::Interrupted => {
+                    run.context_mark_interrupted();
+                }
+            }
             if run.has_compensations() {
                 run.observer.phase_started(Phase::Rollback, &reason);
                 cleanup_ran = true;

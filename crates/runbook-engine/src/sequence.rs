@@ -79,6 +79,25 @@ impl<'e, 'o> Run<'e, 'o> {
         }
     }
 
+    /// Makes `{{run.failed_step}}` and `{{run.failure}}` available to the cleanup that follows.
+    pub(crate) fn mark_failed(&mut self, step: &str) {
+        let failure = self
+            .reports
+            .iter()
+            .rev()
+            .find(|report| report.id == step)
+            .and_then(|report| report.error.as_ref())
+            .map(|error| error.message.clone())
+            .unwrap_or_else(|| format!("step `{step}` failed"));
+        self.context.run.failed_step = Some(step.to_owned());
+        self.context.run.failure = Some(failure);
+    }
+
+    pub(crate) fn context_mark_interrupted(&mut self) {
+        self.context.run.failed_step = Some("(interrupted)".to_owned());
+        self.context.run.failure = Some("interrupted (Ctrl-C)".to_owned());
+    }
+
     pub(crate) fn has_compensations(&self) -> bool {
         !self.compensations.is_empty()
     }

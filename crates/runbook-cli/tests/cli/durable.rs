@@ -841,6 +841,8 @@ async fn an_interrupted_run_is_listed_shown_and_resumed() {
     let runs = bench.runs();
     assert_eq!(runs[0]["state"], "succeeded", "{runs:#?}");
     assert_eq!(runs[0]["resumable"], false);
+    // Every step once, though the four restored ones were recorded in both sessions.
+    assert_eq!(runs[0]["steps_done"], 8, "{runs:#?}");
     let shown = bench.cmd(&["show", run_id], &[]);
     assert!(shown.stdout.contains("resumed by bob"), "{}", shown.stdout);
     assert!(

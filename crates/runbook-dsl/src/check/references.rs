@@ -225,9 +225,9 @@ impl Checker<'_> {
                                      `{{steps.ID.finished_at}}`, `{{steps.ID.duration_ms}}`"
                             .to_owned()
                     }
-                    ("run", _) => {
-                        "write `{{run.id}}`, `{{run.actor}}` or `{{run.started_at}}`".to_owned()
-                    }
+                    ("run", _) => "write `{{run.id}}`, `{{run.actor}}`, `{{run.started_at}}`, \
+                         `{{run.failed_step}}` or `{{run.failure}}`"
+                        .to_owned(),
                     ("inputs", _) => "write `{{inputs.NAME}}`".to_owned(),
                     ("env", _) => "write `{{env.NAME}}`".to_owned(),
                     ("outputs", _) => "write `{{outputs.NAME}}`".to_owned(),
