@@ -45,7 +45,12 @@ pub fn execute(
 ) -> anyhow::Result<()> {
     let operator = operator_record(args, runbook)?;
     let interrupt = Interrupt::default();
-    let prompter = crate::prompt::choose(args.answers.as_deref(), &interrupt)?;
+    // A rehearsal's transcript shows the prompts and the answers taken, as the operator would see them.
+    let prompter = crate::prompt::choose(
+        args.answers.as_deref(),
+        &interrupt,
+        args.output == OutputFormat::Human,
+    )?;
     let nobody = prompter.lock().map(|p| p.kind() == "none").unwrap_or(false);
     if nobody && runbook.has_prompts() {
         return Err(Failure::usage(format!(

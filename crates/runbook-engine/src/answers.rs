@@ -29,6 +29,9 @@ pub struct AnswersPrompter {
     decisions_used: HashMap<String, usize>,
     /// Where the answers came from, for messages.
     origin: String,
+    /// Show each prompt and the answer taken (secrets masked) on stderr, so a rehearsal's
+    /// transcript reads like the operator's.
+    echo: bool,
 }
 
 impl AnswersPrompter {
@@ -39,13 +42,27 @@ impl AnswersPrompter {
                 answers,
                 decisions_used: HashMap::new(),
                 origin: origin.into(),
+                echo: false,
             }),
             Value::Null => Ok(AnswersPrompter {
                 answers: Map::new(),
                 decisions_used: HashMap::new(),
                 origin: origin.into(),
+                echo: false,
             }),
             _ => Err("an answers file is a mapping from step ids to answers".into()),
+        }
+    }
+
+    /// Echo prompts and answers on stderr (for people watching a rehearsal).
+    pub fn echoing(mut self, echo: bool) -> Self {
+        self.echo = echo;
+        self
+    }
+
+    fn say(&self, text: &str) {
+        if self.echo {
+            eprintln!("{text}");
         }
     }
 
@@ -96,13 +113,27 @@ impl AnswersPrompter {
 }
 
 impl Prompter for AnswersPrompter {
-    fn instructions(&mut self, _: &PromptContext, _: &str) -> Result<(), PromptError> {
+    fn instructions(&mut self, context: &PromptContext, text: &str) -> Result<(), PromptError> {
+        self.say(&format!(
+            "\n  ── {} ── (answered from {})",
+            context.step_name, self.origin
+        ));
+        for line in text.trim_end().lines() {
+            self.say(&format!("  {line}"));
+        }
         Ok(())
     }
 
-    fn confirm(&mut self, context: &PromptContext, _: &str) -> Result<bool, PromptError> {
+    fn confirm(&mut self, context: &PromptContext, question: &str) -> Result<bool, PromptError> {
         match self.value(context, "confirm")? {
-            Value::Bool(yes) => Ok(*yes),
+            Value::Bool(yes) => {
+                let yes = *yes;
+                self.say(&format!(
+                    "  {question} · {}",
+                    if yes { "yes" } else { "no" }
+                ));
+                Ok(yes)
+            }
             _ => Err(PromptError::Invalid(format!(
                 "{}: `confirm` for step `{}` must be true or false",
                 self.origin, context.step_id
@@ -110,11 +141,13 @@ impl Prompter for AnswersPrompter {
         }
     }
 
-    fn phrase(&mut self, context: &PromptContext, _: &str) -> Result<String, PromptError> {
-        match self.value(context, "phrase")? {
-            Value::String(text) => Ok(text.clone()),
-            other => Ok(other.to_string()),
-        }
+    fn phrase(&mut self, context: &PromptContext, phrase: &str) -> Result<String, PromptError> {
+        let typed = match self.value(context, "phrase")? {
+            Value::String(text) => text.clone(),
+            other => other.to_string(),
+        };
+        self.say(&format!("  Type {phrase} to continue · {typed}"));
+        Ok(typed)
     }
 
     fn answer(
@@ -134,6 +167,12 @@ impl Prompter for AnswersPrompter {
                 self.origin, answer.name, context.step_id
             ))
         })?;
+        let shown = if answer.secret {
+            crate::redact::MASK
+        } else {
+            text.as_str()
+        };
+        self.say(&format!("  {} · {shown}", answer.label));
         Ok(text)
     }
 

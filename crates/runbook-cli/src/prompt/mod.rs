@@ -11,7 +11,11 @@ use crate::failure::Failure;
 
 /// The terminal when stdin and stderr are both terminals; an answers file when one is given; else
 /// nobody. An answers file wins over the terminal: the author asked for it.
-pub fn choose(answers: Option<&Path>, interrupt: &Interrupt) -> Result<SharedPrompter, Failure> {
+pub fn choose(
+    answers: Option<&Path>,
+    interrupt: &Interrupt,
+    echo: bool,
+) -> Result<SharedPrompter, Failure> {
     if let Some(path) = answers {
         let text = std::fs::read_to_string(path).map_err(|error| {
             Failure::usage(format!(
@@ -26,7 +30,8 @@ pub fn choose(answers: Option<&Path>, interrupt: &Interrupt) -> Result<SharedPro
             ))
         })?;
         let prompter = AnswersPrompter::new(value, path.display().to_string())
-            .map_err(|error| Failure::usage(format!("{}: {error}", path.display())))?;
+            .map_err(|error| Failure::usage(format!("{}: {error}", path.display())))?
+            .echoing(echo);
         return Ok(runbook_engine::prompter::shared(prompter));
     }
     if interactive() {

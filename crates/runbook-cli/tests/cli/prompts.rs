@@ -947,3 +947,51 @@ steps:
         assert!(!seen.contains(CANARY), "leaked:\n{seen}");
     }
 }
+
+/// A rehearsal's transcript shows each prompt and the answer taken from the file, secrets masked;
+/// `--output json` keeps stderr free of it.
+#[test]
+fn an_answers_file_run_shows_the_prompts_and_answers_taken() {
+    let sandbox = Sandbox::new();
+    sandbox.write(
+        "rb.yaml",
+        r#"id: echo
+title: Echo
+steps:
+  - id: enter
+    name: Enter the key
+    prompt:
+      instructions: Copy the key from the dashboard.
+      phrase: LIVE
+      answers:
+        key_id: {label: Key ID}
+        secret: {label: Secret, secret: true}
+"#,
+    );
+    sandbox.write(
+        "a.answers.yaml",
+        "enter: {phrase: LIVE, key_id: AK123, secret: echo-canary-77aa}\n",
+    );
+    let output = sandbox.run(&["run", "rb.yaml", "--answers", "a.answers.yaml"]);
+    assert_eq!(output.code, 0, "{}\n{}", output.stdout, output.stderr);
+    for line in [
+        "── Enter the key ── (answered from a.answers.yaml)",
+        "Copy the key from the dashboard.",
+        "Type LIVE to continue · LIVE",
+        "Key ID · AK123",
+        "Secret · ********",
+    ] {
+        assert!(output.stderr.contains(line), "{line}:\n{}", output.stderr);
+    }
+    assert!(!output.stderr.contains("77aa") && !output.stdout.contains("77aa"));
+    let json = sandbox.run(&[
+        "run",
+        "rb.yaml",
+        "--answers",
+        "a.answers.yaml",
+        "--output",
+        "json",
+    ]);
+    assert_eq!(json.code, 0, "{}", json.stderr);
+    assert!(!json.stderr.contains("answered from"), "{}", json.stderr);
+}
