@@ -11,7 +11,8 @@ use crate::redact::Redactor;
 pub enum StepState {
     Completed(Map<String, Value>),
     Skipped,
-    Failed,
+    /// Failed; with what it produced before failing, when it produced anything.
+    Failed(Option<Map<String, Value>>),
     /// Interrupted in an earlier session and, by policy or the operator's choice, not re-run.
     NotRerun,
 }

@@ -41,6 +41,10 @@ pub struct StepError {
     /// How long the server asked us to wait (`Retry-After`).
     #[serde(skip)]
     pub retry_after: Option<std::time::Duration>,
+    /// What the step did produce before it failed (an HTTP status and body, an exit code and
+    /// output), so the failure path can refer to it.
+    #[serde(skip)]
+    pub outputs: Option<serde_json::Map<String, serde_json::Value>>,
 }
 
 impl fmt::Display for StepError {
@@ -56,7 +60,14 @@ impl StepError {
             message: message.into(),
             status: None,
             retry_after: None,
+            outputs: None,
         }
+    }
+
+    /// The same failure, carrying the outputs the step produced before failing.
+    pub fn with_outputs(mut self, outputs: serde_json::Map<String, serde_json::Value>) -> Self {
+        self.outputs = Some(outputs);
+        self
     }
 
     /// The same failure with its message passed through `edit` (used for redaction).

@@ -63,7 +63,15 @@ pub fn resolve<'s>(reference: &Reference, scope: Scope<'s>) -> Result<Cow<'s, Va
                     "is undefined: step `{step}` was skipped (its `when` did not hold)"
                 )));
             }
-            Some(StepState::Failed) => {
+            Some(StepState::Failed(Some(outputs))) => match outputs.get(output) {
+                Some(value) => (Cow::Borrowed(value), rest),
+                None => {
+                    return Err(undefined(format!(
+                        "is undefined: step `{step}` failed before producing `{output}`"
+                    )));
+                }
+            },
+            Some(StepState::Failed(None)) => {
                 return Err(undefined(format!("is undefined: step `{step}` failed")));
             }
             Some(StepState::NotRerun) => {

@@ -586,9 +586,18 @@ impl<'e, 'o> Run<'e, 'o> {
         error: StepError,
         started: Instant,
     ) -> (StepReport, Option<StepError>) {
+        if let Some(outputs) = &error.outputs {
+            for (name, value) in outputs {
+                let shown = self.context.redactor.redact_value(value);
+                if shown != *value {
+                    report.secret_outputs.push(name.clone());
+                }
+                report.outputs.insert(name.clone(), shown);
+            }
+        }
         self.context
             .steps
-            .insert(step.id.clone(), StepState::Failed);
+            .insert(step.id.clone(), StepState::Failed(error.outputs.clone()));
         let error = error.map_message(|message| self.context.redactor.redact(message));
         report.outcome = StepOutcome::Failed;
         report.error = Some(error.clone());

@@ -150,7 +150,16 @@ pub(super) async fn execute(
             .and_then(Value::as_str)
             .and_then(|text| text.trim().parse::<u64>().ok())
             .map(Duration::from_secs);
-        return Err(error);
+        let mut produced = Map::new();
+        produced.insert("status".into(), Value::from(status));
+        let body = if step.discard_body {
+            Value::String("(discarded: discard_body)".into())
+        } else {
+            json.clone().unwrap_or_else(|| Value::String(text.clone()))
+        };
+        produced.insert("body".into(), body);
+        produced.insert("headers".into(), Value::Object(headers.clone()));
+        return Err(error.with_outputs(produced));
     }
 
     let mut outputs = Map::new();
@@ -164,7 +173,8 @@ pub(super) async fn execute(
         &mut env.new_secrets,
     )?;
     outputs.insert("headers".into(), Value::Object(headers));
-    check_own(&step.asserts, env.context, &outputs)?;
+    check_own(&step.asserts, env.context, &outputs)
+        .map_err(|error| error.with_outputs(outputs.clone()))?;
     if step.discard_body {
         outputs.insert(
             "body".into(),

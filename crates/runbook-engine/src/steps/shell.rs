@@ -181,6 +181,13 @@ pub(super) async fn execute(
             .map(i32::to_string)
             .collect::<Vec<_>>()
             .join(" or ");
+        let mut produced = Map::new();
+        produced.insert("exit_code".into(), Value::from(code));
+        produced.insert(
+            "stdout".into(),
+            Value::String(String::from_utf8_lossy(&stdout).trim().to_owned()),
+        );
+        produced.insert("stderr".into(), Value::String(stderr_text.clone()));
         return Err(StepError::new(
             StepErrorKind::UnexpectedResult,
             format!(
@@ -188,7 +195,8 @@ pub(super) async fn execute(
                 step.command.source,
                 tail(&stderr_text)
             ),
-        ));
+        )
+        .with_outputs(produced));
     }
 
     let stdout_text = String::from_utf8_lossy(&stdout).into_owned();
@@ -227,7 +235,8 @@ pub(super) async fn execute(
         &mut outputs,
         &mut env.new_secrets,
     )?;
-    check_own(&step.asserts, env.context, &outputs)?;
+    check_own(&step.asserts, env.context, &outputs)
+        .map_err(|error| error.with_outputs(outputs.clone()))?;
     Ok(outputs)
 }
 
