@@ -4,8 +4,10 @@
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 
-use runbook_dsl::Step;
-use runbook_engine::{Interrupt, Observer, Phase, Position, StepOutcome, StepReport};
+use runbook_dsl::{Runbook, Step};
+use runbook_engine::{
+    Decision, Interrupt, Observer, Phase, Position, Progress, RunReport, StepOutcome, StepReport,
+};
 
 use crate::exit_code;
 
@@ -89,6 +91,14 @@ pub struct Tracking {
 }
 
 impl Observer for Tracking {
+    fn run_started(&mut self, _: &Runbook) {}
+    fn phase_started(&mut self, _: Phase, _: &str) {}
+    fn checkpoint(&mut self, _: &Step, _: &Position) -> Result<(), String> {
+        Ok(())
+    }
+    fn step_progress(&mut self, _: &Step, _: &Progress) {}
+    fn decision(&mut self, _: &Step, _: Decision) {}
+    fn run_finished(&mut self, _: &RunReport) {}
     fn step_started(&mut self, step: &Step, at: &Position) {
         if let Ok(mut state) = self.state.lock() {
             state.running = Some((step.id.clone(), at.phase));

@@ -9,11 +9,9 @@ mod exit_code;
 mod failure;
 mod interrupt;
 mod lock;
-mod observers;
 mod plugins;
 mod prompt;
 mod render;
-mod runs_view;
 mod session;
 mod state;
 

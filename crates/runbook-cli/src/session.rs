@@ -5,22 +5,23 @@ use std::io::Write;
 use std::sync::{Arc, Mutex};
 
 use anyhow::Context;
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 
 use runbook_dsl::{Mode, Runbook, Source};
 use runbook_engine::audit::{AuditIdentity, AuditLog, AuditObserver, FileSink};
-use runbook_engine::journal::{JournalObserver, JournalRead, JournalWriter};
+use runbook_engine::journal::{
+    JournalObserver, JournalRead, JournalWriter, RunResumed, RunStarted,
+};
 use runbook_engine::resume::ResumePlan;
 use runbook_engine::{
-    Engine, EngineOptions, Interrupt, NullObserver, Observer, OperatorRecord, RunReport, RunStatus,
-    StepErrorKind,
+    Engine, EngineOptions, Fanout, Interrupt, NullObserver, Observer, OperatorRecord, RunReport,
+    RunStatus, StepErrorKind,
 };
 
 use crate::args::{OutputFormat, SessionArgs};
 use crate::exit_code;
 use crate::failure::Failure;
 use crate::interrupt::{RunState, Tracking};
-use crate::observers::Fanout;
 use crate::render::progress::TerminalObserver;
 use crate::render::style::use_color;
 use crate::state::StateDir;
@@ -115,43 +116,38 @@ pub fn execute(
         ))
     })?;
     let journal_path = state.journal(&run_id);
+    let cannot_write = || format!("cannot write the journal {}", journal_path.display());
     let (writer, resume_plan, started_at) = match start {
         Start::New => {
-            let mut writer = JournalWriter::create(&journal_path)
-                .with_context(|| format!("cannot create the journal {}", journal_path.display()))?;
-            let fields = runbook_engine::journal::run_started_fields(
+            let started = RunStarted::new(
                 runbook,
                 &source.text,
                 &inputs.values,
                 &inputs.secret_names,
                 &identity,
             );
-            writer
-                .append("run_started", fields)
-                .with_context(|| format!("cannot write the journal {}", journal_path.display()))?;
+            let writer =
+                JournalWriter::create(&journal_path, started).with_context(cannot_write)?;
             (writer, None, since.clone())
         }
         Start::Resume {
             journal,
             plan,
-            changed_runbook: allowed_changed_runbook,
+            changed_runbook,
             ..
         } => {
-            let mut writer = JournalWriter::resume(&journal_path, &journal)
-                .with_context(|| format!("cannot reopen the journal {}", journal_path.display()))?;
-            let fields = json!({
-                "actor": actor, "host": host, "pid": std::process::id(),
-                "torn_line_dropped": journal.torn,
-                "allowed_changed_runbook": allowed_changed_runbook,
-            });
-            writer
-                .append("run_resumed", fields)
-                .with_context(|| format!("cannot write the journal {}", journal_path.display()))?;
+            let resumed = RunResumed {
+                actor: actor.clone(),
+                host: host.clone(),
+                pid: std::process::id(),
+                torn_line_dropped: journal.torn.clone(),
+                allowed_changed_runbook: changed_runbook,
+            };
+            let writer = JournalWriter::reopen(&journal_path, &journal, resumed)
+                .with_context(cannot_write)?;
             let started_at = journal
-                .first("run_started")
-                .and_then(|record| record["at"].as_str())
-                .unwrap_or(&since)
-                .to_owned();
+                .run_started()
+                .map_or_else(|| since.clone(), |(entry, _)| entry.at.to_string());
             (writer, Some(plan), started_at)
         }
     };
@@ -219,10 +215,7 @@ pub fn execute(
         ..EngineOptions::default()
     });
     let run_state = Arc::new(Mutex::new(RunState::default()));
-    let mut journal = JournalObserver {
-        writer,
-        error: None,
-    };
+    let mut journal = JournalObserver::new(writer);
     let mut audit_observer = AuditObserver {
         audit,
         resumed: is_resume,
@@ -254,7 +247,8 @@ pub fn execute(
         serde_json::to_writer_pretty(&mut out, &report)?;
         writeln!(out)?;
     }
-    for error in [journal.error, audit_observer.error].into_iter().flatten() {
+    let journal_error = journal.error().map(str::to_owned);
+    for error in [journal_error, audit_observer.error].into_iter().flatten() {
         eprintln!("warning: {error}");
     }
     let undelivered = audit_observer
@@ -283,8 +277,8 @@ fn recorded_inputs(
     given: Vec<(String, String)>,
 ) -> Result<Vec<(String, String)>, Failure> {
     let recorded: Map<String, Value> = journal
-        .first("run_started")
-        .and_then(|record| record["inputs"].as_object().cloned())
+        .run_started()
+        .map(|(_, started)| started.inputs.clone())
         .unwrap_or_default();
     for (name, _) in &given {
         let secret = runbook.input(name).is_some_and(|input| input.secret);

@@ -11,7 +11,8 @@ use serde_json::{Map, Value, json};
 
 use runbook_dsl::{Runbook, Step, StepKind};
 
-use crate::observer::{Observer, Position};
+use crate::observer::{Observer, Position, Progress};
+use crate::prompter::Decision;
 use crate::report::{Phase, RunReport, StepOutcome, StepReport};
 
 /// Where audit records go.
@@ -195,12 +196,20 @@ impl Observer for AuditObserver {
         );
     }
 
-    fn decision(&mut self, step: &Step, decision: &str) {
+    fn decision(&mut self, step: &Step, decision: Decision) {
         self.write(
             "operator_decision",
             json!({ "step": step.id, "decision": decision }),
         );
     }
+
+    fn step_started(&mut self, _step: &Step, _at: &Position) {}
+
+    fn checkpoint(&mut self, _step: &Step, _at: &Position) -> Result<(), String> {
+        Ok(())
+    }
+
+    fn step_progress(&mut self, _step: &Step, _progress: &Progress) {}
 
     fn run_finished(&mut self, report: &RunReport) {
         self.write(

@@ -3,7 +3,7 @@
 use std::fmt;
 
 /// Classes of step failure.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum StepErrorKind {
     /// A condition (`assert` step or a step's `assert`) did not hold.

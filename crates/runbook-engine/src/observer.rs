@@ -1,7 +1,13 @@
-//! Live progress, pushed to whoever runs the engine (the CLI's terminal renderer, a test recorder).
+//! Live progress, pushed to whoever runs the engine (the CLI's terminal renderer, the journal, the
+//! audit log, a test recorder). Every method is required: an observer added later cannot silently
+//! miss an event, and a new event does not compile until every observer decides what to do with it.
+
+use std::fmt;
+use std::time::Duration;
 
 use runbook_dsl::{Runbook, Step};
 
+use crate::prompter::Decision;
 use crate::report::{Phase, RunReport, StepReport};
 
 /// Where a step sits: its phase, nesting depth, and (for top-level steps) its position.
@@ -24,27 +30,128 @@ impl Position {
     }
 }
 
-/// Receives progress as the run goes. Every method has a no-op default.
+/// Something worth showing while a step runs. Texts in it are redacted.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Progress {
+    /// A wait's condition did not hold yet.
+    Waiting {
+        attempt: u32,
+        elapsed: Duration,
+        observed: String,
+    },
+    /// An attempt failed and the retry policy tries again after `wait`.
+    Retrying {
+        attempt: u32,
+        of: u32,
+        error: String,
+        wait: Duration,
+    },
+    /// A group begins another attempt.
+    GroupAttempt { attempt: u32, of: u32 },
+    /// The operator chose to skip the failed step.
+    SkippedByOperator,
+    /// No decision could be had about a failure (no operator): the run stops.
+    NoDecision { reason: String },
+}
+
+impl fmt::Display for Progress {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Progress::Waiting {
+                attempt,
+                elapsed,
+                observed,
+            } => write!(
+                f,
+                "waiting: attempt {attempt}, {:.1}s, last observed: {observed}",
+                elapsed.as_secs_f64()
+            ),
+            Progress::Retrying {
+                attempt,
+                of,
+                error,
+                wait,
+            } => write!(
+                f,
+                "attempt {attempt} of {of} failed ({error}); retrying in {}",
+                crate::steps::humanize_duration(*wait)
+            ),
+            Progress::GroupAttempt { attempt, of } => write!(f, "attempt {attempt} of {of}"),
+            Progress::SkippedByOperator => f.write_str("failed; the operator chose to skip it"),
+            Progress::NoDecision { reason } => write!(f, "no decision ({reason}): aborting"),
+        }
+    }
+}
+
+/// Receives progress as the run goes.
 pub trait Observer {
-    fn run_started(&mut self, _runbook: &Runbook) {}
+    fn run_started(&mut self, runbook: &Runbook);
     /// Compensation, the failure path or `finally` begins; `reason` says why.
-    fn phase_started(&mut self, _phase: Phase, _reason: &str) {}
-    fn step_started(&mut self, _step: &Step, _at: &Position) {}
+    fn phase_started(&mut self, phase: Phase, reason: &str);
+    fn step_started(&mut self, step: &Step, at: &Position);
     /// Called just before a step has side effects (after `step_started`): a durable record must be
     /// written now. An error stops the step before it runs.
-    fn checkpoint(&mut self, _step: &Step, _at: &Position) -> Result<(), String> {
-        Ok(())
-    }
-    /// Something worth showing while a step runs: a poll's last observed value, a retry.
-    fn step_progress(&mut self, _step: &Step, _note: &str) {}
-    fn step_finished(&mut self, _step: &Step, _at: &Position, _report: &StepReport) {}
-    /// The operator decided about a step: `retry`, `skip` or `abort`.
-    fn decision(&mut self, _step: &Step, _decision: &str) {}
-    fn run_finished(&mut self, _report: &RunReport) {}
+    fn checkpoint(&mut self, step: &Step, at: &Position) -> Result<(), String>;
+    fn step_progress(&mut self, step: &Step, progress: &Progress);
+    fn step_finished(&mut self, step: &Step, at: &Position, report: &StepReport);
+    /// The operator decided about a failed or interrupted step.
+    fn decision(&mut self, step: &Step, decision: Decision);
+    fn run_finished(&mut self, report: &RunReport);
 }
 
 /// Observes nothing.
 #[derive(Debug, Default)]
 pub struct NullObserver;
 
-impl Observer for NullObserver {}
+impl Observer for NullObserver {
+    fn run_started(&mut self, _: &Runbook) {}
+    fn phase_started(&mut self, _: Phase, _: &str) {}
+    fn step_started(&mut self, _: &Step, _: &Position) {}
+    fn checkpoint(&mut self, _: &Step, _: &Position) -> Result<(), String> {
+        Ok(())
+    }
+    fn step_progress(&mut self, _: &Step, _: &Progress) {}
+    fn step_finished(&mut self, _: &Step, _: &Position, _: &StepReport) {}
+    fn decision(&mut self, _: &Step, _: Decision) {}
+    fn run_finished(&mut self, _: &RunReport) {}
+}
+
+/// Several observers as one, each seeing every event in order. A checkpoint error from any stops
+/// the step.
+pub struct Fanout<'a>(pub Vec<&'a mut dyn Observer>);
+
+impl Observer for Fanout<'_> {
+    fn run_started(&mut self, runbook: &Runbook) {
+        self.0.iter_mut().for_each(|o| o.run_started(runbook));
+    }
+    fn phase_started(&mut self, phase: Phase, reason: &str) {
+        self.0
+            .iter_mut()
+            .for_each(|o| o.phase_started(phase, reason));
+    }
+    fn step_started(&mut self, step: &Step, at: &Position) {
+        self.0.iter_mut().for_each(|o| o.step_started(step, at));
+    }
+    fn checkpoint(&mut self, step: &Step, at: &Position) -> Result<(), String> {
+        for observer in &mut self.0 {
+            observer.checkpoint(step, at)?;
+        }
+        Ok(())
+    }
+    fn step_progress(&mut self, step: &Step, progress: &Progress) {
+        self.0
+            .iter_mut()
+            .for_each(|o| o.step_progress(step, progress));
+    }
+    fn step_finished(&mut self, step: &Step, at: &Position, report: &StepReport) {
+        self.0
+            .iter_mut()
+            .for_each(|o| o.step_finished(step, at, report));
+    }
+    fn decision(&mut self, step: &Step, decision: Decision) {
+        self.0.iter_mut().for_each(|o| o.decision(step, decision));
+    }
+    fn run_finished(&mut self, report: &RunReport) {
+        self.0.iter_mut().for_each(|o| o.run_finished(report));
+    }
+}

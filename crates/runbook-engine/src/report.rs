@@ -1,12 +1,12 @@
 //! The run report: what happened, as data. `--output json` prints it; the terminal summarises it.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::error::StepError;
 
 /// How a run ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum RunStatus {
     Succeeded,
@@ -20,8 +20,21 @@ pub enum RunStatus {
     Interrupted,
 }
 
+impl RunStatus {
+    /// The name the journal and `--output json` use.
+    pub fn word(self) -> &'static str {
+        match self {
+            RunStatus::Succeeded => "succeeded",
+            RunStatus::Failed => "failed",
+            RunStatus::RolledBack => "rolled_back",
+            RunStatus::RollbackFailed => "rollback_failed",
+            RunStatus::Interrupted => "interrupted",
+        }
+    }
+}
+
 /// Which part of the run a step belongs to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Phase {
     /// The steps (including groups and their `finally`).
@@ -34,8 +47,20 @@ pub enum Phase {
     Finally,
 }
 
+impl Phase {
+    /// The name the journal and `--output json` use.
+    pub fn word(self) -> &'static str {
+        match self {
+            Phase::Main => "main",
+            Phase::Rollback => "rollback",
+            Phase::OnFailure => "on_failure",
+            Phase::Finally => "finally",
+        }
+    }
+}
+
 /// How a step ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum StepOutcome {
     Passed,
@@ -44,6 +69,18 @@ pub enum StepOutcome {
     Skipped,
     /// The run stopped before it started.
     NotRun,
+}
+
+impl StepOutcome {
+    /// The name the journal and `--output json` use.
+    pub fn word(self) -> &'static str {
+        match self {
+            StepOutcome::Passed => "passed",
+            StepOutcome::Failed => "failed",
+            StepOutcome::Skipped => "skipped",
+            StepOutcome::NotRun => "not_run",
+        }
+    }
 }
 
 /// One execution of a step. Outputs and messages are redacted. A step that runs more than once (a
@@ -66,14 +103,46 @@ pub struct StepReport {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub secret_outputs: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub started_at: Option<String>,
+    pub started_at: Option<jiff::Timestamp>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub finished_at: Option<String>,
+    pub finished_at: Option<jiff::Timestamp>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<StepError>,
     /// Why it was skipped, or what the operator decided.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+    /// It completed in an earlier session and was taken from the journal, not run again.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub restored: bool,
+}
+
+/// Why a run stopped before its steps completed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "cause", rename_all = "snake_case")]
+pub enum Stop {
+    /// A step failed and its policy (or the operator) stopped the run.
+    Failed { step: String },
+    /// Ctrl-C: `step` is the step that was running, or about to start, when it came (none when
+    /// every step had already run).
+    Interrupted { step: Option<String> },
+}
+
+impl Stop {
+    /// The step that stopped the run.
+    pub fn step(&self) -> Option<&str> {
+        match self {
+            Stop::Failed { step } => Some(step),
+            Stop::Interrupted { step } => step.as_deref(),
+        }
+    }
+
+    /// Why, in words (`{{run.failure}}` uses the failed step's own message instead).
+    pub fn cause(&self) -> &'static str {
+        match self {
+            Stop::Failed { .. } => "failed",
+            Stop::Interrupted { .. } => "interrupted",
+        }
+    }
 }
 
 /// How prompts were answered in this run.
@@ -102,9 +171,12 @@ pub struct RunReport {
     pub inputs: Map<String, Value>,
     pub operator: OperatorRecord,
     pub steps: Vec<StepReport>,
-    /// The step that stopped the run, if any.
+    /// The step that stopped the run, if any (the same as `stop`'s step, or a failed `finally`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub failed_step: Option<String>,
+    /// Why the steps did not complete, if they did not.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stop: Option<Stop>,
     /// Irreversible steps that completed: what this run can no longer undo.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub irreversible_done: Vec<String>,

@@ -1,11 +1,16 @@
-//! What an earlier run completed, rebuilt from its journal, so `runbook resume` repeats no completed
-//! side effect.
+//! What an earlier run completed, rebuilt from its journal's typed records, so `runbook resume`
+//! repeats no completed side effect.
 
 use std::collections::{HashMap, HashSet};
 
 use serde_json::{Map, Value};
 
+use runbook_dsl::{Runbook, Step, StepKind};
+
 use crate::journal::JournalRead;
+use crate::journal::record::{JournalRecord, StepFinished, StepStarted};
+use crate::prompter::Decision;
+use crate::report::{Phase, StepOutcome};
 
 /// A main-phase step that finished in an earlier session.
 #[derive(Debug, Clone)]
@@ -24,8 +29,6 @@ pub struct ResumePlan {
     pub completed: HashMap<String, CompletedStep>,
     /// Steps that started but are not known to have finished: their effect is unknown.
     pub in_doubt: HashSet<String>,
-    /// Compensation already ran: the completed steps were undone, so continuing after them is wrong.
-    pub compensated: bool,
     /// How many times each step started in earlier sessions: a repeated prompt continues with the
     /// next answer set of an answers file, not the first.
     pub started: HashMap<String, u32>,
@@ -33,65 +36,36 @@ pub struct ResumePlan {
 
 impl ResumePlan {
     /// Replays the journal's step records, in order.
-    pub fn from_journal(journal: &JournalRead) -> ResumePlan {
+    pub fn replay(journal: &JournalRead, runbook: &Runbook) -> ResumePlan {
+        let cleanups = enclosing_cleanups(&runbook.steps);
         let mut plan = ResumePlan::default();
-        for record in &journal.records {
-            let step = record["step"].as_str().unwrap_or_default().to_owned();
-            let main = record["phase"] == "main";
-            match record["type"].as_str() {
-                Some("step_started") if main => {
+        for record in journal.records() {
+            match record {
+                JournalRecord::StepStarted(StepStarted {
+                    step,
+                    phase: Phase::Main,
+                    ..
+                }) => {
                     *plan.started.entry(step.clone()).or_insert(0) += 1;
-                    plan.completed.remove(&step);
-                    plan.in_doubt.insert(step);
-                }
-                Some("step_finished") if main => {
-                    // A step still in doubt that this session never started (no decision, an abort,
-                    // or its earlier command still running) stays in doubt: the next resume checks
-                    // again.
-                    let never_started = record["outcome"] == "failed" && record["attempts"] == 0;
-                    if never_started && plan.in_doubt.contains(&step) {
-                        continue;
-                    }
-                    plan.in_doubt.remove(&step);
-                    match record["outcome"].as_str() {
-                        Some("passed") | Some("skipped") => {
-                            let outputs = match &record["outputs"] {
-                                Value::Object(outputs) => outputs.clone(),
-                                _ => Map::new(),
-                            };
-                            let withheld = record["secret_outputs"]
-                                .as_array()
-                                .map(|names| {
-                                    names
-                                        .iter()
-                                        .filter_map(|n| n.as_str().map(str::to_owned))
-                                        .collect()
-                                })
-                                .unwrap_or_default();
-                            let time =
-                                |key: &str| record[key].as_str().and_then(|t| t.parse().ok());
-                            plan.completed.insert(
-                                step,
-                                CompletedStep {
-                                    skipped: record["outcome"] == "skipped",
-                                    outputs,
-                                    withheld,
-                                    started_at: time("started_at"),
-                                    finished_at: time("finished_at"),
-                                },
-                            );
-                        }
-                        _ => {
-                            plan.completed.remove(&step);
-                        }
+                    plan.completed.remove(step);
+                    plan.in_doubt.insert(step.clone());
+                    // A step of a group ran again, so that group's `finally` has to run again for
+                    // it: what an earlier `finally` did (or skipped) was for an earlier attempt.
+                    for cleanup in cleanups.get(step.as_str()).into_iter().flatten() {
+                        plan.completed.remove(*cleanup);
                     }
                 }
-                Some("step_finished") if record["phase"] == "rollback" => plan.compensated = true,
+                JournalRecord::StepFinished(finished) if finished.phase == Phase::Main => {
+                    plan.step_finished(finished)
+                }
                 // The operator skipped a failed or interrupted step: it counts as done (skipped).
-                Some("decision") if record["decision"] == "skip" => {
-                    plan.in_doubt.remove(&step);
+                JournalRecord::Decision {
+                    step,
+                    decision: Decision::Skip,
+                } => {
+                    plan.in_doubt.remove(step);
                     plan.completed.insert(
-                        step,
+                        step.clone(),
                         CompletedStep {
                             skipped: true,
                             outputs: Map::new(),
@@ -101,9 +75,84 @@ impl ResumePlan {
                         },
                     );
                 }
-                _ => {}
+                JournalRecord::StepStarted(_)
+                | JournalRecord::StepFinished(_)
+                | JournalRecord::Decision { .. }
+                | JournalRecord::RunStarted(_)
+                | JournalRecord::RunResumed(_)
+                | JournalRecord::PhaseStarted { .. }
+                | JournalRecord::RunFinished(_) => {}
             }
         }
         plan
+    }
+
+    fn step_finished(&mut self, record: &StepFinished) {
+        let step = &record.step;
+        // A step still in doubt that a later session never started (no decision, an abort, or its
+        // earlier command still running) stays in doubt: the next resume checks again.
+        let never_started = record.outcome == StepOutcome::Failed && record.attempts == 0;
+        if never_started && self.in_doubt.contains(step) {
+            return;
+        }
+        self.in_doubt.remove(step);
+        match record.outcome {
+            StepOutcome::Passed | StepOutcome::Skipped => {
+                self.completed.insert(
+                    step.clone(),
+                    CompletedStep {
+                        skipped: record.outcome == StepOutcome::Skipped,
+                        outputs: record.outputs.clone(),
+                        withheld: record.secret_outputs.clone(),
+                        started_at: record.started_at,
+                        finished_at: record.finished_at,
+                    },
+                );
+            }
+            StepOutcome::Failed | StepOutcome::NotRun => {
+                self.completed.remove(step);
+            }
+        }
+    }
+}
+
+/// For every step inside a group, the `finally` steps (at any depth) of each group around it.
+fn enclosing_cleanups(steps: &[Step]) -> HashMap<&str, Vec<&str>> {
+    let mut map: HashMap<&str, Vec<&str>> = HashMap::new();
+    visit(steps, &mut Vec::new(), &mut map);
+    map
+}
+
+fn visit<'a>(
+    steps: &'a [Step],
+    around: &mut Vec<&'a str>,
+    map: &mut HashMap<&'a str, Vec<&'a str>>,
+) {
+    for step in steps {
+        if !around.is_empty() {
+            map.entry(step.id.as_str())
+                .or_default()
+                .extend(around.iter().copied());
+        }
+        if let StepKind::Group(group) = &step.kind {
+            let mut cleanup = Vec::new();
+            all_ids(&group.finally, &mut cleanup);
+            let depth = around.len();
+            around.extend(cleanup);
+            visit(&group.steps, around, map);
+            around.truncate(depth);
+            // A `finally` step's own nested steps belong to the groups around this one.
+            visit(&group.finally, around, map);
+        }
+    }
+}
+
+fn all_ids<'a>(steps: &'a [Step], out: &mut Vec<&'a str>) {
+    for step in steps {
+        out.push(&step.id);
+        if let StepKind::Group(group) = &step.kind {
+            all_ids(&group.steps, out);
+            all_ids(&group.finally, out);
+        }
     }
 }

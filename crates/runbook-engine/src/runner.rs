@@ -11,8 +11,9 @@ use crate::inputs::ResolvedInputs;
 use crate::interrupt::Interrupt;
 use crate::observer::Observer;
 use crate::prompter::{NoOperator, SharedPrompter, shared};
+use crate::report::Stop;
 use crate::report::{OperatorRecord, Phase, RunReport, RunStatus, StepOutcome};
-use crate::sequence::{Run, Stop};
+use crate::sequence::Run;
 
 /// Settings that do not come from the runbook.
 #[derive(Clone, Default)]
@@ -103,63 +104,35 @@ impl Engine {
         observer.run_started(runbook);
         let mut run = Run::new(self, context, observer);
         let main = run.run_list(&runbook.steps, Phase::Main, 0).await;
-        let mut cleanup_ran = false;
-        let mut cleanup_failed = false;
-        // A resume that could not get a decision changed nothing: no cleanup, it stays resumable.
-        let undecided = run.undecided;
-        if let Err(stop) = &main
-            && !undecided
-        {
-            let reason = match stop {
-                Stop::Interrupted => "interrupted".to_owned(),
-                Stop::Failed { step } => format!("step `{step}` failed"),
-            };
-            match stop {
-                Stop::Failed { step } => run.mark_failed(step),
-                Stop::Interrupted => {
-                    run.context_mark_interrupted();
-                }
-            }
-            if run.has_compensations() {
-                run.observer.phase_started(Phase::Rollback, &reason);
-                cleanup_ran = true;
-                cleanup_failed |= !run.compensate().await;
-            }
-            if !runbook.on_failure.is_empty() {
-                run.observer.phase_started(Phase::OnFailure, &reason);
-                cleanup_ran = true;
-                cleanup_failed |= !run.run_cleanup(&runbook.on_failure, Phase::OnFailure).await;
-            }
-        }
-        let mut finally_failed = false;
-        if !runbook.finally.is_empty() && !undecided {
-            let reason = if main.is_ok() {
-                "the steps completed"
-            } else {
-                "always"
-            };
-            run.observer.phase_started(Phase::Finally, reason);
-            finally_failed = !run.run_cleanup(&runbook.finally, Phase::Finally).await;
-        }
-
-        let status = match &main {
-            Ok(()) if finally_failed => RunStatus::Failed,
-            Ok(()) => RunStatus::Succeeded,
-            Err(Stop::Interrupted) => RunStatus::Interrupted,
-            Err(Stop::Failed { .. }) if cleanup_failed || finally_failed => {
+        let stop = main.err();
+        let ending = match &stop {
+            // A resume that could not get a decision changed nothing: no cleanup, it stays
+            // resumable.
+            Some(_) if run.undecided() => Ending::default(),
+            Some(stop) => undo(&mut run, runbook, stop).await,
+            None => Ending::default(),
+        };
+        let finally_failed = !run.undecided()
+            && !runbook.finally.is_empty()
+            && run_finally(&mut run, runbook, stop.is_none()).await;
+        let status = match &stop {
+            None if finally_failed => RunStatus::Failed,
+            None => RunStatus::Succeeded,
+            Some(Stop::Interrupted { .. }) => RunStatus::Interrupted,
+            Some(Stop::Failed { .. }) if ending.cleanup_failed || finally_failed => {
                 RunStatus::RollbackFailed
             }
-            Err(Stop::Failed { .. }) if cleanup_ran => RunStatus::RolledBack,
-            Err(Stop::Failed { .. }) => RunStatus::Failed,
+            Some(Stop::Failed { .. }) if ending.cleanup_ran => RunStatus::RolledBack,
+            Some(Stop::Failed { .. }) => RunStatus::Failed,
         };
-        let failed_step = match &main {
-            Err(Stop::Failed { step }) => Some(step.clone()),
-            _ if finally_failed => run
-                .reports
+        let failed_step = match &stop {
+            Some(stop) => stop.step().map(str::to_owned),
+            None if finally_failed => run
+                .reports()
                 .iter()
                 .find(|step| step.phase == Phase::Finally && step.outcome == StepOutcome::Failed)
                 .map(|step| step.id.clone()),
-            _ => None,
+            None => None,
         };
         let (mut reports, irreversible_done) = run.finish();
         reports.extend(crate::sequence::not_run(&runbook.steps, &reports));
@@ -178,6 +151,7 @@ impl Engine {
             },
             steps: reports,
             failed_step,
+            stop,
             irreversible_done,
         };
         observer.run_finished(&report);
@@ -190,6 +164,47 @@ impl Engine {
             .map(|prompter| prompter.kind().to_owned())
             .unwrap_or_else(|_| "unknown".to_owned())
     }
+}
+
+/// How the undo after a failure went.
+#[derive(Debug, Default)]
+struct Ending {
+    /// Compensation or the failure path ran.
+    cleanup_ran: bool,
+    /// A compensation or failure-path step failed.
+    cleanup_failed: bool,
+}
+
+/// After a failure or Ctrl-C: compensation (newest first), then the runbook's failure path.
+async fn undo(run: &mut Run<'_, '_>, runbook: &Runbook, stop: &Stop) -> Ending {
+    let reason = match stop {
+        Stop::Interrupted { .. } => "interrupted".to_owned(),
+        Stop::Failed { step } => format!("step `{step}` failed"),
+    };
+    run.mark_stopped(stop);
+    let mut ending = Ending::default();
+    if run.has_compensations() {
+        run.observer().phase_started(Phase::Rollback, &reason);
+        ending.cleanup_ran = true;
+        ending.cleanup_failed |= !run.compensate().await;
+    }
+    if !runbook.on_failure.is_empty() {
+        run.observer().phase_started(Phase::OnFailure, &reason);
+        ending.cleanup_ran = true;
+        ending.cleanup_failed |= !run.run_cleanup(&runbook.on_failure, Phase::OnFailure).await;
+    }
+    ending
+}
+
+/// The runbook's `finally`, always. Returns whether a step of it failed.
+async fn run_finally(run: &mut Run<'_, '_>, runbook: &Runbook, steps_completed: bool) -> bool {
+    let reason = if steps_completed {
+        "the steps completed"
+    } else {
+        "always"
+    };
+    run.observer().phase_started(Phase::Finally, reason);
+    !run.run_cleanup(&runbook.finally, Phase::Finally).await
 }
 
 pub(crate) fn millis(duration: Duration) -> u64 {

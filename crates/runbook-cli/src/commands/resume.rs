@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use runbook_engine::journal::{content_hash, read_journal};
+use runbook_engine::journal::{Resumability, RunSummary, content_hash, read_journal};
 use runbook_engine::resume::ResumePlan;
 
 use crate::args::ResumeArgs;
@@ -13,35 +13,33 @@ use crate::state::StateDir;
 pub fn run(args: &ResumeArgs) -> anyhow::Result<()> {
     let state = StateDir::resolve(args.session.state.state_dir.as_deref())?;
     let run_id = state.find_run(&args.run_id)?;
-    let journal = read_journal(&state.journal(&run_id)).map_err(Failure::usage)?;
-    let started = journal.first("run_started").ok_or_else(|| {
-        Failure::usage(format!(
-            "run {run_id} has no start record; it cannot be resumed"
-        ))
-    })?;
-    if let Some(finished) = journal.last("run_finished")
-        && finished["status"] == "succeeded"
-        && journal
-            .last("run_resumed")
-            .is_none_or(|resumed| resumed["seq"].as_u64() < finished["seq"].as_u64())
-    {
-        return Err(Failure::usage(format!(
-            "run {run_id} succeeded; there is nothing to resume"
-        ))
+    let journal =
+        read_journal(&state.journal(&run_id)).map_err(|e| Failure::usage(e.to_string()))?;
+    // The same answer `runbook runs` and `runbook show` give.
+    let resumability = RunSummary::of(&run_id, &journal).resumable;
+    let code = match resumability {
+        Resumability::Resumable => None,
+        // Another process holds the run: the answer the run lock would give.
+        Resumability::Running { .. } => Some(crate::exit_code::LOCKED),
+        Resumability::Succeeded | Resumability::Compensated | Resumability::NoStart => {
+            Some(crate::exit_code::USAGE)
+        }
+    };
+    if let Some(code) = code {
+        return Err(Failure {
+            code,
+            message: resumability.advice(&run_id),
+            reported: false,
+        }
         .into());
     }
-    let plan = ResumePlan::from_journal(&journal);
-    if plan.compensated {
-        return Err(Failure::usage(format!(
-            "run {run_id} already ran its compensation (rollback): the steps it completed were undone, \
-             so it cannot continue after them. Start a new run."
-        ))
-        .into());
-    }
-    let path = PathBuf::from(started["path"].as_str().unwrap_or_default());
+    let Some((_, started)) = journal.run_started() else {
+        return Err(Failure::usage(Resumability::NoStart.advice(&run_id)).into());
+    };
+    let path = PathBuf::from(&started.path);
+    let recorded_hash = started.sha256.clone();
     let source = super::read_source(&path)?;
-    let recorded = started["sha256"].as_str().unwrap_or_default();
-    let changed = content_hash(&source.text) != recorded;
+    let changed = content_hash(&source.text) != recorded_hash;
     if changed && !args.allow_changed_runbook {
         return Err(Failure::usage(format!(
             "{} changed since run {run_id} started (its content hash differs), so the journal may \
@@ -51,10 +49,11 @@ pub fn run(args: &ResumeArgs) -> anyhow::Result<()> {
         ))
         .into());
     }
+    let runbook = super::run::check_or_report(&source)?;
+    let plan = ResumePlan::replay(&journal, &runbook);
     if let Some(torn) = &journal.torn {
         eprintln!("note: run {run_id}'s journal: {torn}");
     }
-    let runbook = super::run::check_or_report(&source)?;
     execute(
         &args.session,
         &source,

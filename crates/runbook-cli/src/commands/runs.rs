@@ -2,10 +2,9 @@
 
 use std::io::Write;
 
-use runbook_engine::journal::read_journal;
+use runbook_engine::journal::{RunSummary, read_journal};
 
 use crate::args::{OutputFormat, RunsArgs};
-use crate::runs_view::summarize;
 use crate::state::StateDir;
 
 pub fn run(args: &RunsArgs) -> anyhow::Result<()> {
@@ -13,7 +12,7 @@ pub fn run(args: &RunsArgs) -> anyhow::Result<()> {
     let mut summaries = Vec::new();
     for run_id in state.run_ids() {
         match read_journal(&state.journal(&run_id)) {
-            Ok(journal) => summaries.push(summarize(&run_id, &journal)),
+            Ok(journal) => summaries.push(RunSummary::of(&run_id, &journal)),
             Err(error) => eprintln!("warning: {error}"),
         }
     }
@@ -33,11 +32,10 @@ pub fn run(args: &RunsArgs) -> anyhow::Result<()> {
         "RUN", "RUNBOOK", "STARTED", "ACTOR", "STATE"
     )?;
     for run in &summaries {
-        let started = run
-            .started_at
-            .get(..19)
-            .unwrap_or(&run.started_at)
-            .replace('T', " ");
+        let started = run.started_at.map_or_else(
+            || "-".to_owned(),
+            |at| at.strftime("%Y-%m-%d %H:%M:%S").to_string(),
+        );
         writeln!(
             out,
             "{:<24} {:<26} {:<20} {:<12} {:<14} {}",
@@ -45,7 +43,7 @@ pub fn run(args: &RunsArgs) -> anyhow::Result<()> {
             run.runbook,
             started,
             run.actor,
-            run.state,
+            run.state.as_str(),
             run.last_step.as_deref().unwrap_or("-")
         )?;
     }

@@ -2,83 +2,95 @@
 
 use std::io::Write;
 
-use serde_json::Value;
-
-use runbook_engine::journal::read_journal;
+use runbook_engine::journal::record::{JournalRecord, StepFinished};
+use runbook_engine::journal::{Resumability, RunState, RunSummary, read_journal};
 
 use crate::args::{OutputFormat, ShowArgs};
 use crate::failure::Failure;
-use crate::runs_view::summarize;
 use crate::state::StateDir;
 
 pub fn run(args: &ShowArgs) -> anyhow::Result<()> {
     let state = StateDir::resolve(args.state.state_dir.as_deref())?;
     let run_id = state.find_run(&args.run_id)?;
     let path = state.journal(&run_id);
-    let journal = read_journal(&path).map_err(Failure::usage)?;
+    let journal = read_journal(&path).map_err(|error| Failure::usage(error.to_string()))?;
     let mut out = std::io::stdout().lock();
     if args.output == OutputFormat::Json {
-        serde_json::to_writer_pretty(&mut out, &journal.records)?;
+        serde_json::to_writer_pretty(&mut out, &journal.entries)?;
         writeln!(out)?;
         return Ok(());
     }
-    let summary = summarize(&run_id, &journal);
+    let summary = RunSummary::of(&run_id, &journal);
     writeln!(out, "run {run_id}")?;
     writeln!(out, "  runbook   {} ({})", summary.runbook, summary.path)?;
-    writeln!(
-        out,
-        "  started   {} by {}",
-        summary.started_at, summary.actor
-    )?;
-    writeln!(out, "  state     {}", summary.state)?;
+    let started = summary
+        .started_at
+        .map_or_else(|| "-".to_owned(), |at| at.to_string());
+    writeln!(out, "  started   {started} by {}", summary.actor)?;
+    writeln!(out, "  state     {}", summary.state.as_str())?;
     writeln!(out, "  journal   {}", path.display())?;
     if let Some(torn) = &journal.torn {
         writeln!(out, "  note      {torn}")?;
     }
     writeln!(out)?;
-    let text = |value: &Value| value.as_str().unwrap_or("").to_owned();
-    for record in &journal.records {
-        let at = text(&record["at"]);
-        let time = at.get(11..19).unwrap_or(&at);
-        let line = match record["type"].as_str().unwrap_or("") {
-            "run_started" => "run started".to_owned(),
-            "run_resumed" => format!("resumed by {}", text(&record["actor"])),
-            "phase_started" => format!("{} ({})", text(&record["phase"]), text(&record["reason"])),
-            "step_started" => format!("  started  {}", text(&record["step"])),
-            "step_finished" => {
-                let mut line = format!(
-                    "  {:<8} {} ({} ms)",
-                    text(&record["outcome"]),
-                    text(&record["step"]),
-                    record["duration_ms"]
-                );
-                if let Some(message) = record["error"]["message"].as_str() {
-                    line.push_str(&format!(": {}", message.lines().next().unwrap_or("")));
-                }
-                if let Some(note) = record["note"].as_str() {
-                    line.push_str(&format!(" [{note}]"));
-                }
-                line
-            }
-            "run_finished" => format!("run finished: {}", text(&record["status"])),
-            other => other.to_owned(),
-        };
-        writeln!(out, "{time}  {line}")?;
+    for entry in &journal.entries {
+        let at = entry.at.strftime("%H:%M:%S").to_string();
+        writeln!(out, "{at}  {}", describe(&entry.record))?;
     }
     writeln!(out)?;
-    match summary.state.as_str() {
-        "interrupted" | "failed" if summary.resumable => {
-            writeln!(out, "next: runbook resume {run_id}")?
+    let next = match (summary.state, summary.resumable) {
+        (_, Resumability::Resumable) => Some(format!("runbook resume {run_id}")),
+        (RunState::Finished(_), Resumability::Succeeded) => None,
+        (_, Resumability::Running { .. }) => {
+            Some("the run is still in progress (its process is alive)".to_owned())
         }
-        "interrupted" | "failed" => writeln!(
-            out,
-            "next: its compensation ran, so it cannot be resumed; start a new run"
-        )?,
-        "running" => writeln!(
-            out,
-            "next: the run is still in progress (its process is alive)"
-        )?,
-        _ => {}
+        (_, why) => Some(why.advice(&run_id)),
+    };
+    if let Some(next) = next {
+        writeln!(out, "next: {next}")?;
     }
     Ok(())
+}
+
+/// One journal record as a line (a multi-line error keeps every line, indented).
+fn describe(record: &JournalRecord) -> String {
+    match record {
+        JournalRecord::RunStarted(_) => "run started".to_owned(),
+        JournalRecord::RunResumed(resumed) => format!("resumed by {}", resumed.actor),
+        JournalRecord::PhaseStarted { phase, reason } => format!("{} ({reason})", phase.word()),
+        JournalRecord::StepStarted(started) => format!("  started  {}", started.step),
+        JournalRecord::StepFinished(finished) => describe_finished(finished),
+        JournalRecord::Decision { step, decision } => {
+            format!("  decided  {step}: {}", decision.word())
+        }
+        JournalRecord::RunFinished(finished) => {
+            let mut line = format!("run finished: {}", finished.status.word());
+            if let Some(stop) = &finished.stop
+                && let Some(step) = stop.step()
+            {
+                line.push_str(&format!(" ({} at `{step}`)", stop.cause()));
+            }
+            line
+        }
+    }
+}
+
+fn describe_finished(finished: &StepFinished) -> String {
+    let mut line = format!(
+        "  {:<8} {} ({} ms)",
+        finished.outcome.word(),
+        finished.step,
+        finished.duration_ms
+    );
+    if let Some(note) = &finished.note {
+        line.push_str(&format!(" [{note}]"));
+    }
+    if let Some(error) = &finished.error {
+        let mut lines = error.message.lines();
+        line.push_str(&format!(": {}", lines.next().unwrap_or("")));
+        for more in lines {
+            line.push_str(&format!("\n{:10}           {more}", ""));
+        }
+    }
+    line
 }

@@ -8,7 +8,11 @@ use std::time::Duration;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use runbook_dsl::{Runbook, Step, StepKind};
-use runbook_engine::{Observer, Phase, Position, RunReport, RunStatus, StepOutcome, StepReport};
+use runbook_engine::{
+    Decision, Observer, Phase, Position, Progress, RunReport, RunStatus, StepOutcome, StepReport,
+};
+
+use runbook_engine::journal::Resumability;
 
 use super::style::Style;
 
@@ -110,14 +114,14 @@ impl Observer for TerminalObserver {
         self.spinner = Some(spinner);
     }
 
-    fn step_progress(&mut self, step: &Step, note: &str) {
+    fn step_progress(&mut self, step: &Step, progress: &Progress) {
         match &self.spinner {
-            Some(spinner) => spinner.set_message(format!("{} · {note}", step.name)),
+            Some(spinner) => spinner.set_message(format!("{} · {progress}", step.name)),
             // Without a terminal, say only what matters later: retries and repeats, not each poll.
-            None if !note.starts_with("waiting:") => {
+            None if !matches!(progress, Progress::Waiting { .. }) => {
                 self.print(&format!(
                     "    {}",
-                    self.style.dim(&format!("{}: {note}", step.name))
+                    self.style.dim(&format!("{}: {progress}", step.name))
                 ));
             }
             None => {}
@@ -180,12 +184,19 @@ impl Observer for TerminalObserver {
         }
     }
 
-    fn decision(&mut self, step: &Step, decision: &str) {
+    fn decision(&mut self, step: &Step, decision: Decision) {
         self.print(&format!(
             "    {}",
-            self.style
-                .dim(&format!("{}: the operator chose to {decision}", step.name))
+            self.style.dim(&format!(
+                "{}: the operator chose to {}",
+                step.name,
+                decision.word()
+            ))
         ));
+    }
+
+    fn checkpoint(&mut self, _step: &Step, _at: &Position) -> Result<(), String> {
+        Ok(())
     }
 
     fn run_finished(&mut self, report: &RunReport) {
@@ -268,13 +279,15 @@ impl Observer for TerminalObserver {
             .steps
             .iter()
             .any(|step| step.phase == Phase::Rollback);
-        match report.status {
-            RunStatus::Failed | RunStatus::Interrupted if !compensated => self.print(&format!(
+        match Resumability::decide(Some(report.status), compensated) {
+            Resumability::Resumable => self.print(&format!(
                 "  to continue after fixing the cause: runbook resume {}",
                 self.run_id
             )),
-            RunStatus::Succeeded => {}
-            _ => self.print(&format!("  the run's record: runbook show {}", self.run_id)),
+            Resumability::Succeeded => {}
+            Resumability::Compensated | Resumability::Running { .. } | Resumability::NoStart => {
+                self.print(&format!("  the run's record: runbook show {}", self.run_id))
+            }
         }
         if report.operator.answers_file_replaced_operator {
             self.print(&self.style.yellow(

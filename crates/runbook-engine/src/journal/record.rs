@@ -1,0 +1,136 @@
+//! The journal's records: the durable contract behind `runbook resume`. This is the only definition
+//! of the format; everything that reads or writes a journal goes through these types.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::error::StepErrorKind;
+use crate::prompter::Decision;
+use crate::report::{Phase, RunStatus, StepOutcome};
+
+/// One line of a journal: its sequence number (1, 2, ... across every session of the run), when it
+/// was written, and what it says.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Entry {
+    pub seq: u64,
+    pub at: jiff::Timestamp,
+    #[serde(flatten)]
+    pub record: JournalRecord,
+}
+
+/// What a journal line says.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum JournalRecord {
+    /// Once, first.
+    RunStarted(RunStarted),
+    /// At the start of each `runbook resume`.
+    RunResumed(RunResumed),
+    /// Compensation, the failure path or `finally` begins.
+    PhaseStarted { phase: Phase, reason: String },
+    /// Just before a step can have side effects (its checkpoint).
+    StepStarted(StepStarted),
+    /// A step ended (each execution of it, and each restore on resume).
+    StepFinished(StepFinished),
+    /// The operator decided about a failed or interrupted step.
+    Decision { step: String, decision: Decision },
+    /// The end of a session.
+    RunFinished(RunFinished),
+}
+
+impl JournalRecord {
+    /// Whether the record must be on disk before the run goes on: the records that come before side
+    /// effects (a step's start, a phase, a decision that changes what resume does) and the ends of
+    /// sessions. A step's outcome announces no side effect; the next synced record carries it.
+    pub fn needs_sync(&self) -> bool {
+        match self {
+            JournalRecord::RunStarted(_)
+            | JournalRecord::RunResumed(_)
+            | JournalRecord::PhaseStarted { .. }
+            | JournalRecord::StepStarted(_)
+            | JournalRecord::Decision { .. }
+            | JournalRecord::RunFinished(_) => true,
+            JournalRecord::StepFinished(_) => false,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunStarted {
+    pub run_id: String,
+    /// The runbook's `id`.
+    pub runbook: String,
+    pub title: String,
+    /// The runbook file, absolute.
+    pub path: String,
+    /// SHA-256 of the runbook file's text: resume notices a changed file.
+    pub sha256: String,
+    /// Non-secret inputs with their resolved values.
+    pub inputs: Map<String, Value>,
+    /// Secret inputs, by name only.
+    pub secret_inputs: Vec<String>,
+    pub actor: String,
+    pub host: String,
+    pub pid: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunResumed {
+    pub actor: String,
+    pub host: String,
+    pub pid: u32,
+    /// What a torn last line held, when one was cut off.
+    pub torn_line_dropped: Option<String>,
+    #[serde(default)]
+    pub allowed_changed_runbook: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StepStarted {
+    pub step: String,
+    pub phase: Phase,
+    /// 0 for top-level steps, 1 inside a group, ...
+    pub depth: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StepFinished {
+    pub step: String,
+    pub phase: Phase,
+    pub outcome: StepOutcome,
+    /// Attempts made in this execution; 0 when the step did not start.
+    pub attempts: u32,
+    pub duration_ms: u64,
+    pub started_at: Option<jiff::Timestamp>,
+    pub finished_at: Option<jiff::Timestamp>,
+    /// Outputs that hold no secret.
+    pub outputs: Map<String, Value>,
+    /// Outputs that held a secret: named, never written.
+    #[serde(default)]
+    pub secret_outputs: Vec<String>,
+    pub error: Option<RecordedError>,
+    pub note: Option<String>,
+    /// The step completed in an earlier session and was not run again.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub restored: bool,
+}
+
+/// A step's failure as journaled (its message is redacted).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecordedError {
+    pub kind: StepErrorKind,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunFinished {
+    pub status: RunStatus,
+    /// The step that stopped the run (failed, or running when it was interrupted).
+    pub failed_step: Option<String>,
+    /// Why the run stopped, when it did not succeed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stop: Option<crate::report::Stop>,
+    /// This session's duration.
+    pub duration_ms: u64,
+    pub irreversible_done: Vec<String>,
+}

@@ -1,0 +1,221 @@
+//! What a journal says about its run: its state and whether it can be resumed. `runbook runs`,
+//! `runbook show`, `runbook resume` and the end-of-run summary all ask this module, so they agree.
+
+use std::collections::BTreeSet;
+
+use serde::{Serialize, Serializer};
+
+use super::reader::JournalRead;
+use super::record::{JournalRecord, RunFinished, StepFinished, StepStarted};
+use crate::report::{Phase, RunStatus, StepOutcome};
+
+/// A run's state, from its journal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RunState {
+    /// No session end after the last start, and that process is alive on this host.
+    Running { pid: u32 },
+    /// No session end after the last start, and that process is gone (killed, crashed, rebooted).
+    Killed,
+    /// The last session ended with this status.
+    Finished(RunStatus),
+    /// The journal has no start record.
+    Empty,
+}
+
+impl RunState {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            RunState::Running { .. } => "running",
+            // Documented as `interrupted`: to an operator a killed run and a Ctrl-C are both an
+            // interruption; `show` tells them apart by the journal's last record.
+            RunState::Killed => "interrupted",
+            RunState::Finished(status) => status.word(),
+            RunState::Empty => "empty",
+        }
+    }
+}
+
+impl Serialize for RunState {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+/// Whether `runbook resume` continues a run, and if not, why. The one definition.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Resumability {
+    Resumable,
+    /// Its last session succeeded: nothing to continue.
+    Succeeded,
+    /// Compensation ran: what the run did was undone, so continuing after it would be wrong.
+    Compensated,
+    /// A process is still running it.
+    Running {
+        pid: u32,
+    },
+    /// The journal has no start record: there is no run to continue.
+    NoStart,
+}
+
+impl Resumability {
+    /// Decides from the last session's end (none when the process died) and whether compensation
+    /// ever ran.
+    pub fn decide(finished: Option<RunStatus>, compensated: bool) -> Resumability {
+        match finished {
+            Some(RunStatus::Succeeded) => Resumability::Succeeded,
+            _ if compensated => Resumability::Compensated,
+            Some(
+                RunStatus::Failed
+                | RunStatus::RolledBack
+                | RunStatus::RollbackFailed
+                | RunStatus::Interrupted,
+            )
+            | None => Resumability::Resumable,
+        }
+    }
+
+    pub fn is_resumable(&self) -> bool {
+        *self == Resumability::Resumable
+    }
+
+    /// What to do next, for `show` and the refusal of `resume`.
+    pub fn advice(&self, run_id: &str) -> String {
+        match self {
+            Resumability::Resumable => format!("runbook resume {run_id}"),
+            Resumability::Succeeded => {
+                format!("run {run_id} succeeded; there is nothing to resume")
+            }
+            Resumability::Compensated => format!(
+                "run {run_id} already ran its compensation (rollback): the steps it completed were \
+                 undone, so it cannot be resumed. Start a new run."
+            ),
+            Resumability::Running { pid } => format!(
+                "run {run_id} is still in progress (process {pid} on this host); wait for it to \
+                 finish, or stop it, then resume"
+            ),
+            Resumability::NoStart => format!(
+                "run {run_id}'s journal has no start record, so there is no run to continue. Start \
+                 a new run."
+            ),
+        }
+    }
+}
+
+impl Serialize for Resumability {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_bool(self.is_resumable())
+    }
+}
+
+/// A run as its journal tells it.
+#[derive(Debug, Clone, Serialize)]
+pub struct RunSummary {
+    pub run_id: String,
+    pub runbook: String,
+    pub title: String,
+    pub path: String,
+    pub started_at: Option<jiff::Timestamp>,
+    pub actor: String,
+    pub state: RunState,
+    /// The step that stopped the run, or else the last step recorded, with what happened to it.
+    pub last_step: Option<String>,
+    /// Distinct main-phase steps that passed.
+    pub steps_done: usize,
+    pub resumable: Resumability,
+}
+
+impl RunSummary {
+    pub fn of(run_id: &str, journal: &JournalRead) -> RunSummary {
+        let mut summary = RunSummary {
+            run_id: run_id.to_owned(),
+            runbook: String::new(),
+            title: String::new(),
+            path: String::new(),
+            started_at: None,
+            actor: String::new(),
+            state: RunState::Empty,
+            last_step: None,
+            steps_done: 0,
+            resumable: Resumability::NoStart,
+        };
+        let Some((entry, started)) = journal.run_started() else {
+            return summary;
+        };
+        summary.runbook.clone_from(&started.runbook);
+        summary.title.clone_from(&started.title);
+        summary.path.clone_from(&started.path);
+        summary.actor.clone_from(&started.actor);
+        summary.started_at = Some(entry.at);
+
+        let mut session: Option<(&str, u32)> = None;
+        let mut finished: Option<&RunFinished> = None;
+        let mut compensated = false;
+        let mut passed = BTreeSet::new();
+        let mut last_main: Option<String> = None;
+        for record in journal.records() {
+            match record {
+                JournalRecord::RunStarted(start) => session = Some((&start.host, start.pid)),
+                JournalRecord::RunResumed(resumed) => {
+                    session = Some((&resumed.host, resumed.pid));
+                    finished = None;
+                }
+                JournalRecord::RunFinished(end) => finished = Some(end),
+                JournalRecord::StepStarted(StepStarted { step, phase, .. }) => {
+                    if *phase == Phase::Main {
+                        last_main = Some(format!("{step} (started)"));
+                    }
+                }
+                JournalRecord::StepFinished(StepFinished {
+                    step,
+                    phase,
+                    outcome,
+                    ..
+                }) => match phase {
+                    Phase::Main => {
+                        if *outcome == StepOutcome::Passed {
+                            passed.insert(step.as_str());
+                        }
+                        last_main = Some(format!("{step} ({})", outcome.word()));
+                    }
+                    Phase::Rollback => compensated = true,
+                    Phase::OnFailure | Phase::Finally => {}
+                },
+                JournalRecord::PhaseStarted { .. } | JournalRecord::Decision { .. } => {}
+            }
+        }
+        summary.steps_done = passed.len();
+        summary.state = match (finished, session) {
+            (Some(end), _) => RunState::Finished(end.status),
+            (None, Some((host, pid))) if process_alive(host, pid) => RunState::Running { pid },
+            (None, _) => RunState::Killed,
+        };
+        summary.last_step = match finished.and_then(|end| end.failed_step.as_ref()) {
+            Some(step) => Some(format!(
+                "{step} ({})",
+                finished
+                    .and_then(|end| end.stop.as_ref())
+                    .map_or("failed", |stop| stop.cause())
+            )),
+            None => last_main,
+        };
+        summary.resumable = match summary.state {
+            RunState::Running { pid } => Resumability::Running { pid },
+            RunState::Empty => Resumability::NoStart,
+            RunState::Killed | RunState::Finished(_) => {
+                Resumability::decide(finished.map(|end| end.status), compensated)
+            }
+        };
+        summary
+    }
+}
+
+/// Whether the process that wrote a session is alive: same host, and the pid answers signal 0.
+fn process_alive(host: &str, pid: u32) -> bool {
+    if host != crate::audit::host_name() || pid == std::process::id() {
+        return false;
+    }
+    let Ok(pid) = i32::try_from(pid) else {
+        return false;
+    };
+    nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), None).is_ok()
+}

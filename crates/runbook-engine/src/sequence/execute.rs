@@ -1,0 +1,188 @@
+//! One execution of one step: a result restored from the journal, or `when`, the decision about a
+//! step left in doubt, the checkpoint, the work itself, and the report.
+
+use std::time::Instant;
+
+use serde_json::{Map, Value};
+
+use runbook_dsl::{Step, StepKind};
+
+use super::Run;
+use super::reports::new_report;
+use crate::context::{Scope, StepState, StepTimes};
+use crate::error::{StepError, StepErrorKind};
+use crate::observer::Position;
+use crate::predicate::{Verdict, evaluate};
+use crate::report::{Phase, StepOutcome, StepReport};
+use crate::runner::millis;
+
+/// A step's report, and its error when it failed.
+pub(super) type Executed = (StepReport, Option<StepError>);
+
+impl Run<'_, '_> {
+    /// Executes a step once (a group: all of its attempts) and reports. `restorable`: a resumed run
+    /// may take the step's result from the journal (its first visit only).
+    pub(super) async fn execute(
+        &mut self,
+        step: &Step,
+        at: &Position,
+        restorable: bool,
+    ) -> Executed {
+        let started = Instant::now();
+        let report = new_report(step, at.phase, StepOutcome::Passed);
+        // The earlier session's state applies once: a repeat of the group after a resume runs anew.
+        let first_visit = at.phase == Phase::Main && self.resume_visited.insert(step.id.clone());
+        let from_journal = first_visit && restorable;
+        if from_journal
+            && let Some(done) = self
+                .engine
+                .options
+                .resume
+                .as_ref()
+                .and_then(|plan| plan.completed.get(&step.id))
+        {
+            return self.restore(step, at, done.clone(), report).await;
+        }
+        if let Some(condition) = &step.when {
+            match evaluate(condition, Scope::new(&self.context)) {
+                Ok(Verdict::Holds) => {}
+                Ok(Verdict::Fails(_)) => return self.skipped_by_when(step, at, report),
+                Err(error) => {
+                    self.observer.step_started(step, at);
+                    let error = StepError::new(
+                        StepErrorKind::Render,
+                        format!("cannot evaluate `when`: {error}"),
+                    );
+                    return self.failed(step, at, report, error, started);
+                }
+            }
+        }
+        self.observer.step_started(step, at);
+        if from_journal && self.in_doubt_in_plan(step) {
+            match self.in_doubt(step).await {
+                Ok(true) => {
+                    let mut report = report;
+                    report.note = Some("re-run: it was interrupted before it finished".into());
+                    return self.run_checked(step, at, report, started).await;
+                }
+                Ok(false) => return self.not_rerun(step, at, report),
+                Err(error) => {
+                    // Nothing was decided, nothing was done: leave the run as it was.
+                    self.undecided = true;
+                    return self.failed(step, at, report, error, started);
+                }
+            }
+        }
+        self.run_checked(step, at, report, started).await
+    }
+
+    fn skipped_by_when(&mut self, step: &Step, at: &Position, mut report: StepReport) -> Executed {
+        self.context
+            .steps
+            .insert(step.id.clone(), StepState::Skipped);
+        report.outcome = StepOutcome::Skipped;
+        report.note = Some("its `when` condition did not hold".into());
+        self.observer.step_finished(step, at, &report);
+        (report, None)
+    }
+
+    /// Checkpoint (the journal's record before any side effect), then the work.
+    async fn run_checked(
+        &mut self,
+        step: &Step,
+        at: &Position,
+        mut report: StepReport,
+        started: Instant,
+    ) -> Executed {
+        if let Err(message) = self.observer.checkpoint(step, at) {
+            let error = StepError::new(StepErrorKind::Process, message);
+            return self.failed(step, at, report, error, started);
+        }
+        if at.phase == Phase::Main {
+            self.executed += 1;
+        }
+        let started_at = jiff::Timestamp::now();
+        report.started_at = Some(started_at);
+        let result = match &step.kind {
+            StepKind::Group(group) => {
+                let (result, attempts) = Box::pin(self.run_group(step, group, at)).await;
+                report.attempts = attempts;
+                result.map(|()| Map::new())
+            }
+            StepKind::Http(_)
+            | StepKind::Shell(_)
+            | StepKind::Assert(_)
+            | StepKind::Prompt(_)
+            | StepKind::Audit(_)
+            | StepKind::Plugin(_) => {
+                let (result, attempts) = self.attempts(step, at).await;
+                report.attempts = attempts;
+                result
+            }
+        };
+        let finished_at = jiff::Timestamp::now();
+        report.finished_at = Some(finished_at);
+        self.context.times.insert(
+            step.id.clone(),
+            StepTimes {
+                started_at,
+                finished_at,
+            },
+        );
+        match result {
+            Ok(outputs) => self.passed(step, at, report, outputs, started),
+            Err(error) => self.failed(step, at, report, error, started),
+        }
+    }
+
+    fn passed(
+        &mut self,
+        step: &Step,
+        at: &Position,
+        mut report: StepReport,
+        outputs: Map<String, Value>,
+        started: Instant,
+    ) -> Executed {
+        self.show_outputs(&mut report, &outputs);
+        self.context
+            .steps
+            .insert(step.id.clone(), StepState::Completed(outputs));
+        report.duration_ms = millis(started.elapsed());
+        self.observer.step_finished(step, at, &report);
+        (report, None)
+    }
+
+    pub(super) fn failed(
+        &mut self,
+        step: &Step,
+        at: &Position,
+        mut report: StepReport,
+        error: StepError,
+        started: Instant,
+    ) -> Executed {
+        if let Some(outputs) = &error.outputs {
+            self.show_outputs(&mut report, outputs);
+        }
+        self.context
+            .steps
+            .insert(step.id.clone(), StepState::Failed(error.outputs.clone()));
+        let error = error.map_message(|message| self.context.redactor.redact(message));
+        report.outcome = StepOutcome::Failed;
+        report.error = Some(error.clone());
+        report.duration_ms = millis(started.elapsed());
+        self.observer.step_finished(step, at, &report);
+        (report, Some(error))
+    }
+
+    /// Puts outputs in the report, masked; an output that holds a secret is named in
+    /// `secret_outputs` so the journal never writes it.
+    pub(super) fn show_outputs(&self, report: &mut StepReport, outputs: &Map<String, Value>) {
+        for (name, value) in outputs {
+            let shown = self.context.redactor.redact_value(value);
+            if shown != *value && !report.secret_outputs.contains(name) {
+                report.secret_outputs.push(name.clone());
+            }
+            report.outputs.insert(name.clone(), shown);
+        }
+    }
+}

@@ -1,0 +1,127 @@
+//! Running lists of steps. [`Run`] holds one run's mutable state; its behaviour is split by concern:
+//!
+//! - [`list`]: lists of steps in order, and cleanup lists that run every step;
+//! - [`policy`]: what a failed step's `on_error` (or the operator) decides;
+//! - [`execute`]: one execution of one step: `when`, resume restore, checkpoint, dispatch;
+//! - [`attempts`]: a leaf step's retries and `until` polling;
+//! - [`group`]: groups, their `finally` and operator-controlled repeats;
+//! - [`compensation`]: rollback registered by steps that passed, run newest first;
+//! - [`restore`]: what a resumed run takes back from the journal, and steps left in doubt;
+//! - [`reports`]: report construction, and the steps that never ran.
+
+mod attempts;
+mod compensation;
+mod execute;
+mod group;
+mod list;
+mod policy;
+mod reports;
+mod restore;
+
+use std::collections::{HashMap, HashSet};
+
+use crate::context::RunContext;
+use crate::observer::Observer;
+use crate::report::{StepReport, Stop};
+use crate::runner::Engine;
+
+pub(crate) use reports::not_run;
+
+/// The mutable state of one run.
+pub(crate) struct Run<'e, 'o> {
+    engine: &'e Engine,
+    context: RunContext,
+    observer: &'o mut dyn Observer,
+    reports: Vec<StepReport>,
+    compensations: compensation::Compensations,
+    prompt_counts: HashMap<String, u32>,
+    irreversible_done: Vec<String>,
+    /// A step with `on_error: abort_run` failed: no repeat or retry is offered any more.
+    fatal: bool,
+    /// Steps already looked up in the resume plan (it applies to a step's first run only).
+    resume_visited: HashSet<String>,
+    /// A resume could not get a decision about a step in doubt: this session changed nothing, so no
+    /// compensation or failure path may run.
+    undecided: bool,
+    /// Main-phase steps that passed their checkpoint in this session: a group's `finally` runs
+    /// afresh when its steps did anything new.
+    executed: u64,
+    /// The innermost step that Ctrl-C stopped, for `{{run.failed_step}}`.
+    interrupted_at: Option<String>,
+}
+
+impl<'e, 'o> Run<'e, 'o> {
+    pub(crate) fn new(
+        engine: &'e Engine,
+        context: RunContext,
+        observer: &'o mut dyn Observer,
+    ) -> Self {
+        Run {
+            engine,
+            context,
+            observer,
+            reports: Vec::new(),
+            compensations: compensation::Compensations::default(),
+            prompt_counts: engine
+                .options
+                .resume
+                .as_ref()
+                .map(|plan| plan.started.clone())
+                .unwrap_or_default(),
+            irreversible_done: Vec::new(),
+            fatal: false,
+            resume_visited: HashSet::new(),
+            undecided: false,
+            executed: 0,
+            interrupted_at: None,
+        }
+    }
+
+    pub(crate) fn observer(&mut self) -> &mut dyn Observer {
+        self.observer
+    }
+
+    pub(crate) fn reports(&self) -> &[StepReport] {
+        &self.reports
+    }
+
+    /// Whether a resume stopped for lack of a decision about a step in doubt (it changed nothing).
+    pub(crate) fn undecided(&self) -> bool {
+        self.undecided
+    }
+
+    /// Makes `{{run.failed_step}}` and `{{run.failure}}` available to the cleanup that follows.
+    pub(crate) fn mark_stopped(&mut self, stop: &Stop) {
+        let failure = match stop {
+            Stop::Failed { step } => self
+                .reports
+                .iter()
+                .rev()
+                .find(|report| report.id == *step)
+                .and_then(|report| report.error.as_ref())
+                .map(|error| error.message.clone())
+                .unwrap_or_else(|| format!("step `{step}` failed")),
+            Stop::Interrupted { .. } => "interrupted (Ctrl-C)".to_owned(),
+        };
+        self.context.run.failed_step = stop.step().map(str::to_owned);
+        self.context.run.failure = Some(failure);
+    }
+
+    /// The reports and the irreversible steps that completed.
+    pub(crate) fn finish(self) -> (Vec<StepReport>, Vec<String>) {
+        (self.reports, self.irreversible_done)
+    }
+
+    fn interrupted(&self) -> bool {
+        self.engine.options.interrupt.is_set()
+    }
+
+    /// The stop for Ctrl-C noticed at `step`: the innermost step it reached, if one noted it first.
+    fn interrupted_stop(&mut self, step: &str) -> Stop {
+        let step = self
+            .interrupted_at
+            .get_or_insert_with(|| step.to_owned())
+            .clone();
+        Stop::Interrupted { step: Some(step) }
+    }
+}
