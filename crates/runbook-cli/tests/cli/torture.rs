@@ -1642,10 +1642,42 @@ fn resume_torture_sigkill_at_every_step_boundary_and_mid_step() {
                 report.push_str(&format!("  - {failure}\n"));
             }
         }
+        report.push_str("\nfailures by kind (trials):\n");
+        for (kind, trials) in tally(failed.iter().map(|(_, _, failures)| failures)) {
+            report.push_str(&format!("  {trials:>3}  {kind}\n"));
+        }
         panic!(
             "{} of {} resume torture trials failed:{report}",
             failed.len(),
             results.len()
         );
     }
+}
+
+/// How many trials had each kind of failure: the message without its story and session numbers.
+fn tally<'a>(trials: impl Iterator<Item = &'a Vec<String>>) -> Vec<(String, usize)> {
+    let mut kinds: BTreeMap<String, usize> = BTreeMap::new();
+    for failures in trials {
+        let mut seen = HashSet::new();
+        for failure in failures {
+            let kind = failure.split(" (session ").next().unwrap_or(failure);
+            let kind: String = kind
+                .split(' ')
+                .map(|word| {
+                    if word.parse::<usize>().is_ok() {
+                        "N"
+                    } else {
+                        word
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join(" ");
+            if seen.insert(kind.clone()) {
+                *kinds.entry(kind).or_insert(0) += 1;
+            }
+        }
+    }
+    let mut kinds: Vec<(String, usize)> = kinds.into_iter().collect();
+    kinds.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    kinds
 }
