@@ -15,3 +15,4 @@ mod resume_regressions;
 mod schema;
 mod secrets;
 mod shell;
+mod torture;
