@@ -40,13 +40,22 @@ impl Drop for RunLock {
 }
 
 /// Takes every lock in `keys` (e.g. `runbook-alpaca-live`, `secret-ALPACA_LIVE_API_KEY_ID`) or none.
-pub fn acquire(dir: &Path, keys: &[String], holder: &Holder) -> Result<RunLock, Failure> {
+///
+/// A lock whose holder is gone is taken over, unless `busy` says why that holder's run must not be
+/// taken over yet (a command it started still runs): then nothing is taken and the lock files keep
+/// naming that holder.
+pub fn acquire(
+    dir: &Path,
+    keys: &[String],
+    holder: &Holder,
+    busy: impl Fn(&Holder) -> Option<String>,
+) -> Result<RunLock, Failure> {
     runbook_engine::journal::create_private_dir(dir)
         .map_err(|error| Failure::usage(format!("cannot create {}: {error}", dir.display())))?;
-    let mut lock = RunLock {
-        files: Vec::new(),
-        stale: Vec::new(),
-    };
+    // First every OS lock, reading who held each before; only then write ourselves in, so a
+    // refusal below leaves the files as they were.
+    let mut taken: Vec<(File, std::path::PathBuf)> = Vec::new();
+    let mut stale: Vec<Holder> = Vec::new();
     for key in keys {
         let path = dir.join(format!("{}.lock", sanitize(key)));
         let mut options = OpenOptions::new();
@@ -86,9 +95,31 @@ pub fn acquire(dir: &Path, keys: &[String], holder: &Holder) -> Result<RunLock, 
         }
         // We hold the OS lock, so any holder written in the file is gone.
         if let Some(previous) = read_holder(&mut file) {
-            lock.stale.push(previous);
+            if let Some(reason) = busy(&previous) {
+                return Err(Failure {
+                    code: crate::exit_code::LOCKED,
+                    message: format!(
+                        "`{key}` was held by run {} (pid {}, {}@{}), whose process is gone, but \
+                         {reason}. Wait for it to finish, then try again. Lock file: {}",
+                        previous.run_id,
+                        previous.pid,
+                        previous.user,
+                        previous.host,
+                        path.display()
+                    ),
+                    reported: false,
+                });
+            }
+            stale.push(previous);
         }
-        let text = serde_json::to_string(holder).unwrap_or_default();
+        taken.push((file, path));
+    }
+    let mut lock = RunLock {
+        files: Vec::new(),
+        stale,
+    };
+    let text = serde_json::to_string(holder).unwrap_or_default();
+    for (mut file, path) in taken {
         file.set_len(0)
             .and_then(|()| file.seek(SeekFrom::Start(0)).map(|_| ()))
             .and_then(|()| file.write_all(text.as_bytes()))

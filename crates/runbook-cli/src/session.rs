@@ -96,7 +96,12 @@ pub fn execute(
         since: since.clone(),
         runbook: runbook.meta.id.clone(),
     };
-    let lock = crate::lock::acquire(&state.locks(), &crate::lock::keys_for(runbook), &holder)?;
+    let lock = crate::lock::acquire(
+        &state.locks(),
+        &crate::lock::keys_for(runbook),
+        &holder,
+        |stale| still_running_elsewhere(&state, stale, &run_id),
+    )?;
 
     let identity = AuditIdentity {
         run_id: run_id.clone(),
@@ -268,6 +273,25 @@ pub fn execute(
         exit_code::SUCCESS => Ok(()),
         code => Err(Failure::reported(code).into()),
     }
+}
+
+/// Why the lock of a dead run must not be taken over yet: a command of its last session outlived it
+/// (a SIGKILLed runbook cannot kill its steps' process groups), and starting anew would run
+/// alongside it. A resume of that same run is left to the resume plan, which checks the steps in
+/// doubt one by one.
+fn still_running_elsewhere(
+    state: &StateDir,
+    stale: &crate::lock::Holder,
+    run_id: &str,
+) -> Option<String> {
+    if stale.run_id == run_id {
+        return None;
+    }
+    let (step, pgid) = runbook_engine::processes::any_running(&state.processes(&stale.run_id))?;
+    Some(format!(
+        "the command of its step `{step}` is still running (process group {pgid}; stop it with \
+         kill -- -{pgid})"
+    ))
 }
 
 /// A resumed run keeps the inputs it started with; only secrets (never journaled) are given again.

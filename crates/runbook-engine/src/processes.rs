@@ -44,6 +44,23 @@ pub fn still_running(dir: &Path, step_id: &str) -> Option<i32> {
     }
 }
 
+/// A step of the run whose command is still running, and its process group: the first such note
+/// in `dir` (the run's processes directory), by step id. Notes of ended commands are removed.
+pub fn any_running(dir: &Path) -> Option<(String, i32)> {
+    let mut steps: Vec<String> = std::fs::read_dir(dir)
+        .ok()?
+        .filter_map(Result::ok)
+        .filter_map(|entry| {
+            let name = entry.file_name().into_string().ok()?;
+            name.strip_suffix(".pgid").map(str::to_owned)
+        })
+        .collect();
+    steps.sort();
+    steps
+        .into_iter()
+        .find_map(|step| still_running(dir, &step).map(|pgid| (step, pgid)))
+}
+
 /// Whether a process of the group is alive. Zombies (dead, not yet reaped, as under a container's
 /// init) do not count; without /proc, the kernel's answer to signal 0 decides.
 fn group_alive(pgid: i32) -> bool {

@@ -17,15 +17,15 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use nix::sys::signal::{Signal, kill};
-use nix::unistd::Pid;
 use serde_json::{Value, json};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
 use crate::control::recorded;
 use crate::support::{Background as Running, Finished};
-use crate::support::{Output, Sandbox, finish, runbook};
+use crate::support::{
+    KillGroupOnDrop, Output, Sandbox, finish, group_alive, poll_until, runbook, wait_until,
+};
 
 // ---------------------------------------------------------------------------------------------
 // Helpers: a gated response, a sandbox with a state directory shared by every command, a run in
@@ -442,14 +442,15 @@ fn resume_rotation(killed: &Killed, run_id_arg: &str) -> Output {
     killed.bench.touch("settle.go");
     // The killed run's `settle` command outlived it; the gate above lets it finish. Resume checks
     // for such leftovers and refuses while they run, so let it end first.
-    if let Some(pid) = std::fs::read_to_string(killed.bench.file("settle.pid"))
+    if let Some(group) = std::fs::read_to_string(killed.bench.file("settle.pid"))
         .ok()
-        .and_then(|text| text.trim().parse::<u32>().ok())
+        .and_then(|text| text.trim().parse::<i32>().ok())
     {
-        let started = std::time::Instant::now();
-        while process_alive(pid) && started.elapsed() < Duration::from_secs(5) {
-            std::thread::sleep(Duration::from_millis(20));
-        }
+        wait_until(
+            Duration::from_secs(15),
+            "the killed run's `settle` command to end",
+            || !group_alive(group),
+        );
     }
     let resumed = killed
         .bench
@@ -756,19 +757,18 @@ steps:
     );
     let running = bench.spawn(&["run", "rb.yaml"], &[]);
     let pid_file = bench.file("slow.pid");
-    until_exists(&pid_file).await;
-    tokio::time::sleep(Duration::from_millis(100)).await;
-    let group: i32 = std::fs::read_to_string(&pid_file)
-        .expect("pid")
-        .trim()
-        .parse()
-        .expect("a pid");
+    let read_group = || {
+        std::fs::read_to_string(&pid_file)
+            .ok()
+            .and_then(|text| text.trim().parse::<i32>().ok())
+    };
+    wait_until(Duration::from_secs(15), "`slow` to write its pid", || {
+        read_group().is_some()
+    });
+    let group = read_group().expect("a pid");
+    let _leftover = KillGroupOnDrop(group);
     killed_by_signal(&running.sigkill());
-    tokio::time::sleep(Duration::from_millis(500)).await;
-    let left_behind = kill(Pid::from_raw(-group), None).is_ok();
-    if left_behind {
-        let _ = kill(Pid::from_raw(-group), Signal::SIGKILL);
-    }
+    let left_behind = !poll_until(Duration::from_secs(5), || !group_alive(group));
     assert!(
         !left_behind,
         "`sleep 20` (process group {group}) outlived runbook"
@@ -1331,8 +1331,19 @@ async fn a_lock_left_by_a_dead_process_is_taken_over() {
     let pid = running.pid();
     let dead_run = bench.only_run_id();
     killed_by_signal(&running.sigkill());
-    // The killed run's shell is orphaned; let it (and the next run's) finish at once.
+    // The killed run's shell is orphaned; let it (and the next run's) finish at once. A new run
+    // refuses the lock while the dead run's command still runs, so wait for it to end.
+    let group: i32 = std::fs::read_to_string(bench.file("hold.pid"))
+        .expect("hold.pid")
+        .trim()
+        .parse()
+        .expect("a pid");
     bench.touch("release");
+    wait_until(
+        Duration::from_secs(15),
+        "the killed run's `hold` command to end",
+        || !group_alive(group),
+    );
 
     let next = bench.cmd(&["run", "rb.yaml"], &[("RUNBOOK_ACTOR", "bob")]);
     assert_code(&next, 0, "a run after the holder died");
@@ -1665,19 +1676,11 @@ async fn a_failed_run_resumes_at_the_failed_step() {
     assert_eq!(bench.runs()[0]["state"], "succeeded");
 }
 
-/// Whether a process exists and is not a zombie.
-fn process_alive(pid: u32) -> bool {
-    std::fs::read_to_string(format!("/proc/{pid}/stat"))
-        .ok()
-        .and_then(|stat| {
-            stat.rsplit_once(')')
-                .map(|(_, rest)| rest.split_whitespace().next() != Some("Z"))
-        })
-        .unwrap_or(false)
-}
-
 /// A command that outlived a SIGKILLed run is detected on resume: the step is not started a second
 /// time while the first is still running, and nothing is cleaned up in that session.
+///
+/// The command waits for a file (`go`), not a fixed time: a `sleep` could end before the first
+/// resume under load, and a fixed wait for it to end could be too short.
 #[test]
 fn resume_refuses_while_the_killed_runs_command_still_runs() {
     let sandbox = crate::support::Sandbox::new();
@@ -1688,7 +1691,8 @@ title: A command that outlives its run
 steps:
   - id: slow
     resume: rerun
-    shell: {command: "echo start >> log; sleep 1.5; echo done >> log"}
+    shell:
+      command: "echo $$ > slow.pid; echo start >> log; for i in $(seq 600); do [ -f go ] && break; sleep 0.05; done; echo done >> log"
 on_failure:
   - id: cleanup
     shell: {command: "echo cleanup >> log"}
@@ -1704,10 +1708,28 @@ on_failure:
         .spawn()
         .expect("spawn");
     let log = sandbox.path().join("log");
-    let started = std::time::Instant::now();
-    while !log.exists() && started.elapsed() < Duration::from_secs(5) {
-        std::thread::sleep(Duration::from_millis(10));
-    }
+    let pid_file = sandbox.path().join("slow.pid");
+    let read_group = || {
+        std::fs::read_to_string(&pid_file)
+            .ok()
+            .and_then(|text| text.trim().parse::<i32>().ok())
+    };
+    // runbook notes the command's process group just after starting it, so the command may
+    // write its files first: wait for the note too, which is what resume checks.
+    let noted = || {
+        std::fs::read_dir(state.join("runs"))
+            .into_iter()
+            .flatten()
+            .filter_map(Result::ok)
+            .any(|run| run.path().join("processes/slow.pgid").exists())
+    };
+    wait_until(
+        Duration::from_secs(15),
+        "`slow` to start and its process group note",
+        || read_group().is_some() && log.exists() && noted(),
+    );
+    let group = read_group().expect("a pid");
+    let _leftover = KillGroupOnDrop(group);
     child.kill().expect("SIGKILL");
     child.wait().expect("reap");
 
@@ -1735,16 +1757,14 @@ on_failure:
     let text = std::fs::read_to_string(&log).unwrap_or_default();
     assert_eq!(text, "start\n", "not started again, no cleanup: {text}");
 
-    // Once the leftover has finished, the step (rerun policy) runs and the run completes.
-    let started = std::time::Instant::now();
-    while !std::fs::read_to_string(&log)
-        .unwrap_or_default()
-        .contains("done")
-        && started.elapsed() < Duration::from_secs(5)
-    {
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    std::thread::sleep(Duration::from_millis(100));
+    // Once the leftover has finished (its whole process group), the step (rerun policy) runs and
+    // the run completes.
+    sandbox.write("go", "");
+    wait_until(
+        Duration::from_secs(15),
+        "the killed run's command to end",
+        || !group_alive(group),
+    );
     let finished = resume(&sandbox);
     assert_eq!(finished.code, 0, "{}\n{}", finished.stdout, finished.stderr);
     let text = std::fs::read_to_string(&log).unwrap_or_default();

@@ -5,14 +5,13 @@
 
 use std::time::{Duration, Instant};
 
-use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 use serde_json::json;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 use crate::control::{accept_posts, recorded};
-use crate::support::{Background as Running, Sandbox};
+use crate::support::{Background as Running, KillGroupOnDrop, Sandbox, group_alive, poll_until};
 
 /// `runbook run rb.yaml --input base_url=URI [extra...]`, stdin closed, stdout and stderr piped.
 fn start(yaml: &str, server: &MockServer, extra: &[&str]) -> Running {
@@ -334,13 +333,10 @@ async fn a_second_ctrl_c_does_not_leave_the_running_command_behind() {
     running.sigint();
     let finished = running.finish(Duration::from_secs(20)).await;
     assert_eq!(finished.code, Some(130), "{}", finished.stderr);
-    // The shell is its process group's leader: signal 0 to the group asks whether any member lives.
-    tokio::time::sleep(Duration::from_millis(200)).await;
-    let left_behind = group_has_live_member(group.as_raw());
-    if left_behind {
-        // Do not leave it running after the test either.
-        let _ = kill(Pid::from_raw(-group.as_raw()), Signal::SIGKILL);
-    }
+    // The shell is its process group's leader. runbook signals the group as it exits; the members
+    // may take a moment to die, so wait for that (with a deadline) rather than a fixed time.
+    let _leftover = KillGroupOnDrop(group.as_raw());
+    let left_behind = !poll_until(Duration::from_secs(5), || !group_alive(group.as_raw()));
     assert!(
         !left_behind,
         "`sleep 5` (process group {group}) still runs after runbook exited"
@@ -394,24 +390,4 @@ async fn ctrl_c_at_a_terminal_prompt_interrupts_and_cleans_up() {
             "POST /finally"
         ]
     );
-}
-
-/// Whether any process of the group is alive: zombies (killed, not yet reaped, as happens under a
-/// container's init) do not count.
-fn group_has_live_member(group: i32) -> bool {
-    let Ok(entries) = std::fs::read_dir("/proc") else {
-        return false;
-    };
-    entries.filter_map(|entry| entry.ok()).any(|entry| {
-        let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
-            return false;
-        };
-        // Fields after the command name (in parentheses): state, ppid, pgrp, ...
-        let Some(after) = stat.rsplit_once(')').map(|(_, rest)| rest) else {
-            return false;
-        };
-        let fields: Vec<&str> = after.split_whitespace().collect();
-        fields.first().is_some_and(|state| *state != "Z")
-            && fields.get(2).and_then(|pgrp| pgrp.parse::<i32>().ok()) == Some(group)
-    })
 }

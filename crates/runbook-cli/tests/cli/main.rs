@@ -6,6 +6,7 @@ mod support;
 mod alpaca;
 mod control;
 mod durable;
+mod durable_regressions;
 mod examples;
 mod fixtures;
 mod http;

@@ -231,3 +231,61 @@ impl Background {
         }
     }
 }
+
+/// Polls `condition` every 20 ms until it holds or `within` has passed; returns whether it held.
+/// Tests wait on a condition like this, never on a fixed sleep that races the thing waited for.
+pub fn poll_until(within: std::time::Duration, mut condition: impl FnMut() -> bool) -> bool {
+    let deadline = std::time::Instant::now() + within;
+    loop {
+        if condition() {
+            return true;
+        }
+        if std::time::Instant::now() >= deadline {
+            return false;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
+/// Waits until `condition` holds; panics with `waited in vain for WHAT` when `within` passes first.
+pub fn wait_until(within: std::time::Duration, what: &str, condition: impl FnMut() -> bool) {
+    assert!(
+        poll_until(within, condition),
+        "waited in vain ({within:?}) for {what}"
+    );
+}
+
+/// Whether any process of the group is alive. Zombies (dead, not yet reaped, as happens under a
+/// container's init) do not count.
+pub fn group_alive(group: i32) -> bool {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return false;
+    };
+    entries.filter_map(|entry| entry.ok()).any(|entry| {
+        let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
+            return false;
+        };
+        // Fields after the command name (in parentheses): state, ppid, pgrp, ...
+        let Some(after) = stat.rsplit_once(')').map(|(_, rest)| rest) else {
+            return false;
+        };
+        let fields: Vec<&str> = after.split_whitespace().collect();
+        fields.first().is_some_and(|state| *state != "Z")
+            && fields.get(2).and_then(|pgrp| pgrp.parse::<i32>().ok()) == Some(group)
+    })
+}
+
+/// SIGKILLs a process group when dropped, so a command a test leaves behind (on purpose, or
+/// because an assertion failed first) never outlives the test.
+pub struct KillGroupOnDrop(pub i32);
+
+impl Drop for KillGroupOnDrop {
+    fn drop(&mut self) {
+        if self.0 > 1 {
+            let _ = nix::sys::signal::killpg(
+                nix::unistd::Pid::from_raw(self.0),
+                nix::sys::signal::Signal::SIGKILL,
+            );
+        }
+    }
+}
