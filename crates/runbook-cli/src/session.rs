@@ -232,7 +232,8 @@ pub fn execute(
         let mut terminal;
         let mut null = NullObserver;
         let screen: &mut dyn Observer = if human {
-            terminal = TerminalObserver::new(use_color(false), &run_id, is_resume);
+            terminal =
+                TerminalObserver::new(use_color(false), &run_id, is_resume, Some(source.clone()));
             &mut terminal
         } else {
             &mut null

@@ -44,7 +44,13 @@ pub struct StepError {
     /// What the step did produce before it failed (an HTTP status and body, an exit code and
     /// output), so the failure path can refer to it.
     #[serde(skip)]
-    pub outputs: Option<serde_json::Map<String, serde_json::Value>>,
+    pub outputs: Option<Box<serde_json::Map<String, serde_json::Value>>>,
+    /// The conditions that did not hold, as data (an assertion failure).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub conditions: Vec<crate::predicate::ConditionFailure>,
+    /// Where in the runbook the failure points: the condition, capture or template.
+    #[serde(skip)]
+    pub span: Option<runbook_dsl::source::Span>,
 }
 
 impl fmt::Display for StepError {
@@ -61,12 +67,22 @@ impl StepError {
             status: None,
             retry_after: None,
             outputs: None,
+            conditions: Vec::new(),
+            span: None,
         }
+    }
+
+    /// The same failure, pointing at `span` in the runbook (unless it points somewhere already).
+    pub fn at(mut self, span: runbook_dsl::source::Span) -> Self {
+        if self.span.is_none() && span != runbook_dsl::source::Span::UNKNOWN {
+            self.span = Some(span);
+        }
+        self
     }
 
     /// The same failure, carrying the outputs the step produced before failing.
     pub fn with_outputs(mut self, outputs: serde_json::Map<String, serde_json::Value>) -> Self {
-        self.outputs = Some(outputs);
+        self.outputs = Some(Box::new(outputs));
         self
     }
 

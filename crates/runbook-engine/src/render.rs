@@ -8,6 +8,7 @@ use std::borrow::Cow;
 use serde_json::Value;
 
 use runbook_dsl::ValueTemplate;
+use runbook_dsl::source::Span;
 use runbook_dsl::template::{
     Part, RefPath, Reference, RunField, ShellContext, Template, TimingField, shell_contexts,
 };
@@ -23,11 +24,28 @@ pub struct RenderError {
     pub reason: String,
     /// True when the name does not resolve at all (as opposed to resolving to null).
     pub undefined: bool,
+    /// The template in the runbook that holds the reference.
+    pub span: Option<Span>,
+}
+
+impl RenderError {
+    /// Points the error at `template`, unless it points somewhere already.
+    fn within(mut self, template: &Template) -> Self {
+        if self.span.is_none() && template.span != Span::UNKNOWN {
+            self.span = Some(template.span);
+        }
+        self
+    }
 }
 
 impl From<RenderError> for StepError {
     fn from(error: RenderError) -> Self {
-        StepError::new(StepErrorKind::Render, error.to_string())
+        let span = error.span;
+        let step_error = StepError::new(StepErrorKind::Render, error.to_string());
+        match span {
+            Some(span) => step_error.at(span),
+            None => step_error,
+        }
     }
 }
 
@@ -37,6 +55,7 @@ pub fn resolve<'s>(reference: &Reference, scope: Scope<'s>) -> Result<Cow<'s, Va
         reference: reference.text.clone(),
         reason,
         undefined: true,
+        span: None,
     };
     let (root, rest): (Cow<'s, Value>, &[String]) = match &reference.path {
         RefPath::Input { name, rest } => match scope.run.inputs.get(name) {
@@ -164,6 +183,10 @@ pub fn resolve<'s>(reference: &Reference, scope: Scope<'s>) -> Result<Cow<'s, Va
 
 /// A template as text.
 pub fn render_string(template: &Template, scope: Scope) -> Result<String, RenderError> {
+    render_text(template, scope).map_err(|error| error.within(template))
+}
+
+fn render_text(template: &Template, scope: Scope) -> Result<String, RenderError> {
     let mut out = String::with_capacity(template.source.len());
     for part in &template.parts {
         match part {
@@ -180,7 +203,9 @@ pub fn render_string(template: &Template, scope: Scope) -> Result<String, Render
 /// A template as a typed value: exactly one reference keeps its type; anything else is a string.
 pub fn render_typed(template: &Template, scope: Scope) -> Result<Value, RenderError> {
     match template.single_ref() {
-        Some(reference) => resolve(reference, scope).map(Cow::into_owned),
+        Some(reference) => resolve(reference, scope)
+            .map(Cow::into_owned)
+            .map_err(|error| error.within(template)),
         None => render_string(template, scope).map(Value::String),
     }
 }
@@ -213,6 +238,13 @@ pub fn render_shell(
     template: &Template,
     scope: Scope,
 ) -> Result<(String, Vec<(String, String)>), RenderError> {
+    shell_text(template, scope).map_err(|error| error.within(template))
+}
+
+fn shell_text(
+    template: &Template,
+    scope: Scope,
+) -> Result<(String, Vec<(String, String)>), RenderError> {
     let mut command = String::with_capacity(template.source.len());
     let mut env = Vec::new();
     let mut contexts = shell_contexts(template).into_iter();
@@ -241,6 +273,7 @@ fn text_of<'v>(reference: &Reference, value: &'v Value) -> Result<Cow<'v, str>, 
             reference: reference.text.clone(),
             reason: "is null; a null cannot be put into text".into(),
             undefined: false,
+            span: None,
         }),
         Value::Number(number) => Ok(Cow::Owned(number.to_string())),
         Value::Bool(flag) => Ok(Cow::Owned(flag.to_string())),

@@ -3,6 +3,7 @@
 
 use annotate_snippets::{AnnotationKind, Group, Level, Renderer, Snippet};
 
+use runbook_dsl::source::Span;
 use runbook_dsl::{Finding, Severity, Source};
 
 /// A finding for people.
@@ -34,6 +35,29 @@ pub fn render_human(source: &Source, finding: &Finding, color: bool) -> String {
             Level::HELP.secondary_title(help.as_str()),
         ));
     }
+    let renderer = if color {
+        Renderer::styled()
+    } else {
+        Renderer::plain()
+    };
+    renderer.render(&report)
+}
+
+/// Where a run-time failure points in the runbook: `--> file:line:col`, the source line and a caret,
+/// rendered like a lint finding so both read the same.
+pub fn render_location(source: &Source, span: Span, color: bool) -> String {
+    let len = source.text.len();
+    let start = span.start.min(len);
+    let end = span.end.clamp(start, len);
+    let path = source.path.display().to_string();
+    let report = vec![
+        Level::NOTE.primary_title("in the runbook").element(
+            Snippet::source(source.text.as_str())
+                .path(path.as_str())
+                .fold(true)
+                .annotation(AnnotationKind::Primary.span(start..end)),
+        ),
+    ];
     let renderer = if color {
         Renderer::styled()
     } else {

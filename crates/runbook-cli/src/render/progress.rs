@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressStyle};
 
-use runbook_dsl::{Runbook, Step, StepKind};
+use runbook_dsl::{Runbook, Source, Step, StepKind};
 use runbook_engine::{
     Decision, Observer, Phase, Position, Progress, RunReport, RunStatus, StepOutcome, StepReport,
 };
@@ -23,11 +23,14 @@ pub struct TerminalObserver {
     animate: bool,
     run_id: String,
     resumed: bool,
+    /// The runbook's text, to show where a failure points.
+    source: Option<Source>,
 }
 
 impl TerminalObserver {
-    pub fn new(color: bool, run_id: &str, resumed: bool) -> Self {
+    pub fn new(color: bool, run_id: &str, resumed: bool, source: Option<Source>) -> Self {
         TerminalObserver {
+            source,
             style: Style { color },
             spinner: None,
             animate: std::io::stdout().is_terminal(),
@@ -180,6 +183,12 @@ impl Observer for TerminalObserver {
         if let Some(error) = &report.error {
             for text in error.message.lines() {
                 self.print(&format!("{pad}    {}", self.style.red(text)));
+            }
+            if let (Some(span), Some(source)) = (error.span, &self.source) {
+                let location = super::diagnostic::render_location(source, span, self.style.color);
+                for text in location.lines() {
+                    self.print(&format!("{pad}    {text}"));
+                }
             }
         }
     }

@@ -115,7 +115,7 @@ impl Run<'_, '_> {
             Ok(outputs) => {
                 match evaluate(&until.condition, Scope::with_own(&self.context, outputs)) {
                     Ok(Verdict::Holds) => return Observed::Holds,
-                    Ok(Verdict::Fails(why)) => last_observed(&why),
+                    Ok(Verdict::Fails(failure)) => failure.observed(),
                     Err(error) => error.to_string(),
                 }
             }
@@ -279,14 +279,6 @@ pub(super) fn next_interval(current: Duration, factor: f64, max: Duration) -> Du
         return current.min(max);
     }
     Duration::try_from_secs_f64(next).map_or(max, |next| next.min(max))
-}
-
-/// The "actual: ..." part of a failed condition: what the wait last saw.
-fn last_observed(why: &str) -> String {
-    why.lines()
-        .find_map(|line| line.trim().strip_prefix("actual: "))
-        .map(|actual| actual.split(" from ").next().unwrap_or(actual).to_owned())
-        .unwrap_or_else(|| first_line(why).to_owned())
 }
 
 fn first_line(text: &str) -> &str {

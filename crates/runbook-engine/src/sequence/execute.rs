@@ -163,9 +163,10 @@ impl Run<'_, '_> {
         if let Some(outputs) = &error.outputs {
             self.show_outputs(&mut report, outputs);
         }
-        self.context
-            .steps
-            .insert(step.id.clone(), StepState::Failed(error.outputs.clone()));
+        self.context.steps.insert(
+            step.id.clone(),
+            StepState::Failed(error.outputs.clone().map(|outputs| *outputs)),
+        );
         let error = error.map_message(|message| self.context.redactor.redact(message));
         report.outcome = StepOutcome::Failed;
         report.error = Some(error.clone());

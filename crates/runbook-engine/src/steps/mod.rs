@@ -73,16 +73,22 @@ pub(crate) fn check_own(
     let scope = Scope::with_own(context, outputs);
     let mut failures = Vec::new();
     for condition in asserts {
-        if let Verdict::Fails(why) = evaluate(condition, scope)? {
-            failures.push(why);
+        match evaluate(condition, scope) {
+            Ok(Verdict::Holds) => {}
+            Ok(Verdict::Fails(failure)) => failures.push(*failure),
+            Err(error) => return Err(StepError::from(error).at(condition.span)),
         }
     }
-    if failures.is_empty() {
-        Ok(())
-    } else {
-        Err(StepError::new(
-            StepErrorKind::Assertion,
-            format!("assertion failed:\n{}", failures.join("\n")),
-        ))
-    }
+    let Some(first) = failures.first() else {
+        return Ok(());
+    };
+    let span = first.span;
+    let text: Vec<String> = failures.iter().map(ToString::to_string).collect();
+    let mut error = StepError::new(
+        StepErrorKind::Assertion,
+        format!("assertion failed:\n{}", text.join("\n")),
+    )
+    .at(span);
+    error.conditions = failures;
+    Err(error)
 }

@@ -9,58 +9,69 @@ use crate::context::Scope;
 use crate::redact::Redactor;
 use crate::render::{RenderError, render_value, type_name};
 
+mod failure;
+
+pub use failure::{Alternative, ConditionFailure, FailureReason, Shown};
+
 /// Whether a condition holds; when it does not, why.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Verdict {
     Holds,
-    Fails(String),
+    Fails(Box<ConditionFailure>),
 }
 
 impl Verdict {
     pub fn holds(&self) -> bool {
-        matches!(self, Verdict::Holds)
+        match self {
+            Verdict::Holds => true,
+            Verdict::Fails(_) => false,
+        }
     }
 }
 
 /// Evaluates `condition`. Render errors (an undefined reference) are errors, not a false verdict:
 /// unknown is failure, never a silent false.
 pub fn evaluate(condition: &Condition, scope: Scope) -> Result<Verdict, RenderError> {
-    let verdict = evaluate_kind(&condition.kind, scope)?;
-    Ok(match (verdict, &condition.message) {
-        (Verdict::Fails(why), Some(message)) => {
-            // A message that cannot be rendered still says what the author wrote.
-            let message = crate::render::render_string(message, scope)
-                .unwrap_or_else(|_| message.source.clone());
-            Verdict::Fails(format!("{message}\n{why}"))
-        }
-        (verdict, _) => verdict,
-    })
+    let Some(reason) = evaluate_kind(&condition.kind, scope)? else {
+        return Ok(Verdict::Holds);
+    };
+    // A message that cannot be rendered still says what the author wrote.
+    let message = condition.message.as_ref().map(|message| {
+        let text =
+            crate::render::render_string(message, scope).unwrap_or_else(|_| message.source.clone());
+        scope.run.redactor.redact(&text)
+    });
+    Ok(Verdict::Fails(Box::new(ConditionFailure {
+        message,
+        span: condition.span,
+        reason,
+    })))
 }
 
-fn evaluate_kind(kind: &ConditionKind, scope: Scope) -> Result<Verdict, RenderError> {
+/// `None` when the condition holds.
+fn evaluate_kind(kind: &ConditionKind, scope: Scope) -> Result<Option<FailureReason>, RenderError> {
+    let redactor = &scope.run.redactor;
     match kind {
         ConditionKind::Compare { that, op, operand } => {
             let actual = render_value(that, scope)?;
             let expected = render_value(operand, scope)?;
-            Ok(compare(
-                &actual,
-                *op,
-                &expected,
-                that,
-                operand,
-                &scope.run.redactor,
-            ))
+            Ok(compare(&actual, *op, &expected, that, operand, redactor))
         }
         ConditionKind::Matches { that, regex } => {
             let actual = render_value(that, scope)?;
             Ok(match &actual {
-                Value::String(text) if regex.is_match(text) => Verdict::Holds,
-                _ => Verdict::Fails(explain(
-                    &format!("matches /{}/", regex.as_str()),
+                Value::String(text) if regex.is_match(text) => None,
+                Value::String(_)
+                | Value::Null
+                | Value::Bool(_)
+                | Value::Number(_)
+                | Value::Array(_)
+                | Value::Object(_) => Some(mismatch(
+                    format!("matches /{}/", regex.as_str()),
                     None,
                     &actual,
                     that,
-                    &scope.run.redactor,
+                    redactor,
                 )),
             })
         }
@@ -71,15 +82,15 @@ fn evaluate_kind(kind: &ConditionKind, scope: Scope) -> Result<Verdict, RenderEr
                 .map(|option| render_value(option, scope))
                 .collect::<Result<_, _>>()?;
             Ok(if options.iter().any(|option| equal(&actual, option)) {
-                Verdict::Holds
+                None
             } else {
                 let list = Value::Array(options);
-                Verdict::Fails(explain(
-                    "one_of",
+                Some(mismatch(
+                    "one_of".into(),
                     Some(&list),
                     &actual,
                     that,
-                    &scope.run.redactor,
+                    redactor,
                 ))
             })
         }
@@ -89,19 +100,10 @@ fn evaluate_kind(kind: &ConditionKind, scope: Scope) -> Result<Verdict, RenderEr
                 Err(error) if error.undefined => false,
                 Err(error) => return Err(error),
             };
-            Ok(if exists == *expected {
-                Verdict::Holds
-            } else if *expected {
-                Verdict::Fails(format!(
-                    "expected {} to exist, but it is undefined",
-                    that.describe()
-                ))
-            } else {
-                Verdict::Fails(format!(
-                    "expected {} not to exist, but it does",
-                    that.describe()
-                ))
-            })
+            Ok((exists != *expected).then(|| FailureReason::Exists {
+                expected: *expected,
+                what: that.describe(),
+            }))
         }
         ConditionKind::IsEmpty { that, expected } => {
             let actual = render_value(that, scope)?;
@@ -112,16 +114,12 @@ fn evaluate_kind(kind: &ConditionKind, scope: Scope) -> Result<Verdict, RenderEr
                 Value::Object(fields) => fields.is_empty(),
                 Value::Bool(_) | Value::Number(_) => false,
             };
-            Ok(if empty == *expected {
-                Verdict::Holds
+            let what = if *expected {
+                "is_empty"
             } else {
-                let what = if *expected {
-                    "is_empty"
-                } else {
-                    "is not empty"
-                };
-                Verdict::Fails(explain(what, None, &actual, that, &scope.run.redactor))
-            })
+                "is not empty"
+            };
+            Ok((empty != *expected).then(|| mismatch(what.into(), None, &actual, that, redactor)))
         }
         ConditionKind::Length { that, expected } => {
             let actual = render_value(that, scope)?;
@@ -129,56 +127,43 @@ fn evaluate_kind(kind: &ConditionKind, scope: Scope) -> Result<Verdict, RenderEr
                 Value::String(text) => Some(text.chars().count()),
                 Value::Array(items) => Some(items.len()),
                 Value::Object(fields) => Some(fields.len()),
-                _ => None,
+                Value::Null | Value::Bool(_) | Value::Number(_) => None,
             };
-            Ok(match length {
-                Some(length) if length as u64 == *expected => Verdict::Holds,
-                Some(length) => Verdict::Fails(format!(
-                    "expected length {expected}, actual length {length}\n  actual: {} from {}",
-                    show(&actual, &scope.run.redactor),
-                    that.describe()
-                )),
-                None => Verdict::Fails(format!(
-                    "expected something with a length ({expected}), but got {}",
-                    show(&actual, &scope.run.redactor)
-                )),
-            })
+            if length.is_some_and(|length| length as u64 == *expected) {
+                return Ok(None);
+            }
+            Ok(Some(FailureReason::Length {
+                expected: *expected,
+                actual_length: length,
+                actual: show(&actual, redactor),
+                actual_from: that.describe(),
+            }))
         }
         ConditionKind::All(conditions) => {
             let mut failures = Vec::new();
             for condition in conditions {
-                if let Verdict::Fails(why) = evaluate(condition, scope)? {
-                    failures.push(why);
+                if let Verdict::Fails(failure) = evaluate(condition, scope)? {
+                    failures.push(*failure);
                 }
             }
-            Ok(if failures.is_empty() {
-                Verdict::Holds
-            } else {
-                Verdict::Fails(failures.join("\n"))
-            })
+            Ok((!failures.is_empty()).then_some(FailureReason::All { failures }))
         }
         ConditionKind::Any(conditions) => {
-            let mut failures = Vec::new();
+            let mut alternatives = Vec::new();
             for condition in conditions {
                 // An alternative that cannot be evaluated cannot make `any` hold: it counts as not
                 // holding (still fail-closed), so the next alternative and the message get a say.
                 match evaluate(condition, scope) {
-                    Ok(Verdict::Holds) => return Ok(Verdict::Holds),
-                    Ok(Verdict::Fails(why)) => failures.push(why),
-                    Err(error) => failures.push(format!("  {error}")),
+                    Ok(Verdict::Holds) => return Ok(None),
+                    Ok(Verdict::Fails(failure)) => alternatives.push(Alternative::Failed(failure)),
+                    Err(error) => alternatives.push(Alternative::Error(error.to_string())),
                 }
             }
-            Ok(Verdict::Fails(format!(
-                "none of {} alternatives holds:\n{}",
-                failures.len(),
-                failures.join("\n")
-            )))
+            Ok(Some(FailureReason::Any { alternatives }))
         }
         ConditionKind::Not(inner) => Ok(match evaluate(inner, scope)? {
-            Verdict::Holds => {
-                Verdict::Fails("expected the nested condition not to hold, but it holds".into())
-            }
-            Verdict::Fails(_) => Verdict::Holds,
+            Verdict::Holds => Some(FailureReason::Not),
+            Verdict::Fails(_) => None,
         }),
     }
 }
@@ -190,49 +175,45 @@ fn compare(
     that: &ValueTemplate,
     operand: &ValueTemplate,
     redactor: &Redactor,
-) -> Verdict {
+) -> Option<FailureReason> {
+    let ordered = |test: fn(f64, f64) -> bool| match (actual.as_f64(), expected.as_f64()) {
+        (Some(a), Some(b)) => test(a, b),
+        _ => false,
+    };
+    let string_test = |test: fn(&str, &str) -> bool| match (actual, expected) {
+        (Value::String(a), Value::String(b)) => test(a, b),
+        _ => false,
+    };
     let holds = match op {
         CompareOp::Equals => equal(actual, expected),
         CompareOp::NotEquals => !equal(actual, expected),
-        CompareOp::GreaterThan
-        | CompareOp::GreaterOrEqual
-        | CompareOp::LessThan
-        | CompareOp::LessOrEqual => match (actual.as_f64(), expected.as_f64()) {
-            (Some(a), Some(b)) => match op {
-                CompareOp::GreaterThan => a > b,
-                CompareOp::GreaterOrEqual => a >= b,
-                CompareOp::LessThan => a < b,
-                _ => a <= b,
-            },
-            _ => false,
-        },
+        CompareOp::GreaterThan => ordered(|a, b| a > b),
+        CompareOp::GreaterOrEqual => ordered(|a, b| a >= b),
+        CompareOp::LessThan => ordered(|a, b| a < b),
+        CompareOp::LessOrEqual => ordered(|a, b| a <= b),
         CompareOp::Contains => contains(actual, expected),
         CompareOp::NotContains => !contains(actual, expected),
-        CompareOp::StartsWith => {
-            matches!((actual, expected), (Value::String(a), Value::String(b)) if a.starts_with(b.as_str()))
-        }
-        CompareOp::EndsWith => {
-            matches!((actual, expected), (Value::String(a), Value::String(b)) if a.ends_with(b.as_str()))
-        }
+        CompareOp::StartsWith => string_test(|a, b| a.starts_with(b)),
+        CompareOp::EndsWith => string_test(|a, b| a.ends_with(b)),
     };
     if holds {
-        return Verdict::Holds;
+        return None;
     }
-    let mut why = explain(op.keyword(), Some(expected), actual, that, redactor);
-    if let ValueTemplate::Template(template) = operand {
-        // Say where the expected value came from too, on its own line.
-        if let Some(line_end) = why.find('\n') {
-            why.insert_str(line_end, &format!(" from {}", template.source));
-        }
-    }
-    if matches!(op, CompareOp::Equals)
-        && std::mem::discriminant(actual) != std::mem::discriminant(expected)
+    let mut reason = mismatch(op.keyword().into(), Some(expected), actual, that, redactor);
+    if let FailureReason::Mismatch {
+        expected_from,
+        types_differ,
+        ..
+    } = &mut reason
     {
-        why.push_str(
-            "\n  note: the types differ; values are compared with their types (`0` is not `\"0\"`)",
-        );
+        *expected_from = match operand {
+            ValueTemplate::Template(template) => Some(template.source.clone()),
+            ValueTemplate::Literal(_) | ValueTemplate::Array(_) | ValueTemplate::Object(_) => None,
+        };
+        *types_differ = op == CompareOp::Equals
+            && std::mem::discriminant(actual) != std::mem::discriminant(expected);
     }
-    Verdict::Fails(why)
+    Some(reason)
 }
 
 /// Equality with types: numbers compare by value (`1` equals `1.0`), everything else structurally.
@@ -264,45 +245,35 @@ fn contains(haystack: &Value, needle: &Value) -> bool {
     }
 }
 
-fn explain(
-    operator: &str,
+fn mismatch(
+    operator: String,
     expected: Option<&Value>,
     actual: &Value,
     that: &ValueTemplate,
     redactor: &Redactor,
-) -> String {
-    let mut text = String::new();
-    if let Some(expected) = expected {
-        text.push_str(&format!(
-            "  expected ({operator}): {}\n",
-            show(expected, redactor)
-        ));
-    } else {
-        text.push_str(&format!("  expected: {operator}\n"));
+) -> FailureReason {
+    FailureReason::Mismatch {
+        operator,
+        expected: expected.map(|expected| show(expected, redactor)),
+        expected_from: None,
+        actual: show(actual, redactor),
+        actual_from: that.describe(),
+        types_differ: false,
     }
-    text.push_str(&format!(
-        "  actual: {} from {}",
-        show(actual, redactor),
-        that.describe()
-    ));
-    text
 }
 
 /// A value with its type, e.g. `"PA123" (string)`, `2 (number)`.
 /// Secrets are masked before the value is encoded and cut, so neither escaping nor truncation can
 /// expose part of one.
-pub fn show(value: &Value, redactor: &Redactor) -> String {
-    let value = &redactor.redact_value(value);
-    let mut shown = value.to_string();
-    if shown.chars().count() > 200 {
-        shown = shown.chars().take(200).collect::<String>() + "…";
-    }
-    format!(
-        "{shown} ({})",
-        type_name(value)
+pub fn show(value: &Value, redactor: &Redactor) -> Shown {
+    let value = redactor.redact_value(value);
+    Shown {
+        type_name: type_name(&value)
             .trim_start_matches("a ")
             .trim_start_matches("an ")
-    )
+            .to_owned(),
+        value,
+    }
 }
 
 #[cfg(test)]
@@ -337,9 +308,27 @@ mod tests {
             }),
             Scope::new(&run),
         )?;
-        let Verdict::Fails(why) = verdict else {
+        let Verdict::Fails(failure) = verdict else {
             panic!("\"0\" must not equal 0");
         };
+        let why = failure.to_string();
+        let FailureReason::Mismatch {
+            operator,
+            expected,
+            actual,
+            types_differ,
+            ..
+        } = &failure.reason
+        else {
+            panic!("a comparison fails as a mismatch: {failure:?}");
+        };
+        assert_eq!(operator, "equals");
+        assert_eq!(
+            expected.as_ref().map(|e| e.type_name.as_str()),
+            Some("number")
+        );
+        assert_eq!(actual.value, Value::from("0"));
+        assert!(types_differ);
         assert!(why.starts_with("orders must be empty"), "{why}");
         assert!(why.contains("expected (equals): 0 (number)"), "{why}");
         assert!(why.contains("actual: \"0\" (string)"), "{why}");
@@ -382,7 +371,11 @@ mod tests {
             }),
             Scope::new(&run),
         )?;
-        assert!(matches!(length, Verdict::Fails(why) if why.contains("actual length 2")));
+        let Verdict::Fails(failure) = length else {
+            panic!("a list of two is not empty");
+        };
+        assert!(failure.to_string().contains("actual length 2"), "{failure}");
+        assert_eq!(failure.observed(), "[{\"id\":1},{\"id\":2}] (list)");
         let contains = evaluate(
             &condition(ConditionKind::Compare {
                 that: literal(Value::from("status=canceled")),
