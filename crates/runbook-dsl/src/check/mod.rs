@@ -135,10 +135,6 @@ impl<'a> Checker<'a> {
         self.findings.push(finding);
     }
 
-    pub(crate) fn error(&mut self, code: FindingCode, span: Span, message: impl Into<String>) {
-        self.findings.push(Finding::error(code, span, message));
-    }
-
     fn check_metadata(&mut self, raw: &RawRunbook) -> Metadata {
         let id = &raw.id.value;
         if !is_identifier(id, &['-', '_']) {
@@ -152,11 +148,8 @@ impl<'a> Checker<'a> {
                 .with_label("invalid id"),
             );
         }
-        if let Some(duration) = &raw.average_duration
-            && let Err(message) = crate::duration::parse_duration(&duration.value)
-        {
-            let span = self.span(duration);
-            self.error(FindingCode::InvalidDuration, span, message);
+        if let Some(duration) = &raw.average_duration {
+            self.duration(duration);
         }
         Metadata {
             id: id.clone(),
