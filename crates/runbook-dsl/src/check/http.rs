@@ -51,7 +51,7 @@ impl Checker<'_> {
         {
             self.report(
                 Finding::error(
-                    FindingCode::InvalidSetting,
+                    FindingCode::RelativeUrl,
                     url.span,
                     format!("URL `{}` is not absolute", url.source),
                 )

@@ -141,7 +141,7 @@ impl<'a> Checker<'a> {
             let span = self.span(&raw.id);
             self.report(
                 Finding::error(
-                    FindingCode::InvalidSetting,
+                    FindingCode::InvalidRunbookId,
                     span,
                     format!("runbook id `{id}` must be lowercase letters, digits, `-` and `_`"),
                 )

@@ -162,10 +162,10 @@ impl Checker<'_> {
         let rollback = if step.rollback.is_empty() {
             Vec::new()
         } else if matches!(placement, Placement::Rollback { .. }) {
-            let span = self.span(&step.rollback[0]);
+            let span = self.key_span(self.span(&step.rollback[0]), "rollback");
             self.report(
                 Finding::error(
-                    FindingCode::InvalidSetting,
+                    FindingCode::NestedRollback,
                     span,
                     "a rollback step cannot have a rollback of its own",
                 )
