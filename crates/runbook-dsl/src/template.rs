@@ -12,7 +12,10 @@
 
 mod parse;
 
-pub use parse::{ParsedPart, ParsedRef, ParsedTemplate, TemplateError, classify, parse_template};
+pub use parse::{
+    ParsedPart, ParsedRef, ParsedTemplate, TemplateError, TemplateErrorKind, classify,
+    parse_template,
+};
 
 use crate::source::Span;
 

@@ -61,12 +61,12 @@ impl Checker<'_> {
                     Some(start) => Span::new(start + error.at.0, start + error.at.1),
                     None => node,
                 };
-                let (code, label) = if error.unsupported {
+                let (code, label) = if error.is_unsupported() {
                     (FindingCode::UnsupportedTemplate, "not allowed in a runbook")
                 } else {
                     (FindingCode::InvalidTemplate, "template syntax error")
                 };
-                self.report(Finding::error(code, span, error.message).with_label(label));
+                self.report(Finding::error(code, span, error.to_string()).with_label(label));
                 None
             }
         }

@@ -95,18 +95,13 @@ pub fn parse_template(
     }
     if let Some(at) = text.find("{{{") {
         return Err(TemplateError {
-            unsupported: true,
-            message:
-                "triple braces `{{{...}}}` are not allowed: runbook templates never escape, so \
-                      write `{{...}}`"
-                    .into(),
+            kind: TemplateErrorKind::TripleBraces,
             at: (at, closing(text, at)),
         });
     }
     if let Some(at) = unclosed(text) {
         return Err(TemplateError {
-            unsupported: false,
-            message: "unclosed `{{`: a reference ends with `}}`".into(),
+            kind: TemplateErrorKind::Unclosed,
             at: (at, at + 2),
         });
     }
@@ -117,8 +112,7 @@ pub fn parse_template(
             .unwrap_or(0);
         // handlebars' messages name grammar rules; keep only the position.
         TemplateError {
-            unsupported: false,
-            message: "template syntax error: write references as `{{inputs.name}}`".into(),
+            kind: TemplateErrorKind::Syntax,
             at: (at, at),
         }
     })?;
@@ -131,9 +125,8 @@ pub fn parse_template(
             .map(|mapping| char_offset(text, mapping.0, mapping.1))
             .unwrap_or(0);
         let end = closing(text, at);
-        let unsupported = |message: &str| TemplateError {
-            unsupported: true,
-            message: message.to_owned(),
+        let unsupported = |kind: TemplateErrorKind| TemplateError {
+            kind,
             at: (at, end),
         };
         match element {
@@ -143,27 +136,19 @@ pub fn parse_template(
             TemplateElement::Comment(_) => {}
             TemplateElement::Expression(helper) => {
                 if !helper.params.is_empty() || !helper.hash.is_empty() {
-                    return Err(unsupported(
-                        "helpers are not allowed in runbook templates: write a plain reference \
-                         such as `{{inputs.name}}`",
-                    ));
+                    return Err(unsupported(TemplateErrorKind::Helper));
                 }
                 let written = text.get(at..end).unwrap_or("");
                 if written.contains('~') {
-                    return Err(unsupported(
-                        "whitespace control (`{{~` / `~}}`) is not allowed: it silently eats the \
-                         text around the reference; write `{{inputs.name}}`",
-                    ));
+                    return Err(unsupported(TemplateErrorKind::WhitespaceControl));
                 }
                 let raw = match &helper.name {
                     Parameter::Path(path) => path_text(path),
                     Parameter::Name(name) => name.clone(),
                     Parameter::Literal(_) | Parameter::Subexpression(_) => {
-                        return Err(unsupported(
-                            "only references are allowed inside `{{ }}`, e.g. `{{inputs.name}}`",
-                        ));
+                        return Err(unsupported(TemplateErrorKind::NotAReference));
                     }
-                    _ => return Err(unsupported("unsupported expression")),
+                    _ => return Err(unsupported(TemplateErrorKind::NotAReference)),
                 };
                 let relative = raw.starts_with("../")
                     || raw.starts_with("./")
@@ -172,10 +157,7 @@ pub fn parse_template(
                     || raw.starts_with("this.")
                     || raw.starts_with("this/");
                 if relative {
-                    return Err(unsupported(
-                        "only absolute references are allowed, e.g. `{{inputs.name}}` (no `../`, \
-                         `this` or `@` variables)",
-                    ));
+                    return Err(unsupported(TemplateErrorKind::RelativeReference));
                 }
                 let span = match content_start {
                     Some(start) => Span::new(start + at, start + end),
@@ -188,20 +170,13 @@ pub fn parse_template(
                 }));
             }
             TemplateElement::HtmlExpression(_) => {
-                return Err(unsupported(
-                    "triple braces `{{{...}}}` are not allowed: write `{{...}}`",
-                ));
+                return Err(unsupported(TemplateErrorKind::TripleBraces));
             }
             TemplateElement::HelperBlock(_) => {
-                return Err(unsupported(
-                    "blocks such as `{{#if}}` are not allowed: use a step's `when:` condition or an \
-                     `assert` step",
-                ));
+                return Err(unsupported(TemplateErrorKind::Block));
             }
             _ => {
-                return Err(unsupported(
-                    "partials and decorators are not allowed in runbook templates",
-                ));
+                return Err(unsupported(TemplateErrorKind::PartialOrDecorator));
             }
         }
     }
@@ -212,13 +187,89 @@ pub fn parse_template(
     })
 }
 
-/// A template that failed to parse, or uses syntax runbooks do not allow.
-#[derive(Debug, Clone)]
+/// A template that failed to parse, or uses syntax runbooks do not allow, and where.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{kind}")]
 pub struct TemplateError {
-    pub unsupported: bool,
-    pub message: String,
+    pub kind: TemplateErrorKind,
     /// Byte range within the template text.
     pub at: (usize, usize),
+}
+
+impl TemplateError {
+    /// Valid handlebars that runbooks do not allow (as opposed to a syntax error).
+    pub fn is_unsupported(&self) -> bool {
+        match self.kind {
+            TemplateErrorKind::Unclosed | TemplateErrorKind::Syntax => false,
+            TemplateErrorKind::TripleBraces
+            | TemplateErrorKind::Helper
+            | TemplateErrorKind::WhitespaceControl
+            | TemplateErrorKind::NotAReference
+            | TemplateErrorKind::RelativeReference
+            | TemplateErrorKind::Block
+            | TemplateErrorKind::PartialOrDecorator => true,
+        }
+    }
+}
+
+/// What is wrong with a template.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TemplateErrorKind {
+    /// A `{{` with no `}}` after it.
+    Unclosed,
+    /// Anything else handlebars cannot parse (its own messages name grammar rules).
+    Syntax,
+    /// `{{{...}}}`, which in handlebars means "do not escape".
+    TripleBraces,
+    /// `{{helper arg}}` or `{{helper key=value}}`.
+    Helper,
+    /// `{{~x}}` or `{{x~}}`.
+    WhitespaceControl,
+    /// A literal, a subexpression or anything other than a path inside `{{ }}`.
+    NotAReference,
+    /// `../x`, `./x`, `this` or an `@` variable.
+    RelativeReference,
+    /// `{{#if}}...{{/if}}` and other blocks.
+    Block,
+    /// `{{> partial}}` or a decorator.
+    PartialOrDecorator,
+}
+
+impl std::fmt::Display for TemplateErrorKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            TemplateErrorKind::Unclosed => "unclosed `{{`: a reference ends with `}}`",
+            TemplateErrorKind::Syntax => {
+                "template syntax error: write references as `{{inputs.name}}`"
+            }
+            TemplateErrorKind::TripleBraces => {
+                "triple braces `{{{...}}}` are not allowed: runbook templates never escape, so \
+                 write `{{...}}`"
+            }
+            TemplateErrorKind::Helper => {
+                "helpers are not allowed in runbook templates: write a plain reference such as \
+                 `{{inputs.name}}`"
+            }
+            TemplateErrorKind::WhitespaceControl => {
+                "whitespace control (`{{~` / `~}}`) is not allowed: it silently eats the text \
+                 around the reference; write `{{inputs.name}}`"
+            }
+            TemplateErrorKind::NotAReference => {
+                "only references are allowed inside `{{ }}`, e.g. `{{inputs.name}}`"
+            }
+            TemplateErrorKind::RelativeReference => {
+                "only absolute references are allowed, e.g. `{{inputs.name}}` (no `../`, `this` \
+                 or `@` variables)"
+            }
+            TemplateErrorKind::Block => {
+                "blocks such as `{{#if}}` are not allowed: use a step's `when:` condition or an \
+                 `assert` step"
+            }
+            TemplateErrorKind::PartialOrDecorator => {
+                "partials and decorators are not allowed in runbook templates"
+            }
+        })
+    }
 }
 
 /// The offset of a `{{` with no `}}` after it.
@@ -348,7 +399,7 @@ mod tests {
 
     fn checked(text: &str) -> Result<Template, String> {
         parse(text)
-            .map_err(|e| e.message)?
+            .map_err(|e| e.to_string())?
             .into_template()
             .map_err(|unknown| format!("unknown references: {unknown:?}"))
     }
@@ -399,7 +450,7 @@ mod tests {
         ] {
             let error = parse(text).err();
             assert!(
-                error.is_some_and(|e| e.unsupported),
+                error.is_some_and(|e| e.is_unsupported()),
                 "{text} must be rejected"
             );
         }
@@ -408,7 +459,7 @@ mod tests {
     #[test]
     fn reports_syntax_errors() {
         let error = parse("x {{inputs.a").err();
-        assert!(error.is_some_and(|e| !e.unsupported));
+        assert!(error.is_some_and(|e| !e.is_unsupported()));
     }
 
     #[test]
@@ -432,7 +483,7 @@ mod tests {
             "{{env.A.B}}",
             "{{inputs}}",
         ] {
-            let parsed = parse(text).map_err(|e| e.message)?;
+            let parsed = parse(text).map_err(|e| e.to_string())?;
             let unknown = parsed.into_template().err().unwrap_or_default();
             assert_eq!(unknown.len(), 1, "{text}");
         }
