@@ -122,7 +122,9 @@ impl Checker<'_> {
                     .collect::<Option<Vec<_>>>()
                     .map(ValueTemplate::Object)
             }
-            other => Some(ValueTemplate::Literal(other.clone())),
+            other @ (Value::Null | Value::Bool(_) | Value::Number(_)) => {
+                Some(ValueTemplate::Literal(other.clone()))
+            }
         }
     }
 

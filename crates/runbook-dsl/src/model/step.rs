@@ -103,7 +103,11 @@ impl StepKind {
         match self {
             StepKind::Http(http) if http.method.is_safe() => ResumePolicy::Rerun,
             StepKind::Assert(_) | StepKind::Audit(_) => ResumePolicy::Rerun,
-            _ => ResumePolicy::Ask,
+            StepKind::Http(_)
+            | StepKind::Shell(_)
+            | StepKind::Prompt(_)
+            | StepKind::Group(_)
+            | StepKind::Plugin(_) => ResumePolicy::Ask,
         }
     }
 }

@@ -175,7 +175,13 @@ pub fn parse_template(
             TemplateElement::HelperBlock(_) => {
                 return Err(unsupported(TemplateErrorKind::Block));
             }
-            _ => {
+            // `TemplateElement` is `#[non_exhaustive]`: whatever handlebars adds later is refused
+            // too (the wildcard is required; every variant known today is listed).
+            TemplateElement::DecoratorExpression(_)
+            | TemplateElement::DecoratorBlock(_)
+            | TemplateElement::PartialExpression(_)
+            | TemplateElement::PartialBlock(_)
+            | _ => {
                 return Err(unsupported(TemplateErrorKind::PartialOrDecorator));
             }
         }
