@@ -21,9 +21,40 @@ pub enum FindingCode {
     UnknownField,
     /// A value of the wrong type or shape, or a required field missing.
     InvalidValue,
-    /// A setting the check pass rejects: a relative URL, a zero attempt count, `until` without
-    /// `poll`, a prompt that asks nothing, and the like.
-    InvalidSetting,
+    /// A runbook `id` that is not lowercase letters, digits, `-` and `_`.
+    InvalidRunbookId,
+    /// An http `url` that is neither absolute (`http://`, `https://`) nor starts with a reference.
+    RelativeUrl,
+    /// `until` without `poll`: a wait must say how often and for how long.
+    UntilWithoutPoll,
+    /// `poll` without `until`: a wait must say what ends it.
+    PollWithoutUntil,
+    /// `until` or `retry` on a step kind that cannot be repeated (anything but http and shell).
+    NotRepeatable,
+    /// `retry.attempts: 0` or `repeat.max_attempts: 0`: the count includes the first attempt.
+    ZeroAttempts,
+    /// A `retry.on` entry that is not a failure class (`transport`, `timeout`, `4xx`, `5xx`,
+    /// `exit`) nor a status code.
+    UnknownRetryClass,
+    /// A `poll.backoff` or `retry.backoff` factor outside 1 to 10.
+    BackoffOutOfRange,
+    /// A group with no steps.
+    EmptyGroup,
+    /// A `rollback` inside a rollback step.
+    NestedRollback,
+    /// A prompt with no `instructions`, `confirm`, `phrase` or `answers`.
+    EmptyPrompt,
+    /// A prompt step in a runbook whose `mode` is `automatic`.
+    PromptInAutomaticRunbook,
+    /// A prompt answer whose name is not an identifier, or is `confirmed` (the output of
+    /// `confirm`).
+    InvalidAnswerName,
+    /// An answer's `choices` that are empty, or given for a secret answer.
+    InvalidChoices,
+    /// An audit duration's end that is not `STEP_ID.started` or `STEP_ID.finished`.
+    InvalidStepEvent,
+    /// A `shell.files` key that is not an environment variable name (uppercase, digits, `_`).
+    InvalidFileVariable,
     /// Two steps share an id.
     DuplicateStepId,
     /// A step id that is not lowercase letters, digits and `_`.
@@ -76,7 +107,22 @@ impl FindingCode {
             FindingCode::DuplicateKey => "runbook::load::duplicate_key",
             FindingCode::UnknownField => "runbook::load::unknown_field",
             FindingCode::InvalidValue => "runbook::load::invalid_value",
-            FindingCode::InvalidSetting => "runbook::check::invalid_setting",
+            FindingCode::InvalidRunbookId => "runbook::check::invalid_runbook_id",
+            FindingCode::RelativeUrl => "runbook::check::relative_url",
+            FindingCode::UntilWithoutPoll => "runbook::check::until_without_poll",
+            FindingCode::PollWithoutUntil => "runbook::check::poll_without_until",
+            FindingCode::NotRepeatable => "runbook::check::not_repeatable",
+            FindingCode::ZeroAttempts => "runbook::check::zero_attempts",
+            FindingCode::UnknownRetryClass => "runbook::check::unknown_retry_class",
+            FindingCode::BackoffOutOfRange => "runbook::check::backoff_out_of_range",
+            FindingCode::EmptyGroup => "runbook::check::empty_group",
+            FindingCode::NestedRollback => "runbook::check::nested_rollback",
+            FindingCode::EmptyPrompt => "runbook::check::empty_prompt",
+            FindingCode::PromptInAutomaticRunbook => "runbook::check::prompt_in_automatic_runbook",
+            FindingCode::InvalidAnswerName => "runbook::check::invalid_answer_name",
+            FindingCode::InvalidChoices => "runbook::check::invalid_choices",
+            FindingCode::InvalidStepEvent => "runbook::check::invalid_step_event",
+            FindingCode::InvalidFileVariable => "runbook::check::invalid_file_variable",
             FindingCode::DuplicateStepId => "runbook::check::duplicate_step_id",
             FindingCode::InvalidStepId => "runbook::check::invalid_step_id",
             FindingCode::StepKind => "runbook::check::step_kind",

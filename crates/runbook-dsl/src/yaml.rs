@@ -29,13 +29,30 @@ pub fn load_raw(source: &Source) -> Result<RawRunbook, Box<Finding>> {
         .map_err(|error| Box::new(finding_from(source, &error)))
 }
 
+/// Why a YAML document (not a runbook) could not be loaded.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LoadValueError {
+    /// Over [`MAX_SOURCE_BYTES`].
+    #[error("larger than {max} bytes ({size} bytes)")]
+    TooLarge { size: usize, max: usize },
+    /// The parser refused it (syntax, duplicate key, a budget); its message, without the snippet.
+    #[error("{message}")]
+    Yaml { message: String },
+}
+
 /// Parses any YAML document (an answers file, say) into a JSON value, with the same budgets.
-pub fn load_value(text: &str) -> Result<serde_json::Value, String> {
+pub fn load_value(text: &str) -> Result<serde_json::Value, LoadValueError> {
     if text.len() > MAX_SOURCE_BYTES {
-        return Err(format!("larger than {MAX_SOURCE_BYTES} bytes"));
+        return Err(LoadValueError::TooLarge {
+            size: text.len(),
+            max: MAX_SOURCE_BYTES,
+        });
     }
-    serde_saphyr::from_str_with_options::<serde_json::Value>(text, options())
-        .map_err(|error| error.without_snippet().to_string())
+    serde_saphyr::from_str_with_options::<serde_json::Value>(text, options()).map_err(|error| {
+        LoadValueError::Yaml {
+            message: error.without_snippet().to_string(),
+        }
+    })
 }
 
 fn options() -> Options {

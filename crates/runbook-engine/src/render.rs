@@ -150,7 +150,6 @@ pub fn resolve<'s>(reference: &Reference, scope: Scope<'s>) -> Result<Cow<'s, Va
                 RunField::Failure => failed(&run.failure)?,
             })));
         }
-        RefPath::Unknown { .. } => return Err(undefined("is not a known reference".into())),
     };
     let mut current = root;
     for (depth, segment) in rest.iter().enumerate() {
@@ -302,7 +301,9 @@ mod tests {
 
     fn template(text: &str) -> Template {
         parse_template(text, Span::new(0, text.len()), Some(0))
-            .unwrap_or_else(|_| Template::literal("unparsable", Span::UNKNOWN))
+            .ok()
+            .and_then(|parsed| parsed.into_template().ok())
+            .unwrap_or_else(|| Template::literal("unparsable", Span::UNKNOWN))
     }
 
     fn context() -> RunContext {

@@ -1,6 +1,10 @@
 //! Integration tests: the real `runbook` binary against fixture files, wiremock servers and real child
 //! processes. One test binary, one module per area.
 
+// Not yet ready for the workspace's `wildcard_enum_match_arm` lint (runbook-dsl is): remove once
+// this crate's matches over enums list their variants.
+#![allow(clippy::wildcard_enum_match_arm)]
+
 mod support;
 
 mod alpaca;

@@ -44,7 +44,7 @@ impl Checker<'_> {
         let Some((step, moment)) = field.value.rsplit_once('.') else {
             self.report(
                 Finding::error(
-                    FindingCode::InvalidSetting,
+                    FindingCode::InvalidStepEvent,
                     span,
                     format!("`{}` is not a step event", field.value),
                 )
@@ -58,7 +58,7 @@ impl Checker<'_> {
             other => {
                 self.report(
                     Finding::error(
-                        FindingCode::InvalidSetting,
+                        FindingCode::InvalidStepEvent,
                         span,
                         format!("`{other}` is not a step event"),
                     )

@@ -29,7 +29,7 @@ impl Checker<'_> {
             (Some(until), None) => {
                 let span = self.key_span(self.span(until), "until");
                 self.report(
-                    Finding::error(FindingCode::InvalidSetting, span, "`until` needs `poll`")
+                    Finding::error(FindingCode::UntilWithoutPoll, span, "`until` needs `poll`")
                         .with_label("how often, and for how long?")
                         .with_help("add `poll: {interval: 2s, timeout: 90s}` to the step"),
                 );
@@ -39,19 +39,23 @@ impl Checker<'_> {
             (None, Some(poll)) => {
                 let span = self.key_span(self.span(poll), "poll");
                 self.report(
-                    Finding::error(FindingCode::InvalidSetting, span, "`poll` without `until`")
-                        .with_label("poll until what?")
-                        .with_help("add `until:` with the condition that ends the wait"),
+                    Finding::error(
+                        FindingCode::PollWithoutUntil,
+                        span,
+                        "`poll` without `until`",
+                    )
+                    .with_label("poll until what?")
+                    .with_help("add `until:` with the condition that ends the wait"),
                 );
                 ok = false;
                 None
             }
             (Some(until), Some(poll)) => {
                 if !repeatable {
-                    let span = self.span(until);
+                    let span = self.key_span(self.span(until), "until");
                     self.report(
                         Finding::error(
-                            FindingCode::InvalidSetting,
+                            FindingCode::NotRepeatable,
                             span,
                             format!(
                                 "`until` applies to http and shell steps, not to {keyword} steps"
@@ -125,10 +129,10 @@ impl Checker<'_> {
             Some(retry) => {
                 let raw = &retry.value;
                 if !repeatable {
-                    let span = self.span(retry);
+                    let span = self.key_span(self.span(retry), "retry");
                     self.report(
                         Finding::error(
-                            FindingCode::InvalidSetting,
+                            FindingCode::NotRepeatable,
                             span,
                             format!(
                                 "`retry` applies to http and shell steps, not to {keyword} steps"
@@ -142,7 +146,7 @@ impl Checker<'_> {
                     let span = self.span(&raw.attempts);
                     self.report(
                         Finding::error(
-                            FindingCode::InvalidSetting,
+                            FindingCode::ZeroAttempts,
                             span,
                             "`attempts` must be at least 1",
                         )
@@ -167,10 +171,10 @@ impl Checker<'_> {
                             match RetryOn::parse(text) {
                                 Some(on) => parsed.push(on),
                                 None => {
-                                    let span = self.span(list);
+                                    let span = self.locate_text(self.span(list), text);
                                     self.report(
                                         Finding::error(
-                                            FindingCode::InvalidSetting,
+                                            FindingCode::UnknownRetryClass,
                                             span,
                                             format!("`{text}` is not a retryable failure"),
                                         )
@@ -219,7 +223,7 @@ impl Checker<'_> {
                 let span = self.span(value);
                 self.report(
                     Finding::error(
-                        FindingCode::InvalidSetting,
+                        FindingCode::BackoffOutOfRange,
                         span,
                         format!("backoff {} is out of range", value.value),
                     )
@@ -236,7 +240,7 @@ impl Checker<'_> {
         if group.steps.is_empty() {
             let span = self.span(spanned);
             self.report(
-                Finding::error(FindingCode::InvalidSetting, span, "the group has no steps")
+                Finding::error(FindingCode::EmptyGroup, span, "the group has no steps")
                     .with_label("empty group"),
             );
         }
@@ -248,7 +252,7 @@ impl Checker<'_> {
                 let span = self.span(&repeat.value.max_attempts);
                 self.report(
                     Finding::error(
-                        FindingCode::InvalidSetting,
+                        FindingCode::ZeroAttempts,
                         span,
                         "`max_attempts` must be at least 1",
                     )

@@ -3,12 +3,10 @@
 use super::Checker;
 use super::references::Scope;
 use crate::finding::{Finding, FindingCode};
-use crate::model::{Body, HttpStep};
+use crate::model::{Body, HttpMethod, HttpStep};
 use crate::raw::RawHttp;
 use crate::spanned::Spanned;
 use crate::suggest::did_you_mean;
-
-const METHODS: [&str; 7] = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"];
 
 impl Checker<'_> {
     pub(super) fn check_http(
@@ -20,11 +18,13 @@ impl Checker<'_> {
         let mut ok = true;
 
         let method = match &http.method {
-            None => "GET".to_owned(),
-            Some(method) => {
-                let upper = method.value.to_ascii_uppercase();
-                if !METHODS.contains(&upper.as_str()) {
+            None => HttpMethod::Get,
+            Some(method) => match HttpMethod::parse(&method.value) {
+                Some(parsed) => parsed,
+                None => {
                     let span = self.span(method);
+                    let names = HttpMethod::ALL.map(HttpMethod::as_str);
+                    let upper = method.value.to_ascii_uppercase();
                     self.report(
                         Finding::error(
                             FindingCode::InvalidMethod,
@@ -32,15 +32,15 @@ impl Checker<'_> {
                             format!("unsupported HTTP method `{}`", method.value),
                         )
                         .with_label("not a method")
-                        .with_help(match did_you_mean(&upper, METHODS) {
+                        .with_help(match did_you_mean(&upper, names) {
                             Some(candidate) => format!("did you mean `{candidate}`?"),
-                            None => format!("use one of {}", METHODS.join(", ")),
+                            None => format!("use one of {}", names.join(", ")),
                         }),
                     );
                     ok = false;
+                    HttpMethod::Get
                 }
-                upper
-            }
+            },
         };
 
         let url = self.template(&http.url, scope);
@@ -51,7 +51,7 @@ impl Checker<'_> {
         {
             self.report(
                 Finding::error(
-                    FindingCode::InvalidSetting,
+                    FindingCode::RelativeUrl,
                     url.span,
                     format!("URL `{}` is not absolute", url.source),
                 )

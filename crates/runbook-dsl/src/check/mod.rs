@@ -135,28 +135,21 @@ impl<'a> Checker<'a> {
         self.findings.push(finding);
     }
 
-    pub(crate) fn error(&mut self, code: FindingCode, span: Span, message: impl Into<String>) {
-        self.findings.push(Finding::error(code, span, message));
-    }
-
     fn check_metadata(&mut self, raw: &RawRunbook) -> Metadata {
         let id = &raw.id.value;
         if !is_identifier(id, &['-', '_']) {
             let span = self.span(&raw.id);
             self.report(
                 Finding::error(
-                    FindingCode::InvalidSetting,
+                    FindingCode::InvalidRunbookId,
                     span,
                     format!("runbook id `{id}` must be lowercase letters, digits, `-` and `_`"),
                 )
                 .with_label("invalid id"),
             );
         }
-        if let Some(duration) = &raw.average_duration
-            && let Err(message) = crate::duration::parse_duration(&duration.value)
-        {
-            let span = self.span(duration);
-            self.error(FindingCode::InvalidDuration, span, message);
+        if let Some(duration) = &raw.average_duration {
+            self.duration(duration);
         }
         Metadata {
             id: id.clone(),

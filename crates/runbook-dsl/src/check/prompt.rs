@@ -22,14 +22,18 @@ impl Checker<'_> {
             && prompt.answers.is_empty()
         {
             self.report(
-                Finding::error(FindingCode::InvalidSetting, span, "the prompt asks nothing")
-                    .with_help("add `instructions`, `confirm`, `phrase` or `answers`"),
+                Finding::error(
+                    FindingCode::EmptyPrompt,
+                    self.key_span(span, "prompt"),
+                    "the prompt asks nothing",
+                )
+                .with_help("add `instructions`, `confirm`, `phrase` or `answers`"),
             );
         }
         if self.mode == Some(Mode::Automatic) {
             self.report(
                 Finding::error(
-                    FindingCode::InvalidSetting,
+                    FindingCode::PromptInAutomaticRunbook,
                     span,
                     "a prompt step in a runbook whose mode is `automatic`",
                 )
@@ -49,17 +53,17 @@ impl Checker<'_> {
         let mut answers = Vec::new();
         for (name, spanned_answer) in &prompt.answers {
             let answer = &spanned_answer.value;
-            let answer_span = self.span(spanned_answer);
+            let answer_span = self.key_span(self.span(spanned_answer), name);
             if !super::is_identifier(name, &['_']) {
                 self.report(Finding::error(
-                    FindingCode::InvalidSetting,
+                    FindingCode::InvalidAnswerName,
                     answer_span,
                     format!("answer name `{name}` must be lowercase letters, digits and `_`"),
                 ));
             }
             if name == "confirmed" {
                 self.report(Finding::error(
-                    FindingCode::InvalidSetting,
+                    FindingCode::InvalidAnswerName,
                     answer_span,
                     "`confirmed` is the output of `confirm`; name the answer differently",
                 ));
@@ -72,7 +76,7 @@ impl Checker<'_> {
                 if choices.value.is_empty() || answer.secret {
                     let span = self.span(choices);
                     self.report(Finding::error(
-                        FindingCode::InvalidSetting,
+                        FindingCode::InvalidChoices,
                         span,
                         if answer.secret {
                             "a secret answer is typed, not chosen from a list"

@@ -8,7 +8,7 @@ use crate::model::ValueTemplate;
 use crate::source::Span;
 use crate::spanned::Spanned;
 use crate::suggest::did_you_mean;
-use crate::template::{RefPath, Reference, Template, parse_template};
+use crate::template::{ParsedPart, ParsedRef, Part, RefPath, Reference, Template, parse_template};
 
 /// What a template may refer to where it appears.
 #[derive(Debug, Clone, Copy)]
@@ -32,24 +32,41 @@ impl Checker<'_> {
     pub(crate) fn template_at(&mut self, text: &str, node: Span, scope: Scope) -> Option<Template> {
         let content_start = self.content_start(node, text);
         match parse_template(text, node, content_start) {
-            Ok(template) => {
+            Ok(parsed) => {
                 let mut ok = true;
-                for reference in template.references() {
-                    ok &= self.resolve(reference, scope);
+                let mut parts = Vec::new();
+                for part in parsed.parts {
+                    match part {
+                        ParsedPart::Literal(text) => parts.push(Part::Literal(text)),
+                        ParsedPart::Ref(written) => match written.classify() {
+                            Some(reference) => {
+                                ok &= self.resolve(&reference, scope);
+                                parts.push(Part::Ref(reference));
+                            }
+                            None => {
+                                self.report_unknown_reference(&written);
+                                ok = false;
+                            }
+                        },
+                    }
                 }
-                ok.then_some(template)
+                ok.then_some(Template {
+                    source: parsed.source,
+                    parts,
+                    span: parsed.span,
+                })
             }
             Err(error) => {
                 let span = match content_start {
                     Some(start) => Span::new(start + error.at.0, start + error.at.1),
                     None => node,
                 };
-                let (code, label) = if error.unsupported {
+                let (code, label) = if error.is_unsupported() {
                     (FindingCode::UnsupportedTemplate, "not allowed in a runbook")
                 } else {
                     (FindingCode::InvalidTemplate, "template syntax error")
                 };
-                self.report(Finding::error(code, span, error.message).with_label(label));
+                self.report(Finding::error(code, span, error.to_string()).with_label(label));
                 None
             }
         }
@@ -105,7 +122,9 @@ impl Checker<'_> {
                     .collect::<Option<Vec<_>>>()
                     .map(ValueTemplate::Object)
             }
-            other => Some(ValueTemplate::Literal(other.clone())),
+            other @ (Value::Null | Value::Bool(_) | Value::Number(_)) => {
+                Some(ValueTemplate::Literal(other.clone()))
+            }
         }
     }
 
@@ -216,38 +235,37 @@ impl Checker<'_> {
                 self.env_refs.insert(name.clone());
                 true
             }
-            RefPath::Unknown { segments } => {
-                let first = segments.first().map(String::as_str).unwrap_or("");
-                let roots = ["inputs", "steps", "env", "outputs", "run"];
-                let help = match (first, did_you_mean(first, roots)) {
-                    ("steps", _) => {
-                        "write `{{steps.ID.outputs.NAME}}`, or `{{steps.ID.started_at}}`, \
-                                     `{{steps.ID.finished_at}}`, `{{steps.ID.duration_ms}}`"
-                            .to_owned()
-                    }
-                    ("run", _) => "write `{{run.id}}`, `{{run.actor}}`, `{{run.started_at}}`, \
-                         `{{run.failed_step}}` or `{{run.failure}}`"
-                        .to_owned(),
-                    ("inputs", _) => "write `{{inputs.NAME}}`".to_owned(),
-                    ("env", _) => "write `{{env.NAME}}`".to_owned(),
-                    ("outputs", _) => "write `{{outputs.NAME}}`".to_owned(),
-                    (_, Some(root)) => format!("did you mean `{root}`?"),
-                    _ => {
-                        "references start with `inputs.`, `steps.`, `env.` or `outputs.`".to_owned()
-                    }
-                };
-                self.report(
-                    Finding::error(
-                        FindingCode::UnknownReference,
-                        span,
-                        format!("`{}` is not a reference a runbook can use", reference.text),
-                    )
-                    .with_label("unknown reference")
-                    .with_help(help),
-                );
-                false
-            }
         }
+    }
+
+    /// A path with no known shape: says what the root it starts with expects.
+    fn report_unknown_reference(&mut self, reference: &ParsedRef) {
+        let segments = &reference.segments;
+        let span = reference.span;
+        let first = segments.first().map(String::as_str).unwrap_or("");
+        let roots = ["inputs", "steps", "env", "outputs", "run"];
+        let help = match (first, did_you_mean(first, roots)) {
+            ("steps", _) => "write `{{steps.ID.outputs.NAME}}`, or `{{steps.ID.started_at}}`, \
+                             `{{steps.ID.finished_at}}`, `{{steps.ID.duration_ms}}`"
+                .to_owned(),
+            ("run", _) => "write `{{run.id}}`, `{{run.actor}}`, `{{run.started_at}}`, \
+                 `{{run.failed_step}}` or `{{run.failure}}`"
+                .to_owned(),
+            ("inputs", _) => "write `{{inputs.NAME}}`".to_owned(),
+            ("env", _) => "write `{{env.NAME}}`".to_owned(),
+            ("outputs", _) => "write `{{outputs.NAME}}`".to_owned(),
+            (_, Some(root)) => format!("did you mean `{root}`?"),
+            _ => "references start with `inputs.`, `steps.`, `env.` or `outputs.`".to_owned(),
+        };
+        self.report(
+            Finding::error(
+                FindingCode::UnknownReference,
+                span,
+                format!("`{}` is not a reference a runbook can use", reference.text),
+            )
+            .with_label("unknown reference")
+            .with_help(help),
+        );
     }
 
     /// A reference to a step as a whole (its timings): the step must have run by then.

@@ -36,7 +36,7 @@ impl Checker<'_> {
                 let span = self.key_span(self.span(content), name);
                 self.report(
                     Finding::error(
-                        FindingCode::InvalidSetting,
+                        FindingCode::InvalidFileVariable,
                         span,
                         format!("`{name}` is not an environment variable name"),
                     )

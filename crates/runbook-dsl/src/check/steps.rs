@@ -162,10 +162,10 @@ impl Checker<'_> {
         let rollback = if step.rollback.is_empty() {
             Vec::new()
         } else if matches!(placement, Placement::Rollback { .. }) {
-            let span = self.span(&step.rollback[0]);
+            let span = self.key_span(self.span(&step.rollback[0]), "rollback");
             self.report(
                 Finding::error(
-                    FindingCode::InvalidSetting,
+                    FindingCode::NestedRollback,
                     span,
                     "a rollback step cannot have a rollback of its own",
                 )
@@ -267,16 +267,29 @@ impl Checker<'_> {
             .map(|conditions| AssertStep { conditions })
     }
 
-    /// Parses a duration field, reporting a finding when it does not parse.
+    /// Parses a duration field, reporting a finding when it does not parse or is longer than
+    /// [`MAX_DURATION`](crate::duration::MAX_DURATION).
     pub(super) fn duration(&mut self, field: &Spanned<String>) -> Option<std::time::Duration> {
-        match crate::duration::parse_duration(&field.value) {
+        use crate::duration::{DisplayDuration, DurationError, parse_duration};
+        match parse_duration(&field.value) {
             Ok(duration) => Some(duration),
-            Err(message) => {
+            Err(error) => {
                 let span = self.span(field);
-                self.report(
-                    Finding::error(FindingCode::InvalidDuration, span, message)
-                        .with_label("not a duration"),
-                );
+                let finding = match &error {
+                    DurationError::Malformed { .. } => {
+                        Finding::error(FindingCode::InvalidDuration, span, error.to_string())
+                            .with_label("not a duration")
+                    }
+                    DurationError::TooLong { max, .. } => {
+                        Finding::error(FindingCode::InvalidDuration, span, error.to_string())
+                            .with_label(format!("more than {}", DisplayDuration(*max)))
+                            .with_help(
+                                "durations are limited to 7 days; a longer wait belongs to a \
+                                 scheduler, not to a runbook",
+                            )
+                    }
+                };
+                self.report(finding);
                 None
             }
         }

@@ -3,6 +3,7 @@
 
 mod condition;
 mod control;
+mod http_method;
 mod runbook;
 mod step;
 mod value;
@@ -12,6 +13,7 @@ pub use control::{
     Answer, AuditStep, DurationValue, GroupStep, PluginStep, PromptStep, Retry, RetryOn, StepEvent,
     Until,
 };
+pub use http_method::HttpMethod;
 pub use runbook::{Input, Metadata, Runbook};
 pub use step::{
     AssertStep, Body, Capture, CaptureSource, HttpStep, JsonPath, ShellStep, Step, StepKind,

@@ -1,6 +1,9 @@
 use std::time::Duration;
 
-use super::{AuditStep, Condition, GroupStep, PluginStep, PromptStep, Retry, Until, ValueTemplate};
+use super::{
+    AuditStep, Condition, GroupStep, HttpMethod, PluginStep, PromptStep, Retry, Until,
+    ValueTemplate,
+};
 use crate::raw::{OnError, ResumePolicy, StdoutMode};
 use crate::source::Span;
 use crate::template::Template;
@@ -98,18 +101,20 @@ impl StepKind {
     /// The resume policy a step gets when it declares none: re-run what is safe to repeat.
     pub fn default_resume(&self) -> ResumePolicy {
         match self {
-            StepKind::Http(http) if matches!(http.method.as_str(), "GET" | "HEAD" | "OPTIONS") => {
-                ResumePolicy::Rerun
-            }
+            StepKind::Http(http) if http.method.is_safe() => ResumePolicy::Rerun,
             StepKind::Assert(_) | StepKind::Audit(_) => ResumePolicy::Rerun,
-            _ => ResumePolicy::Ask,
+            StepKind::Http(_)
+            | StepKind::Shell(_)
+            | StepKind::Prompt(_)
+            | StepKind::Group(_)
+            | StepKind::Plugin(_) => ResumePolicy::Ask,
         }
     }
 }
 
 #[derive(Debug, Clone)]
 pub struct HttpStep {
-    pub method: String,
+    pub method: HttpMethod,
     pub url: Template,
     pub headers: Vec<(String, Template)>,
     pub query: Vec<(String, ValueTemplate)>,

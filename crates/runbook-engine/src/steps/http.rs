@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use serde_json::{Map, Value};
 
-use runbook_dsl::{Body, HttpStep};
+use runbook_dsl::{Body, HttpMethod, HttpStep};
 
 use super::{StepEnv, capture, check_own};
 use crate::context::Scope;
@@ -52,12 +52,7 @@ pub(super) async fn execute(
             format!("cannot build the HTTP client: {error}"),
         )
     })?;
-    let method = reqwest::Method::from_bytes(step.method.as_bytes()).map_err(|_| {
-        StepError::new(
-            StepErrorKind::Render,
-            format!("invalid method {}", step.method),
-        )
-    })?;
+    let method = request_method(step.method);
     let timeout = timeout.unwrap_or(HttpStep::DEFAULT_TIMEOUT);
     let mut request = client.request(method.clone(), url.clone()).timeout(timeout);
     let mut has_content_type = false;
@@ -265,5 +260,18 @@ pub(crate) fn humanize(duration: Duration) -> String {
         format!("{}s", duration.as_secs())
     } else {
         format!("{:.1}s", duration.as_secs_f64())
+    }
+}
+
+/// The reqwest method for a checked one: no parsing, no failure.
+fn request_method(method: HttpMethod) -> reqwest::Method {
+    match method {
+        HttpMethod::Get => reqwest::Method::GET,
+        HttpMethod::Post => reqwest::Method::POST,
+        HttpMethod::Put => reqwest::Method::PUT,
+        HttpMethod::Patch => reqwest::Method::PATCH,
+        HttpMethod::Delete => reqwest::Method::DELETE,
+        HttpMethod::Head => reqwest::Method::HEAD,
+        HttpMethod::Options => reqwest::Method::OPTIONS,
     }
 }
