@@ -50,7 +50,9 @@ impl AnswersPrompter {
                 origin: origin.into(),
                 echo: false,
             }),
-            _ => Err("an answers file is a mapping from step ids to answers".into()),
+            Value::Bool(_) | Value::Number(_) | Value::String(_) | Value::Array(_) => {
+                Err("an answers file is a mapping from step ids to answers".into())
+            }
         }
     }
 
@@ -134,7 +136,11 @@ impl Prompter for AnswersPrompter {
                 ));
                 Ok(yes)
             }
-            _ => Err(PromptError::Invalid(format!(
+            Value::Null
+            | Value::Number(_)
+            | Value::String(_)
+            | Value::Array(_)
+            | Value::Object(_) => Err(PromptError::Invalid(format!(
                 "{}: `confirm` for step `{}` must be true or false",
                 self.origin, context.step_id
             ))),
@@ -142,10 +148,7 @@ impl Prompter for AnswersPrompter {
     }
 
     fn phrase(&mut self, context: &PromptContext, phrase: &str) -> Result<String, PromptError> {
-        let typed = match self.value(context, "phrase")? {
-            Value::String(text) => text.clone(),
-            other => other.to_string(),
-        };
+        let typed = text_of(self.value(context, "phrase")?);
         self.say(&format!("  Type {phrase} to continue · {typed}"));
         Ok(typed)
     }
@@ -156,11 +159,7 @@ impl Prompter for AnswersPrompter {
         answer: &Answer,
         validate: Validator<'_>,
     ) -> Result<String, PromptError> {
-        let text = match self.value(context, &answer.name)? {
-            Value::String(text) => text.clone(),
-            Value::Null => String::new(),
-            other => other.to_string(),
-        };
+        let text = text_of(self.value(context, &answer.name)?);
         validate(&text).map_err(|why| {
             PromptError::Invalid(format!(
                 "{}: the answer `{}` for step `{}` is not acceptable: {why}",
@@ -192,8 +191,11 @@ impl Prompter for AnswersPrompter {
             .and_then(|decisions| decisions.get(&context.step_id))
             .and_then(|list| match list {
                 Value::Array(items) => items.get(*used).cloned(),
-                single if *used == 0 => Some(single.clone()),
-                _ => None,
+                Value::Null
+                | Value::Bool(_)
+                | Value::Number(_)
+                | Value::String(_)
+                | Value::Object(_) => (*used == 0).then(|| list.clone()),
             })
             .ok_or_else(|| {
                 PromptError::NoAnswer(format!(
@@ -234,6 +236,15 @@ impl Prompter for AnswersPrompter {
 
     fn kind(&self) -> &'static str {
         "answers file"
+    }
+}
+
+/// An answer as text: a string as written, null as empty, anything else as JSON.
+fn text_of(value: &Value) -> String {
+    match value {
+        Value::String(text) => text.clone(),
+        Value::Null => String::new(),
+        Value::Bool(_) | Value::Number(_) | Value::Array(_) | Value::Object(_) => value.to_string(),
     }
 }
 

@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 
 use serde_json::{Map, Value, json};
 
-use runbook_dsl::{Runbook, Step, StepKind};
+use runbook_dsl::{Runbook, Step};
 
 use crate::observer::{Observer, Position, Progress};
 use crate::prompter::Decision;
@@ -167,7 +167,7 @@ impl Observer for AuditObserver {
     }
 
     fn step_finished(&mut self, step: &Step, _at: &Position, report: &StepReport) {
-        if matches!(step.kind, StepKind::Prompt(_)) && report.outcome == StepOutcome::Passed {
+        if step.kind.prompt().is_some() && report.outcome == StepOutcome::Passed {
             // Outputs are already redacted: a secret answer reads as the mask.
             self.write(
                 "prompt_answered",

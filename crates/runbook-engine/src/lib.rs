@@ -3,10 +3,6 @@
 //! The engine returns data (a [`RunReport`]) and reports progress through an [`Observer`]; it never
 //! prints. Secrets are tracked by a [`Redactor`] and removed from everything the engine hands out.
 
-// Not yet ready for the workspace's `wildcard_enum_match_arm` lint (runbook-dsl is): the sequencer
-// is being rewritten; remove once this crate's matches over enums list their variants.
-#![allow(clippy::wildcard_enum_match_arm)]
-
 pub mod answers;
 pub mod audit;
 pub mod audit_http;

@@ -84,7 +84,7 @@ impl Redactor {
             Value::Number(number) if self.secrets.contains(&number.to_string()) => {
                 Value::String(MASK.to_owned())
             }
-            other => other.clone(),
+            Value::Null | Value::Bool(_) | Value::Number(_) => value.clone(),
         }
     }
 }

@@ -160,7 +160,7 @@ pub fn resolve<'s>(reference: &Reference, scope: Scope<'s>) -> Result<Cow<'s, Va
                 .ok()
                 .and_then(|i| items.get(i))
                 .cloned(),
-            _ => None,
+            Value::Null | Value::Bool(_) | Value::Number(_) | Value::String(_) => None,
         };
         match next {
             Some(value) => current = Cow::Owned(value),

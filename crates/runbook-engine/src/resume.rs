@@ -5,7 +5,7 @@ use std::collections::{HashMap, HashSet};
 
 use serde_json::{Map, Value};
 
-use runbook_dsl::{Runbook, Step, StepKind};
+use runbook_dsl::{Runbook, Step};
 
 use crate::journal::JournalRead;
 use crate::journal::record::{JournalRecord, StepFinished, StepStarted};
@@ -134,7 +134,7 @@ fn visit<'a>(
                 .or_default()
                 .extend(around.iter().copied());
         }
-        if let StepKind::Group(group) = &step.kind {
+        if let Some(group) = step.kind.group() {
             let mut cleanup = Vec::new();
             all_ids(&group.finally, &mut cleanup);
             let depth = around.len();
@@ -150,7 +150,7 @@ fn visit<'a>(
 fn all_ids<'a>(steps: &'a [Step], out: &mut Vec<&'a str>) {
     for step in steps {
         out.push(&step.id);
-        if let StepKind::Group(group) = &step.kind {
+        if let Some(group) = step.kind.group() {
             all_ids(&group.steps, out);
             all_ids(&group.finally, out);
         }

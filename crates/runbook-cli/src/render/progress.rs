@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressStyle};
 
-use runbook_dsl::{Runbook, Source, Step, StepKind};
+use runbook_dsl::{Runbook, Source, Step};
 use runbook_engine::{
     Decision, Observer, Phase, Position, Progress, RunReport, RunStatus, StepOutcome, StepReport,
 };
@@ -100,11 +100,11 @@ impl Observer for TerminalObserver {
     }
 
     fn step_started(&mut self, step: &Step, at: &Position) {
-        if let StepKind::Group(_) = step.kind {
+        if step.kind.group().is_some() {
             self.print(&format!("{}▾ {}", indent(at), self.style.bold(&step.name)));
             return;
         }
-        if !self.animate || matches!(step.kind, StepKind::Prompt(_)) {
+        if !self.animate || step.kind.prompt().is_some() {
             return;
         }
         let spinner = ProgressBar::new_spinner();

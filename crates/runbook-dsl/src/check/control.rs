@@ -19,8 +19,7 @@ impl Checker<'_> {
         step: &RawStep,
         kind: Option<&StepKind>,
     ) -> Option<(Option<Until>, Option<Retry>)> {
-        let repeatable =
-            kind.is_none_or(|kind| matches!(kind, StepKind::Http(_) | StepKind::Shell(_)));
+        let repeatable = kind.is_none_or(|kind| kind.action().is_some_and(crate::Action::can_poll));
         let keyword = kind.map_or("this", StepKind::keyword);
         let mut ok = true;
 

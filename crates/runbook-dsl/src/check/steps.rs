@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use super::references::Scope;
 use super::{Checker, StepInfo};
 use crate::finding::{Finding, FindingCode};
-use crate::model::{AssertStep, Capture, CaptureSource, JsonPath, OnError, Step, StepKind};
+use crate::model::{Action, AssertStep, Capture, CaptureSource, JsonPath, OnError, Step, StepKind};
 use crate::raw::{RawCapture, RawStep};
 use crate::source::Span;
 use crate::spanned::Spanned;
@@ -217,28 +217,66 @@ impl Checker<'_> {
         })
     }
 
-    /// The one exhaustive dispatch over raw step kinds.
+    /// The one exhaustive dispatch over raw step kinds. The step is destructured without `..`, so
+    /// a new field of `RawStep` does not compile until this says whether it is a kind.
     fn check_kind(&mut self, scope: Scope, step: &RawStep) -> Option<StepKind> {
-        if let Some(http) = &step.http {
-            return self.check_http(scope, http).map(StepKind::Http);
+        let RawStep {
+            id: _,
+            name: _,
+            description: _,
+            when: _,
+            timeout: _,
+            http,
+            shell,
+            assert,
+            prompt,
+            group,
+            audit,
+            plugin,
+            until: _,
+            poll: _,
+            retry: _,
+            on_error: _,
+            rollback: _,
+            irreversible: _,
+            resume: _,
+        } = step;
+        let action = |action: Action| StepKind::Action(action);
+        if let Some(http) = http {
+            return self.check_http(scope, http).map(Action::Http).map(action);
         }
-        if let Some(shell) = &step.shell {
-            return self.check_shell(scope, shell).map(StepKind::Shell);
+        if let Some(shell) = shell {
+            return self
+                .check_shell(scope, shell)
+                .map(Action::Shell)
+                .map(action);
         }
-        if let Some(conditions) = &step.assert {
-            return self.check_assert(scope, conditions).map(StepKind::Assert);
+        if let Some(conditions) = assert {
+            return self
+                .check_assert(scope, conditions)
+                .map(Action::Assert)
+                .map(action);
         }
-        if let Some(prompt) = &step.prompt {
-            return self.check_prompt(scope, prompt).map(StepKind::Prompt);
+        if let Some(prompt) = prompt {
+            return self
+                .check_prompt(scope, prompt)
+                .map(Action::Prompt)
+                .map(action);
         }
-        if let Some(group) = &step.group {
+        if let Some(group) = group {
             return self.check_group(group).map(StepKind::Group);
         }
-        if let Some(audit) = &step.audit {
-            return self.check_audit(scope, audit).map(StepKind::Audit);
+        if let Some(audit) = audit {
+            return self
+                .check_audit(scope, audit)
+                .map(Action::Audit)
+                .map(action);
         }
-        if let Some(plugin) = &step.plugin {
-            return self.check_plugin(scope, plugin).map(StepKind::Plugin);
+        if let Some(plugin) = plugin {
+            return self
+                .check_plugin(scope, plugin)
+                .map(Action::Plugin)
+                .map(action);
         }
         None
     }

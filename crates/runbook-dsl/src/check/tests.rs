@@ -86,7 +86,7 @@ fn prompt_answers_keep_the_order_written() {
     let text = "id: t\ntitle: T\nmode: operator-assisted\nsteps:\n  - id: ask\n    prompt:\n      answers:\n        zeta_key_id: {label: Key ID}\n        alpha_secret: {label: Secret, secret: true}\n";
     let source = Source::new("t.yaml", text);
     let runbook = crate::load_and_check(&source).unwrap_or_else(|f| panic!("{f:?}"));
-    let crate::StepKind::Prompt(prompt) = &runbook.steps[0].kind else {
+    let Some(prompt) = runbook.steps[0].kind.prompt() else {
         panic!("not a prompt");
     };
     let names: Vec<&str> = prompt.answers.iter().map(|a| a.name.as_str()).collect();

@@ -16,7 +16,7 @@ pub use control::{
 pub use http_method::HttpMethod;
 pub use runbook::{Input, Metadata, Runbook};
 pub use step::{
-    AssertStep, Body, Capture, CaptureSource, HttpStep, JsonPath, ShellStep, Step, StepKind,
+    Action, AssertStep, Body, Capture, CaptureSource, HttpStep, JsonPath, ShellStep, Step, StepKind,
 };
 pub use value::ValueTemplate;
 

@@ -30,9 +30,12 @@ impl Runbook {
     pub fn has_prompts(&self) -> bool {
         fn any(steps: &[Step]) -> bool {
             steps.iter().any(|step| {
-                matches!(step.kind, super::StepKind::Prompt(_))
+                step.kind.prompt().is_some()
                     || any(&step.rollback)
-                    || matches!(&step.kind, super::StepKind::Group(group) if any(&group.steps) || any(&group.finally))
+                    || step
+                        .kind
+                        .group()
+                        .is_some_and(|group| any(&group.steps) || any(&group.finally))
             })
         }
         any(&self.steps) || any(&self.on_failure) || any(&self.finally)

@@ -29,14 +29,24 @@ pub struct Step {
     pub resume: ResumePolicy,
 }
 
-/// What a step does. Adding a kind must fail to compile until every dispatch handles it.
+/// What a step does: an action, or a group of steps. The engine runs groups itself and hands only
+/// actions to the step executors, so an executor cannot be given a group.
+// Built once per step at check time and never moved in a hot path: boxing would buy nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone)]
 pub enum StepKind {
+    Action(Action),
+    Group(GroupStep),
+}
+
+/// A step that does one thing. Adding a kind must fail to compile until every dispatch handles it:
+/// this module and the engine's executor dispatch are the only places that match on it.
+#[derive(Debug, Clone)]
+pub enum Action {
     Http(HttpStep),
     Shell(ShellStep),
     Assert(AssertStep),
     Prompt(PromptStep),
-    Group(GroupStep),
     Audit(AuditStep),
     Plugin(PluginStep),
 }
@@ -45,24 +55,90 @@ impl StepKind {
     /// The DSL keyword.
     pub fn keyword(&self) -> &'static str {
         match self {
-            StepKind::Http(_) => "http",
-            StepKind::Shell(_) => "shell",
-            StepKind::Assert(_) => "assert",
-            StepKind::Prompt(_) => "prompt",
+            StepKind::Action(action) => action.keyword(),
             StepKind::Group(_) => "group",
-            StepKind::Audit(_) => "audit",
-            StepKind::Plugin(_) => "plugin",
+        }
+    }
+
+    pub fn group(&self) -> Option<&GroupStep> {
+        match self {
+            StepKind::Group(group) => Some(group),
+            StepKind::Action(_) => None,
+        }
+    }
+
+    pub fn action(&self) -> Option<&Action> {
+        match self {
+            StepKind::Action(action) => Some(action),
+            StepKind::Group(_) => None,
+        }
+    }
+
+    /// The prompt, when the step is one.
+    pub fn prompt(&self) -> Option<&PromptStep> {
+        self.action().and_then(Action::prompt)
+    }
+
+    /// Every output a step of this kind offers to later steps.
+    pub fn outputs(&self) -> Vec<String> {
+        match self {
+            StepKind::Action(action) => action.outputs(),
+            StepKind::Group(_) => Vec::new(),
+        }
+    }
+
+    pub fn captures(&self) -> &[Capture] {
+        self.action().map_or(&[], Action::captures)
+    }
+
+    /// The resume policy a step gets when it declares none: re-run what is safe to repeat.
+    pub fn default_resume(&self) -> ResumePolicy {
+        match self {
+            StepKind::Action(action) => action.default_resume(),
+            StepKind::Group(_) => ResumePolicy::Ask,
+        }
+    }
+}
+
+impl Action {
+    /// The DSL keyword.
+    pub fn keyword(&self) -> &'static str {
+        match self {
+            Action::Http(_) => "http",
+            Action::Shell(_) => "shell",
+            Action::Assert(_) => "assert",
+            Action::Prompt(_) => "prompt",
+            Action::Audit(_) => "audit",
+            Action::Plugin(_) => "plugin",
+        }
+    }
+
+    pub fn prompt(&self) -> Option<&PromptStep> {
+        match self {
+            Action::Prompt(prompt) => Some(prompt),
+            Action::Http(_)
+            | Action::Shell(_)
+            | Action::Assert(_)
+            | Action::Audit(_)
+            | Action::Plugin(_) => None,
+        }
+    }
+
+    /// Whether `until`/`poll` applies (a wait repeats a request or a command).
+    pub fn can_poll(&self) -> bool {
+        match self {
+            Action::Http(_) | Action::Shell(_) => true,
+            Action::Assert(_) | Action::Prompt(_) | Action::Audit(_) | Action::Plugin(_) => false,
         }
     }
 
     /// Outputs every step of this kind produces, before captures.
     pub fn builtin_outputs(&self) -> &'static [&'static str] {
         match self {
-            StepKind::Http(_) => HttpStep::BUILTIN_OUTPUTS,
-            StepKind::Shell(_) => ShellStep::BUILTIN_OUTPUTS,
-            StepKind::Assert(_) | StepKind::Prompt(_) | StepKind::Group(_) => &[],
-            StepKind::Audit(_) => &["event"],
-            StepKind::Plugin(_) => &[],
+            Action::Http(_) => HttpStep::BUILTIN_OUTPUTS,
+            Action::Shell(_) => ShellStep::BUILTIN_OUTPUTS,
+            Action::Assert(_) | Action::Prompt(_) | Action::Plugin(_) => &[],
+            Action::Audit(_) => &["event"],
         }
     }
 
@@ -74,40 +150,35 @@ impl StepKind {
             .map(|name| (*name).to_owned())
             .chain(self.captures().iter().map(|capture| capture.name.clone()))
             .collect();
-        if let StepKind::Plugin(plugin) = self {
-            outputs.extend(plugin.outputs.iter().cloned());
-        }
-        if let StepKind::Prompt(prompt) = self {
-            if prompt.confirm.is_some() {
-                outputs.push("confirmed".to_owned());
+        match self {
+            Action::Plugin(plugin) => outputs.extend(plugin.outputs.iter().cloned()),
+            Action::Prompt(prompt) => {
+                if prompt.confirm.is_some() {
+                    outputs.push("confirmed".to_owned());
+                }
+                outputs.extend(prompt.answers.iter().map(|answer| answer.name.clone()));
             }
-            outputs.extend(prompt.answers.iter().map(|answer| answer.name.clone()));
+            Action::Http(_) | Action::Shell(_) | Action::Assert(_) | Action::Audit(_) => {}
         }
         outputs
     }
 
     pub fn captures(&self) -> &[Capture] {
         match self {
-            StepKind::Http(http) => &http.captures,
-            StepKind::Shell(shell) => &shell.captures,
-            StepKind::Assert(_)
-            | StepKind::Prompt(_)
-            | StepKind::Group(_)
-            | StepKind::Audit(_)
-            | StepKind::Plugin(_) => &[],
+            Action::Http(http) => &http.captures,
+            Action::Shell(shell) => &shell.captures,
+            Action::Assert(_) | Action::Prompt(_) | Action::Audit(_) | Action::Plugin(_) => &[],
         }
     }
 
     /// The resume policy a step gets when it declares none: re-run what is safe to repeat.
     pub fn default_resume(&self) -> ResumePolicy {
         match self {
-            StepKind::Http(http) if http.method.is_safe() => ResumePolicy::Rerun,
-            StepKind::Assert(_) | StepKind::Audit(_) => ResumePolicy::Rerun,
-            StepKind::Http(_)
-            | StepKind::Shell(_)
-            | StepKind::Prompt(_)
-            | StepKind::Group(_)
-            | StepKind::Plugin(_) => ResumePolicy::Ask,
+            Action::Http(http) if http.method.is_safe() => ResumePolicy::Rerun,
+            Action::Assert(_) | Action::Audit(_) => ResumePolicy::Rerun,
+            Action::Http(_) | Action::Shell(_) | Action::Prompt(_) | Action::Plugin(_) => {
+                ResumePolicy::Ask
+            }
         }
     }
 }

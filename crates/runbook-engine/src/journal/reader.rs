@@ -22,7 +22,12 @@ impl JournalRead {
     pub fn run_started(&self) -> Option<(&Entry, &RunStarted)> {
         self.entries.iter().find_map(|entry| match &entry.record {
             JournalRecord::RunStarted(started) => Some((entry, started)),
-            _other => None,
+            JournalRecord::RunResumed(_)
+            | JournalRecord::PhaseStarted { .. }
+            | JournalRecord::StepStarted(_)
+            | JournalRecord::StepFinished(_)
+            | JournalRecord::Decision { .. }
+            | JournalRecord::RunFinished(_) => None,
         })
     }
 

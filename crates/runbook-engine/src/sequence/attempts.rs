@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Map, Value};
 
-use runbook_dsl::{DurationValue, RetryOn, Step, StepKind, Until};
+use runbook_dsl::{Action, DurationValue, RetryOn, Step, Until};
 
 use super::Run;
 use crate::context::{RunContext, Scope};
@@ -33,7 +33,12 @@ enum Observed {
 impl Run<'_, '_> {
     /// A leaf step with its retries and its `until` polling. Returns the result and the number of
     /// attempts made.
-    pub(super) async fn attempts(&mut self, step: &Step, at: &Position) -> (Outputs, u32) {
+    pub(super) async fn attempts(
+        &mut self,
+        step: &Step,
+        action: &Action,
+        at: &Position,
+    ) -> (Outputs, u32) {
         let started = Instant::now();
         let poll = match &step.until {
             Some(until) => match resolve_poll(until, &self.context) {
@@ -48,7 +53,7 @@ impl Run<'_, '_> {
         let mut attempt: u32 = 0;
         loop {
             attempt = attempt.saturating_add(1);
-            let result = self.attempt_once(step, at).await;
+            let result = self.attempt_once(step, action, at).await;
             if let Err(error) = &result
                 && error.kind == StepErrorKind::Interrupted
             {
@@ -148,16 +153,8 @@ impl Run<'_, '_> {
     }
 
     /// One execution of a leaf step, cancelled by Ctrl-C in the main phase.
-    async fn attempt_once(&mut self, step: &Step, at: &Position) -> Outputs {
-        let prompts = match &step.kind {
-            StepKind::Prompt(_) => true,
-            StepKind::Http(_)
-            | StepKind::Shell(_)
-            | StepKind::Assert(_)
-            | StepKind::Group(_)
-            | StepKind::Audit(_)
-            | StepKind::Plugin(_) => false,
-        };
+    async fn attempt_once(&mut self, step: &Step, action: &Action, at: &Position) -> Outputs {
+        let prompts = action.prompt().is_some();
         let occurrence = if prompts {
             self.next_occurrence(&step.id)
         } else {
@@ -188,9 +185,9 @@ impl Run<'_, '_> {
         let cancellable = at.cancellable();
         let work = async {
             let Some(limit) = limit else {
-                return steps::execute(step, &mut env).await;
+                return steps::execute(step, action, &mut env).await;
             };
-            match tokio::time::timeout(limit, steps::execute(step, &mut env)).await {
+            match tokio::time::timeout(limit, steps::execute(step, action, &mut env)).await {
                 Ok(result) => result,
                 Err(_) => Err(StepError::new(
                     StepErrorKind::Timeout,

@@ -109,13 +109,8 @@ impl Run<'_, '_> {
                 report.attempts = attempts;
                 result.map(|()| Map::new())
             }
-            StepKind::Http(_)
-            | StepKind::Shell(_)
-            | StepKind::Assert(_)
-            | StepKind::Prompt(_)
-            | StepKind::Audit(_)
-            | StepKind::Plugin(_) => {
-                let (result, attempts) = self.attempts(step, at).await;
+            StepKind::Action(action) => {
+                let (result, attempts) = self.attempts(step, action, at).await;
                 report.attempts = attempts;
                 result
             }

@@ -4,7 +4,7 @@ use std::collections::HashSet;
 
 use serde_json::Map;
 
-use runbook_dsl::{Step, StepKind};
+use runbook_dsl::Step;
 
 use crate::report::{Phase, StepOutcome, StepReport};
 
@@ -52,7 +52,7 @@ fn collect_not_run(
             out.push(new_report(step, Phase::Main, StepOutcome::NotRun));
         }
         // The steps of a group whose `when` did not hold were skipped with it, not left undone.
-        if let StepKind::Group(group) = &step.kind
+        if let Some(group) = step.kind.group()
             && !skipped.contains(step.id.as_str())
         {
             collect_not_run(&group.steps, reported, skipped, out);

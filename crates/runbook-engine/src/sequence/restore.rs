@@ -5,7 +5,7 @@ use std::time::Instant;
 
 use serde_json::Value;
 
-use runbook_dsl::{ResumePolicy, Step, StepKind};
+use runbook_dsl::{ResumePolicy, Step};
 
 use super::Run;
 use super::execute::Executed;
@@ -29,7 +29,7 @@ impl Run<'_, '_> {
     ) -> Executed {
         let mut outputs = done.outputs.clone();
         let mut withheld = done.withheld.clone();
-        if let StepKind::Prompt(prompt) = &step.kind {
+        if let Some(prompt) = step.kind.prompt() {
             for answer in prompt
                 .answers
                 .iter()
@@ -48,7 +48,7 @@ impl Run<'_, '_> {
         self.restore_state(&step.id, &withheld, &done);
         report.started_at = done.started_at;
         report.finished_at = done.finished_at;
-        if let StepKind::Group(group) = &step.kind {
+        if let Some(group) = step.kind.group() {
             self.restore_quietly(&group.steps);
             self.restore_quietly(&group.finally);
         }
@@ -120,7 +120,7 @@ impl Run<'_, '_> {
                     self.step_passed(step);
                 }
             }
-            if let StepKind::Group(group) = &step.kind {
+            if let Some(group) = step.kind.group() {
                 self.restore_quietly(&group.steps);
                 self.restore_quietly(&group.finally);
             }
@@ -148,21 +148,13 @@ impl Run<'_, '_> {
     /// Whether the plan says this step started in an earlier session and never finished. A group is
     /// never in doubt itself: its steps are.
     pub(super) fn in_doubt_in_plan(&self, step: &Step) -> bool {
-        let leaf = match &step.kind {
-            StepKind::Group(_) => false,
-            StepKind::Http(_)
-            | StepKind::Shell(_)
-            | StepKind::Assert(_)
-            | StepKind::Prompt(_)
-            | StepKind::Audit(_)
-            | StepKind::Plugin(_) => true,
-        };
-        leaf && self
-            .engine
-            .options
-            .resume
-            .as_ref()
-            .is_some_and(|plan| plan.in_doubt.contains(&step.id))
+        step.kind.action().is_some()
+            && self
+                .engine
+                .options
+                .resume
+                .as_ref()
+                .is_some_and(|plan| plan.in_doubt.contains(&step.id))
     }
 
     /// A step left in doubt that is not run again: its effect and outputs are unknown.

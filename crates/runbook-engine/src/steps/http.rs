@@ -41,7 +41,9 @@ pub(super) async fn execute(
                     format!("query parameter `{name}` is null"),
                 ));
             }
-            other => other.to_string(),
+            other @ (Value::Bool(_) | Value::Number(_) | Value::Array(_) | Value::Object(_)) => {
+                other.to_string()
+            }
         };
         url.query_pairs_mut().append_pair(name, &text);
     }

@@ -10,7 +10,7 @@ mod shell;
 
 use serde_json::{Map, Value};
 
-use runbook_dsl::{Condition, Step, StepKind};
+use runbook_dsl::{Action, Condition, Step};
 
 use crate::context::{RunContext, Scope};
 use crate::error::{StepError, StepErrorKind};
@@ -39,14 +39,19 @@ pub struct StepEnv<'a> {
     pub new_secrets: Redactor,
 }
 
-/// Runs one step to completion and returns its outputs. Adding a step kind fails to compile here
-/// until it is handled.
-pub async fn execute(step: &Step, env: &mut StepEnv<'_>) -> Result<Map<String, Value>, StepError> {
-    match &step.kind {
-        StepKind::Http(http) => http::execute(http, step.timeout, env).await,
-        StepKind::Shell(shell) => shell::execute(shell, step.timeout, env).await,
-        StepKind::Assert(conditions) => assert::execute(conditions, env),
-        StepKind::Prompt(prompt) => {
+/// Runs one action to completion and returns its outputs. The one exhaustive dispatch over actions:
+/// adding a kind fails to compile here until it is handled. Groups never get here (they are not
+/// actions); the sequencer runs them.
+pub async fn execute(
+    step: &Step,
+    action: &Action,
+    env: &mut StepEnv<'_>,
+) -> Result<Map<String, Value>, StepError> {
+    match action {
+        Action::Http(http) => http::execute(http, step.timeout, env).await,
+        Action::Shell(shell) => shell::execute(shell, step.timeout, env).await,
+        Action::Assert(conditions) => assert::execute(conditions, env),
+        Action::Prompt(prompt) => {
             let context = crate::prompter::PromptContext {
                 step_id: step.id.clone(),
                 step_name: step.name.clone(),
@@ -54,13 +59,8 @@ pub async fn execute(step: &Step, env: &mut StepEnv<'_>) -> Result<Map<String, V
             };
             prompt::execute(prompt, context, env).await
         }
-        StepKind::Audit(audit) => audit::execute(audit, env),
-        StepKind::Plugin(plugin) => plugin::execute(plugin, env).await,
-        // Groups are sequences of steps: the runner runs them, never a leaf executor.
-        StepKind::Group(_) => Err(StepError::new(
-            StepErrorKind::Process,
-            "internal error: a group reached the leaf step executor",
-        )),
+        Action::Audit(audit) => audit::execute(audit, env),
+        Action::Plugin(plugin) => plugin::execute(plugin, env).await,
     }
 }
 
