@@ -5,7 +5,7 @@ use serde_json::json;
 use super::support::{
     Event, Fixture, Recorder, Script, asked, expect, options, outcomes, run, run_plain, step_report,
 };
-use crate::StepOutcome::{Failed, NotRun, Passed};
+use crate::StepOutcome::{Failed, NotRun, Passed, Skipped};
 use crate::observer::Progress;
 use crate::prompter::Decision;
 use crate::report::{Phase, RunStatus, Stop};
@@ -339,4 +339,36 @@ steps:
         .map(|s| s.id.as_str())
         .collect();
     assert_eq!(not_run, ["deeper", "last"]);
+}
+
+#[tokio::test]
+async fn a_group_whose_when_does_not_hold_is_skipped_with_its_steps() {
+    let fx = Fixture::new();
+    let rb = fx.runbook(
+        r#"
+id: skipped
+title: Skipped
+steps:
+  - id: g
+    when: {that: "{{env.RB_NEVER_SET}}", exists: true}
+    group:
+      steps:
+        - id: inside
+          shell: {command: "@DIR@/mark log inside"}
+      finally:
+        - id: tidy
+          shell: {command: "@DIR@/mark log tidy"}
+  - id: after
+    shell: {command: "@DIR@/mark log after"}
+"#,
+    );
+    let (report, rec) = run_plain(&rb).await;
+    assert_eq!(report.status, RunStatus::Succeeded);
+    // Neither its steps nor its `finally` run, and they are not reported as `not_run`.
+    assert_eq!(fx.read("log"), "after\n");
+    assert_eq!(
+        outcomes(&report),
+        expect(&[("g", Skipped), ("after", Passed)])
+    );
+    assert_eq!(rec.started(), ["after"]);
 }

@@ -106,6 +106,7 @@ pub(super) struct Recorder {
     pub(super) events: Vec<Event>,
     interrupt_at: Option<(String, Interrupt)>,
     interrupt_on_retry: Option<Interrupt>,
+    interrupt_at_failure: Option<(String, Interrupt)>,
 }
 
 impl Recorder {
@@ -121,6 +122,14 @@ impl Recorder {
     pub(super) fn interrupting_on_retry(interrupt: &Interrupt) -> Self {
         Recorder {
             interrupt_on_retry: Some(interrupt.clone()),
+            ..Recorder::default()
+        }
+    }
+
+    /// Triggers `interrupt` when step `step` finishes failed.
+    pub(super) fn interrupting_at_failure(step: &str, interrupt: &Interrupt) -> Self {
+        Recorder {
+            interrupt_at_failure: Some((step.to_owned(), interrupt.clone())),
             ..Recorder::default()
         }
     }
@@ -223,6 +232,12 @@ impl Observer for Recorder {
             outcome: report.outcome,
             restored: report.restored,
         });
+        if let Some((id, interrupt)) = &self.interrupt_at_failure
+            && *id == step.id
+            && report.outcome == StepOutcome::Failed
+        {
+            interrupt.trigger();
+        }
     }
     fn decision(&mut self, step: &Step, decision: Decision) {
         self.events.push(Event::Decision(step.id.clone(), decision));
