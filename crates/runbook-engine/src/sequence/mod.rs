@@ -17,6 +17,8 @@ mod list;
 mod policy;
 mod reports;
 mod restore;
+#[cfg(test)]
+mod tests;
 
 use std::collections::{HashMap, HashSet};
 

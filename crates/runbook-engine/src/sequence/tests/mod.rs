@@ -1,0 +1,12 @@
+//! The sequencer driven in-process: `Engine::run` on runbooks written in YAML, with a recording
+//! observer and a scripted prompter. Shell steps count their executions in files of a temp dir.
+
+mod script;
+mod support;
+
+mod attempts;
+mod compensation;
+mod groups;
+mod interrupt;
+mod order;
+mod resume;
