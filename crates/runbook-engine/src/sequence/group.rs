@@ -48,11 +48,17 @@ impl Run<'_, '_> {
                 Err(Stop::Failed { step }) => step,
             };
             let failure = self.group_failure(&failed_step, attempt, group.max_attempts);
+            // Ctrl-C after the step failed (during the `finally` or the question): the run stops
+            // as interrupted, and names the step that failed.
+            if self.interrupted() {
+                self.interrupted_at.get_or_insert(failed_step);
+                return (Err(interrupted()), attempt);
+            }
             if self.fatal {
                 let message = format!("{}; it stops the run (no repeat)", failure.message);
                 return (Err(StepError::new(failure.kind, message)), attempt);
             }
-            if attempt >= group.max_attempts || self.interrupted() {
+            if attempt >= group.max_attempts {
                 return (Err(failure), attempt);
             }
             let question = format!(
@@ -64,6 +70,7 @@ impl Run<'_, '_> {
                 .await
             {
                 Ok(Decision::Retry) => continue,
+                Err(_) if self.interrupted() => return (Err(interrupted()), attempt),
                 Err(reason) => {
                     let failure = failure.map_message(|m| {
                         format!("{m}; no decision was available ({reason}), so the run stops")

@@ -96,6 +96,10 @@ impl Run<'_, '_> {
             match self.after_failure(step, message).await {
                 AfterFailure::Retry => continue,
                 AfterFailure::Tolerate => return Ok(()),
+                // Ctrl-C while the operator was deciding: the run was interrupted, not failed.
+                AfterFailure::Stop if self.interrupted() => {
+                    return Err(self.interrupted_stop(&step.id));
+                }
                 AfterFailure::Stop => return Err(failed),
             }
         }

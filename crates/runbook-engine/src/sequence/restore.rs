@@ -5,7 +5,9 @@ use std::time::Instant;
 
 use serde_json::Value;
 
-use runbook_dsl::{ResumePolicy, Step};
+use serde_json::Map;
+
+use runbook_dsl::{GroupStep, ResumePolicy, Step};
 
 use super::Run;
 use super::execute::Executed;
@@ -27,30 +29,17 @@ impl Run<'_, '_> {
         done: CompletedStep,
         mut report: StepReport,
     ) -> Executed {
-        let mut outputs = done.outputs.clone();
-        let mut withheld = done.withheld.clone();
-        if let Some(prompt) = step.kind.prompt() {
-            for answer in prompt
-                .answers
-                .iter()
-                .filter(|a| done.withheld.contains(&a.name))
-            {
-                match self.ask_again(step, answer).await {
-                    Ok(text) => {
-                        self.context.redactor.add(&text);
-                        outputs.insert(answer.name.clone(), Value::String(text));
-                        withheld.retain(|name| *name != answer.name);
-                    }
-                    Err(error) => return self.failed(step, at, report, error, Instant::now()),
-                }
-            }
-        }
+        let (outputs, withheld) = match self.ask_withheld_again(step, &done).await {
+            Ok(restored) => restored,
+            Err(error) => return self.failed(step, at, report, error, Instant::now()),
+        };
         self.restore_state(&step.id, &withheld, &done);
         report.started_at = done.started_at;
         report.finished_at = done.finished_at;
-        if let Some(group) = step.kind.group() {
-            self.restore_quietly(&group.steps);
-            self.restore_quietly(&group.finally);
+        if let Some(group) = step.kind.group()
+            && let Err(error) = self.restore_quietly(group).await
+        {
+            return self.failed(step, at, report, error, Instant::now());
         }
         // What the earlier session withheld stays withheld: an answer asked again is a secret too,
         // and an output the journal never had must not be recorded as if it were its mask.
@@ -100,31 +89,54 @@ impl Run<'_, '_> {
         .await
     }
 
-    /// Puts the journaled state of a completed group's steps back, without reports.
-    fn restore_quietly(&mut self, steps: &[Step]) {
-        let Some(plan) = self.engine.options.resume.as_ref() else {
-            return;
-        };
-        for step in steps {
-            if let Some(done) = plan.completed.get(&step.id) {
-                let state = if done.skipped {
-                    StepState::Skipped
-                } else {
-                    StepState::Completed(done.outputs.clone())
-                };
-                self.context.steps.insert(step.id.clone(), state);
-                self.restore_state(&step.id, &done.withheld, done);
-                self.resume_visited.insert(step.id.clone());
-                // What it did still needs undoing if the run fails later.
-                if !done.skipped {
-                    self.step_passed(step);
-                }
-            }
-            if let Some(group) = step.kind.group() {
-                self.restore_quietly(&group.steps);
-                self.restore_quietly(&group.finally);
+    /// A restored step's outputs and the names still withheld: a prompt's secret answers are asked
+    /// again (the journal never had them).
+    async fn ask_withheld_again(
+        &mut self,
+        step: &Step,
+        done: &CompletedStep,
+    ) -> Result<(Map<String, Value>, Vec<String>), StepError> {
+        let mut outputs = done.outputs.clone();
+        let mut withheld = done.withheld.clone();
+        if let Some(prompt) = step.kind.prompt() {
+            for answer in prompt
+                .answers
+                .iter()
+                .filter(|a| done.withheld.contains(&a.name))
+            {
+                let text = self.ask_again(step, answer).await?;
+                self.context.redactor.add(&text);
+                outputs.insert(answer.name.clone(), Value::String(text));
+                withheld.retain(|name| *name != answer.name);
             }
         }
+        Ok((outputs, withheld))
+    }
+
+    /// Puts the journaled state of a completed group's steps (at any depth) back, without reports.
+    async fn restore_quietly(&mut self, group: &GroupStep) -> Result<(), StepError> {
+        let Some(plan) = self.engine.options.resume.as_ref() else {
+            return Ok(());
+        };
+        for step in steps_within(group) {
+            let Some(done) = plan.completed.get(&step.id) else {
+                continue;
+            };
+            let (outputs, withheld) = self.ask_withheld_again(step, done).await?;
+            let state = if done.skipped {
+                StepState::Skipped
+            } else {
+                StepState::Completed(outputs)
+            };
+            self.context.steps.insert(step.id.clone(), state);
+            self.restore_state(&step.id, &withheld, done);
+            self.resume_visited.insert(step.id.clone());
+            // What it did still needs undoing if the run fails later.
+            if !done.skipped {
+                self.step_passed(step);
+            }
+        }
+        Ok(())
     }
 
     /// Puts a completed step's withheld outputs and times back into the context.
@@ -217,4 +229,17 @@ impl Run<'_, '_> {
             }
         }
     }
+}
+
+/// A group's steps and `finally` steps at any depth, in the order they run.
+fn steps_within(group: &GroupStep) -> Vec<&Step> {
+    let mut out = Vec::new();
+    let mut pending: Vec<&Step> = group.steps.iter().chain(&group.finally).rev().collect();
+    while let Some(step) = pending.pop() {
+        out.push(step);
+        if let Some(inner) = step.kind.group() {
+            pending.extend(inner.steps.iter().chain(&inner.finally).rev());
+        }
+    }
+    out
 }

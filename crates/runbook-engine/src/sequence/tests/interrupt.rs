@@ -202,7 +202,6 @@ steps:
 /// abort, so `run_step` returns `Stop::Failed` and the run ends `rolled_back` (exit 10) with
 /// `{{run.failure}}` set to the step's error, instead of `interrupted` (exit 130).
 #[tokio::test]
-#[ignore = "bug: Ctrl-C during an on_error: ask decision ends the run as failed/rolled_back, not interrupted"]
 async fn ctrl_c_while_the_operator_decides_about_a_failure_ends_the_run_interrupted() {
     let fx = Fixture::new();
     let rb = fx.runbook(
@@ -249,7 +248,6 @@ steps:
 /// question), `run_group` returns the step's failure (`attempt >= max || self.interrupted()`, or the
 /// "no decision" path), so the run stops as `Stop::Failed` and ends `failed`, not `interrupted`.
 #[tokio::test]
-#[ignore = "bug: Ctrl-C after a group step failed ends the run as failed, not interrupted"]
 async fn ctrl_c_after_a_group_step_failed_ends_the_run_interrupted() {
     let fx = Fixture::new();
     let rb = fx.runbook(

@@ -297,7 +297,6 @@ steps:
 /// steps of a completed group are restored by `restore_quietly`, which only marks them withheld:
 /// a later step that uses the answer fails with "is unavailable: it held a secret".
 #[tokio::test]
-#[ignore = "bug: a restored group's secret prompt answers are not asked again on resume"]
 async fn a_secret_answer_inside_a_completed_group_is_asked_again_on_resume() {
     const SECRET: &str = "gr0up-s3cr3t-value";
     let fx = Fixture::new();
