@@ -28,5 +28,9 @@ pub const INTERRUPTED: u8 = 130;
 pub const LOCKED: u8 = 75;
 /// stdout was closed before everything was written (`runbook lint | head`).
 pub const BROKEN_PIPE: u8 = 141;
+/// The machine would not let runbook keep its records: the state directory, journal, lock files or
+/// audit log could not be created, written or locked (disk full, permissions, a read-only file
+/// system). sysexits' EX_IOERR. Nothing was run, or the run stopped before its next step.
+pub const ENVIRONMENT: u8 = 74;
 /// A bug in runbook itself.
 pub const INTERNAL: u8 = 70;

@@ -24,6 +24,15 @@ impl Failure {
         }
     }
 
+    /// The disk, a permission or the file system failed runbook (see [`exit_code::ENVIRONMENT`]).
+    pub fn environment(message: impl Into<String>) -> Self {
+        Failure {
+            code: exit_code::ENVIRONMENT,
+            message: message.into(),
+            reported: false,
+        }
+    }
+
     pub fn invalid_runbook(message: impl Into<String>) -> Self {
         Failure {
             code: exit_code::INVALID_RUNBOOK,

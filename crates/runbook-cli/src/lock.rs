@@ -50,8 +50,9 @@ pub fn acquire(
     holder: &Holder,
     busy: impl Fn(&Holder) -> Option<String>,
 ) -> Result<RunLock, Failure> {
-    runbook_engine::journal::create_private_dir(dir)
-        .map_err(|error| Failure::usage(format!("cannot create {}: {error}", dir.display())))?;
+    runbook_engine::journal::create_private_dir(dir).map_err(|error| {
+        Failure::environment(format!("cannot create {}: {error}", dir.display()))
+    })?;
     // First every OS lock, reading who held each before; only then write ourselves in, so a
     // refusal below leaves the files as they were.
     let mut taken: Vec<(File, std::path::PathBuf)> = Vec::new();
@@ -61,9 +62,9 @@ pub fn acquire(
         let mut options = OpenOptions::new();
         options.read(true).write(true).create(true).truncate(false);
         std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-        let mut file = options
-            .open(&path)
-            .map_err(|error| Failure::usage(format!("cannot open {}: {error}", path.display())))?;
+        let mut file = options.open(&path).map_err(|error| {
+            Failure::environment(format!("cannot open {}: {error}", path.display()))
+        })?;
         match file.try_lock() {
             Ok(()) => {}
             Err(std::fs::TryLockError::WouldBlock) => {
@@ -87,7 +88,7 @@ pub fn acquire(
                 });
             }
             Err(std::fs::TryLockError::Error(error)) => {
-                return Err(Failure::usage(format!(
+                return Err(Failure::environment(format!(
                     "cannot lock {}: {error}",
                     path.display()
                 )));
@@ -124,7 +125,9 @@ pub fn acquire(
             .and_then(|()| file.seek(SeekFrom::Start(0)).map(|_| ()))
             .and_then(|()| file.write_all(text.as_bytes()))
             .and_then(|()| file.sync_data())
-            .map_err(|error| Failure::usage(format!("cannot write {}: {error}", path.display())))?;
+            .map_err(|error| {
+                Failure::environment(format!("cannot write {}: {error}", path.display()))
+            })?;
         lock.files.push(file);
     }
     Ok(lock)

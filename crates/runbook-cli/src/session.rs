@@ -115,13 +115,18 @@ pub fn execute(
         .clone()
         .unwrap_or_else(|| state.default_audit_log());
     let sink = FileSink::open(&audit_path).map_err(|error| {
-        Failure::usage(format!(
+        Failure::environment(format!(
             "cannot open the audit log {}: {error}",
             audit_path.display()
         ))
     })?;
     let journal_path = state.journal(&run_id);
-    let cannot_write = || format!("cannot write the journal {}", journal_path.display());
+    let cannot_write = |error: std::io::Error| {
+        Failure::environment(format!(
+            "cannot write the journal {}: {error}",
+            journal_path.display()
+        ))
+    };
     let (writer, resume_plan, started_at) = match start {
         Start::New => {
             let started = RunStarted::new(
@@ -131,8 +136,7 @@ pub fn execute(
                 &inputs.secret_names,
                 &identity,
             );
-            let writer =
-                JournalWriter::create(&journal_path, started).with_context(cannot_write)?;
+            let writer = JournalWriter::create(&journal_path, started).map_err(cannot_write)?;
             (writer, None, since.clone())
         }
         Start::Resume {
@@ -148,8 +152,8 @@ pub fn execute(
                 torn_line_dropped: journal.torn.clone(),
                 allowed_changed_runbook: changed_runbook,
             };
-            let writer = JournalWriter::reopen(&journal_path, &journal, resumed)
-                .with_context(cannot_write)?;
+            let writer =
+                JournalWriter::reopen(&journal_path, &journal, resumed).map_err(cannot_write)?;
             let started_at = journal
                 .run_started()
                 .map_or_else(|| since.clone(), |(entry, _)| entry.at.to_string());

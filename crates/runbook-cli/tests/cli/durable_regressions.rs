@@ -672,3 +672,36 @@ fn a_poll_interval_too_large_is_a_lint_finding_and_never_panics_the_run() {
         ran.stderr
     );
 }
+
+// ---------------------------------------------------------------------------------------------
+// Environment failures (disk, permissions) have their own exit code, distinct from usage errors.
+//
+// Before the fix, a state directory that could not be created exited 2 (usage), as if the command
+// line were wrong.
+
+#[test]
+fn a_state_directory_that_cannot_be_created_is_an_environment_failure() {
+    let sandbox = Sandbox::new();
+    sandbox.write(
+        "rb.yaml",
+        "id: env-failure\ntitle: Needs its state\nsteps:\n  - id: hello\n    shell: {command: echo hi}\n",
+    );
+    // A path under a regular file: no directory can ever be created there.
+    sandbox.write("not-a-dir", "a regular file\n");
+    let state = sandbox.path().join("not-a-dir/state");
+    let output = sandbox.run_with_env(
+        &["run", "rb.yaml"],
+        &[("RUNBOOK_STATE_DIR", state.to_str().unwrap_or_default())],
+    );
+    assert_code(
+        &output,
+        74,
+        "run with a state directory that cannot be created",
+    );
+    assert!(
+        output.stderr.contains("not-a-dir/state") && !output.stdout.contains("hi\n"),
+        "the message names the path and nothing ran:\n{}\n{}",
+        output.stdout,
+        output.stderr
+    );
+}

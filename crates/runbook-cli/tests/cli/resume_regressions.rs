@@ -659,7 +659,11 @@ steps:
         "--audit-log",
         audit_log.to_str().expect("utf-8 path"),
     ]);
-    assert_code(&output, 2, "run with an unopenable audit log");
+    assert_code(
+        &output,
+        74,
+        "run with an unopenable audit log (an environment failure)",
+    );
     assert!(
         output.stderr.contains("cannot open the audit log")
             && output.stderr.contains("not-a-dir/sub/audit.jsonl"),

@@ -42,15 +42,15 @@ pub fn check_with(
     let finally = checker.check_step_list(&raw.finally, Placement::Anywhere);
     let meta = checker.check_metadata(raw);
     if checker.findings.is_empty() {
-        Ok(Runbook {
-            path: source.path.clone(),
+        Ok(Runbook::checked(
+            source.path.clone(),
             meta,
             inputs,
             steps,
             on_failure,
             finally,
-            env_refs: checker.env_refs,
-        })
+            checker.env_refs,
+        ))
     } else {
         checker.findings.sort_by_key(|finding| finding.span.start);
         Err(checker.findings)

@@ -214,6 +214,7 @@ impl Checker<'_> {
             rollback,
             irreversible: step.irreversible,
             resume,
+            _checked: crate::model::Checked::PROOF,
         })
     }
 

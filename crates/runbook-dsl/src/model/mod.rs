@@ -20,4 +20,14 @@ pub use step::{
 };
 pub use value::ValueTemplate;
 
+/// Proof that a value was built by the check pass. Its field is private to this crate, so a
+/// [`Runbook`] or [`Step`] cannot be assembled anywhere else: the engine only ever runs what the
+/// check pass produced.
+#[derive(Debug, Clone, Copy)]
+pub struct Checked(());
+
+impl Checked {
+    pub(crate) const PROOF: Checked = Checked(());
+}
+
 pub use crate::raw::{InputType, Mode, OnError, ResumePolicy, StdoutMode};

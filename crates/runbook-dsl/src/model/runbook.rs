@@ -19,9 +19,34 @@ pub struct Runbook {
     /// Every environment variable a template references (`{{env.NAME}}`), so the engine reads only
     /// those.
     pub env_refs: BTreeSet<String>,
+    /// Only the check pass makes runbooks.
+    _checked: super::Checked,
 }
 
 impl Runbook {
+    /// Assembled by the check pass, and only there.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn checked(
+        path: PathBuf,
+        meta: Metadata,
+        inputs: Vec<Input>,
+        steps: Vec<Step>,
+        on_failure: Vec<Step>,
+        finally: Vec<Step>,
+        env_refs: BTreeSet<String>,
+    ) -> Runbook {
+        Runbook {
+            path,
+            meta,
+            inputs,
+            steps,
+            on_failure,
+            finally,
+            env_refs,
+            _checked: super::Checked::PROOF,
+        }
+    }
+
     pub fn input(&self, name: &str) -> Option<&Input> {
         self.inputs.iter().find(|input| input.name == name)
     }

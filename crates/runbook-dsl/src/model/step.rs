@@ -27,6 +27,8 @@ pub struct Step {
     pub irreversible: bool,
     /// What resume does if this step was started but not known to finish.
     pub resume: ResumePolicy,
+    /// Only the check pass makes steps.
+    pub(crate) _checked: super::Checked,
 }
 
 /// What a step does: an action, or a group of steps. The engine runs groups itself and hands only

@@ -147,16 +147,18 @@ impl RunSummary {
         summary.actor.clone_from(&started.actor);
         summary.started_at = Some(entry.at);
 
-        let mut session: Option<(&str, u32)> = None;
+        let mut session: Option<(&str, u32, jiff::Timestamp)> = None;
         let mut finished: Option<&RunFinished> = None;
         let mut compensated = false;
         let mut passed = BTreeSet::new();
         let mut last_main: Option<String> = None;
-        for record in journal.records() {
-            match record {
-                JournalRecord::RunStarted(start) => session = Some((&start.host, start.pid)),
+        for entry in &journal.entries {
+            match &entry.record {
+                JournalRecord::RunStarted(start) => {
+                    session = Some((&start.host, start.pid, entry.at));
+                }
                 JournalRecord::RunResumed(resumed) => {
-                    session = Some((&resumed.host, resumed.pid));
+                    session = Some((&resumed.host, resumed.pid, entry.at));
                     finished = None;
                 }
                 JournalRecord::RunFinished(end) => finished = Some(end),
@@ -186,7 +188,9 @@ impl RunSummary {
         summary.steps_done = passed.len();
         summary.state = match (finished, session) {
             (Some(end), _) => RunState::Finished(end.status),
-            (None, Some((host, pid))) if process_alive(host, pid) => RunState::Running { pid },
+            (None, Some((host, pid, since))) if process_alive(host, pid, since) => {
+                RunState::Running { pid }
+            }
             (None, _) => RunState::Killed,
         };
         summary.last_step = match finished.and_then(|end| end.failed_step.as_ref()) {
@@ -209,13 +213,62 @@ impl RunSummary {
     }
 }
 
-/// Whether the process that wrote a session is alive: same host, and the pid answers signal 0.
-fn process_alive(host: &str, pid: u32) -> bool {
+/// Whether the process that wrote a session is alive: same host, the pid answers signal 0, and (where
+/// /proc tells) that process started before the session did, so a reused pid does not count.
+fn process_alive(host: &str, pid: u32, since: jiff::Timestamp) -> bool {
     if host != crate::audit::host_name() || pid == std::process::id() {
         return false;
     }
-    let Ok(pid) = i32::try_from(pid) else {
+    let Ok(raw) = i32::try_from(pid) else {
         return false;
     };
-    nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), None).is_ok()
+    if nix::sys::signal::kill(nix::unistd::Pid::from_raw(raw), None).is_err() {
+        return false;
+    }
+    // The boot time in /proc/stat has second precision and can drift: allow a margin.
+    let margin = jiff::SignedDuration::from_secs(5);
+    process_start(pid)
+        .is_none_or(|started| started <= since.saturating_add(margin).unwrap_or(since))
+}
+
+/// When a process started, from /proc (Linux); None where that cannot be read.
+fn process_start(pid: u32) -> Option<jiff::Timestamp> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // After the command name (in parentheses) come the state (field 3) ... starttime (field 22),
+    // in clock ticks since boot.
+    let (_, rest) = stat.rsplit_once(')')?;
+    let ticks: i64 = rest.split_whitespace().nth(19)?.parse().ok()?;
+    let boot: i64 = std::fs::read_to_string("/proc/stat")
+        .ok()?
+        .lines()
+        .find_map(|line| line.strip_prefix("btime "))?
+        .trim()
+        .parse()
+        .ok()?;
+    // USER_HZ, the unit of starttime, is 100 on every Linux architecture.
+    jiff::Timestamp::from_second(boot.checked_add(ticks / 100)?).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_process_start_time_is_read_and_a_later_session_means_a_reused_pid() {
+        let Some(started) = process_start(std::process::id()) else {
+            // Not Linux, or no /proc: the check falls back to signal 0 alone.
+            return;
+        };
+        let now = jiff::Timestamp::now();
+        assert!(started <= now, "{started} is after {now}");
+        let child = std::process::Command::new("sleep").arg("5").spawn();
+        let Ok(mut child) = child else { return };
+        let host = crate::audit::host_name();
+        // The session began before the process did: the pid belongs to someone else now.
+        let long_ago = now - jiff::SignedDuration::from_hours(1);
+        assert!(!process_alive(&host, child.id(), long_ago));
+        assert!(process_alive(&host, child.id(), now));
+        let _ = child.kill();
+        let _ = child.wait();
+    }
 }
