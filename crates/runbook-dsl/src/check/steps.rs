@@ -1,7 +1,5 @@
 //! Step-level checks: ids, kinds, `when`, `timeout`, captures; then one function per step kind.
 
-use std::collections::BTreeMap;
-
 use super::references::Scope;
 use super::{Checker, StepInfo};
 use crate::finding::{Finding, FindingCode};
@@ -370,7 +368,7 @@ impl Checker<'_> {
     /// Checks captures; `allow_header` is false for shell steps.
     pub(super) fn captures(
         &mut self,
-        captures: &BTreeMap<String, Spanned<RawCapture>>,
+        captures: &indexmap::IndexMap<String, Spanned<RawCapture>>,
         allow_header: bool,
         json_available: bool,
         builtin: &[&str],

@@ -92,3 +92,21 @@ fn prompt_answers_keep_the_order_written() {
     let names: Vec<&str> = prompt.answers.iter().map(|a| a.name.as_str()).collect();
     assert_eq!(names, ["zeta_key_id", "alpha_secret"]);
 }
+
+#[test]
+fn map_keys_keep_the_order_written() {
+    let text = "id: t\ntitle: T\ninputs:\n  zulu: {default: z}\n  alpha: {default: a}\nsteps:\n  - id: get\n    http:\n      url: http://127.0.0.1:1/x\n      headers: {X-Zulu: z, X-Alpha: a}\n      query: {zq: 1, aq: 2}\n      capture:\n        zc: $.z\n        ac: $.a\n";
+    let source = Source::new("t.yaml", text);
+    let runbook = crate::load_and_check(&source).unwrap_or_else(|f| panic!("{f:?}"));
+    let inputs: Vec<&str> = runbook.inputs.iter().map(|i| i.name.as_str()).collect();
+    assert_eq!(inputs, ["zulu", "alpha"]);
+    let Some(crate::Action::Http(http)) = runbook.steps[0].kind.action() else {
+        panic!("not an http step");
+    };
+    let headers: Vec<&str> = http.headers.iter().map(|(name, _)| name.as_str()).collect();
+    assert_eq!(headers, ["X-Zulu", "X-Alpha"]);
+    let query: Vec<&str> = http.query.iter().map(|(name, _)| name.as_str()).collect();
+    assert_eq!(query, ["zq", "aq"]);
+    let captures: Vec<&str> = http.captures.iter().map(|c| c.name.as_str()).collect();
+    assert_eq!(captures, ["zc", "ac"]);
+}

@@ -1,4 +1,4 @@
-use std::collections::BTreeMap;
+use indexmap::IndexMap;
 
 use schemars::JsonSchema;
 use serde::Deserialize;
@@ -23,11 +23,11 @@ pub struct RawAudit {
     pub action: Spanned<String>,
     /// Event fields; every string is templated and a single reference keeps its type.
     #[serde(default)]
-    pub context: BTreeMap<String, Spanned<serde_json::Value>>,
+    pub context: IndexMap<String, Spanned<serde_json::Value>>,
     /// Seconds between two step events, computed by the engine: `{from: STEP.started|finished,
     /// to: STEP.started|finished}`.
     #[serde(default)]
-    pub durations: BTreeMap<String, Spanned<RawDuration>>,
+    pub durations: IndexMap<String, Spanned<RawDuration>>,
 }
 
 /// Two step events.

@@ -1,4 +1,4 @@
-use std::collections::BTreeMap;
+use indexmap::IndexMap;
 
 use schemars::JsonSchema;
 use serde::Deserialize;
@@ -18,10 +18,10 @@ pub struct RawHttp {
     pub url: Spanned<String>,
     /// Request headers; values templated.
     #[serde(default)]
-    pub headers: BTreeMap<String, Spanned<String>>,
+    pub headers: IndexMap<String, Spanned<String>>,
     /// Query parameters appended to the URL (encoded); values templated.
     #[serde(default)]
-    pub query: BTreeMap<String, Spanned<serde_json::Value>>,
+    pub query: IndexMap<String, Spanned<serde_json::Value>>,
     /// JSON body; every string in it is templated. Sets `Content-Type: application/json`.
     #[serde(default)]
     pub json: Option<Spanned<serde_json::Value>>,
@@ -33,7 +33,7 @@ pub struct RawHttp {
     pub expect_status: Option<Spanned<StatusSpec>>,
     /// Outputs captured from the response: `NAME: $.json.path` or `NAME: {header: X-Request-Id}`.
     #[serde(default)]
-    pub capture: BTreeMap<String, Spanned<RawCapture>>,
+    pub capture: IndexMap<String, Spanned<RawCapture>>,
     /// Conditions on this response; `{{outputs.NAME}}` refers to this step's outputs.
     #[serde(default)]
     pub assert: Vec<Spanned<RawCondition>>,

@@ -1,4 +1,4 @@
-use std::collections::BTreeMap;
+use indexmap::IndexMap;
 
 use schemars::JsonSchema;
 use serde::Deserialize;
@@ -21,5 +21,5 @@ pub struct RawPlugin {
     pub action: Spanned<String>,
     /// Parameters; every string is templated and a single reference keeps its type.
     #[serde(default, rename = "with")]
-    pub params: BTreeMap<String, Spanned<serde_json::Value>>,
+    pub params: IndexMap<String, Spanned<serde_json::Value>>,
 }

@@ -1,4 +1,4 @@
-use std::collections::BTreeMap;
+use indexmap::IndexMap;
 
 use schemars::JsonSchema;
 use serde::Deserialize;
@@ -46,7 +46,7 @@ pub struct RawRunbook {
     pub gotchas: Vec<String>,
     /// Typed inputs, set with `--input name=value`, from an environment variable, or by default.
     #[serde(default)]
-    pub inputs: BTreeMap<String, Spanned<RawInput>>,
+    pub inputs: IndexMap<String, Spanned<RawInput>>,
     /// The steps, run in order.
     pub steps: Vec<Spanned<RawStep>>,
     /// The failure path: steps run after compensation when the run fails (e.g. keep trading paused,

@@ -1,4 +1,4 @@
-use std::collections::BTreeMap;
+use indexmap::IndexMap;
 
 use schemars::JsonSchema;
 use serde::Deserialize;
@@ -16,7 +16,7 @@ pub struct RawShell {
     pub command: Spanned<String>,
     /// Extra environment variables; values templated.
     #[serde(default)]
-    pub env: BTreeMap<String, Spanned<String>>,
+    pub env: IndexMap<String, Spanned<String>>,
     /// Working directory; templated. Default: the directory `runbook` was started in.
     #[serde(default)]
     pub workdir: Option<Spanned<String>>,
@@ -28,7 +28,7 @@ pub struct RawShell {
     /// variable `VAR`, and the file is removed when the step ends. For tools that take secrets from
     /// a file (`infisical secrets set --file "$SECRETS_FILE"`).
     #[serde(default)]
-    pub files: BTreeMap<String, Spanned<String>>,
+    pub files: IndexMap<String, Spanned<String>>,
     /// Expected exit code: one or a list. Default: 0.
     #[serde(default)]
     pub expect_exit: Option<Spanned<ExitSpec>>,
@@ -38,7 +38,7 @@ pub struct RawShell {
     pub stdout: Option<Spanned<StdoutMode>>,
     /// Outputs captured from JSON stdout by JSONPath (needs `stdout: json`).
     #[serde(default)]
-    pub capture: BTreeMap<String, Spanned<RawCapture>>,
+    pub capture: IndexMap<String, Spanned<RawCapture>>,
     /// Conditions on the result; `{{outputs.NAME}}` refers to this step's outputs.
     #[serde(default)]
     pub assert: Vec<Spanned<RawCondition>>,
