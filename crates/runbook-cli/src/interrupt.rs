@@ -6,7 +6,8 @@ use std::sync::{Arc, Mutex};
 
 use runbook_dsl::{Runbook, Step};
 use runbook_engine::{
-    Decision, Interrupt, Observer, Phase, Position, Progress, RunReport, StepOutcome, StepReport,
+    CheckpointError, Decision, Interrupt, Observer, Phase, Position, Progress, RunReport,
+    StepOutcome, StepReport,
 };
 
 use crate::exit_code;
@@ -93,7 +94,7 @@ pub struct Tracking {
 impl Observer for Tracking {
     fn run_started(&mut self, _: &Runbook) {}
     fn phase_started(&mut self, _: Phase, _: &str) {}
-    fn checkpoint(&mut self, _: &Step, _: &Position) -> Result<(), String> {
+    fn checkpoint(&mut self, _: &Step, _: &Position) -> Result<(), CheckpointError> {
         Ok(())
     }
     fn step_progress(&mut self, _: &Step, _: &Progress) {}

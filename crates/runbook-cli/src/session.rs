@@ -257,7 +257,7 @@ pub fn execute(
         serde_json::to_writer_pretty(&mut out, &report)?;
         writeln!(out)?;
     }
-    let journal_error = journal.error().map(str::to_owned);
+    let journal_error = journal.error().map(ToString::to_string);
     for error in [journal_error, audit_observer.error].into_iter().flatten() {
         eprintln!("warning: {error}");
     }

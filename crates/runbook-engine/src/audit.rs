@@ -11,7 +11,7 @@ use serde_json::{Map, Value, json};
 
 use runbook_dsl::{Runbook, Step};
 
-use crate::observer::{Observer, Position, Progress};
+use crate::observer::{CheckpointError, Observer, Position, Progress};
 use crate::prompter::Decision;
 use crate::report::{Phase, RunReport, StepOutcome, StepReport};
 
@@ -205,7 +205,7 @@ impl Observer for AuditObserver {
 
     fn step_started(&mut self, _step: &Step, _at: &Position) {}
 
-    fn checkpoint(&mut self, _step: &Step, _at: &Position) -> Result<(), String> {
+    fn checkpoint(&mut self, _step: &Step, _at: &Position) -> Result<(), CheckpointError> {
         Ok(())
     }
 

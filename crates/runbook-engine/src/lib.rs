@@ -28,7 +28,7 @@ pub use answers::AnswersPrompter;
 pub use error::{StepError, StepErrorKind};
 pub use inputs::{InputError, ResolvedInputs, resolve_inputs};
 pub use interrupt::Interrupt;
-pub use observer::{Fanout, NullObserver, Observer, Position, Progress};
+pub use observer::{CheckpointError, Fanout, NullObserver, Observer, Position, Progress};
 pub use prompter::{Decision, NoOperator, PromptContext, PromptError, Prompter, SharedPrompter};
 pub use redact::Redactor;
 pub use report::{OperatorRecord, Phase, RunReport, RunStatus, StepOutcome, StepReport, Stop};

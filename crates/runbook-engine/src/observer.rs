@@ -83,6 +83,16 @@ impl fmt::Display for Progress {
     }
 }
 
+/// Why a step may not start: the record that must precede its side effects could not be made.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CheckpointError {
+    #[error("cannot write the journal {}: {reason}", path.display())]
+    Journal {
+        path: std::path::PathBuf,
+        reason: String,
+    },
+}
+
 /// Receives progress as the run goes.
 pub trait Observer {
     fn run_started(&mut self, runbook: &Runbook);
@@ -91,7 +101,7 @@ pub trait Observer {
     fn step_started(&mut self, step: &Step, at: &Position);
     /// Called just before a step has side effects (after `step_started`): a durable record must be
     /// written now. An error stops the step before it runs.
-    fn checkpoint(&mut self, step: &Step, at: &Position) -> Result<(), String>;
+    fn checkpoint(&mut self, step: &Step, at: &Position) -> Result<(), CheckpointError>;
     fn step_progress(&mut self, step: &Step, progress: &Progress);
     fn step_finished(&mut self, step: &Step, at: &Position, report: &StepReport);
     /// The operator decided about a failed or interrupted step.
@@ -107,7 +117,7 @@ impl Observer for NullObserver {
     fn run_started(&mut self, _: &Runbook) {}
     fn phase_started(&mut self, _: Phase, _: &str) {}
     fn step_started(&mut self, _: &Step, _: &Position) {}
-    fn checkpoint(&mut self, _: &Step, _: &Position) -> Result<(), String> {
+    fn checkpoint(&mut self, _: &Step, _: &Position) -> Result<(), CheckpointError> {
         Ok(())
     }
     fn step_progress(&mut self, _: &Step, _: &Progress) {}
@@ -132,7 +142,7 @@ impl Observer for Fanout<'_> {
     fn step_started(&mut self, step: &Step, at: &Position) {
         self.0.iter_mut().for_each(|o| o.step_started(step, at));
     }
-    fn checkpoint(&mut self, step: &Step, at: &Position) -> Result<(), String> {
+    fn checkpoint(&mut self, step: &Step, at: &Position) -> Result<(), CheckpointError> {
         for observer in &mut self.0 {
             observer.checkpoint(step, at)?;
         }

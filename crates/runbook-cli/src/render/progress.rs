@@ -9,7 +9,8 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use runbook_dsl::{Runbook, Source, Step};
 use runbook_engine::{
-    Decision, Observer, Phase, Position, Progress, RunReport, RunStatus, StepOutcome, StepReport,
+    CheckpointError, Decision, Observer, Phase, Position, Progress, RunReport, RunStatus,
+    StepOutcome, StepReport,
 };
 
 use runbook_engine::journal::Resumability;
@@ -204,7 +205,7 @@ impl Observer for TerminalObserver {
         ));
     }
 
-    fn checkpoint(&mut self, _step: &Step, _at: &Position) -> Result<(), String> {
+    fn checkpoint(&mut self, _step: &Step, _at: &Position) -> Result<(), CheckpointError> {
         Ok(())
     }
 

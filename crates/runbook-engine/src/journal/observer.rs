@@ -5,13 +5,13 @@ use runbook_dsl::{Runbook, Step};
 
 use super::record::{JournalRecord, RecordedError, RunFinished, StepFinished, StepStarted};
 use super::writer::JournalWriter;
-use crate::observer::{Observer, Position, Progress};
+use crate::observer::{CheckpointError, Observer, Position, Progress};
 use crate::prompter::Decision;
 use crate::report::{Phase, RunReport, StepReport};
 
 pub struct JournalObserver {
     writer: JournalWriter,
-    error: Option<String>,
+    error: Option<CheckpointError>,
 }
 
 impl JournalObserver {
@@ -23,16 +23,16 @@ impl JournalObserver {
     }
 
     /// The first write that failed, if any.
-    pub fn error(&self) -> Option<&str> {
-        self.error.as_deref()
+    pub fn error(&self) -> Option<&CheckpointError> {
+        self.error.as_ref()
     }
 
     fn write(&mut self, record: JournalRecord) {
         if let Err(error) = self.writer.append(record) {
-            self.error.get_or_insert(format!(
-                "cannot write the journal {}: {error}",
-                self.writer.path().display()
-            ));
+            self.error.get_or_insert(CheckpointError::Journal {
+                path: self.writer.path().to_owned(),
+                reason: error.to_string(),
+            });
         }
     }
 }
@@ -79,7 +79,7 @@ impl Observer for JournalObserver {
         // Recorded at the checkpoint, which comes after the decision to run the step.
     }
 
-    fn checkpoint(&mut self, step: &Step, at: &Position) -> Result<(), String> {
+    fn checkpoint(&mut self, step: &Step, at: &Position) -> Result<(), CheckpointError> {
         self.write(JournalRecord::StepStarted(StepStarted {
             step: step.id.clone(),
             phase: at.phase,

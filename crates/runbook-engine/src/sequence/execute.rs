@@ -94,8 +94,8 @@ impl Run<'_, '_> {
         mut report: StepReport,
         started: Instant,
     ) -> Executed {
-        if let Err(message) = self.observer.checkpoint(step, at) {
-            let error = StepError::new(StepErrorKind::Process, message);
+        if let Err(error) = self.observer.checkpoint(step, at) {
+            let error = StepError::new(StepErrorKind::Process, error.to_string());
             return self.failed(step, at, report, error, started);
         }
         if at.phase == Phase::Main {

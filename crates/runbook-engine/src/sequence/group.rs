@@ -5,6 +5,7 @@ use runbook_dsl::{GroupStep, Step};
 
 use super::Run;
 use super::attempts::interrupted;
+use super::policy::NoDecision;
 use crate::error::{StepError, StepErrorKind};
 use crate::observer::{Position, Progress};
 use crate::prompter::Decision;
@@ -70,8 +71,8 @@ impl Run<'_, '_> {
                 .await
             {
                 Ok(Decision::Retry) => continue,
-                Err(_) if self.interrupted() => return (Err(interrupted()), attempt),
-                Err(reason) => {
+                Err(NoDecision::Interrupted) => return (Err(interrupted()), attempt),
+                Err(NoDecision::Unavailable(reason)) => {
                     let failure = failure.map_message(|m| {
                         format!("{m}; no decision was available ({reason}), so the run stops")
                     });

@@ -9,6 +9,17 @@ use crate::prompter::{Decision, PromptContext};
 use crate::report::StepOutcome;
 use crate::steps;
 
+/// Why the operator's decision could not be had.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub(super) enum NoDecision {
+    /// Ctrl-C came while the question was open.
+    #[error("interrupted (Ctrl-C)")]
+    Interrupted,
+    /// Nobody could answer (no terminal, no answers file, no decision in it); redacted.
+    #[error("{0}")]
+    Unavailable(String),
+}
+
 /// What follows a failed step.
 pub(super) enum AfterFailure {
     /// Run it again (the operator chose to).
@@ -66,7 +77,7 @@ impl Run<'_, '_> {
         step: &Step,
         question: String,
         options: &[Decision],
-    ) -> Result<Decision, String> {
+    ) -> Result<Decision, NoDecision> {
         let context = PromptContext {
             step_id: step.id.clone(),
             step_name: step.name.clone(),
@@ -87,10 +98,10 @@ impl Run<'_, '_> {
                     let reason = self.context.redactor.redact(&error.message);
                     let progress = Progress::NoDecision { reason: reason.clone() };
                     self.observer.step_progress(step, &progress);
-                    Err(reason)
+                    Err(NoDecision::Unavailable(reason))
                 }
             },
-            _ = interrupt.wait() => Err("interrupted (Ctrl-C)".to_owned()),
+            _ = interrupt.wait() => Err(NoDecision::Interrupted),
         }
     }
 }

@@ -3,6 +3,8 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::CheckpointError;
+
 use serde_json::Map;
 
 use runbook_dsl::{Runbook, Source, Step};
@@ -214,7 +216,7 @@ impl Observer for Recorder {
             interrupt.trigger();
         }
     }
-    fn checkpoint(&mut self, step: &Step, _at: &Position) -> Result<(), String> {
+    fn checkpoint(&mut self, step: &Step, _at: &Position) -> Result<(), CheckpointError> {
         self.events.push(Event::Checkpoint(step.id.clone()));
         Ok(())
     }
