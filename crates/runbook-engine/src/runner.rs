@@ -75,31 +75,7 @@ impl Engine {
         let started = Instant::now();
         let started_at = jiff::Timestamp::now().to_string();
         let report_inputs = inputs.for_report();
-        let mut context = RunContext {
-            run: crate::context::RunInfo {
-                started_at: if self.options.run.started_at.is_empty() {
-                    started_at.clone()
-                } else {
-                    self.options.run.started_at.clone()
-                },
-                ..self.options.run.clone()
-            },
-            inputs: inputs.values,
-            redactor: inputs.redactor,
-            ..RunContext::default()
-        };
-        for name in &runbook.env_refs {
-            let value = match &self.options.env {
-                Some(env) => env
-                    .iter()
-                    .find(|(key, _)| key == name)
-                    .map(|(_, v)| v.clone()),
-                None => std::env::var(name).ok(),
-            };
-            if let Some(value) = value {
-                context.env.insert(name.clone(), value);
-            }
-        }
+        let context = self.context(runbook, inputs, &started_at);
 
         observer.run_started(runbook);
         let mut run = Run::new(self, context, observer);
@@ -156,6 +132,37 @@ impl Engine {
         };
         observer.run_finished(&report);
         report
+    }
+
+    /// What templates see at the start: the run's identity, the inputs, and only the environment
+    /// variables the runbook references.
+    fn context(&self, runbook: &Runbook, inputs: ResolvedInputs, started_at: &str) -> RunContext {
+        let mut context = RunContext {
+            run: crate::context::RunInfo {
+                started_at: if self.options.run.started_at.is_empty() {
+                    started_at.to_owned()
+                } else {
+                    self.options.run.started_at.clone()
+                },
+                ..self.options.run.clone()
+            },
+            inputs: inputs.values,
+            redactor: inputs.redactor,
+            ..RunContext::default()
+        };
+        for name in &runbook.env_refs {
+            let value = match &self.options.env {
+                Some(env) => env
+                    .iter()
+                    .find(|(key, _)| key == name)
+                    .map(|(_, v)| v.clone()),
+                None => std::env::var(name).ok(),
+            };
+            if let Some(value) = value {
+                context.env.insert(name.clone(), value);
+            }
+        }
+        context
     }
 
     fn prompter_kind(&self) -> String {

@@ -147,44 +147,13 @@ impl RunSummary {
         summary.actor.clone_from(&started.actor);
         summary.started_at = Some(entry.at);
 
-        let mut session: Option<(&str, u32, jiff::Timestamp)> = None;
-        let mut finished: Option<&RunFinished> = None;
-        let mut compensated = false;
-        let mut passed = BTreeSet::new();
-        let mut last_main: Option<String> = None;
-        for entry in &journal.entries {
-            match &entry.record {
-                JournalRecord::RunStarted(start) => {
-                    session = Some((&start.host, start.pid, entry.at));
-                }
-                JournalRecord::RunResumed(resumed) => {
-                    session = Some((&resumed.host, resumed.pid, entry.at));
-                    finished = None;
-                }
-                JournalRecord::RunFinished(end) => finished = Some(end),
-                JournalRecord::StepStarted(StepStarted { step, phase, .. }) => {
-                    if *phase == Phase::Main {
-                        last_main = Some(format!("{step} (started)"));
-                    }
-                }
-                JournalRecord::StepFinished(StepFinished {
-                    step,
-                    phase,
-                    outcome,
-                    ..
-                }) => match phase {
-                    Phase::Main => {
-                        if *outcome == StepOutcome::Passed {
-                            passed.insert(step.as_str());
-                        }
-                        last_main = Some(format!("{step} ({})", outcome.word()));
-                    }
-                    Phase::Rollback => compensated = true,
-                    Phase::OnFailure | Phase::Finally => {}
-                },
-                JournalRecord::PhaseStarted { .. } | JournalRecord::Decision { .. } => {}
-            }
-        }
+        let Facts {
+            session,
+            finished,
+            compensated,
+            passed,
+            last_main,
+        } = Facts::of(journal);
         summary.steps_done = passed.len();
         summary.state = match (finished, session) {
             (Some(end), _) => RunState::Finished(end.status),
@@ -210,6 +179,61 @@ impl RunSummary {
             }
         };
         summary
+    }
+}
+
+/// What the records say, read once in order.
+#[derive(Default)]
+struct Facts<'j> {
+    /// Host, pid and start of the last session.
+    session: Option<(&'j str, u32, jiff::Timestamp)>,
+    /// The end of the last session, if it ended.
+    finished: Option<&'j RunFinished>,
+    /// Compensation ran in some session.
+    compensated: bool,
+    /// Main-phase steps that passed.
+    passed: BTreeSet<&'j str>,
+    /// The last main-phase step record, as `step (outcome)`.
+    last_main: Option<String>,
+}
+
+impl<'j> Facts<'j> {
+    fn of(journal: &'j JournalRead) -> Facts<'j> {
+        let mut facts = Facts::default();
+        for entry in &journal.entries {
+            match &entry.record {
+                JournalRecord::RunStarted(start) => {
+                    facts.session = Some((&start.host, start.pid, entry.at));
+                }
+                JournalRecord::RunResumed(resumed) => {
+                    facts.session = Some((&resumed.host, resumed.pid, entry.at));
+                    facts.finished = None;
+                }
+                JournalRecord::RunFinished(end) => facts.finished = Some(end),
+                JournalRecord::StepStarted(StepStarted { step, phase, .. }) => {
+                    if *phase == Phase::Main {
+                        facts.last_main = Some(format!("{step} (started)"));
+                    }
+                }
+                JournalRecord::StepFinished(StepFinished {
+                    step,
+                    phase,
+                    outcome,
+                    ..
+                }) => match phase {
+                    Phase::Main => {
+                        if *outcome == StepOutcome::Passed {
+                            facts.passed.insert(step.as_str());
+                        }
+                        facts.last_main = Some(format!("{step} ({})", outcome.word()));
+                    }
+                    Phase::Rollback => facts.compensated = true,
+                    Phase::OnFailure | Phase::Finally => {}
+                },
+                JournalRecord::PhaseStarted { .. } | JournalRecord::Decision { .. } => {}
+            }
+        }
+        facts
     }
 }
 
