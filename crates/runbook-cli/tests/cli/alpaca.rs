@@ -11,7 +11,8 @@
 //! - the Heroku Platform API (wiremock): `PATCH /apps/{app}/config-vars` merges and answers with all
 //!   of the app's config vars, as Heroku does; it checks the token and the API version header.
 //! - `infisical`: a shell script that logs its argv, refuses to run without `--env=prod`, stores
-//!   `secrets set --file F` and answers `secrets get K --plain`.
+//!   `secrets set --file F` and answers `secrets get K --plain`; optionally, the first N `secrets
+//!   set` calls fail (counted in a file, so across `runbook run` and `runbook resume`).
 //!
 //! Every stand-in appends what it received (and answered) to one timeline file, so each test can
 //! assert the whole story in order: what happened, and what did not. Each test also reads the audit
@@ -181,6 +182,9 @@ struct Scenario {
     /// Requests to the Raptor runtime after a key change that are still served by the old
     /// release (old dynos, old pair) while Heroku restarts the dynos.
     runtime_restart_requests: u32,
+    /// How many `infisical secrets set` calls fail (exit 1, nothing stored) before one works;
+    /// counted in a file, so the count carries across `runbook run` and `runbook resume`.
+    infisical_store_failures: u32,
 }
 
 impl Default for Scenario {
@@ -197,6 +201,7 @@ impl Default for Scenario {
             downstream_account_number: ACCOUNT_NUMBER,
             cancel_status: 204,
             runtime_restart_requests: 0,
+            infisical_store_failures: 0,
         }
     }
 }
@@ -541,13 +546,22 @@ impl Respond for Heroku {
 }
 
 /// The `infisical` stand-in: logs its argv (one line per call) and the mode of the `--file` it is
-/// given, refuses to run without `--env=prod`, keeps `secrets set --file` in a store file.
-fn infisical_script(log: &Path, store: &Path, timeline: &Path) -> String {
+/// given, refuses to run without `--env=prod`, keeps `secrets set --file` in a store file. The
+/// first `set_failures` calls of `secrets set` fail (counted in `set_failures_count`).
+fn infisical_script(
+    log: &Path,
+    store: &Path,
+    timeline: &Path,
+    set_failures: u32,
+    set_failures_count: &Path,
+) -> String {
     format!(
         r#"#!/bin/sh
 LOG='{log}'
 STORE='{store}'
 TIMELINE='{timeline}'
+SET_FAILURES={set_failures}
+SET_FAILURES_COUNT='{set_failures_count}'
 printf '%s\n' "$*" >> "$LOG"
 printf 'infisical %s %s\n' "$1" "$2" >> "$TIMELINE"
 case " $* " in
@@ -559,6 +573,13 @@ case " $* " in
   *) echo "stand-in: wrong or missing --projectId" >&2; exit 1 ;;
 esac
 if [ "$1" = secrets ] && [ "$2" = set ]; then
+  failed=$(cat "$SET_FAILURES_COUNT" 2>/dev/null || echo 0)
+  if [ "$failed" -lt "$SET_FAILURES" ]; then
+    echo $((failed + 1)) > "$SET_FAILURES_COUNT"
+    printf 'infisical secrets set -> failed\n' >> "$TIMELINE"
+    echo "stand-in: Infisical is unavailable (failure $((failed + 1)) of $SET_FAILURES)" >&2
+    exit 1
+  fi
   shift 2
   file=""
   while [ $# -gt 0 ]; do
@@ -594,6 +615,7 @@ exit 1
         log = log.display(),
         store = store.display(),
         timeline = timeline.display(),
+        set_failures_count = set_failures_count.display(),
     )
 }
 
@@ -619,7 +641,13 @@ async fn rig(scenario: Scenario) -> Rig {
     let timeline = sandbox.path().join("timeline.log");
     let infisical_log = sandbox.path().join("infisical-argv.log");
     let infisical_store = sandbox.path().join("infisical-store.env");
-    let script = infisical_script(&infisical_log, &infisical_store, &timeline);
+    let script = infisical_script(
+        &infisical_log,
+        &infisical_store,
+        &timeline,
+        scenario.infisical_store_failures,
+        &sandbox.path().join("infisical-set-failures.count"),
+    );
     let infisical_bin = sandbox.write("bin/infisical", &script);
     {
         use std::os::unix::fs::PermissionsExt;
@@ -776,6 +804,47 @@ impl Rig {
             self.timeline().join("\n")
         );
         output
+    }
+
+    /// `runbook resume RUN_ID --output json` with `answers` as the answers file (it replaces the
+    /// first run's): the same state directory and environment; the inputs come from the journal.
+    fn resume(&self, run_id: &str, answers: &str) -> Output {
+        self.sandbox.write("answers.yaml", answers);
+        let mut command = runbook();
+        command
+            .current_dir(self.sandbox.path())
+            .env_remove("INFISICAL_PROJECT_ID")
+            .args([
+                "resume",
+                run_id,
+                "--output",
+                "json",
+                "--answers",
+                "answers.yaml",
+                "--allow-answers-file-on-live-run",
+            ]);
+        for (name, value) in self.run_env() {
+            command.env(name, value);
+        }
+        let output = finish(command);
+        eprintln!(
+            "--- resume: exit {}\n--- stdout\n{}\n--- stderr\n{}\n--- timeline\n{}",
+            output.code,
+            output.stdout,
+            output.stderr,
+            self.timeline().join("\n")
+        );
+        output
+    }
+
+    /// The id of the (only) run in the state directory.
+    fn run_id(&self) -> String {
+        let runs: Vec<String> = std::fs::read_dir(self.state_dir.join("runs"))
+            .unwrap()
+            .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(runs.len(), 1, "{runs:?}");
+        runs.into_iter().next().unwrap()
     }
 
     fn snapshot_dir(&self) -> PathBuf {
@@ -2137,4 +2206,205 @@ async fn a_paper_pair_the_live_api_rejects_is_still_recognised_as_the_wrong_envi
         "no repeat: {outcomes:#?}"
     );
     rig.assert_no_secret_anywhere(&output);
+}
+
+// ---------------------------------------------------------------------------------------------
+// 14. Abort, then resume: the group's `finally` runs for what the resumed session did.
+//
+// The defect: Infisical failed once inside the rotation group, the operator aborted, and
+// `runbook resume` placed a new check order, then restored the group's `finally`
+// (`cancel_check_order`) from the first session, where it had only been skipped (no order yet):
+// "completed before the run was interrupted; not repeated". The live check order stayed open and
+// the run ended `succeeded` with `secret.rotate.completed`.
+
+/// The `step_finished` records of `step` in the journal, in order.
+fn finished_records(rig: &Rig, step: &str) -> Vec<Value> {
+    rig.journal()
+        .into_iter()
+        .filter(|record| record["type"] == "step_finished" && record["step"] == step)
+        .collect()
+}
+
+/// The requests to the Raxx stand-in's check-order endpoints, as `METHOD path`.
+async fn order_requests(rig: &Rig) -> Vec<String> {
+    rig.raxx
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .filter(|request| request.url.path().starts_with("/api/trading/orders"))
+        .map(|request| format!("{} {}", request.method, request.url.path()))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_aborted_rotation_resumed_cancels_the_check_order_it_placed() {
+    let rig = rig(Scenario {
+        infisical_store_failures: 1,
+        ..Scenario::default()
+    })
+    .await;
+
+    // First session: the Infisical store fails inside the group and the operator aborts instead of
+    // repeating it. No check order exists yet, so the group's `finally` is skipped by its `when`;
+    // the failure path keeps trading paused.
+    let first = rig.run(&format!(
+        "{}decisions:\n  rotation: [abort]\n",
+        answers(&[(NEW_KEY_ID, NEW_SECRET)])
+    ));
+    assert_code(&first, 10);
+    let run_id = rig.run_id();
+    for expected in [
+        "the operator chose to abort",
+        "stand-in: Infisical is unavailable (failure 1 of 1)",
+        &format!("to continue after fixing the cause: runbook resume {run_id}"),
+    ] {
+        assert!(
+            first.stdout.contains(expected),
+            "{expected}:\n{}",
+            first.stdout
+        );
+    }
+    let first_story = concat(&[
+        paused(),
+        s(&[
+            OPEN_ORDERS,
+            SNAPSHOT,
+            VALIDATE_NEW,
+            "infisical secrets set",
+            "infisical secrets set -> failed",
+            PAUSE,
+        ]),
+    ]);
+    assert_eq!(rig.story(), first_story);
+    assert_eq!(order_requests(&rig).await, Vec::<String>::new());
+    assert!(rig.orders_placed().is_empty());
+    assert_eq!(rig.infisical_store(), "");
+    assert_prod_config(&rig, "1", CURRENT_KEY_ID);
+    let cancels = finished_records(&rig, "cancel_check_order");
+    assert_eq!(cancels.len(), 1, "{cancels:#?}");
+    assert_eq!(cancels[0]["outcome"], "skipped", "{cancels:#?}");
+    assert_eq!(
+        cancels[0]["note"], "its `when` condition did not hold",
+        "{cancels:#?}"
+    );
+    assert_eq!(rig.event_actions(), vec!["secret.rotate.failed"]);
+    assert_failed_event(&rig);
+    assert_eq!(
+        event(&rig, "secret.rotate.failed")["context"]["failed_step"],
+        "rotation"
+    );
+    rig.assert_no_secret_anywhere(&first);
+
+    // The resume, with Infisical working again. The journal keeps no secrets, so the new pair is
+    // entered again (the restored `new_key`'s secret answer); LIVE was typed and is restored.
+    let resumed = rig.resume(&run_id, &answers(&[(NEW_KEY_ID, NEW_SECRET)]));
+    assert_code(&resumed, 0);
+    let report: Value = serde_json::from_str(&resumed.stdout)
+        .unwrap_or_else(|error| panic!("not a JSON report ({error}):\n{}", resumed.stdout));
+    assert_eq!(report["run_id"], run_id.as_str(), "{report:#}");
+    assert_eq!(report["status"], "succeeded", "{report:#}");
+
+    // The resumed session placed a check order and cancelled it, by its id.
+    assert_eq!(
+        rig.story(),
+        concat(&[
+            first_story,
+            stored(),
+            s(&[
+                PROPAGATE,
+                DOWNSTREAM,
+                CHECK_ORDER,
+                CANCEL,
+                OLD_KEY_DEAD,
+                RESUME,
+                &format!("{HEALTH_PAUSED} (x2)"),
+                HEALTH_LIVE,
+            ]),
+        ]),
+    );
+    assert_eq!(
+        order_requests(&rig).await,
+        vec![
+            "POST /api/trading/orders".to_owned(),
+            format!("DELETE /api/trading/orders/{ORDER_ID}"),
+        ]
+    );
+    assert_eq!(rig.orders_placed().len(), 1);
+
+    // The report: the check order and its cancellation ran in this session; neither is restored.
+    let runs_of = |id: &str| -> Vec<Value> {
+        report["steps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|step| step["id"] == id)
+            .cloned()
+            .collect()
+    };
+    let cancel = runs_of("cancel_check_order");
+    assert_eq!(cancel.len(), 1, "{cancel:#?}");
+    assert_eq!(cancel[0]["outcome"], "passed", "{cancel:#?}");
+    assert_eq!(cancel[0]["attempts"], 1, "{cancel:#?}");
+    assert_eq!(cancel[0]["outputs"]["status"], 204, "{cancel:#?}");
+    assert_ne!(cancel[0]["restored"], true, "{cancel:#?}");
+    assert_ne!(
+        cancel[0]["note"], "completed before the run was interrupted; not repeated",
+        "{cancel:#?}"
+    );
+    let check_order = runs_of("check_order");
+    assert_eq!(check_order.len(), 1, "{check_order:#?}");
+    assert_eq!(check_order[0]["outcome"], "passed", "{check_order:#?}");
+    assert_eq!(check_order[0]["attempts"], 1, "{check_order:#?}");
+    assert_eq!(check_order[0]["outputs"]["order_id"], ORDER_ID);
+    assert_ne!(check_order[0]["restored"], true, "{check_order:#?}");
+    let new_key = runs_of("new_key");
+    assert_eq!(
+        new_key[0]["restored"], true,
+        "no second regeneration: {new_key:#?}"
+    );
+    assert_eq!(runs_of("rotation")[0]["outcome"], "passed");
+
+    // The journal agrees: after `run_resumed`, cancel_check_order ran (attempts 1), not restored.
+    let journal = rig.journal();
+    let resumed_at = journal
+        .iter()
+        .position(|record| record["type"] == "run_resumed")
+        .expect("run_resumed");
+    let cancels_after: Vec<&Value> = journal[resumed_at..]
+        .iter()
+        .filter(|r| r["type"] == "step_finished" && r["step"] == "cancel_check_order")
+        .collect();
+    assert_eq!(cancels_after.len(), 1, "{cancels_after:#?}");
+    assert_eq!(cancels_after[0]["outcome"], "passed", "{cancels_after:#?}");
+    assert_eq!(cancels_after[0]["attempts"], 1, "{cancels_after:#?}");
+    assert!(
+        cancels_after[0].get("restored").is_none_or(|r| r != true),
+        "{cancels_after:#?}"
+    );
+    let finished: Vec<&Value> = journal
+        .iter()
+        .filter(|r| r["type"] == "run_finished")
+        .collect();
+    assert_eq!(finished.len(), 2, "{finished:#?}");
+    // The failure path ran (no compensation): `rolled_back`, and still resumable.
+    assert_eq!(finished[0]["status"], "rolled_back", "{finished:#?}");
+    assert_eq!(finished[0]["failed_step"], "rotation", "{finished:#?}");
+    assert_eq!(finished[1]["status"], "succeeded", "{finished:#?}");
+
+    // The world at the end: new pair everywhere, trading live again, both audit events.
+    assert_prod_config(&rig, "0", NEW_KEY_ID);
+    assert_eq!(
+        rig.infisical_store(),
+        format!("ALPACA_LIVE_API_KEY_ID={NEW_KEY_ID}\nALPACA_LIVE_API_SECRET_KEY={NEW_SECRET}\n")
+    );
+    assert_eq!(
+        rig.event_actions(),
+        vec!["secret.rotate.failed", "secret.rotate.completed"]
+    );
+    let completed = event(&rig, "secret.rotate.completed");
+    assert_eq!(completed["run_id"], run_id.as_str(), "{completed:#}");
+    assert_eq!(completed["context"]["account_number_verified"], true);
+    assert_heroku_requests_authorized(&rig).await;
+    rig.assert_no_secret_anywhere(&resumed);
 }
