@@ -36,6 +36,10 @@ pub struct EngineOptions {
     pub plugins: Option<std::sync::Arc<runbook_plugin::Registry>>,
     /// Where running commands' process groups are noted (see [`crate::processes`]).
     pub process_dir: Option<std::path::PathBuf>,
+    /// Where shell steps' `files:` are written: the run's own directory in the state directory,
+    /// owner-only, so a killed run's files can be found and removed. A temporary directory when
+    /// none.
+    pub files_dir: Option<std::path::PathBuf>,
 }
 
 /// Executes checked runbooks.

@@ -44,7 +44,9 @@ impl Run<'_, '_> {
                     );
                     return (Err(error), attempt);
                 }
-                Err(Stop::Interrupted { .. }) => return (Err(interrupted()), attempt),
+                Err(Stop::Interrupted { .. }) => {
+                    return (Err(interrupted(&self.engine.options.interrupt)), attempt);
+                }
                 Err(Stop::Failed { step }) => step,
             };
             let failure = self.group_failure(&failed_step, attempt, group.max_attempts);
@@ -52,7 +54,7 @@ impl Run<'_, '_> {
             // as interrupted, and names the step that failed.
             if self.interrupted() {
                 self.interrupted_at.get_or_insert(failed_step);
-                return (Err(interrupted()), attempt);
+                return (Err(interrupted(&self.engine.options.interrupt)), attempt);
             }
             if self.fatal {
                 let message = format!("{}; it stops the run (no repeat)", failure.message);
@@ -70,7 +72,9 @@ impl Run<'_, '_> {
                 .await
             {
                 Ok(Decision::Retry) => continue,
-                Err(_) if self.interrupted() => return (Err(interrupted()), attempt),
+                Err(_) if self.interrupted() => {
+                    return (Err(interrupted(&self.engine.options.interrupt)), attempt);
+                }
                 Err(reason) => {
                     let failure = failure.map_message(|m| {
                         format!("{m}; no decision was available ({reason}), so the run stops")

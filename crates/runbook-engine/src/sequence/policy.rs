@@ -90,7 +90,7 @@ impl Run<'_, '_> {
                     Err(reason)
                 }
             },
-            _ = interrupt.wait() => Err("interrupted (Ctrl-C)".to_owned()),
+            _ = interrupt.wait() => Err(interrupt.describe()),
         }
     }
 }
