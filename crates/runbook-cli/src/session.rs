@@ -219,6 +219,7 @@ pub fn execute(
         plugins: Some(std::sync::Arc::new(crate::plugins::registry())),
         process_dir: Some(state.processes(&run_id)),
         files_dir: Some(state.files(&run_id)),
+        launcher: crate::launch::launcher(),
         ..EngineOptions::default()
     });
     let files = state.files(&run_id);

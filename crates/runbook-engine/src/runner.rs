@@ -40,6 +40,10 @@ pub struct EngineOptions {
     /// owner-only, so a killed run's files can be found and removed. A temporary directory when
     /// none.
     pub files_dir: Option<std::path::PathBuf>,
+    /// A program (with its first arguments) that shell steps' `sh -c COMMAND` is started through:
+    /// it sets up the process (the CLI's sets a parent-death signal) and `exec`s the rest of its
+    /// arguments. Empty: `sh` is started directly.
+    pub launcher: Vec<std::ffi::OsString>,
 }
 
 /// Executes checked runbooks.

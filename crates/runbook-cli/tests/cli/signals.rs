@@ -352,3 +352,27 @@ fn a_command_that_starts_a_daemon_ends_when_its_shell_exits() {
     );
     assert!(group_alive(daemon), "the daemon is left running, as asked");
 }
+
+const EXEC_SLEEP: &str = r#"
+id: killed
+title: SIGKILLed during a step
+steps:
+  - id: slow
+    shell:
+      command: "echo $$ > slow.pid; exec sleep 60"
+"#;
+
+#[test]
+fn a_sigkilled_runbook_takes_its_running_command_with_it() {
+    let mut running = start(EXEC_SLEEP, &[]);
+    let sandbox = running.take_sandbox().unwrap();
+    let group = wait_for_pid(sandbox.path(), "slow.pid");
+    let _leftover = KillGroupOnDrop(group);
+    let finished = running.sigkill();
+    assert_eq!(finished.code, None);
+    // Linux's parent-death signal, set for the command: it dies with runbook.
+    assert!(
+        poll_until(Duration::from_secs(5), || !group_alive(group)),
+        "the command (process group {group}) outlived a SIGKILLed runbook"
+    );
+}

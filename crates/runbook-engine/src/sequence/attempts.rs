@@ -174,6 +174,7 @@ impl Run<'_, '_> {
                 .as_ref()
                 .map(|dir| crate::processes::note_path(dir, &step.id)),
             files_dir: self.engine.options.files_dir.as_deref(),
+            launcher: &self.engine.options.launcher,
             note: None,
             new_secrets: Default::default(),
         };

@@ -33,7 +33,14 @@ pub(super) async fn execute(
 ) -> Result<Map<String, Value>, StepError> {
     let scope = Scope::new(env.context);
     let (command_text, ref_env) = render_shell(&step.command, scope)?;
-    let mut command = tokio::process::Command::new("sh");
+    let mut command = match env.launcher.split_first() {
+        Some((program, first_args)) => {
+            let mut command = tokio::process::Command::new(program);
+            command.args(first_args).arg("sh");
+            command
+        }
+        None => tokio::process::Command::new("sh"),
+    };
     command
         .arg("-c")
         .arg(&command_text)
