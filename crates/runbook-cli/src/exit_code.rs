@@ -20,8 +20,9 @@ pub const DECLINED: u8 = 6;
 pub const ROLLED_BACK: u8 = 10;
 /// A step failed, and a compensation, failure-path or finally step failed too: manual work needed.
 pub const ROLLBACK_FAILED: u8 = 11;
-/// Stopped by Ctrl-C (after running compensation, the failure path and finally, unless Ctrl-C was
-/// pressed twice).
+/// Stopped by Ctrl-C (after running compensation, the failure path and finally, unless a second
+/// signal came). SIGTERM and SIGHUP give 143 and 129: 128 plus the signal's number, see
+/// `interrupt::exit_code_for`.
 pub const INTERRUPTED: u8 = 130;
 /// Another run holds the lock on this runbook or one of its secrets (sysexits' EX_TEMPFAIL: try
 /// again later).

@@ -12,6 +12,7 @@ mod commands;
 mod exit_code;
 mod failure;
 mod interrupt;
+mod launch;
 mod lock;
 mod plugins;
 mod prompt;
@@ -22,6 +23,7 @@ mod state;
 use clap::Parser;
 
 fn main() -> std::process::ExitCode {
+    launch::launch_if_asked();
     let args = args::Args::parse();
     let result = match args.command {
         args::Command::Lint(lint) => commands::lint::run(&lint),

@@ -15,7 +15,7 @@ use runbook_engine::journal::{
 use runbook_engine::resume::ResumePlan;
 use runbook_engine::{
     Engine, EngineOptions, Fanout, Interrupt, NullObserver, Observer, OperatorRecord, RunReport,
-    RunStatus, StepErrorKind,
+    RunStatus, StepErrorKind, Stop,
 };
 
 use crate::args::{OutputFormat, SessionArgs};
@@ -63,6 +63,7 @@ pub fn execute(
         .into());
     }
     let state = StateDir::resolve(args.state.state_dir.as_deref())?;
+    state.remove_leftover_files();
 
     let mut given = Vec::new();
     for assignment in &args.inputs {
@@ -221,9 +222,13 @@ pub fn execute(
         resume: resume_plan.map(|plan| *plan),
         plugins: Some(std::sync::Arc::new(crate::plugins::registry())),
         process_dir: Some(state.processes(&run_id)),
+        files_dir: Some(state.files(&run_id)),
+        launcher: crate::launch::launcher(),
         ..EngineOptions::default()
     });
-    let run_state = Arc::new(Mutex::new(RunState::default()));
+    let files = state.files(&run_id);
+    crate::interrupt::on_panic_end_commands(files.clone());
+    let run_state = Arc::new(Mutex::new(RunState::with_private_files(files.clone())));
     let mut journal = JournalObserver::new(writer);
     let mut audit_observer = AuditObserver {
         audit,
@@ -251,6 +256,8 @@ pub fn execute(
         ]);
         engine.run(runbook, inputs, &mut observer).await
     });
+    // Each step removes its own files; this catches what an error path may have left.
+    let _ = std::fs::remove_dir_all(&files);
     drop(lock);
     if !human {
         let mut out = std::io::stdout().lock();
@@ -391,7 +398,10 @@ fn ask_missing_secrets(
 fn exit_code_for(report: &RunReport) -> u8 {
     match report.status {
         RunStatus::Succeeded => exit_code::SUCCESS,
-        RunStatus::Interrupted => exit_code::INTERRUPTED,
+        RunStatus::Interrupted => crate::interrupt::exit_code_for(match &report.stop {
+            Some(Stop::Interrupted { signal, .. }) => *signal,
+            _ => None,
+        }),
         RunStatus::RollbackFailed => exit_code::ROLLBACK_FAILED,
         RunStatus::RolledBack => exit_code::ROLLED_BACK,
         RunStatus::Failed => match report.failure().map(|(_, error)| error.kind) {

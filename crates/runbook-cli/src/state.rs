@@ -48,6 +48,33 @@ impl StateDir {
         self.runs().join(run_id).join("processes")
     }
 
+    /// Shell steps' `files:` (secrets, on purpose) while their step runs.
+    pub fn files(&self, run_id: &str) -> PathBuf {
+        self.runs().join(run_id).join("files")
+    }
+
+    /// Removes the `files:` that runs whose process is gone left behind (a SIGKILL, a crash, a
+    /// power cut: no exit path of theirs ran). A run still in progress keeps its files; so does a
+    /// run whose journal cannot be read, since whether its process is alive is unknown.
+    pub fn remove_leftover_files(&self) {
+        for run_id in self.run_ids() {
+            let files = self.files(&run_id);
+            if !files.exists() {
+                continue;
+            }
+            let Ok(journal) = runbook_engine::journal::read_journal(&self.journal(&run_id)) else {
+                continue;
+            };
+            let summary = runbook_engine::journal::RunSummary::of(&run_id, &journal);
+            if !matches!(
+                summary.state,
+                runbook_engine::journal::RunState::Running { .. }
+            ) {
+                let _ = std::fs::remove_dir_all(&files);
+            }
+        }
+    }
+
     pub fn locks(&self) -> PathBuf {
         self.root.join("locks")
     }

@@ -27,7 +27,7 @@ pub mod steps;
 pub use answers::AnswersPrompter;
 pub use error::{StepError, StepErrorKind};
 pub use inputs::{InputError, ResolvedInputs, resolve_inputs};
-pub use interrupt::Interrupt;
+pub use interrupt::{Interrupt, Signal};
 pub use observer::{CheckpointError, Fanout, NullObserver, Observer, Position, Progress};
 pub use prompter::{Decision, NoOperator, PromptContext, PromptError, Prompter, SharedPrompter};
 pub use redact::Redactor;

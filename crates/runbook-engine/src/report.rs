@@ -122,9 +122,14 @@ pub struct StepReport {
 pub enum Stop {
     /// A step failed and its policy (or the operator) stopped the run.
     Failed { step: String },
-    /// Ctrl-C: `step` is the step that was running, or about to start, when it came (none when
-    /// every step had already run).
-    Interrupted { step: Option<String> },
+    /// Ctrl-C, SIGTERM or SIGHUP: `step` is the step that was running, or about to start, when it
+    /// came (none when every step had already run). `signal` is absent in records written before
+    /// signals were named (they were all Ctrl-C).
+    Interrupted {
+        step: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        signal: Option<crate::interrupt::Signal>,
+    },
 }
 
 impl Stop {
@@ -132,7 +137,7 @@ impl Stop {
     pub fn step(&self) -> Option<&str> {
         match self {
             Stop::Failed { step } => Some(step),
-            Stop::Interrupted { step } => step.as_deref(),
+            Stop::Interrupted { step, .. } => step.as_deref(),
         }
     }
 

@@ -36,6 +36,14 @@ pub struct EngineOptions {
     pub plugins: Option<std::sync::Arc<runbook_plugin::Registry>>,
     /// Where running commands' process groups are noted (see [`crate::processes`]).
     pub process_dir: Option<std::path::PathBuf>,
+    /// Where shell steps' `files:` are written: the run's own directory in the state directory,
+    /// owner-only, so a killed run's files can be found and removed. A temporary directory when
+    /// none.
+    pub files_dir: Option<std::path::PathBuf>,
+    /// A program (with its first arguments) that shell steps' `sh -c COMMAND` is started through:
+    /// it sets up the process (the CLI's sets a parent-death signal) and `exec`s the rest of its
+    /// arguments. Empty: `sh` is started directly.
+    pub launcher: Vec<std::ffi::OsString>,
 }
 
 /// Executes checked runbooks.

@@ -9,6 +9,7 @@ use crate::state::StateDir;
 
 pub fn run(args: &RunsArgs) -> anyhow::Result<()> {
     let state = StateDir::resolve(args.state.state_dir.as_deref())?;
+    state.remove_leftover_files();
     let mut summaries = Vec::new();
     for run_id in state.run_ids() {
         match read_journal(&state.journal(&run_id)) {

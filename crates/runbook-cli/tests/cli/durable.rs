@@ -1680,7 +1680,9 @@ async fn a_failed_run_resumes_at_the_failed_step() {
 /// time while the first is still running, and nothing is cleaned up in that session.
 ///
 /// The command waits for a file (`go`), not a fixed time: a `sleep` could end before the first
-/// resume under load, and a fixed wait for it to end could be too short.
+/// resume under load, and a fixed wait for it to end could be too short. The work runs in a
+/// subshell: on Linux the shell itself dies with runbook (its parent-death signal), what it started
+/// does not.
 #[test]
 fn resume_refuses_while_the_killed_runs_command_still_runs() {
     let sandbox = crate::support::Sandbox::new();
@@ -1692,7 +1694,7 @@ steps:
   - id: slow
     resume: rerun
     shell:
-      command: "echo $$ > slow.pid; echo start >> log; for i in $(seq 600); do [ -f go ] && break; sleep 0.05; done; echo done >> log"
+      command: "echo $$ > slow.pid; (echo start >> log; for i in $(seq 600); do [ -f go ] && break; sleep 0.05; done; echo done >> log) & wait"
 on_failure:
   - id: cleanup
     shell: {command: "echo cleanup >> log"}

@@ -20,4 +20,5 @@ mod resume_regressions;
 mod schema;
 mod secrets;
 mod shell;
+mod signals;
 mod torture;

@@ -171,6 +171,12 @@ impl Background {
             .unwrap_or_else(|| panic!("this background run keeps no sandbox"))
     }
 
+    /// Takes the sandbox, so that it outlives the process (a test that SIGKILLs runbook and then
+    /// runs another command in the same place).
+    pub fn take_sandbox(&mut self) -> Option<Sandbox> {
+        self.sandbox.take()
+    }
+
     pub fn pid(&self) -> u32 {
         self.child.id()
     }

@@ -83,6 +83,7 @@ fn records_round_trip_through_the_file() -> Result<(), String> {
             RunStatus::Interrupted,
             Some(Stop::Interrupted {
                 step: Some("b".into()),
+                signal: Some(crate::interrupt::Signal::Terminate),
             }),
         ),
     ];
@@ -226,5 +227,27 @@ fn a_journal_without_a_start_is_not_resumable() -> Result<(), String> {
     assert_eq!(summary.state, RunState::Empty);
     assert_eq!(summary.resumable, Resumability::NoStart);
     assert!(summary.resumable.advice("r1").contains("no start record"));
+    Ok(())
+}
+
+#[test]
+fn a_stop_recorded_before_signals_were_named_still_reads() -> Result<(), Box<dyn std::error::Error>>
+{
+    let old: Stop = serde_json::from_str(r#"{"cause":"interrupted","step":"b"}"#)?;
+    assert_eq!(
+        old,
+        Stop::Interrupted {
+            step: Some("b".into()),
+            signal: None
+        }
+    );
+    let new = serde_json::to_value(Stop::Interrupted {
+        step: None,
+        signal: Some(crate::interrupt::Signal::Hangup),
+    })?;
+    assert_eq!(
+        new,
+        serde_json::json!({"cause": "interrupted", "step": null, "signal": "SIGHUP"})
+    );
     Ok(())
 }

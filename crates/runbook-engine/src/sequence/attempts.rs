@@ -83,7 +83,7 @@ impl Run<'_, '_> {
                 // interval before it.
                 let wait = interval.min(poll.timeout.saturating_sub(elapsed));
                 if !self.sleep(at, wait).await {
-                    return (Err(interrupted()), attempt);
+                    return (Err(interrupted(&self.engine.options.interrupt)), attempt);
                 }
                 poll_interval = Some(next_interval(interval, until.backoff, poll.max_interval));
                 continue;
@@ -108,7 +108,7 @@ impl Run<'_, '_> {
             };
             self.observer.step_progress(step, &progress);
             if !self.sleep(at, wait).await {
-                return (Err(interrupted()), attempt);
+                return (Err(interrupted(&self.engine.options.interrupt)), attempt);
             }
             retry_delay = Some(next_interval(base, retry.backoff, retry.max_delay));
         }
@@ -173,6 +173,9 @@ impl Run<'_, '_> {
                 .process_dir
                 .as_ref()
                 .map(|dir| crate::processes::note_path(dir, &step.id)),
+            files_dir: self.engine.options.files_dir.as_deref(),
+            launcher: &self.engine.options.launcher,
+            note: None,
             new_secrets: Default::default(),
         };
         // The executors bound their own I/O; this outer bound also covers rendering. Prompts are
@@ -200,10 +203,12 @@ impl Run<'_, '_> {
         };
         let result = tokio::select! {
             result = work => result,
-            _ = interrupt.wait(), if cancellable => Err(interrupted()),
+            _ = interrupt.wait(), if cancellable => Err(interrupted(&interrupt)),
         };
         let new_secrets = std::mem::take(&mut env.new_secrets);
+        let note = env.note.take();
         self.context.redactor.merge(&new_secrets);
+        self.step_note = note;
         result
     }
 
@@ -251,8 +256,8 @@ fn resolve_poll(until: &Until, context: &RunContext) -> Result<Poll, StepError> 
     })
 }
 
-pub(super) fn interrupted() -> StepError {
-    StepError::new(StepErrorKind::Interrupted, "interrupted (Ctrl-C)")
+pub(super) fn interrupted(interrupt: &crate::interrupt::Interrupt) -> StepError {
+    StepError::new(StepErrorKind::Interrupted, interrupt.describe())
 }
 
 /// Whether a failure is one the retry policy covers.

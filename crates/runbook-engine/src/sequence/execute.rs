@@ -110,8 +110,15 @@ impl Run<'_, '_> {
                 result.map(|()| Map::new())
             }
             StepKind::Action(action) => {
+                self.step_note = None;
                 let (result, attempts) = self.attempts(step, action, at).await;
                 report.attempts = attempts;
+                if let Some(note) = self.step_note.take() {
+                    report.note = Some(match report.note.take() {
+                        Some(earlier) => format!("{earlier}; {note}"),
+                        None => note,
+                    });
+                }
                 result
             }
         };

@@ -45,7 +45,9 @@ impl Run<'_, '_> {
                     );
                     return (Err(error), attempt);
                 }
-                Err(Stop::Interrupted { .. }) => return (Err(interrupted()), attempt),
+                Err(Stop::Interrupted { .. }) => {
+                    return (Err(interrupted(&self.engine.options.interrupt)), attempt);
+                }
                 Err(Stop::Failed { step }) => step,
             };
             let failure = self.group_failure(&failed_step, attempt, group.max_attempts);
@@ -53,7 +55,7 @@ impl Run<'_, '_> {
             // as interrupted, and names the step that failed.
             if self.interrupted() {
                 self.interrupted_at.get_or_insert(failed_step);
-                return (Err(interrupted()), attempt);
+                return (Err(interrupted(&self.engine.options.interrupt)), attempt);
             }
             if self.fatal {
                 let message = format!("{}; it stops the run (no repeat)", failure.message);
@@ -71,7 +73,9 @@ impl Run<'_, '_> {
                 .await
             {
                 Ok(Decision::Retry) => continue,
-                Err(NoDecision::Interrupted) => return (Err(interrupted()), attempt),
+                Err(NoDecision::Interrupted(_)) => {
+                    return (Err(interrupted(&self.engine.options.interrupt)), attempt);
+                }
                 Err(NoDecision::Unavailable(reason)) => {
                     let failure = failure.map_message(|m| {
                         format!("{m}; no decision was available ({reason}), so the run stops")

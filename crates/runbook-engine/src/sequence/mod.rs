@@ -50,6 +50,8 @@ pub(crate) struct Run<'e, 'o> {
     executed: u64,
     /// The innermost step that Ctrl-C stopped, for `{{run.failed_step}}`.
     interrupted_at: Option<String>,
+    /// What the last leaf attempt had to say about how it ended (a daemon it left running).
+    step_note: Option<String>,
 }
 
 impl<'e, 'o> Run<'e, 'o> {
@@ -76,6 +78,7 @@ impl<'e, 'o> Run<'e, 'o> {
             undecided: false,
             executed: 0,
             interrupted_at: None,
+            step_note: None,
         }
     }
 
@@ -103,7 +106,7 @@ impl<'e, 'o> Run<'e, 'o> {
                 .and_then(|report| report.error.as_ref())
                 .map(|error| error.message.clone())
                 .unwrap_or_else(|| format!("step `{step}` failed")),
-            Stop::Interrupted { .. } => "interrupted (Ctrl-C)".to_owned(),
+            Stop::Interrupted { signal, .. } => crate::interrupt::describe(*signal),
         };
         self.context.run.failed_step = stop.step().map(str::to_owned);
         self.context.run.failure = Some(failure);
@@ -124,6 +127,9 @@ impl<'e, 'o> Run<'e, 'o> {
             .interrupted_at
             .get_or_insert_with(|| step.to_owned())
             .clone();
-        Stop::Interrupted { step: Some(step) }
+        Stop::Interrupted {
+            step: Some(step),
+            signal: self.engine.options.interrupt.signal(),
+        }
     }
 }

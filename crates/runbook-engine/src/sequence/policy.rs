@@ -12,9 +12,9 @@ use crate::steps;
 /// Why the operator's decision could not be had.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub(super) enum NoDecision {
-    /// Ctrl-C came while the question was open.
-    #[error("interrupted (Ctrl-C)")]
-    Interrupted,
+    /// A signal (Ctrl-C, SIGTERM, SIGHUP) came while the question was open.
+    #[error("{0}")]
+    Interrupted(String),
     /// Nobody could answer (no terminal, no answers file, no decision in it); redacted.
     #[error("{0}")]
     Unavailable(String),
@@ -101,7 +101,7 @@ impl Run<'_, '_> {
                     Err(NoDecision::Unavailable(reason))
                 }
             },
-            _ = interrupt.wait() => Err(NoDecision::Interrupted),
+            _ = interrupt.wait() => Err(NoDecision::Interrupted(interrupt.describe())),
         }
     }
 }

@@ -35,6 +35,12 @@ pub struct StepEnv<'a> {
     /// Where a running command's process group is noted (`STEP.pgid`), so a resume after a crash
     /// can tell whether the command outlived the run.
     pub process_note: Option<std::path::PathBuf>,
+    /// Where `files:` are written (see [`crate::runner::EngineOptions::files_dir`]).
+    pub files_dir: Option<&'a std::path::Path>,
+    /// What `sh` is started through (see [`crate::runner::EngineOptions::launcher`]).
+    pub launcher: &'a [std::ffi::OsString],
+    /// Something worth knowing about how the step ended, for its report's note.
+    pub note: Option<String>,
     /// Secrets discovered by this step (secret captures); the runner adds them to the run's redactor.
     pub new_secrets: Redactor,
 }

@@ -21,7 +21,10 @@ use crate::steps::http::humanize;
 /// Most bytes kept from stdout or stderr; the rest is read and dropped so the child never blocks.
 const MAX_CAPTURED_BYTES: usize = 8 * 1024 * 1024;
 /// How long output may keep flowing after the shell itself has exited.
-const OUTPUT_GRACE: Duration = Duration::from_millis(200);
+const OUTPUT_GRACE: Duration = Duration::from_millis(500);
+/// How long the output may take to close once the command's process group was killed; after it,
+/// whatever still holds it open is a detached process (a daemon), and the pipes are closed.
+const KILLED_GRACE: Duration = Duration::from_millis(100);
 
 pub(super) async fn execute(
     step: &ShellStep,
@@ -30,7 +33,14 @@ pub(super) async fn execute(
 ) -> Result<Map<String, Value>, StepError> {
     let scope = Scope::new(env.context);
     let (command_text, ref_env) = render_shell(&step.command, scope)?;
-    let mut command = tokio::process::Command::new("sh");
+    let mut command = match env.launcher.split_first() {
+        Some((program, first_args)) => {
+            let mut command = tokio::process::Command::new(program);
+            command.args(first_args).arg("sh");
+            command
+        }
+        None => tokio::process::Command::new("sh"),
+    };
     command
         .arg("-c")
         .arg(&command_text)
@@ -57,20 +67,29 @@ pub(super) async fn execute(
         }
         command.current_dir(dir);
     }
-    // Private files: written owner-only in a private directory, removed when `_files` drops.
+    // Private files: written owner-only in a private directory, removed when `_files` drops (the
+    // caller removes what a run killed before that left, see `EngineOptions::files_dir`).
     let _files = if step.files.is_empty() {
         None
     } else {
-        let dir = tempfile::Builder::new()
-            .prefix("runbook-")
-            .permissions(std::os::unix::fs::PermissionsExt::from_mode(0o700))
-            .tempdir()
-            .map_err(|error| {
-                StepError::new(
-                    StepErrorKind::Process,
-                    format!("cannot create a private directory: {error}"),
-                )
-            })?;
+        let cannot = |error: std::io::Error| {
+            StepError::new(
+                StepErrorKind::Process,
+                format!("cannot create a private directory: {error}"),
+            )
+        };
+        let mut builder = tempfile::Builder::new();
+        builder
+            .prefix("step-")
+            .permissions(std::os::unix::fs::PermissionsExt::from_mode(0o700));
+        let dir = match env.files_dir {
+            Some(parent) => {
+                crate::journal::create_private_dir(parent).map_err(cannot)?;
+                builder.tempdir_in(parent)
+            }
+            None => builder.tempdir(),
+        }
+        .map_err(cannot)?;
         for (index, (name, content)) in step.files.iter().enumerate() {
             let text = render_string(content, scope)?;
             let path = dir.path().join(format!("file-{}", index + 1));
@@ -110,9 +129,19 @@ pub(super) async fn execute(
     let stderr = child.stderr.take();
     let timeout = timeout.unwrap_or(ShellStep::DEFAULT_TIMEOUT);
 
+    // Which pipes the command's output goes through, to tell who holds them open later.
+    let pipes: Vec<std::path::PathBuf> = [
+        stdout.as_ref().map(std::os::fd::AsRawFd::as_raw_fd),
+        stderr.as_ref().map(std::os::fd::AsRawFd::as_raw_fd),
+    ]
+    .into_iter()
+    .flatten()
+    .filter_map(|fd| std::fs::read_link(format!("/proc/self/fd/{fd}")).ok())
+    .collect();
     // Readers run as tasks so a full pipe never blocks the command while we wait for it.
-    let out_reader = tokio::spawn(read_limited(stdout));
-    let err_reader = tokio::spawn(read_limited(stderr));
+    let (stop_reading, reading) = tokio::sync::watch::channel(false);
+    let out_reader = tokio::spawn(read_limited(stdout, reading.clone()));
+    let err_reader = tokio::spawn(read_limited(stderr, reading));
     let work = async {
         let write = async {
             if let (Some(mut pipe), Some(text)) = (stdin, stdin_text.as_deref()) {
@@ -137,8 +166,10 @@ pub(super) async fn execute(
             ));
         }
     };
-    // The shell has exited. A background child that still holds stdout would keep the pipes open
-    // forever: give the output a moment to drain, then end whatever the command left behind.
+    // The shell has exited: the step ends. A background child that still holds stdout would keep
+    // the pipes open forever: give the output a moment to drain, then end whatever the command
+    // left in its process group. A process that left the group (`setsid`, a daemon) survives
+    // that: it is reported, and its output is no longer read.
     let drained = async {
         let out = out_reader.await.unwrap_or_default();
         let err = err_reader.await.unwrap_or_default();
@@ -149,7 +180,23 @@ pub(super) async fn execute(
         Ok(output) => output,
         Err(_) => {
             group.kill();
-            drained.await
+            match tokio::time::timeout(KILLED_GRACE, &mut drained).await {
+                Ok(output) => output,
+                Err(_) => {
+                    let holders = pipe_holders(&pipes);
+                    if !holders.is_empty() {
+                        env.note = Some(env.context.redactor.redact(&format!(
+                            "left running, detached from the step: {}; it still held the \
+                             command's output when the command exited, and what it printed after \
+                             {} was not read",
+                            holders.join(", "),
+                            humanize(OUTPUT_GRACE)
+                        )));
+                    }
+                    let _ = stop_reading.send(true);
+                    drained.await
+                }
+            }
         }
     };
     let status = status.map_err(|error| {
@@ -240,7 +287,11 @@ pub(super) async fn execute(
     Ok(outputs)
 }
 
-async fn read_limited<R: AsyncRead + Unpin>(pipe: Option<R>) -> (Vec<u8>, bool) {
+/// Reads a pipe to its end, or until `stop` turns true.
+async fn read_limited<R: AsyncRead + Unpin>(
+    pipe: Option<R>,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) -> (Vec<u8>, bool) {
     let Some(mut pipe) = pipe else {
         return (Vec::new(), false);
     };
@@ -248,7 +299,11 @@ async fn read_limited<R: AsyncRead + Unpin>(pipe: Option<R>) -> (Vec<u8>, bool) 
     let mut truncated = false;
     let mut buffer = [0u8; 16 * 1024];
     loop {
-        match pipe.read(&mut buffer).await {
+        let read = tokio::select! {
+            read = pipe.read(&mut buffer) => read,
+            _ = stop.wait_for(|stop| *stop) => break,
+        };
+        match read {
             Ok(0) | Err(_) => break,
             Ok(read) => {
                 let room = MAX_CAPTURED_BYTES.saturating_sub(kept.len());
@@ -258,6 +313,46 @@ async fn read_limited<R: AsyncRead + Unpin>(pipe: Option<R>) -> (Vec<u8>, bool) 
         }
     }
     (kept, truncated)
+}
+
+/// The processes (other than runbook) that hold any of `pipes` (`pipe:[INODE]`, as
+/// `/proc/self/fd` shows them) open, as `pid N (`ARGV`)`. Empty without /proc.
+fn pipe_holders(pipes: &[std::path::PathBuf]) -> Vec<String> {
+    let me = std::process::id().to_string();
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    let mut holders: Vec<(u32, String)> = entries
+        .filter_map(Result::ok)
+        .filter_map(|entry| {
+            let name = entry.file_name().into_string().ok()?;
+            let pid: u32 = name.parse().ok()?;
+            if name == me {
+                return None;
+            }
+            let holds = std::fs::read_dir(entry.path().join("fd"))
+                .ok()?
+                .filter_map(Result::ok)
+                .any(|fd| {
+                    std::fs::read_link(fd.path()).is_ok_and(|target| pipes.contains(&target))
+                });
+            if !holds {
+                return None;
+            }
+            let argv = std::fs::read(entry.path().join("cmdline")).unwrap_or_default();
+            let argv = String::from_utf8_lossy(&argv)
+                .split('\0')
+                .filter(|arg| !arg.is_empty())
+                .collect::<Vec<_>>()
+                .join(" ");
+            Some((pid, argv))
+        })
+        .collect();
+    holders.sort();
+    holders
+        .into_iter()
+        .map(|(pid, argv)| format!("pid {pid} (`{argv}`)"))
+        .collect()
 }
 
 /// Process groups of commands running now, so an immediate exit (a second Ctrl-C) can end them

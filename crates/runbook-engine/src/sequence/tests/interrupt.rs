@@ -7,7 +7,7 @@ use serde_json::json;
 use super::support::{Event, Fixture, Recorder, Script, asked, options, run, step_report};
 use crate::EngineOptions;
 use crate::error::StepErrorKind;
-use crate::interrupt::Interrupt;
+use crate::interrupt::{Interrupt, Signal};
 use crate::report::{Phase, RunStatus, StepOutcome, Stop};
 
 fn with_interrupt(interrupt: &Interrupt) -> EngineOptions {
@@ -55,7 +55,8 @@ finally:
     assert_eq!(
         report.stop,
         Some(Stop::Interrupted {
-            step: Some("long".into())
+            step: Some("long".into()),
+            signal: Some(Signal::Interrupt),
         })
     );
     assert_eq!(report.failed_step.as_deref(), Some("long"));
@@ -115,7 +116,8 @@ finally:
     assert_eq!(
         report.stop,
         Some(Stop::Interrupted {
-            step: Some("inner".into())
+            step: Some("inner".into()),
+            signal: Some(Signal::Interrupt),
         })
     );
     // The group's `finally` is cleanup: it runs after Ctrl-C; no repeat is offered.
@@ -151,7 +153,8 @@ finally:
     assert_eq!(
         report.stop,
         Some(Stop::Interrupted {
-            step: Some("flaky".into())
+            step: Some("flaky".into()),
+            signal: Some(Signal::Interrupt),
         })
     );
     // The wait was cut short: no second attempt.
@@ -184,7 +187,8 @@ steps:
     assert_eq!(
         report.stop,
         Some(Stop::Interrupted {
-            step: Some("first".into())
+            step: Some("first".into()),
+            signal: Some(Signal::Interrupt),
         })
     );
     assert_eq!(fx.read("log"), "");
@@ -238,7 +242,8 @@ steps:
     assert_eq!(
         report.stop,
         Some(Stop::Interrupted {
-            step: Some("shaky".into())
+            step: Some("shaky".into()),
+            signal: Some(Signal::Interrupt),
         })
     );
     assert_eq!(report.status, RunStatus::Interrupted);
