@@ -14,6 +14,7 @@ mod prompt;
 mod references;
 mod shell;
 mod steps;
+mod taint;
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -41,8 +42,15 @@ pub fn check_with(
     let on_failure = checker.check_step_list(&raw.on_failure, Placement::Anywhere);
     let finally = checker.check_step_list(&raw.finally, Placement::Anywhere);
     let meta = checker.check_metadata(raw);
-    if checker.findings.is_empty() {
+    if !checker.findings.iter().any(Finding::is_error) {
+        let lists: [&[crate::model::Step]; 3] = [&steps, &on_failure, &finally];
+        let secret_outputs = taint::tainted_outputs(&lists);
+        let mut warnings = checker.findings;
+        warnings.extend(taint::secrets_in_prompts(&lists, &inputs, &secret_outputs));
+        warnings.sort_by_key(|finding| finding.span.start);
         Ok(Runbook {
+            warnings,
+            secret_outputs,
             path: source.path.clone(),
             meta,
             inputs,

@@ -19,6 +19,12 @@ pub struct Runbook {
     /// Every environment variable a template references (`{{env.NAME}}`), so the engine reads only
     /// those.
     pub env_refs: BTreeSet<String>,
+    /// Step outputs that a later step's secret capture is read from (`(step id, output name)`):
+    /// they hold that secret before the capture makes it known, so the engine masks them whole
+    /// and never journals them (see `check/taint.rs`).
+    pub secret_outputs: BTreeSet<(String, String)>,
+    /// Findings that do not stop a run (`runbook lint` shows them).
+    pub warnings: Vec<crate::finding::Finding>,
 }
 
 impl Runbook {
