@@ -62,14 +62,20 @@ pub struct SessionArgs {
     #[arg(long, env = "RUNBOOK_AUDIT_LOG", value_name = "FILE")]
     pub audit_log: Option<PathBuf>,
     /// Also POST every audit record, as JSON, to this collector URL (in addition to the file).
-    #[arg(long, env = "RUNBOOK_AUDIT_URL", value_name = "URL")]
+    #[arg(
+        long,
+        env = "RUNBOOK_AUDIT_URL",
+        value_name = "URL",
+        hide_env_values = true
+    )]
     pub audit_url: Option<String>,
     /// A header for the audit collector, `Name: value` (repeatable); e.g. its Authorization. Read
     /// from RUNBOOK_AUDIT_HEADER too, to keep a token off the command line.
     #[arg(
         long = "audit-header",
         env = "RUNBOOK_AUDIT_HEADER",
-        value_name = "NAME: VALUE"
+        value_name = "NAME: VALUE",
+        hide_env_values = true
     )]
     pub audit_headers: Vec<String>,
     #[command(flatten)]

@@ -165,11 +165,12 @@ pub fn execute(
     let mut sinks: Vec<Box<dyn runbook_engine::audit::AuditSink>> = vec![Box::new(sink)];
     if let Some(url) = &args.audit_url {
         let mut headers = Vec::new();
-        for header in &args.audit_headers {
+        for (number, header) in args.audit_headers.iter().enumerate() {
+            // The value is never echoed: it is usually a credential.
             let Some((name, value)) = header.split_once(':') else {
                 return Err(Failure::usage(format!(
-                    "--audit-header `{}` is not `Name: value`",
-                    header.split(':').next().unwrap_or("")
+                    "--audit-header number {} is not `Name: value` (it has no `:`)",
+                    number + 1
                 ))
                 .into());
             };

@@ -93,6 +93,9 @@ pub enum FindingCode {
     InvalidStatus,
     /// A template reference inside single quotes in a shell command (it would not expand).
     QuotedShellReference,
+    /// A warning: a secret (a secret input, answer or capture) in a prompt's `instructions`,
+    /// `confirm` or `phrase`. It is shown masked, so the operator cannot read it.
+    SecretInPrompt,
     /// A plugin action that no linked plugin offers, or parameters it does not take or needs.
     UnknownPlugin,
     /// Both `json` and `text` bodies on one request.
@@ -142,6 +145,7 @@ impl FindingCode {
             FindingCode::InvalidInput => "runbook::check::invalid_input",
             FindingCode::InvalidStatus => "runbook::check::invalid_status",
             FindingCode::QuotedShellReference => "runbook::check::quoted_shell_reference",
+            FindingCode::SecretInPrompt => "runbook::check::secret_in_prompt",
             FindingCode::BodyConflict => "runbook::check::body_conflict",
             FindingCode::UnknownPlugin => "runbook::check::unknown_plugin",
         }
@@ -172,6 +176,21 @@ impl Finding {
             span,
             label: None,
             help: None,
+        }
+    }
+
+    /// A finding that does not stop the runbook from running.
+    pub fn warning(code: FindingCode, span: Span, message: impl Into<String>) -> Self {
+        Self {
+            severity: Severity::Warning,
+            ..Self::error(code, span, message)
+        }
+    }
+
+    pub fn is_error(&self) -> bool {
+        match self.severity {
+            Severity::Error => true,
+            Severity::Warning => false,
         }
     }
 

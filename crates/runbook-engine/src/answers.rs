@@ -120,7 +120,7 @@ impl Prompter for AnswersPrompter {
             "\n  ── {} ── (answered from {})",
             context.step_name, self.origin
         ));
-        for line in text.trim_end().lines() {
+        for line in context.redactor.redact(text).trim_end().lines() {
             self.say(&format!("  {line}"));
         }
         Ok(())
@@ -131,7 +131,8 @@ impl Prompter for AnswersPrompter {
             Value::Bool(yes) => {
                 let yes = *yes;
                 self.say(&format!(
-                    "  {question} · {}",
+                    "  {} · {}",
+                    context.redactor.redact(question),
                     if yes { "yes" } else { "no" }
                 ));
                 Ok(yes)
@@ -149,7 +150,11 @@ impl Prompter for AnswersPrompter {
 
     fn phrase(&mut self, context: &PromptContext, phrase: &str) -> Result<String, PromptError> {
         let typed = text_of(self.value(context, "phrase")?);
-        self.say(&format!("  Type {phrase} to continue · {typed}"));
+        self.say(
+            &context
+                .redactor
+                .redact(&format!("  Type {phrase} to continue · {typed}")),
+        );
         Ok(typed)
     }
 
@@ -167,9 +172,9 @@ impl Prompter for AnswersPrompter {
             ))
         })?;
         let shown = if answer.secret {
-            crate::redact::MASK
+            crate::redact::MASK.to_owned()
         } else {
-            text.as_str()
+            context.redactor.redact(&text)
         };
         self.say(&format!("  {} · {shown}", answer.label));
         Ok(text)
@@ -257,6 +262,7 @@ mod tests {
             step_id: step.into(),
             step_name: step.into(),
             occurrence,
+            redactor: crate::redact::Redactor::default(),
         }
     }
 

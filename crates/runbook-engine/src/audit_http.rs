@@ -25,8 +25,26 @@ impl HttpSink {
     pub fn start(url: String, headers: Vec<(String, String)>) -> Result<Self, String> {
         if !url.starts_with("http://") && !url.starts_with("https://") {
             return Err(format!(
-                "the audit URL `{url}` is not an http:// or https:// URL"
+                "the audit URL `{}` is not an http:// or https:// URL",
+                crate::http_client::url_for_messages(&url)
             ));
+        }
+        for (number, (name, value)) in headers.iter().enumerate() {
+            // Neither the name nor the value is echoed: a misplaced `:` can put a token in either.
+            if reqwest::header::HeaderName::from_bytes(name.as_bytes()).is_err() {
+                return Err(format!(
+                    "--audit-header number {}: the name is not a valid HTTP header name \
+                     (letters, digits and `!#$%&'*+-.^_`|~` only, no spaces)",
+                    number + 1
+                ));
+            }
+            if reqwest::header::HeaderValue::from_str(value).is_err() {
+                return Err(format!(
+                    "--audit-header number {}: the value is not a valid HTTP header value \
+                     (visible ASCII, spaces and tabs only)",
+                    number + 1
+                ));
+            }
         }
         let (sender, receiver) = channel();
         let worker = std::thread::Builder::new()
@@ -95,7 +113,13 @@ fn deliver(url: String, headers: Vec<(String, String)>, records: Receiver<Value>
             for (name, value) in &headers {
                 request = request.header(name.as_str(), value.as_str());
             }
-            let response = request.send().await.map_err(|error| error.to_string())?;
+            let response = request.send().await.map_err(|error| {
+                format!(
+                    "POST {}: {}",
+                    crate::http_client::url_for_messages(&url),
+                    error.without_url()
+                )
+            })?;
             if response.status().is_success() {
                 Ok(())
             } else {

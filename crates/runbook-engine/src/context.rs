@@ -45,6 +45,9 @@ pub struct RunContext {
     pub times: HashMap<String, StepTimes>,
     /// Outputs of steps completed before a resume that held a secret and were not journaled.
     pub withheld: std::collections::HashSet<(String, String)>,
+    /// Outputs a later step's secret capture reads (the runbook's `secret_outputs`): masked whole
+    /// and never journaled, from the moment they exist.
+    pub tainted: std::collections::BTreeSet<(String, String)>,
     /// Only the variables the runbook references (`{{env.NAME}}`), read once at the start.
     pub env: HashMap<String, String>,
     pub redactor: Redactor,

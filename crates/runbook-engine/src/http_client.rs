@@ -64,3 +64,35 @@ pub fn same_origin(a: &url::Url, b: &url::Url) -> bool {
         && a.host_str() == b.host_str()
         && a.port_or_known_default() == b.port_or_known_default()
 }
+
+/// `url` as it may appear in a message: without user name, password, query string and fragment,
+/// where credentials and tokens travel.
+pub fn url_for_messages(url: &str) -> String {
+    let end = url.find(['?', '#']).unwrap_or(url.len());
+    let without_query = url.get(..end).unwrap_or(url);
+    let (scheme, rest) = match without_query.split_once("://") {
+        Some((scheme, rest)) => (Some(scheme), rest),
+        None => (None, without_query),
+    };
+    let authority_end = rest.find('/').unwrap_or(rest.len());
+    let (authority, path) = rest.split_at(authority_end);
+    let host = authority
+        .rsplit_once('@')
+        .map_or(authority, |(_, host)| host);
+    match scheme {
+        Some(scheme) => format!("{scheme}://{host}{path}"),
+        None => format!("{host}{path}"),
+    }
+}
+
+#[cfg(test)]
+mod url_tests {
+    #[test]
+    fn messages_show_no_credentials() {
+        assert_eq!(
+            super::url_for_messages("https://u:p@host:8/a/b?token=x#f"),
+            "https://host:8/a/b"
+        );
+        assert_eq!(super::url_for_messages("ftp://h?x"), "ftp://h");
+    }
+}

@@ -4,7 +4,7 @@ use serde_json::{Map, Value};
 
 use runbook_dsl::{InputType, Runbook};
 
-use crate::redact::{MASK, Redactor};
+use crate::redact::{MASK, MIN_SECRET_CHARS, Redactor};
 
 /// Inputs with their final, typed values.
 #[derive(Debug, Clone, Default)]
@@ -50,6 +50,11 @@ pub enum InputError {
     Missing { name: String, how: String },
     #[error("{} inputs have no value:\n{}", missing.len(), missing.iter().map(|(name, how)| format!("  {name}: {how}")).collect::<Vec<_>>().join("\n"))]
     MissingSeveral { missing: Vec<(String, String)> },
+    #[error(
+        "secret input `{name}` is shorter than {min} characters: a value that short would be \
+         masked wherever it occurs by chance in the output; use a real secret"
+    )]
+    ShortSecret { name: String, min: usize },
     #[error("`--input {given}` is not of the form name=value")]
     Malformed { given: String },
 }
@@ -81,6 +86,12 @@ pub fn resolve_inputs(
         let value = match from_cli.or_else(from_env) {
             Some(text) => {
                 if input.secret {
+                    if text.chars().count() < MIN_SECRET_CHARS {
+                        return Err(InputError::ShortSecret {
+                            name: input.name.clone(),
+                            min: MIN_SECRET_CHARS,
+                        });
+                    }
                     resolved.redactor.add(&text);
                 }
                 parse_typed(&input.name, &text, input.kind, input.secret)?

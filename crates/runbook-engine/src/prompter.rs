@@ -13,6 +13,8 @@ pub struct PromptContext {
     pub step_id: String,
     pub step_name: String,
     pub occurrence: u32,
+    /// The run's secrets: a prompter masks what it echoes (a non-secret answer can equal a secret).
+    pub redactor: crate::redact::Redactor,
 }
 
 /// What the operator decides after a failure.

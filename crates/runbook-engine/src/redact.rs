@@ -1,35 +1,53 @@
 //! Secret redaction: every string that leaves the engine passes through here.
 
+mod forms;
+
+use std::sync::OnceLock;
+
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, Input, MatchKind};
 use serde_json::Value;
+
+pub use forms::MIN_SECRET_CHARS;
 
 /// What a secret is replaced with.
 pub const MASK: &str = "********";
 
-/// The set of secret values known to this run.
+/// The set of secret values known to this run, and every form of each that is masked (see
+/// [`forms`]). All forms of all secrets are found in one leftmost-longest pass, so a secret that
+/// contains another, or a form that contains another, is masked whole.
 #[derive(Debug, Clone, Default)]
 pub struct Redactor {
+    /// The secret values as given.
     secrets: Vec<String>,
+    /// Every form of every secret, and whether it must stand as a whole token (short secrets).
+    patterns: Vec<(String, bool)>,
+    /// Built on first use after a change.
+    automaton: OnceLock<Option<AhoCorasick>>,
 }
 
 impl Redactor {
-    /// Registers a secret value, and the forms it takes when it is JSON-escaped or percent-encoded
-    /// (a secret in a JSON message or a URL must not slip through). Empty values are ignored.
+    /// Registers a secret value and its encoded forms. Empty values are ignored. A value shorter
+    /// than [`MIN_SECRET_CHARS`] (only captures can be) is masked only where it stands as a whole
+    /// token, not inside longer words or numbers.
     pub fn add(&mut self, secret: &str) {
-        if secret.is_empty() {
+        if secret.is_empty() || self.secrets.iter().any(|known| known == secret) {
             return;
         }
-        let json = serde_json::to_string(secret).unwrap_or_default();
-        let json = json.trim_matches('"').to_owned();
-        let encoded: String = url::form_urlencoded::byte_serialize(secret.as_bytes()).collect();
-        let path_encoded = encoded.replace('+', "%20");
-        for form in [secret.to_owned(), json, encoded, path_encoded] {
-            if !form.is_empty() && !self.secrets.contains(&form) {
-                self.secrets.push(form);
+        let short = secret.chars().count() < MIN_SECRET_CHARS;
+        self.secrets.push(secret.to_owned());
+        for form in forms::forms_of(secret, short) {
+            if !self.patterns.iter().any(|(known, _)| *known == form) {
+                self.patterns.push((form, short));
+            } else if !short {
+                // A long secret's form needs no token boundary, even if a short one shares it.
+                for pattern in &mut self.patterns {
+                    if pattern.0 == form {
+                        pattern.1 = false;
+                    }
+                }
             }
         }
-        // Longest first, so a secret that contains another is masked whole.
-        self.secrets
-            .sort_by_key(|known| std::cmp::Reverse(known.len()));
+        self.automaton = OnceLock::new();
     }
 
     /// Registers every string inside a value.
@@ -54,14 +72,57 @@ impl Redactor {
         self.secrets.is_empty()
     }
 
-    /// `text` with every secret replaced by [`MASK`].
+    /// Whether `text` holds a secret in any known form.
+    pub fn finds_secret_in(&self, text: &str) -> bool {
+        self.redact(text) != text
+    }
+
+    fn automaton(&self) -> Option<&AhoCorasick> {
+        self.automaton
+            .get_or_init(|| {
+                if self.patterns.is_empty() {
+                    return None;
+                }
+                AhoCorasickBuilder::new()
+                    .match_kind(MatchKind::LeftmostLongest)
+                    .build(self.patterns.iter().map(|(form, _)| form.as_str()))
+                    .ok()
+            })
+            .as_ref()
+    }
+
+    /// `text` with every form of every secret replaced by [`MASK`], in one pass.
     pub fn redact(&self, text: &str) -> String {
-        let mut out = text.to_owned();
-        for secret in &self.secrets {
-            if out.contains(secret.as_str()) {
-                out = out.replace(secret.as_str(), MASK);
+        let Some(automaton) = self.automaton() else {
+            return text.to_owned();
+        };
+        let bytes = text.as_bytes();
+        let mut out = String::with_capacity(text.len());
+        let mut copied = 0;
+        let mut from = 0;
+        while from < bytes.len() {
+            let Some(found) = automaton.find(Input::new(text).span(from..text.len())) else {
+                break;
+            };
+            let whole_token = self
+                .patterns
+                .get(found.pattern().as_usize())
+                .is_some_and(|(_, short)| *short);
+            let is_word = |at: Option<&u8>| at.is_some_and(|b| b.is_ascii_alphanumeric());
+            if whole_token
+                && (is_word(found.start().checked_sub(1).and_then(|i| bytes.get(i)))
+                    || is_word(bytes.get(found.end())))
+            {
+                // Not a token of its own: look again one character further on.
+                from = next_char(text, found.start());
+                continue;
             }
+            out.push_str(text.get(copied..found.start()).unwrap_or_default());
+            out.push_str(MASK);
+            copied = found.end();
+            from = found.end().max(found.start() + 1);
         }
+        out.push_str(text.get(copied..).unwrap_or_default());
         out
     }
 
@@ -87,6 +148,13 @@ impl Redactor {
             Value::Null | Value::Bool(_) | Value::Number(_) => value.clone(),
         }
     }
+}
+
+/// The byte index of the character after the one starting at `at`.
+fn next_char(text: &str, at: usize) -> usize {
+    text.get(at..)
+        .and_then(|rest| rest.chars().next())
+        .map_or(text.len(), |c| at + c.len_utf8())
 }
 
 #[cfg(test)]
@@ -125,5 +193,36 @@ mod tests {
         let value = serde_json::json!({"a": ["token s3cret"], "s3cret": 1});
         let redacted = redactor.redact_value(&value).to_string();
         assert!(!redacted.contains("s3cret"), "{redacted}");
+    }
+
+    #[test]
+    fn short_secrets_are_masked_only_as_whole_tokens() {
+        let mut redactor = Redactor::default();
+        redactor.add("2");
+        assert_eq!(
+            redactor.redact("12 and 2026, 2"),
+            format!("12 and 2026, {MASK}")
+        );
+        redactor.add("x");
+        assert_eq!(redactor.redact("xx x"), format!("xx {MASK}"));
+    }
+
+    #[test]
+    fn masks_the_canary_in_every_listed_encoding() {
+        let canary = "CANARY s3cr3t+91ab#?\u{df}&";
+        let mut redactor = Redactor::default();
+        redactor.add(canary);
+        for form in [
+            "CANARY%20s3cr3t%2B91ab%23%3F%C3%9F%26",
+            "CANARY%20s3cr3t+91ab%23%3F%C3%9F&",
+            "CANARY+s3cr3t%2b91ab%23%3f%c3%9f%26",
+            r"CANARY s3cr3t+91ab#?\u00df\u0026",
+            r"CANARY s3cr3t+91ab#?\\u00df\\u0026",
+            "Q0FOQVJZIHMzY3IzdCs5MWFiIz/DnyY=",
+            "Q0FOQVJZIHMzY3IzdCs5MWFiIz_DnyY",
+        ] {
+            let text = format!("<{form}>");
+            assert_eq!(redactor.redact(&text), format!("<{MASK}>"), "{form}");
+        }
     }
 }

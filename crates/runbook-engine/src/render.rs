@@ -199,6 +199,28 @@ fn render_text(template: &Template, scope: Scope) -> Result<String, RenderError>
     Ok(out)
 }
 
+/// A template as text, each reference's text passed through `insert` with the text rendered so far
+/// (an http step's URL uses it to encode a value for the URL component it lands in).
+pub fn render_string_with(
+    template: &Template,
+    scope: Scope,
+    insert: impl Fn(&str, String) -> String,
+) -> Result<String, RenderError> {
+    let mut out = String::with_capacity(template.source.len());
+    for part in &template.parts {
+        match part {
+            Part::Literal(text) => out.push_str(text),
+            Part::Ref(reference) => {
+                let value = resolve(reference, scope).map_err(|error| error.within(template))?;
+                let text = text_of(reference, &value).map_err(|error| error.within(template))?;
+                let inserted = insert(&out, text.into_owned());
+                out.push_str(&inserted);
+            }
+        }
+    }
+    Ok(out)
+}
+
 /// A template as a typed value: exactly one reference keeps its type; anything else is a string.
 pub fn render_typed(template: &Template, scope: Scope) -> Result<Value, RenderError> {
     match template.single_ref() {

@@ -156,6 +156,7 @@ impl Engine {
             },
             inputs: inputs.values,
             redactor: inputs.redactor,
+            tainted: runbook.secret_outputs.clone(),
             ..RunContext::default()
         };
         for name in &runbook.env_refs {

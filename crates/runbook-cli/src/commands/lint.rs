@@ -24,14 +24,21 @@ pub fn run(args: &LintArgs) -> anyhow::Result<()> {
     let plugins = crate::plugins::registry();
     let mut out = std::io::stdout().lock();
     let mut findings_total = 0;
+    let mut errors_total = 0;
     let mut files_with_findings = 0;
     for file in &files {
         let source = super::read_source(file)?;
-        let Err(findings) = runbook_dsl::load_and_check_with(&source, &plugins) else {
-            continue;
+        // Warnings alone do not make a runbook invalid: they are shown, and lint still passes.
+        let findings = match runbook_dsl::load_and_check_with(&source, &plugins) {
+            Ok(runbook) => runbook.warnings,
+            Err(findings) => findings,
         };
+        if findings.is_empty() {
+            continue;
+        }
         files_with_findings += 1;
         findings_total += findings.len();
+        errors_total += findings.iter().filter(|f| f.is_error()).count();
         for finding in &findings {
             let text = match args.format {
                 LintFormat::Human => diagnostic::render_human(&source, finding, color),
@@ -58,6 +65,9 @@ pub fn run(args: &LintArgs) -> anyhow::Result<()> {
             plural(findings_total, "finding"),
             plural(files_with_findings, "file")
         )?;
+    }
+    if errors_total == 0 {
+        return Ok(());
     }
     Err(Failure::reported(exit_code::INVALID_RUNBOOK).into())
 }

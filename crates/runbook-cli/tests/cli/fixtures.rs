@@ -72,6 +72,32 @@ fn lint_broken_fixtures_print_the_expected_diagnostics() {
     report(&cases, failures);
 }
 
+/// `tests/fixtures/lint/warn/*.yaml`: warnings only; `runbook lint` prints `CASE.out` and exits 0.
+#[test]
+fn lint_warn_fixtures_print_warnings_and_pass() {
+    let dir = fixture_dir("lint/warn");
+    let cases = yaml_cases(&dir);
+    let mut failures = Vec::new();
+    for case in &cases {
+        let name = file_name(case);
+        let output = run_in(&dir, &["lint", &name]);
+        let mut problems = String::new();
+        if output.code != 0 {
+            let _ = writeln!(problems, "exit code: expected 0, got {}", output.code);
+        }
+        problems.push_str(&compare(
+            &case.with_extension("out"),
+            "stdout",
+            &output.stdout,
+        ));
+        problems.push_str(&diff("stderr", "", &output.stderr));
+        if !problems.is_empty() {
+            failures.push(format!("lint/warn/{name}:\n{problems}"));
+        }
+    }
+    report(&cases, failures);
+}
+
 #[test]
 fn run_fixtures_print_and_exit_as_expected() {
     let dir = fixture_dir("run");
@@ -118,9 +144,9 @@ fn every_finding_code_has_a_broken_fixture() {
         "no finding codes found in {}",
         finding_rs.display()
     );
-    let dir = fixture_dir("lint/broken");
-    let expected: String = yaml_cases(&dir)
+    let expected: String = ["lint/broken", "lint/warn"]
         .iter()
+        .flat_map(|sub| yaml_cases(&fixture_dir(sub)))
         .filter_map(|case| std::fs::read_to_string(case.with_extension("out")).ok())
         .collect();
     let missing: Vec<&str> = codes

@@ -15,6 +15,7 @@ mod examples;
 mod fixtures;
 mod http;
 mod interrupt;
+mod leaks;
 mod prompts;
 mod resume_regressions;
 mod schema;

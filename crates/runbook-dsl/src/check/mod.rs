@@ -14,11 +14,12 @@ mod prompt;
 mod references;
 mod shell;
 mod steps;
+mod taint;
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::finding::{Finding, FindingCode};
-use crate::model::{Metadata, Runbook};
+use crate::model::{Metadata, Runbook, Steps};
 use crate::raw::{InputType, Mode, RawRunbook, RawStep};
 use crate::source::{Source, Span};
 use crate::spanned::Spanned;
@@ -41,15 +42,24 @@ pub fn check_with(
     let on_failure = checker.check_step_list(&raw.on_failure, Placement::Anywhere);
     let finally = checker.check_step_list(&raw.finally, Placement::Anywhere);
     let meta = checker.check_metadata(raw);
-    if checker.findings.is_empty() {
+    if !checker.findings.iter().any(Finding::is_error) {
+        let lists: [&[crate::model::Step]; 3] = [&steps, &on_failure, &finally];
+        let secret_outputs = taint::tainted_outputs(&lists);
+        let mut warnings = checker.findings;
+        warnings.extend(taint::secrets_in_prompts(&lists, &inputs, &secret_outputs));
+        warnings.sort_by_key(|finding| finding.span.start);
         Ok(Runbook::checked(
             source.path.clone(),
             meta,
             inputs,
-            steps,
-            on_failure,
-            finally,
+            Steps {
+                steps,
+                on_failure,
+                finally,
+            },
             checker.env_refs,
+            secret_outputs,
+            warnings,
         ))
     } else {
         checker.findings.sort_by_key(|finding| finding.span.start);

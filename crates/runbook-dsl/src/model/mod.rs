@@ -14,6 +14,7 @@ pub use control::{
     Until,
 };
 pub use http_method::HttpMethod;
+pub(crate) use runbook::Steps;
 pub use runbook::{Input, Metadata, Runbook};
 pub use step::{
     Action, AssertStep, Body, Capture, CaptureSource, HttpStep, JsonPath, ShellStep, Step, StepKind,

@@ -5,6 +5,13 @@ use super::Step;
 use crate::raw::{InputType, Mode};
 use crate::source::Span;
 
+/// A runbook's three step lists, as the check pass hands them over.
+pub(crate) struct Steps {
+    pub(crate) steps: Vec<Step>,
+    pub(crate) on_failure: Vec<Step>,
+    pub(crate) finally: Vec<Step>,
+}
+
 /// A checked runbook.
 #[derive(Debug, Clone)]
 pub struct Runbook {
@@ -19,30 +26,37 @@ pub struct Runbook {
     /// Every environment variable a template references (`{{env.NAME}}`), so the engine reads only
     /// those.
     pub env_refs: BTreeSet<String>,
+    /// Step outputs that a later step's secret capture is read from (`(step id, output name)`):
+    /// they hold that secret before the capture makes it known, so the engine masks them whole
+    /// and never journals them (see `check/taint.rs`).
+    pub secret_outputs: BTreeSet<(String, String)>,
+    /// Findings that do not stop a run (`runbook lint` shows them).
+    pub warnings: Vec<crate::finding::Finding>,
     /// Only the check pass makes runbooks.
     _checked: super::Checked,
 }
 
 impl Runbook {
     /// Assembled by the check pass, and only there.
-    #[allow(clippy::too_many_arguments)]
     pub(crate) fn checked(
         path: PathBuf,
         meta: Metadata,
         inputs: Vec<Input>,
-        steps: Vec<Step>,
-        on_failure: Vec<Step>,
-        finally: Vec<Step>,
+        lists: Steps,
         env_refs: BTreeSet<String>,
+        secret_outputs: BTreeSet<(String, String)>,
+        warnings: Vec<crate::finding::Finding>,
     ) -> Runbook {
         Runbook {
             path,
             meta,
             inputs,
-            steps,
-            on_failure,
-            finally,
+            steps: lists.steps,
+            on_failure: lists.on_failure,
+            finally: lists.finally,
             env_refs,
+            secret_outputs,
+            warnings,
             _checked: super::Checked::PROOF,
         }
     }

@@ -179,9 +179,18 @@ impl Run<'_, '_> {
 
     /// Puts outputs in the report, masked; an output that holds a secret is named in
     /// `secret_outputs` so the journal never writes it.
+    /// An output a later secret capture reads is masked whole: its secret is not known yet.
     pub(super) fn show_outputs(&self, report: &mut StepReport, outputs: &Map<String, Value>) {
         for (name, value) in outputs {
-            let shown = self.context.redactor.redact_value(value);
+            let tainted = self
+                .context
+                .tainted
+                .contains(&(report.id.clone(), name.clone()));
+            let shown = if tainted {
+                Value::String(crate::redact::MASK.to_owned())
+            } else {
+                self.context.redactor.redact_value(value)
+            };
             if shown != *value && !report.secret_outputs.contains(name) {
                 report.secret_outputs.push(name.clone());
             }

@@ -82,6 +82,7 @@ impl Run<'_, '_> {
             step_id: step.id.clone(),
             step_name: step.name.clone(),
             occurrence: 1,
+            redactor: self.context.redactor.clone(),
         };
         let options = options.to_vec();
         let decision = steps::prompt::ask(&self.engine.prompter, move |prompter| {

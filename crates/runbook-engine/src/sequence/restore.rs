@@ -78,6 +78,7 @@ impl Run<'_, '_> {
                 .copied()
                 .unwrap_or(1)
                 .max(1),
+            redactor: self.context.redactor.clone(),
         };
         let spec = answer.clone();
         steps::prompt::ask(&self.engine.prompter, move |prompter| {

@@ -10,7 +10,8 @@ use runbook_dsl::{Body, HttpMethod, HttpStep};
 use super::{StepEnv, capture, check_own};
 use crate::context::Scope;
 use crate::error::{StepError, StepErrorKind};
-use crate::render::{render_string, render_value};
+use crate::http_client::url_for_messages;
+use crate::render::{render_string, render_string_with, render_value};
 
 pub(super) async fn execute(
     step: &HttpStep,
@@ -18,7 +19,7 @@ pub(super) async fn execute(
     env: &mut StepEnv<'_>,
 ) -> Result<Map<String, Value>, StepError> {
     let scope = Scope::new(env.context);
-    let url_text = render_string(&step.url, scope)?;
+    let url_text = render_string_with(&step.url, scope, encode_for_url)?;
     let mut url = url::Url::parse(&url_text).map_err(|error| {
         StepError::new(
             StepErrorKind::Render,
@@ -83,9 +84,9 @@ pub(super) async fn execute(
         None => {}
     }
 
-    // Described from the text as rendered, not the parsed URL: percent-encoding would disguise a
-    // secret in the path from the redactor.
-    let described = format!("{method} {}", without_query(&url_text));
+    // Described without user name, password, query and fragment; the redactor knows a secret's
+    // percent-encoded forms, so one in the path is masked.
+    let described = format!("{method} {}", url_for_messages(&url_text));
     let response = request
         .send()
         .await
@@ -241,9 +242,26 @@ fn transport_error(described: &str, error: &reqwest::Error, timeout: Duration) -
     StepError::new(StepErrorKind::Transport, message)
 }
 
-fn without_query(url: &str) -> String {
-    let end = url.find(['?', '#']).unwrap_or(url.len());
-    url[..end].to_owned()
+/// A reference's text as it is put into a URL. Once the text before it has reached the path (a
+/// `/` after `scheme://host`), the query or the fragment, the value is data: every byte but the
+/// unreserved ones (`A-Z a-z 0-9 - . _ ~`) is percent-encoded, so a `/`, `?`, `#` or `&` in it can
+/// neither end the path nor start a parameter. Before that (`{{inputs.base_url}}/v2/...`, or a
+/// host) it is URL syntax and goes in as it is.
+fn encode_for_url(before: &str, text: String) -> String {
+    let after_scheme = before.split_once("://").map_or(before, |(_, rest)| rest);
+    let is_data = before.contains(['?', '#']) || after_scheme.contains('/');
+    if !is_data {
+        return text;
+    }
+    let mut out = String::with_capacity(text.len());
+    for &byte in text.as_bytes() {
+        if byte.is_ascii_alphanumeric() || b"-._~".contains(&byte) {
+            out.push(char::from(byte));
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
 }
 
 fn snippet(text: &str) -> String {
@@ -275,5 +293,24 @@ fn request_method(method: HttpMethod) -> reqwest::Method {
         HttpMethod::Delete => reqwest::Method::DELETE,
         HttpMethod::Head => reqwest::Method::HEAD,
         HttpMethod::Options => reqwest::Method::OPTIONS,
+    }
+}
+
+#[cfg(test)]
+mod url_tests {
+    use super::encode_for_url;
+
+    #[test]
+    fn a_value_in_the_path_or_query_is_data() {
+        assert_eq!(encode_for_url("", "http://h/a".into()), "http://h/a");
+        assert_eq!(encode_for_url("http://h", ":8".into()), ":8");
+        assert_eq!(
+            encode_for_url("http://h/x/", "a#b?c/d".into()),
+            "a%23b%3Fc%2Fd"
+        );
+        assert_eq!(
+            encode_for_url("http://h/x?q=", "a&b=c d".into()),
+            "a%26b%3Dc%20d"
+        );
     }
 }

@@ -62,6 +62,7 @@ pub async fn execute(
                 step_id: step.id.clone(),
                 step_name: step.name.clone(),
                 occurrence: env.occurrence,
+                redactor: env.context.redactor.clone(),
             };
             prompt::execute(prompt, context, env).await
         }

@@ -21,12 +21,19 @@ pub(super) async fn execute(
     let scope = Scope::new(env.context);
     let mut outputs = Map::new();
     if let Some(instructions) = &step.instructions {
-        let text = render_string(instructions, scope)?;
+        // What is shown is masked; what is compared (a phrase) is the real text.
+        let text = env
+            .context
+            .redactor
+            .redact(&render_string(instructions, scope)?);
         let ctx = context.clone();
         ask(env.prompter, move |p| p.instructions(&ctx, &text)).await?;
     }
     if let Some(question) = &step.confirm {
-        let question = render_string(question, scope)?;
+        let question = env
+            .context
+            .redactor
+            .redact(&render_string(question, scope)?);
         let ctx = context.clone();
         let shown = question.clone();
         let yes = ask(env.prompter, move |p| p.confirm(&ctx, &shown)).await?;
@@ -41,13 +48,14 @@ pub(super) async fn execute(
     if let Some(phrase) = &step.phrase {
         let phrase = render_string(phrase, scope)?;
         let ctx = context.clone();
-        let expected = phrase.clone();
+        let expected = env.context.redactor.redact(&phrase);
         let typed = ask(env.prompter, move |p| p.phrase(&ctx, &expected)).await?;
         if typed.trim() != phrase {
             return Err(StepError::new(
                 StepErrorKind::Declined,
                 format!(
-                    "the confirmation phrase was not typed as required (`{phrase}`); nothing was done"
+                    "the confirmation phrase was not typed as required (`{}`); nothing was done",
+                    env.context.redactor.redact(&phrase)
                 ),
             ));
         }
@@ -78,6 +86,12 @@ pub fn validate(answer: &Answer, candidate: &str) -> Result<(), String> {
         } else {
             Err("an answer is required".into())
         };
+    }
+    if answer.secret && candidate.chars().count() < crate::redact::MIN_SECRET_CHARS {
+        return Err(format!(
+            "a secret answer must be at least {} characters long",
+            crate::redact::MIN_SECRET_CHARS
+        ));
     }
     if let Some(pattern) = &answer.pattern
         && !pattern.is_match(candidate)
