@@ -177,7 +177,7 @@ pub fn execute(
             headers.push((name.trim().to_owned(), value.trim().to_owned()));
         }
         let http = runbook_engine::audit_http::HttpSink::start(url.clone(), headers)
-            .map_err(Failure::usage)?;
+            .map_err(|error| Failure::usage(error.to_string()))?;
         sinks.push(Box::new(http));
     }
     let audit = AuditLog::new(identity, sinks).shared();
@@ -266,7 +266,8 @@ pub fn execute(
         writeln!(out)?;
     }
     let journal_error = journal.error().map(ToString::to_string);
-    for error in [journal_error, audit_observer.error].into_iter().flatten() {
+    let audit_error = audit_observer.error.as_ref().map(ToString::to_string);
+    for error in [journal_error, audit_error].into_iter().flatten() {
         eprintln!("warning: {error}");
     }
     let undelivered = audit_observer

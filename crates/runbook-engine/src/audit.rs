@@ -15,9 +15,42 @@ use crate::observer::{CheckpointError, Observer, Position, Progress};
 use crate::prompter::Decision;
 use crate::report::{Phase, RunReport, StepOutcome, StepReport};
 
+/// Why an audit record could not be written, or a sink not set up. Messages never carry a
+/// collector's credentials (header values, URL user info or query).
+#[derive(Debug, thiserror::Error)]
+pub enum AuditError {
+    #[error("cannot write the audit log: {0}")]
+    Write(std::io::Error),
+    #[error("cannot sync the audit log: {0}")]
+    Sync(std::io::Error),
+    #[error("the audit log is unavailable (an earlier write panicked)")]
+    Unavailable,
+    #[error("the audit delivery thread has stopped")]
+    CollectorStopped,
+    #[error("the audit HTTP sink is closed")]
+    CollectorClosed,
+    #[error("the audit URL `{url}` is not an http:// or https:// URL")]
+    NotHttp {
+        /// Without user info, query or fragment.
+        url: String,
+    },
+    #[error(
+        "--audit-header number {number}: the name is not a valid HTTP header name (letters, \
+         digits and `!#$%&'*+-.^_`|~` only, no spaces)"
+    )]
+    HeaderName { number: usize },
+    #[error(
+        "--audit-header number {number}: the value is not a valid HTTP header value (visible \
+         ASCII, spaces and tabs only)"
+    )]
+    HeaderValue { number: usize },
+    #[error("cannot start the audit delivery thread: {0}")]
+    Thread(std::io::Error),
+}
+
 /// Where audit records go.
 pub trait AuditSink: Send {
-    fn write(&mut self, record: &Value) -> Result<(), String>;
+    fn write(&mut self, record: &Value) -> Result<(), AuditError>;
     /// Delivers whatever is still queued; returns what could not be delivered.
     fn finish(&mut self) -> Vec<String> {
         Vec::new()
@@ -45,17 +78,15 @@ impl FileSink {
 }
 
 impl AuditSink for FileSink {
-    fn write(&mut self, record: &Value) -> Result<(), String> {
+    fn write(&mut self, record: &Value) -> Result<(), AuditError> {
         let mut line = record.to_string();
         line.push('\n');
         self.file
             .write_all(line.as_bytes())
-            .map_err(|error| format!("cannot write the audit log: {error}"))?;
+            .map_err(AuditError::Write)?;
         // The run's end and the runbook's own events are synced; step records ride along with them.
         if matches!(record["type"].as_str(), Some("run_finished" | "event")) {
-            self.file
-                .sync_data()
-                .map_err(|error| format!("cannot sync the audit log: {error}"))?;
+            self.file.sync_data().map_err(AuditError::Sync)?;
         }
         Ok(())
     }
@@ -96,7 +127,7 @@ impl AuditLog {
     }
 
     /// Writes one record of `kind` with `fields`, stamped with time and identity.
-    pub fn record(&mut self, kind: &str, fields: Map<String, Value>) -> Result<Value, String> {
+    pub fn record(&mut self, kind: &str, fields: Map<String, Value>) -> Result<Value, AuditError> {
         let mut record = Map::new();
         record.insert(
             "ts".into(),
@@ -126,7 +157,7 @@ pub struct AuditObserver {
     /// This session continues an earlier run (`runbook resume`).
     pub resumed: bool,
     /// The first write failure, reported at the end (an audit failure must not go unnoticed).
-    pub error: Option<String>,
+    pub error: Option<AuditError>,
 }
 
 impl AuditObserver {
@@ -136,7 +167,7 @@ impl AuditObserver {
         };
         let result = match self.audit.lock() {
             Ok(mut audit) => audit.record(kind, fields).map(|_| ()),
-            Err(_) => Err("the audit log is unavailable".to_owned()),
+            Err(_) => Err(AuditError::Unavailable),
         };
         if let Err(error) = result {
             self.error.get_or_insert(error);

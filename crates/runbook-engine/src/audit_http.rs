@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::audit::AuditSink;
+use crate::audit::{AuditError, AuditSink};
 
 /// How long one delivery may take.
 const POST_TIMEOUT: Duration = Duration::from_secs(10);
@@ -22,35 +22,27 @@ pub struct HttpSink {
 impl HttpSink {
     /// Starts the delivery thread. `headers` are sent with every record (e.g. an Authorization
     /// header for the collector).
-    pub fn start(url: String, headers: Vec<(String, String)>) -> Result<Self, String> {
+    pub fn start(url: String, headers: Vec<(String, String)>) -> Result<Self, AuditError> {
         if !url.starts_with("http://") && !url.starts_with("https://") {
-            return Err(format!(
-                "the audit URL `{}` is not an http:// or https:// URL",
-                crate::http_client::url_for_messages(&url)
-            ));
+            return Err(AuditError::NotHttp {
+                url: crate::http_client::url_for_messages(&url),
+            });
         }
         for (number, (name, value)) in headers.iter().enumerate() {
             // Neither the name nor the value is echoed: a misplaced `:` can put a token in either.
+            let number = number + 1;
             if reqwest::header::HeaderName::from_bytes(name.as_bytes()).is_err() {
-                return Err(format!(
-                    "--audit-header number {}: the name is not a valid HTTP header name \
-                     (letters, digits and `!#$%&'*+-.^_`|~` only, no spaces)",
-                    number + 1
-                ));
+                return Err(AuditError::HeaderName { number });
             }
             if reqwest::header::HeaderValue::from_str(value).is_err() {
-                return Err(format!(
-                    "--audit-header number {}: the value is not a valid HTTP header value \
-                     (visible ASCII, spaces and tabs only)",
-                    number + 1
-                ));
+                return Err(AuditError::HeaderValue { number });
             }
         }
         let (sender, receiver) = channel();
         let worker = std::thread::Builder::new()
             .name("runbook-audit-http".into())
             .spawn(move || deliver(url, headers, receiver))
-            .map_err(|error| format!("cannot start the audit delivery thread: {error}"))?;
+            .map_err(AuditError::Thread)?;
         Ok(HttpSink {
             sender: Some(sender),
             worker: Some(worker),
@@ -72,12 +64,12 @@ impl HttpSink {
 }
 
 impl AuditSink for HttpSink {
-    fn write(&mut self, record: &Value) -> Result<(), String> {
+    fn write(&mut self, record: &Value) -> Result<(), AuditError> {
         match &self.sender {
             Some(sender) => sender
                 .send(record.clone())
-                .map_err(|_| "the audit delivery thread has stopped".to_owned()),
-            None => Err("the audit HTTP sink is closed".to_owned()),
+                .map_err(|_| AuditError::CollectorStopped),
+            None => Err(AuditError::CollectorClosed),
         }
     }
 

@@ -36,7 +36,7 @@ pub(super) fn execute(
             .lock()
             .map_err(|_| StepError::new(StepErrorKind::Process, "the audit log is unavailable"))?
             .record("event", fields)
-            .map_err(|error| StepError::new(StepErrorKind::Process, error))?,
+            .map_err(|error| StepError::new(StepErrorKind::Process, error.to_string()))?,
         None => {
             return Err(StepError::new(
                 StepErrorKind::Process,
