@@ -34,3 +34,4 @@ pub use redact::Redactor;
 pub use report::{OperatorRecord, Phase, RunReport, RunStatus, StepOutcome, StepReport, Stop};
 pub use runner::{Engine, EngineOptions};
 pub use steps::kill_running_commands;
+pub use steps::prompt::AnswerRejected;

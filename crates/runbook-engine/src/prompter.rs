@@ -52,7 +52,7 @@ pub enum PromptError {
 }
 
 /// Checks an answer; `Err` carries what is wrong with it (never the answer itself when secret).
-pub type Validator<'a> = &'a dyn Fn(&str) -> Result<(), String>;
+pub type Validator<'a> = &'a dyn Fn(&str) -> Result<(), crate::steps::prompt::AnswerRejected>;
 
 /// Asks the operator.
 pub trait Prompter: Send {

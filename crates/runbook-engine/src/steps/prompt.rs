@@ -78,30 +78,45 @@ pub(super) async fn execute(
     Ok(outputs)
 }
 
-/// The rules an answer must meet. Messages never include the candidate (it may be a secret).
-pub fn validate(answer: &Answer, candidate: &str) -> Result<(), String> {
+/// Why an answer was not accepted. Never includes the candidate (it may be a secret).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AnswerRejected {
+    #[error("an answer is required")]
+    Empty,
+    #[error("a secret answer must be at least {min} characters long")]
+    TooShort { min: usize },
+    #[error("it must match the pattern {pattern}")]
+    Pattern { pattern: String },
+    #[error("it must be one of: {}", choices.join(", "))]
+    NotAChoice { choices: Vec<String> },
+}
+
+/// The rules an answer must meet.
+pub fn validate(answer: &Answer, candidate: &str) -> Result<(), AnswerRejected> {
     if candidate.is_empty() {
         return if answer.allow_empty {
             Ok(())
         } else {
-            Err("an answer is required".into())
+            Err(AnswerRejected::Empty)
         };
     }
-    if answer.secret && candidate.chars().count() < crate::redact::MIN_SECRET_CHARS {
-        return Err(format!(
-            "a secret answer must be at least {} characters long",
-            crate::redact::MIN_SECRET_CHARS
-        ));
+    let min = crate::redact::MIN_SECRET_CHARS;
+    if answer.secret && candidate.chars().count() < min {
+        return Err(AnswerRejected::TooShort { min });
     }
     if let Some(pattern) = &answer.pattern
         && !pattern.is_match(candidate)
     {
-        return Err(format!("it must match the pattern {}", pattern.as_str()));
+        return Err(AnswerRejected::Pattern {
+            pattern: pattern.as_str().to_owned(),
+        });
     }
     if let Some(choices) = &answer.choices
         && !choices.iter().any(|choice| choice == candidate)
     {
-        return Err(format!("it must be one of: {}", choices.join(", ")));
+        return Err(AnswerRejected::NotAChoice {
+            choices: choices.clone(),
+        });
     }
     Ok(())
 }
