@@ -64,7 +64,7 @@ impl HttpSink {
 }
 
 impl AuditSink for HttpSink {
-    fn write(&mut self, record: &Value) -> Result<(), AuditError> {
+    fn write(&mut self, record: &Value, _sync: bool) -> Result<(), AuditError> {
         match &self.sender {
             Some(sender) => sender
                 .send(record.clone())

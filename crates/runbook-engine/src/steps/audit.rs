@@ -5,6 +5,7 @@ use serde_json::{Map, Value};
 use runbook_dsl::{AuditStep, StepEvent};
 
 use super::StepEnv;
+use crate::audit::AuditRecord;
 use crate::context::Scope;
 use crate::error::{StepError, StepErrorKind};
 use crate::render::{render_string, render_value};
@@ -25,17 +26,15 @@ pub(super) fn execute(
     }
     // Secrets are masked before the event leaves the process.
     let context = env.context.redactor.redact_value(&Value::Object(context));
-    let mut fields = Map::new();
-    fields.insert(
-        "action".into(),
-        Value::String(env.context.redactor.redact(&action)),
-    );
-    fields.insert("context".into(), context);
+    let record = AuditRecord::Event {
+        action: env.context.redactor.redact(&action),
+        context,
+    };
     let event = match env.audit {
         Some(audit) => audit
             .lock()
             .map_err(|_| StepError::new(StepErrorKind::Process, "the audit log is unavailable"))?
-            .record("event", fields)
+            .record(&record)
             .map_err(|error| StepError::new(StepErrorKind::Process, error.to_string()))?,
         None => {
             return Err(StepError::new(

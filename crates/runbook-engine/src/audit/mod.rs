@@ -1,19 +1,20 @@
 //! The audit log: one JSON line per run start, step outcome, prompt answered, compensation, audit
 //! event and run end, with actor, host, run id and timestamps. Secrets never reach it: every record
-//! is built from redacted reports. The record format is documented in `docs/audit.md`.
+//! is built from redacted reports. The records are one typed enum ([`record::AuditRecord`]); the
+//! format is documented in `docs/audit.md`.
+
+mod observer;
+pub mod record;
+
+pub use observer::AuditObserver;
+pub use record::AuditRecord;
 
 use std::fs::{File, OpenOptions};
 use std::io::Write;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
-use serde_json::{Map, Value, json};
-
-use runbook_dsl::{Runbook, Step};
-
-use crate::observer::{CheckpointError, Observer, Position, Progress};
-use crate::prompter::Decision;
-use crate::report::{Phase, RunReport, StepOutcome, StepReport};
+use serde_json::{Map, Value};
 
 /// Why an audit record could not be written, or a sink not set up. Messages never carry a
 /// collector's credentials (header values, URL user info or query).
@@ -46,11 +47,14 @@ pub enum AuditError {
     HeaderValue { number: usize },
     #[error("cannot start the audit delivery thread: {0}")]
     Thread(std::io::Error),
+    #[error("cannot encode an audit record: {0}")]
+    Encode(serde_json::Error),
 }
 
-/// Where audit records go.
+/// Where audit records go, as the JSON lines the log holds.
 pub trait AuditSink: Send {
-    fn write(&mut self, record: &Value) -> Result<(), AuditError>;
+    /// `sync`: the record must be on disk before this returns ([`AuditRecord::needs_sync`]).
+    fn write(&mut self, record: &Value, sync: bool) -> Result<(), AuditError>;
     /// Delivers whatever is still queued; returns what could not be delivered.
     fn finish(&mut self) -> Vec<String> {
         Vec::new()
@@ -78,14 +82,13 @@ impl FileSink {
 }
 
 impl AuditSink for FileSink {
-    fn write(&mut self, record: &Value) -> Result<(), AuditError> {
+    fn write(&mut self, record: &Value, sync: bool) -> Result<(), AuditError> {
         let mut line = record.to_string();
         line.push('\n');
         self.file
             .write_all(line.as_bytes())
             .map_err(AuditError::Write)?;
-        // The run's end and the runbook's own events are synced; step records ride along with them.
-        if matches!(record["type"].as_str(), Some("run_finished" | "event")) {
+        if sync {
             self.file.sync_data().map_err(AuditError::Sync)?;
         }
         Ok(())
@@ -126,14 +129,20 @@ impl AuditLog {
         Arc::new(Mutex::new(self))
     }
 
-    /// Writes one record of `kind` with `fields`, stamped with time and identity.
-    pub fn record(&mut self, kind: &str, fields: Map<String, Value>) -> Result<Value, AuditError> {
+    /// Writes one record, stamped with time and identity; returns the line as written.
+    pub fn record(&mut self, record: &AuditRecord) -> Result<Value, AuditError> {
+        let sync = record.needs_sync();
+        let Value::Object(fields) = serde_json::to_value(record).map_err(AuditError::Encode)?
+        else {
+            return Err(AuditError::Encode(serde::ser::Error::custom(
+                "an audit record is not a JSON object",
+            )));
+        };
         let mut record = Map::new();
         record.insert(
             "ts".into(),
             Value::String(jiff::Timestamp::now().to_string()),
         );
-        record.insert("type".into(), Value::String(kind.to_owned()));
         record.insert("run_id".into(), Value::String(self.identity.run_id.clone()));
         record.insert(
             "runbook".into(),
@@ -144,115 +153,9 @@ impl AuditLog {
         record.extend(fields);
         let record = Value::Object(record);
         for sink in &mut self.sinks {
-            sink.write(&record)?;
+            sink.write(&record, sync)?;
         }
         Ok(record)
-    }
-}
-
-/// Writes lifecycle records from the run's (redacted) progress events.
-pub struct AuditObserver {
-    pub audit: SharedAudit,
-    pub inputs: Map<String, Value>,
-    /// This session continues an earlier run (`runbook resume`).
-    pub resumed: bool,
-    /// The first write failure, reported at the end (an audit failure must not go unnoticed).
-    pub error: Option<AuditError>,
-}
-
-impl AuditObserver {
-    fn write(&mut self, kind: &str, fields: Value) {
-        let Value::Object(fields) = fields else {
-            return;
-        };
-        let result = match self.audit.lock() {
-            Ok(mut audit) => audit.record(kind, fields).map(|_| ()),
-            Err(_) => Err(AuditError::Unavailable),
-        };
-        if let Err(error) = result {
-            self.error.get_or_insert(error);
-        }
-    }
-}
-
-impl Observer for AuditObserver {
-    fn run_started(&mut self, runbook: &Runbook) {
-        let path = std::fs::canonicalize(&runbook.path).unwrap_or_else(|_| runbook.path.clone());
-        let fields = json!({
-            "path": path.display().to_string(),
-            "title": runbook.meta.title,
-            "inputs": self.inputs,
-        });
-        let kind = if self.resumed {
-            "run_resumed"
-        } else {
-            "run_started"
-        };
-        self.write(kind, fields);
-    }
-
-    fn phase_started(&mut self, phase: Phase, reason: &str) {
-        if phase == Phase::Rollback {
-            self.write("compensation_started", json!({ "reason": reason }));
-        }
-    }
-
-    fn step_finished(&mut self, step: &Step, _at: &Position, report: &StepReport) {
-        if step.kind.prompt().is_some() && report.outcome == StepOutcome::Passed {
-            // Outputs are already redacted: a secret answer reads as the mask.
-            self.write(
-                "prompt_answered",
-                json!({ "step": step.id, "answers": report.outputs }),
-            );
-        }
-        let kind = if report.phase == Phase::Rollback {
-            "compensation"
-        } else {
-            "step_finished"
-        };
-        self.write(
-            kind,
-            json!({
-                "step": step.id,
-                "name": step.name,
-                "kind": report.kind,
-                "phase": report.phase,
-                "outcome": report.outcome,
-                "duration_ms": report.duration_ms,
-                "attempts": report.attempts,
-                "irreversible": step.irreversible,
-                "error": report.error.as_ref().map(|e| json!({"kind": e.kind, "message": e.message})),
-                "note": report.note,
-            }),
-        );
-    }
-
-    fn decision(&mut self, step: &Step, decision: Decision) {
-        self.write(
-            "operator_decision",
-            json!({ "step": step.id, "decision": decision }),
-        );
-    }
-
-    fn step_started(&mut self, _step: &Step, _at: &Position) {}
-
-    fn checkpoint(&mut self, _step: &Step, _at: &Position) -> Result<(), CheckpointError> {
-        Ok(())
-    }
-
-    fn step_progress(&mut self, _step: &Step, _progress: &Progress) {}
-
-    fn run_finished(&mut self, report: &RunReport) {
-        self.write(
-            "run_finished",
-            json!({
-                "status": report.status,
-                "duration_ms": report.duration_ms,
-                "failed_step": report.failed_step,
-                "irreversible_done": report.irreversible_done,
-                "operator": report.operator,
-            }),
-        );
     }
 }
 
