@@ -91,8 +91,13 @@ pub enum FindingCode {
     InvalidInput,
     /// A status code outside 100..=599.
     InvalidStatus,
-    /// A template reference inside single quotes in a shell command (it would not expand).
+    /// A template reference inside single quotes or a quoted here-document (`<<'EOF'`) in a shell
+    /// command: it would not expand.
     QuotedShellReference,
+    /// A warning: a template reference in a shell command reaches a command that parses its
+    /// arguments as shell code again (`eval`, `sh -c`, `su -c`, `ssh HOST ...`), so the value is
+    /// shell syntax after all.
+    ReparsedShellReference,
     /// A plugin action that no linked plugin offers, or parameters it does not take or needs.
     UnknownPlugin,
     /// Both `json` and `text` bodies on one request.
@@ -142,6 +147,7 @@ impl FindingCode {
             FindingCode::InvalidInput => "runbook::check::invalid_input",
             FindingCode::InvalidStatus => "runbook::check::invalid_status",
             FindingCode::QuotedShellReference => "runbook::check::quoted_shell_reference",
+            FindingCode::ReparsedShellReference => "runbook::check::reparsed_shell_reference",
             FindingCode::BodyConflict => "runbook::check::body_conflict",
             FindingCode::UnknownPlugin => "runbook::check::unknown_plugin",
         }
@@ -172,6 +178,21 @@ impl Finding {
             span,
             label: None,
             help: None,
+        }
+    }
+
+    /// A finding that does not stop `run` (lint prints it and still exits 0).
+    pub fn warning(code: FindingCode, span: Span, message: impl Into<String>) -> Self {
+        Self {
+            severity: Severity::Warning,
+            ..Self::error(code, span, message)
+        }
+    }
+
+    pub fn is_error(&self) -> bool {
+        match self.severity {
+            Severity::Error => true,
+            Severity::Warning => false,
         }
     }
 

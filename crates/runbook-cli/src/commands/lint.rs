@@ -24,12 +24,18 @@ pub fn run(args: &LintArgs) -> anyhow::Result<()> {
     let plugins = crate::plugins::registry();
     let mut out = std::io::stdout().lock();
     let mut findings_total = 0;
+    let mut errors_total = 0;
     let mut files_with_findings = 0;
     for file in &files {
         let source = super::read_source(file)?;
-        let Err(findings) = runbook_dsl::load_and_check_with(&source, &plugins) else {
-            continue;
+        let findings = match runbook_dsl::load_and_check_with(&source, &plugins) {
+            Ok(runbook) => runbook.warnings,
+            Err(findings) => findings,
         };
+        if findings.is_empty() {
+            continue;
+        }
+        errors_total += findings.iter().filter(|f| f.is_error()).count();
         files_with_findings += 1;
         findings_total += findings.len();
         for finding in &findings {
@@ -58,6 +64,10 @@ pub fn run(args: &LintArgs) -> anyhow::Result<()> {
             plural(findings_total, "finding"),
             plural(files_with_findings, "file")
         )?;
+    }
+    if errors_total == 0 {
+        // Warnings only: worth reading, not a reason to fail.
+        return Ok(());
     }
     Err(Failure::reported(exit_code::INVALID_RUNBOOK).into())
 }

@@ -41,7 +41,8 @@ pub fn check_with(
     let on_failure = checker.check_step_list(&raw.on_failure, Placement::Anywhere);
     let finally = checker.check_step_list(&raw.finally, Placement::Anywhere);
     let meta = checker.check_metadata(raw);
-    if checker.findings.is_empty() {
+    checker.findings.sort_by_key(|finding| finding.span.start);
+    if !checker.findings.iter().any(Finding::is_error) {
         Ok(Runbook {
             path: source.path.clone(),
             meta,
@@ -50,9 +51,9 @@ pub fn check_with(
             on_failure,
             finally,
             env_refs: checker.env_refs,
+            warnings: checker.findings,
         })
     } else {
-        checker.findings.sort_by_key(|finding| finding.span.start);
         Err(checker.findings)
     }
 }

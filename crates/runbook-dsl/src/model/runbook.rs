@@ -19,6 +19,8 @@ pub struct Runbook {
     /// Every environment variable a template references (`{{env.NAME}}`), so the engine reads only
     /// those.
     pub env_refs: BTreeSet<String>,
+    /// Warnings from the check pass: they do not stop a run; `lint` prints them.
+    pub warnings: Vec<crate::finding::Finding>,
 }
 
 impl Runbook {
