@@ -48,6 +48,7 @@ pub fn execute(
     let interrupt = Interrupt::default();
     // A rehearsal's transcript shows the prompts and the answers taken, as the operator would see them.
     let prompter = crate::prompt::choose(
+        runbook,
         args.answers.as_deref(),
         &interrupt,
         args.output == OutputFormat::Human,

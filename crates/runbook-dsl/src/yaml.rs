@@ -119,8 +119,14 @@ pub fn load_value(text: &str) -> Result<serde_json::Value, LoadValueError> {
         });
     }
     serde_saphyr::from_str_with_options::<serde_json::Value>(text, options()).map_err(|error| {
+        let source = Source::new("", text);
+        let finding = finding_from(&source, &error);
+        let at = match error.location() {
+            Some(location) => format!(" at line {}, column {}", location.line(), location.column()),
+            None => String::new(),
+        };
         LoadValueError::Yaml {
-            message: error.without_snippet().to_string(),
+            message: format!("{}{at}", finding.message),
         }
     })
 }
