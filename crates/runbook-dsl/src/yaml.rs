@@ -118,8 +118,14 @@ pub fn load_value(text: &str) -> Result<serde_json::Value, LoadValueError> {
             max: MAX_SOURCE_BYTES,
         });
     }
+    let source = Source::new("", text);
+    if let Some(finding) = unsupported_syntax(&source) {
+        let (line, column) = source.line_col(finding.span.start);
+        return Err(LoadValueError::Yaml {
+            message: format!("{} at line {line}, column {column}", finding.message),
+        });
+    }
     serde_saphyr::from_str_with_options::<serde_json::Value>(text, options()).map_err(|error| {
-        let source = Source::new("", text);
         let finding = finding_from(&source, &error);
         let at = match error.location() {
             Some(location) => format!(" at line {}, column {}", location.line(), location.column()),
@@ -353,6 +359,29 @@ mod tests {
         }
         text.push_str("id: a\ntitle: b\nsteps: []\n");
         assert!(load(&text).is_err());
+    }
+
+    #[test]
+    fn answers_files_refuse_tags_and_second_documents_by_name() {
+        let second = load_value("a: 1\n---\nb: 2\n").err().map(|e| e.to_string());
+        assert_eq!(
+            second.as_deref(),
+            Some("a second YAML document: a runbook file holds exactly one at line 2, column 1")
+        );
+        let tagged = load_value("a: !!binary eA==\n")
+            .err()
+            .map(|e| e.to_string());
+        assert!(
+            tagged
+                .as_deref()
+                .is_some_and(|m| m.starts_with("YAML tags are not supported")),
+            "{tagged:?}"
+        );
+        let duplicate = load_value("a: 1\na: 2\n").err().map(|e| e.to_string());
+        assert_eq!(
+            duplicate.as_deref(),
+            Some("duplicate key `a` at line 2, column 1")
+        );
     }
 
     #[test]

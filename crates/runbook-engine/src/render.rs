@@ -264,7 +264,11 @@ fn shell_text(
                         | ShellContext::Arithmetic,
                     ) => command.push_str(&format!("${{{name}}}")),
                     // The check pass rejects these; never hand the shell text that would not expand.
-                    Some(ShellContext::SingleQuoted | ShellContext::QuotedHereDoc) => {
+                    Some(
+                        ShellContext::SingleQuoted
+                        | ShellContext::QuotedHereDoc
+                        | ShellContext::Escaped,
+                    ) => {
                         return Err(RenderError {
                             reference: reference.text.clone(),
                             reason: "is quoted in the shell command, where it would not expand"

@@ -114,6 +114,11 @@ impl Checker<'_> {
                     "nothing expands in a here-document whose delimiter is quoted; unquote the \
                      delimiter (`<<EOF`), or pass the value with `stdin:` or `files:`",
                 )),
+                ShellContext::Escaped => Some((
+                    format!("{written} follows a backslash in a shell command"),
+                    "the backslash would escape the expansion, so it would not expand; remove \
+                     the backslash (the value is passed as data, nothing in it needs escaping)",
+                )),
                 ShellContext::Unquoted
                 | ShellContext::DoubleQuoted
                 | ShellContext::HereDoc

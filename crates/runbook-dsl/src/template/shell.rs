@@ -32,6 +32,9 @@ pub enum ShellContext {
     /// Inside `$(( ))`: expanded as `${RUNBOOK_REF_n}` (quotes are not allowed there); the value is
     /// evaluated as an arithmetic expression.
     Arithmetic,
+    /// Right after a backslash (`\{{x}}`): the backslash would escape the expansion's first
+    /// character, so it would not expand. A lint error.
+    Escaped,
 }
 
 /// One reference in a shell command: its context, and the command that would parse its value as
@@ -210,7 +213,7 @@ impl<'a> Scanner<'a> {
                 '\\' => match self.bump() {
                     Some(Tok::Char('\n')) | None => {}
                     Some(Tok::Char(next)) => self.word_text(&next.to_string()),
-                    Some(Tok::Ref(index)) => self.record(index, ShellContext::Unquoted, true),
+                    Some(Tok::Ref(index)) => self.record(index, ShellContext::Escaped, true),
                 },
                 '\'' => {
                     let text = self.single_quoted();
@@ -301,7 +304,7 @@ impl<'a> Scanner<'a> {
                 Tok::Char('"') => break,
                 Tok::Char('\\') => match self.bump() {
                     Some(Tok::Char(c)) => text.push(c),
-                    Some(Tok::Ref(index)) => self.record(index, ShellContext::DoubleQuoted, true),
+                    Some(Tok::Ref(index)) => self.record(index, ShellContext::Escaped, true),
                     None => {}
                 },
                 Tok::Char('$') => self.dollar(true),
@@ -344,7 +347,7 @@ impl<'a> Scanner<'a> {
                 Tok::Char('}') => break,
                 Tok::Char('\\') => {
                     if let Some(Tok::Ref(index)) = self.bump() {
-                        self.record(index, outer, true);
+                        self.record(index, ShellContext::Escaped, true);
                     }
                 }
                 Tok::Char('\'') if !quoted => {
@@ -488,7 +491,7 @@ impl<'a> Scanner<'a> {
                     Tok::Char(_) if doc.quoted => {}
                     Tok::Char('\\') => {
                         if let Some(Tok::Ref(index)) = self.bump() {
-                            self.record(index, context, false);
+                            self.record(index, ShellContext::Escaped, false);
                         }
                     }
                     Tok::Char('$') => {
@@ -639,7 +642,9 @@ mod tests {
         uses(text).into_iter().map(|found| found.context).collect()
     }
 
-    use ShellContext::{Arithmetic, DoubleQuoted, HereDoc, QuotedHereDoc, SingleQuoted, Unquoted};
+    use ShellContext::{
+        Arithmetic, DoubleQuoted, Escaped, HereDoc, QuotedHereDoc, SingleQuoted, Unquoted,
+    };
 
     #[test]
     fn plain_quoting() {
@@ -648,6 +653,33 @@ mod tests {
             [Unquoted, DoubleQuoted, SingleQuoted, Unquoted]
         );
         assert_eq!(contexts(r#"echo "it's {{inputs.a}}""#), [DoubleQuoted]);
+        // Built by hand: handlebars reads `\{{` as an escaped brace, but `\\{{x}}` leaves one
+        // backslash before the reference in the text the shell gets.
+        let reference = || {
+            Part::Ref(super::super::Reference {
+                path: super::super::RefPath::Input {
+                    name: "a".into(),
+                    rest: Vec::new(),
+                },
+                text: "inputs.a".into(),
+                span: Span::UNKNOWN,
+            })
+        };
+        let literal = |text: &str| Part::Literal(text.into());
+        let template = Template {
+            source: String::new(),
+            parts: vec![
+                literal("echo \\"),
+                reference(),
+                literal(" \"\\"),
+                reference(),
+                literal("\" \"\\\\"),
+                reference(),
+                literal("\""),
+            ],
+            span: Span::UNKNOWN,
+        };
+        assert_eq!(shell_contexts(&template), [Escaped, Escaped, DoubleQuoted]);
     }
 
     #[test]
