@@ -739,6 +739,45 @@ mod tests {
         assert_eq!(contexts("cat <<< {{inputs.a}}"), [Unquoted]);
     }
 
+    /// Every short command over the characters that change the scanner's state, with a reference
+    /// in the middle: the scanner never panics and finds the one reference.
+    #[test]
+    fn any_input_is_scanned_without_panicking() {
+        const ALPHABET: [char; 14] = [
+            '\'', '"', '\\', '$', '(', ')', '`', '<', '\n', '{', '}', 'E', '#', ' ',
+        ];
+        let reference = Part::Ref(super::super::Reference {
+            path: super::super::RefPath::Input {
+                name: "a".into(),
+                rest: Vec::new(),
+            },
+            text: "inputs.a".into(),
+            span: Span::UNKNOWN,
+        });
+        let mut count = 0usize;
+        for n in 0..ALPHABET.len().pow(4) {
+            let mut text = String::new();
+            let mut rest = n;
+            for _ in 0..4 {
+                text.push(ALPHABET[rest % ALPHABET.len()]);
+                rest /= ALPHABET.len();
+            }
+            let (before, after) = text.split_at(2);
+            let template = Template {
+                source: text.clone(),
+                parts: vec![
+                    Part::Literal(before.into()),
+                    reference.clone(),
+                    Part::Literal(after.into()),
+                    reference.clone(),
+                ],
+                span: Span::UNKNOWN,
+            };
+            count += shell_uses(&template).len();
+        }
+        assert_eq!(count, 2 * ALPHABET.len().pow(4));
+    }
+
     fn reparsed(text: &str) -> Vec<Option<String>> {
         uses(text)
             .into_iter()
