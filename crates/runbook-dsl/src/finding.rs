@@ -91,11 +91,16 @@ pub enum FindingCode {
     InvalidInput,
     /// A status code outside 100..=599.
     InvalidStatus,
-    /// A template reference inside single quotes in a shell command (it would not expand).
+    /// A template reference inside single quotes or a quoted here-document (`<<'EOF'`) in a shell
+    /// command: it would not expand.
     QuotedShellReference,
     /// A warning: a secret (a secret input, answer or capture) in a prompt's `instructions`,
     /// `confirm` or `phrase`. It is shown masked, so the operator cannot read it.
     SecretInPrompt,
+    /// A warning: a template reference in a shell command reaches a command that parses its
+    /// arguments as shell code again (`eval`, `sh -c`, `su -c`, `ssh HOST ...`), so the value is
+    /// shell syntax after all.
+    ReparsedShellReference,
     /// A plugin action that no linked plugin offers, or parameters it does not take or needs.
     UnknownPlugin,
     /// Both `json` and `text` bodies on one request.
@@ -146,6 +151,7 @@ impl FindingCode {
             FindingCode::InvalidStatus => "runbook::check::invalid_status",
             FindingCode::QuotedShellReference => "runbook::check::quoted_shell_reference",
             FindingCode::SecretInPrompt => "runbook::check::secret_in_prompt",
+            FindingCode::ReparsedShellReference => "runbook::check::reparsed_shell_reference",
             FindingCode::BodyConflict => "runbook::check::body_conflict",
             FindingCode::UnknownPlugin => "runbook::check::unknown_plugin",
         }

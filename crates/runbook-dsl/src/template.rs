@@ -11,11 +11,13 @@
 //! unknown one is a finding), and only that reaches the checked model and the engine.
 
 mod parse;
+mod shell;
 
 pub use parse::{
     ParsedPart, ParsedRef, ParsedTemplate, TemplateError, TemplateErrorKind, classify,
     parse_template,
 };
+pub use shell::{ShellContext, ShellUse, shell_contexts, shell_uses};
 
 use crate::source::Span;
 
@@ -143,48 +145,4 @@ impl Template {
     pub fn has_references(&self) -> bool {
         self.references().next().is_some()
     }
-}
-
-/// Where a reference sits in a shell command, which decides how it may be expanded.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ShellContext {
-    Unquoted,
-    DoubleQuoted,
-    /// Nothing expands inside single quotes.
-    SingleQuoted,
-}
-
-/// The shell quoting context of each reference in `template`, in order, tracking `'`, `"` and
-/// backslash escapes through the literal parts.
-pub fn shell_contexts(template: &Template) -> Vec<ShellContext> {
-    let mut in_single = false;
-    let mut in_double = false;
-    let mut escaped = false;
-    let mut contexts = Vec::new();
-    for part in &template.parts {
-        match part {
-            Part::Ref(_) => contexts.push(if in_single {
-                ShellContext::SingleQuoted
-            } else if in_double {
-                ShellContext::DoubleQuoted
-            } else {
-                ShellContext::Unquoted
-            }),
-            Part::Literal(text) => {
-                for c in text.chars() {
-                    if escaped {
-                        escaped = false;
-                        continue;
-                    }
-                    match c {
-                        '\\' if !in_single => escaped = true,
-                        '\'' if !in_double => in_single = !in_single,
-                        '"' if !in_single => in_double = !in_double,
-                        _ => {}
-                    }
-                }
-            }
-        }
-    }
-    contexts
 }

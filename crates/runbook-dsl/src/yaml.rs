@@ -3,7 +3,7 @@
 //! Budgets stop alias bombs and deep nesting before they cost memory; duplicate keys are errors;
 //! only `true`/`false` are booleans (no YAML 1.1 `yes`/`no`/`on`: the "Norway problem").
 
-use serde_saphyr::{Budget, DuplicateKeyPolicy, Options};
+use serde_saphyr::{Budget, DuplicateKeyPolicy, MergeKeyPolicy, Options};
 
 use crate::finding::{Finding, FindingCode};
 use crate::raw::RawRunbook;
@@ -25,8 +25,78 @@ pub fn load_raw(source: &Source) -> Result<RawRunbook, Box<Finding>> {
             ),
         )));
     }
+    if let Some(finding) = unsupported_syntax(source) {
+        return Err(Box::new(finding));
+    }
     serde_saphyr::from_str_with_options::<RawRunbook>(&source.text, options())
         .map_err(|error| Box::new(finding_from(source, &error)))
+}
+
+/// YAML features a runbook does not use, found in the event stream before deserializing: any
+/// explicit tag (`!!binary` would silently decode base64 into a command, `!custom` means nothing
+/// here) and a second document. Syntax errors are left to the deserializer, which reports them with
+/// more context.
+fn unsupported_syntax(source: &Source) -> Option<Finding> {
+    use serde_saphyr::granit_parser::{Event, Parser};
+    let mut documents = 0;
+    for item in Parser::new_from_str(&source.text) {
+        let Ok((event, span)) = item else {
+            return None;
+        };
+        let at = || {
+            let start = span
+                .start
+                .byte_offset()
+                .unwrap_or_else(|| source.offset_of(span.start.line(), span.start.col() + 1));
+            let end = span.end.byte_offset().unwrap_or(start).max(start);
+            Span::new(start, end.min(source.text.len()))
+        };
+        let tagged = match &event {
+            Event::Scalar(_, _, _, tag)
+            | Event::SequenceStart(_, _, tag)
+            | Event::MappingStart(_, _, tag) => tag.is_some(),
+            Event::DocumentStart(..) => {
+                documents += 1;
+                if documents > 1 {
+                    return Some(
+                        Finding::error(
+                            FindingCode::YamlSyntax,
+                            at(),
+                            "a second YAML document: a runbook file holds exactly one",
+                        )
+                        .with_label("a new document starts here")
+                        .with_help("put each runbook in its own file, and remove this `---`"),
+                    );
+                }
+                false
+            }
+            // `Event` is non-exhaustive: a future event carries no tag we know of.
+            Event::StreamStart
+            | Event::StreamEnd
+            | Event::DocumentEnd
+            | Event::Alias(_)
+            | Event::Anchor(..)
+            | Event::UnresolvedAlias(_)
+            | Event::SequenceEnd
+            | Event::MappingEnd
+            | _ => false,
+        };
+        if tagged {
+            return Some(
+                Finding::error(
+                    FindingCode::YamlSyntax,
+                    at(),
+                    "YAML tags are not supported in runbooks",
+                )
+                .with_label("a tagged value")
+                .with_help(
+                    "remove the tag (`!!binary`, `!!str`, `!custom`, ...) and write the value \
+                         as plain YAML; quote it to make it text",
+                ),
+            );
+        }
+    }
+    None
 }
 
 /// Why a YAML document (not a runbook) could not be loaded.
@@ -48,9 +118,21 @@ pub fn load_value(text: &str) -> Result<serde_json::Value, LoadValueError> {
             max: MAX_SOURCE_BYTES,
         });
     }
+    let source = Source::new("", text);
+    if let Some(finding) = unsupported_syntax(&source) {
+        let (line, column) = source.line_col(finding.span.start);
+        return Err(LoadValueError::Yaml {
+            message: format!("{} at line {line}, column {column}", finding.message),
+        });
+    }
     serde_saphyr::from_str_with_options::<serde_json::Value>(text, options()).map_err(|error| {
+        let finding = finding_from(&source, &error);
+        let at = match error.location() {
+            Some(location) => format!(" at line {}, column {}", location.line(), location.column()),
+            None => String::new(),
+        };
         LoadValueError::Yaml {
-            message: error.without_snippet().to_string(),
+            message: format!("{}{at}", finding.message),
         }
     })
 }
@@ -67,6 +149,8 @@ fn options() -> Options {
     options.budget = Some(budget);
     options.duplicate_keys = DuplicateKeyPolicy::Error;
     options.strict_booleans = true;
+    options.merge_keys = MergeKeyPolicy::Error;
+    options.reject_unsupported_tags = true;
     options.with_snippet = false;
     options
 }
@@ -120,6 +204,15 @@ fn strip_location(message: &str) -> String {
 }
 
 fn classify(message: &str, span: Span) -> Finding {
+    if message.contains("merge key") {
+        return Finding::error(
+            FindingCode::YamlSyntax,
+            span,
+            "YAML merge keys (`<<`) are not supported in runbooks",
+        )
+        .with_label("a merge key")
+        .with_help("write the fields out in full: a step should read the same wherever it is");
+    }
     if message.contains("budget") {
         return Finding::error(
             FindingCode::YamlSyntax,
@@ -266,6 +359,29 @@ mod tests {
         }
         text.push_str("id: a\ntitle: b\nsteps: []\n");
         assert!(load(&text).is_err());
+    }
+
+    #[test]
+    fn answers_files_refuse_tags_and_second_documents_by_name() {
+        let second = load_value("a: 1\n---\nb: 2\n").err().map(|e| e.to_string());
+        assert_eq!(
+            second.as_deref(),
+            Some("a second YAML document: a runbook file holds exactly one at line 2, column 1")
+        );
+        let tagged = load_value("a: !!binary eA==\n")
+            .err()
+            .map(|e| e.to_string());
+        assert!(
+            tagged
+                .as_deref()
+                .is_some_and(|m| m.starts_with("YAML tags are not supported")),
+            "{tagged:?}"
+        );
+        let duplicate = load_value("a: 1\na: 2\n").err().map(|e| e.to_string());
+        assert_eq!(
+            duplicate.as_deref(),
+            Some("duplicate key `a` at line 2, column 1")
+        );
     }
 
     #[test]

@@ -253,8 +253,9 @@ pub fn render_value(value: &ValueTemplate, scope: Scope) -> Result<Value, Render
 
 /// A shell command: each reference becomes an expansion of `RUNBOOK_REF_n` and its value goes into the
 /// returned environment, so no value is ever parsed by the shell or visible in the process list.
-/// Outside quotes the expansion is `"${RUNBOOK_REF_n}"`; inside double quotes it is
-/// `${RUNBOOK_REF_n}` (already quoted: adding quotes would end the string and split the value).
+/// Outside quotes (at any nesting level, e.g. inside `"$( )"`) the expansion is `"${RUNBOOK_REF_n}"`;
+/// inside double quotes, an unquoted here-document or `$(( ))` it is `${RUNBOOK_REF_n}` (quotes
+/// there would end the string, be written literally, or be a syntax error).
 pub fn render_shell(
     template: &Template,
     scope: Scope,
@@ -276,8 +277,28 @@ fn shell_text(
                 let value = resolve(reference, scope)?;
                 let name = format!("RUNBOOK_REF_{}", env.len() + 1);
                 match contexts.next() {
-                    Some(ShellContext::DoubleQuoted) => command.push_str(&format!("${{{name}}}")),
-                    _ => command.push_str(&format!("\"${{{name}}}\"")),
+                    Some(ShellContext::Unquoted) | None => {
+                        command.push_str(&format!("\"${{{name}}}\""));
+                    }
+                    Some(
+                        ShellContext::DoubleQuoted
+                        | ShellContext::HereDoc
+                        | ShellContext::Arithmetic,
+                    ) => command.push_str(&format!("${{{name}}}")),
+                    // The check pass rejects these; never hand the shell text that would not expand.
+                    Some(
+                        ShellContext::SingleQuoted
+                        | ShellContext::QuotedHereDoc
+                        | ShellContext::Escaped,
+                    ) => {
+                        return Err(RenderError {
+                            reference: reference.text.clone(),
+                            reason: "is quoted in the shell command, where it would not expand"
+                                .into(),
+                            undefined: false,
+                            span: None,
+                        });
+                    }
                 }
                 env.push((name, text_of(reference, &value)?.into_owned()));
             }
@@ -394,6 +415,20 @@ mod tests {
         assert_eq!(command, "echo \"${RUNBOOK_REF_1}\" \"${RUNBOOK_REF_2}\"");
         assert_eq!(env[0].1, "{{inputs.n}}; rm -rf /");
         assert_eq!(env[1].1, "a b");
+    }
+
+    #[test]
+    fn nested_substitutions_and_heredocs_get_their_own_expansion() {
+        let run = context();
+        let (command, _) = render_shell(
+            &template("echo \"$(printf '[%s]' \"{{inputs.s}}\" {{inputs.s}})\"\ncat <<EOF\n{{inputs.s}}\nEOF"),
+            Scope::new(&run),
+        )
+        .unwrap_or_default();
+        assert_eq!(
+            command,
+            "echo \"$(printf '[%s]' \"${RUNBOOK_REF_1}\" \"${RUNBOOK_REF_2}\")\"\ncat <<EOF\n${RUNBOOK_REF_3}\nEOF"
+        );
     }
 
     #[test]

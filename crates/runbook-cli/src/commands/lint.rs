@@ -67,6 +67,7 @@ pub fn run(args: &LintArgs) -> anyhow::Result<()> {
         )?;
     }
     if errors_total == 0 {
+        // Warnings only: worth reading, not a reason to fail.
         return Ok(());
     }
     Err(Failure::reported(exit_code::INVALID_RUNBOOK).into())

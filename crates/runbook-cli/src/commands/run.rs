@@ -18,7 +18,20 @@ pub fn run(args: &RunArgs) -> anyhow::Result<()> {
 /// The checked runbook, or its findings printed on stderr.
 pub fn check_or_report(source: &runbook_dsl::Source) -> anyhow::Result<runbook_dsl::Runbook> {
     match runbook_dsl::load_and_check_with(source, &crate::plugins::registry()) {
-        Ok(runbook) => Ok(runbook),
+        Ok(runbook) => {
+            if !runbook.warnings.is_empty() {
+                let color = use_color(true);
+                let mut err = std::io::stderr().lock();
+                for finding in &runbook.warnings {
+                    writeln!(
+                        err,
+                        "{}\n",
+                        diagnostic::render_human(source, finding, color)
+                    )?;
+                }
+            }
+            Ok(runbook)
+        }
         Err(findings) => {
             let color = use_color(true);
             let mut err = std::io::stderr().lock();

@@ -12,6 +12,7 @@ use crate::failure::Failure;
 /// The terminal when stdin and stderr are both terminals; an answers file when one is given; else
 /// nobody. An answers file wins over the terminal: the author asked for it.
 pub fn choose(
+    runbook: &runbook_dsl::Runbook,
     answers: Option<&Path>,
     interrupt: &Interrupt,
     echo: bool,
@@ -29,6 +30,18 @@ pub fn choose(
                 path.display()
             ))
         })?;
+        // The whole file against the runbook, before any step runs: a gap found at the prompt
+        // would come after earlier steps' side effects.
+        if let Err(problems) = runbook_engine::answers::check_answers(runbook, &value) {
+            return Err(Failure::usage(format!(
+                "the answers file {} does not fit {} ({} problem{}; nothing was run):\n  - {}",
+                path.display(),
+                runbook.path.display(),
+                problems.len(),
+                if problems.len() == 1 { "" } else { "s" },
+                problems.join("\n  - ")
+            )));
+        }
         let prompter = AnswersPrompter::new(value, path.display().to_string())
             .map_err(|error| Failure::usage(format!("{}: {error}", path.display())))?
             .echoing(echo);

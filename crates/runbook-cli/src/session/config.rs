@@ -39,7 +39,7 @@ impl Config {
         let human = args.output == OutputFormat::Human;
         // A rehearsal's transcript shows the prompts and the answers taken, as the operator would
         // see them.
-        let prompter = crate::prompt::choose(args.answers.as_deref(), &interrupt, human)?;
+        let prompter = crate::prompt::choose(runbook, args.answers.as_deref(), &interrupt, human)?;
         let nobody = prompter.lock().map(|p| p.kind() == "none").unwrap_or(false);
         if nobody && runbook.has_prompts() {
             return Err(Failure::usage(format!(

@@ -3,6 +3,8 @@
 //!
 //! - `tests/fixtures/lint/ok/*.yaml`: `runbook lint CASE.yaml` exits 0 with no findings.
 //! - `tests/fixtures/lint/broken/*.yaml`: `runbook lint CASE.yaml` exits 3 and prints exactly `CASE.out`.
+//! - `tests/fixtures/lint/warn/*.yaml`: `runbook lint CASE.yaml` exits 0 (warnings only) and prints
+//!   exactly `CASE.out`.
 //! - `tests/fixtures/run/*.yaml`: `runbook run CASE.yaml [ARGS from CASE.args, one per line]` exits with
 //!   `CASE.exit` and prints `CASE.out` on stdout and `CASE.err` on stderr (no `.err`: stderr is empty).
 //!
@@ -99,6 +101,31 @@ fn lint_warn_fixtures_print_warnings_and_pass() {
 }
 
 #[test]
+fn lint_warn_fixtures_print_warnings_and_exit_0() {
+    let dir = fixture_dir("lint/warn");
+    let cases = yaml_cases(&dir);
+    let mut failures = Vec::new();
+    for case in &cases {
+        let name = file_name(case);
+        let output = run_in(&dir, &["lint", &name]);
+        let mut problems = String::new();
+        if output.code != 0 {
+            let _ = writeln!(problems, "exit code: expected 0, got {}", output.code);
+        }
+        problems.push_str(&compare(
+            &case.with_extension("out"),
+            "stdout",
+            &output.stdout,
+        ));
+        problems.push_str(&diff("stderr", "", &output.stderr));
+        if !problems.is_empty() {
+            failures.push(format!("lint/warn/{name}:\n{problems}"));
+        }
+    }
+    report(&cases, failures);
+}
+
+#[test]
 fn run_fixtures_print_and_exit_as_expected() {
     let dir = fixture_dir("run");
     let cases = yaml_cases(&dir);
@@ -156,7 +183,7 @@ fn every_finding_code_has_a_broken_fixture() {
         .collect();
     assert!(
         missing.is_empty(),
-        "no fixture in tests/fixtures/lint/broken shows these finding codes: {}",
+        "no fixture in tests/fixtures/lint/{{broken,warn}} shows these finding codes: {}",
         missing.join(", ")
     );
 }

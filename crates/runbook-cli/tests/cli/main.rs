@@ -13,6 +13,7 @@ mod durable;
 mod durable_regressions;
 mod examples;
 mod fixtures;
+mod hardening;
 mod http;
 mod interrupt;
 mod leaks;

@@ -134,12 +134,14 @@ async fn a_missing_answer_is_an_error_never_yes() {
         Some("other_step:\n  confirm: true\n"),
         &[],
     );
-    assert_ne!(output.code, 0);
-    assert_eq!(recorded(&server).await, posts(&["/before"]));
+    // The answers file is checked before the first step: nothing is sent.
+    assert_eq!(output.code, 2, "{}", output.stderr);
+    assert!(recorded(&server).await.is_empty());
     assert!(
-        output.stdout.contains("has no answers for step `ask`"),
+        output.stderr.contains("no answers for step `ask`")
+            && output.stderr.contains("unknown step `other_step`"),
         "{}",
-        output.stdout
+        output.stderr
     );
 }
 
@@ -271,7 +273,7 @@ steps:
     );
     assert_ne!(output.code, 0);
     assert!(recorded(&server).await.is_empty());
-    assert!(output.stdout.contains("`secret_key`"), "{}", output.stdout);
+    assert!(output.stderr.contains("`secret_key`"), "{}", output.stderr);
     assert!(!output.stdout.contains(CANARY), "{}", output.stdout);
     assert!(!output.stderr.contains(CANARY), "{}", output.stderr);
 }
@@ -288,11 +290,11 @@ async fn an_answer_outside_its_choices_is_refused() {
     assert_ne!(output.code, 0);
     assert!(recorded(&server).await.is_empty());
     assert!(
-        output.stdout.contains("must be one of: paper, live"),
+        output.stderr.contains("must be one of: paper, live"),
         "{}",
-        output.stdout
+        output.stderr
     );
-    assert!(output.stdout.contains("`environment`"), "{}", output.stdout);
+    assert!(output.stderr.contains("`environment`"), "{}", output.stderr);
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -307,9 +309,9 @@ async fn an_empty_answer_is_refused_unless_allowed() {
     assert_ne!(output.code, 0);
     assert!(recorded(&server).await.is_empty());
     assert!(
-        output.stdout.contains("an answer is required"),
+        output.stderr.contains("an answer is required"),
         "{}",
-        output.stdout
+        output.stderr
     );
 }
 

@@ -79,7 +79,25 @@ impl Checker<'_> {
         scope: Scope,
     ) -> Option<ValueTemplate> {
         let span = self.span(field);
+        if let Value::Number(number) = &field.value
+            && !number.is_i64()
+            && !number.is_u64()
+            && let Some(exact) = self.exact_number_at(span)
+        {
+            return Some(ValueTemplate::Literal(Value::Number(exact)));
+        }
         self.value_template_at(&field.value, span, scope)
+    }
+
+    /// The YAML parser reads a number beyond 64 bits as a float (`100000000000000000000001` becomes
+    /// `1e23`); serde_json keeps a number's text exactly, so read it again from the source.
+    fn exact_number_at(&self, span: Span) -> Option<serde_json::Number> {
+        let rest = self.source.text.get(span.start..)?;
+        let end = rest
+            .find(|c: char| !(c.is_ascii_digit() || matches!(c, '-' | '+' | '.' | 'e' | 'E')))
+            .unwrap_or(rest.len());
+        let text = rest.get(..end)?;
+        serde_json::from_str(text.strip_prefix('+').unwrap_or(text)).ok()
     }
 
     pub(crate) fn value_template_at(

@@ -6,7 +6,7 @@ use crate::finding::{Finding, FindingCode};
 use crate::model::ShellStep;
 use crate::raw::{RawShell, StdoutMode};
 use crate::spanned::Spanned;
-use crate::template::Template;
+use crate::template::{ShellContext, Template};
 
 impl Checker<'_> {
     pub(super) fn check_shell(
@@ -93,29 +93,59 @@ impl Checker<'_> {
         })
     }
 
-    /// A reference becomes an environment variable expansion; inside single quotes it would not
-    /// expand.
+    /// A reference becomes an environment variable expansion; inside single quotes or a quoted
+    /// here-document it would not expand (an error), and an argument of `eval`, `sh -c` and the
+    /// like is parsed as shell code again (a warning).
     fn check_quoting(&mut self, command: &Template) -> bool {
         let mut ok = true;
-        let contexts = crate::template::shell_contexts(command);
-        for (reference, context) in command.references().zip(contexts) {
-            if context == crate::template::ShellContext::SingleQuoted {
-                self.report(
-                    Finding::error(
-                        FindingCode::QuotedShellReference,
-                        reference.span,
-                        format!(
-                            "`{{{{{}}}}}` is inside single quotes in a shell command",
-                            reference.text
-                        ),
-                    )
-                    .with_label("would not expand")
-                    .with_help(
-                        "references are passed to the command as environment variables \
-                         (`\"$RUNBOOK_REF_n\"`); remove the single quotes around it",
+        let uses = crate::template::shell_uses(command);
+        for (reference, found) in command.references().zip(uses) {
+            let written = format!("`{{{{{}}}}}`", reference.text);
+            let not_expanding = match found.context {
+                ShellContext::SingleQuoted => Some((
+                    format!("{written} is inside single quotes in a shell command"),
+                    "references are passed to the command as environment variables \
+                     (`\"$RUNBOOK_REF_n\"`); remove the single quotes around it",
+                )),
+                ShellContext::QuotedHereDoc => Some((
+                    format!(
+                        "{written} is inside a quoted here-document (`<<'EOF'`) in a shell command"
                     ),
+                    "nothing expands in a here-document whose delimiter is quoted; unquote the \
+                     delimiter (`<<EOF`), or pass the value with `stdin:` or `files:`",
+                )),
+                ShellContext::Escaped => Some((
+                    format!("{written} follows a backslash in a shell command"),
+                    "the backslash would escape the expansion, so it would not expand; remove \
+                     the backslash (the value is passed as data, nothing in it needs escaping)",
+                )),
+                ShellContext::Unquoted
+                | ShellContext::DoubleQuoted
+                | ShellContext::HereDoc
+                | ShellContext::Arithmetic => None,
+            };
+            if let Some((message, help)) = not_expanding {
+                self.report(
+                    Finding::error(FindingCode::QuotedShellReference, reference.span, message)
+                        .with_label("would not expand")
+                        .with_help(help),
                 );
                 ok = false;
+            }
+            if let Some(by) = found.reparsed_by {
+                self.report(
+                    Finding::warning(
+                        FindingCode::ReparsedShellReference,
+                        reference.span,
+                        format!("{written} reaches `{by}`, which runs its value as shell code"),
+                    )
+                    .with_label("parsed as shell syntax again")
+                    .with_help(
+                        "pass the value in the environment instead and let the inner shell expand \
+                         it: `env: {VALUE: ...}` and `sh -c 'do-something \"$VALUE\"'` (for ssh, \
+                         send it on stdin)",
+                    ),
+                );
             }
         }
         ok

@@ -1,6 +1,8 @@
 //! Evaluates typed conditions. A failure explains itself: the expected and the actual value, their
 //! types, and where the actual value came from.
 
+use std::cmp::Ordering;
+
 use serde_json::Value;
 
 use runbook_dsl::{CompareOp, Condition, ConditionKind, ValueTemplate};
@@ -176,8 +178,8 @@ fn compare(
     operand: &ValueTemplate,
     redactor: &Redactor,
 ) -> Option<FailureReason> {
-    let ordered = |test: fn(f64, f64) -> bool| match (actual.as_f64(), expected.as_f64()) {
-        (Some(a), Some(b)) => test(a, b),
+    let ordered = |test: fn(Ordering) -> bool| match (actual, expected) {
+        (Value::Number(a), Value::Number(b)) => number_order(a, b).is_some_and(test),
         _ => false,
     };
     let string_test = |test: fn(&str, &str) -> bool| match (actual, expected) {
@@ -187,10 +189,10 @@ fn compare(
     let holds = match op {
         CompareOp::Equals => equal(actual, expected),
         CompareOp::NotEquals => !equal(actual, expected),
-        CompareOp::GreaterThan => ordered(|a, b| a > b),
-        CompareOp::GreaterOrEqual => ordered(|a, b| a >= b),
-        CompareOp::LessThan => ordered(|a, b| a < b),
-        CompareOp::LessOrEqual => ordered(|a, b| a <= b),
+        CompareOp::GreaterThan => ordered(Ordering::is_gt),
+        CompareOp::GreaterOrEqual => ordered(Ordering::is_ge),
+        CompareOp::LessThan => ordered(Ordering::is_lt),
+        CompareOp::LessOrEqual => ordered(Ordering::is_le),
         CompareOp::Contains => contains(actual, expected),
         CompareOp::NotContains => !contains(actual, expected),
         CompareOp::StartsWith => string_test(|a, b| a.starts_with(b)),
@@ -219,10 +221,7 @@ fn compare(
 /// Equality with types: numbers compare by value (`1` equals `1.0`), everything else structurally.
 fn equal(a: &Value, b: &Value) -> bool {
     match (a, b) {
-        (Value::Number(x), Value::Number(y)) => match (x.as_i64(), y.as_i64()) {
-            (Some(x), Some(y)) => x == y,
-            _ => x.as_f64() == y.as_f64(),
-        },
+        (Value::Number(x), Value::Number(y)) => number_order(x, y) == Some(Ordering::Equal),
         (Value::Array(xs), Value::Array(ys)) => {
             xs.len() == ys.len() && xs.iter().zip(ys).all(|(x, y)| equal(x, y))
         }
@@ -233,6 +232,94 @@ fn equal(a: &Value, b: &Value) -> bool {
                     .all(|(key, x)| ys.get(key).is_some_and(|y| equal(x, y)))
         }
         _ => a == b,
+    }
+}
+
+/// Numbers compare exactly, by value (`1` equals `1.0` and `1e0`): serde_json keeps each number's
+/// text (`arbitrary_precision`), so `100000000000000000000001` is never rounded to a float; the two
+/// texts are compared as exact decimals.
+fn number_order(x: &serde_json::Number, y: &serde_json::Number) -> Option<Ordering> {
+    let (a, b) = (Exact::parse(&x.to_string())?, Exact::parse(&y.to_string())?);
+    Some(a.cmp(&b))
+}
+
+/// A decimal number as `± 0.DIGITS × 10^magnitude` with no leading or trailing zero digits (zero has
+/// no digits and is never negative).
+#[derive(Debug, PartialEq, Eq)]
+struct Exact {
+    negative: bool,
+    digits: String,
+    magnitude: i64,
+}
+
+impl Exact {
+    fn parse(text: &str) -> Option<Exact> {
+        let (negative, rest) = match text.strip_prefix('-') {
+            Some(rest) => (true, rest),
+            None => (false, text.strip_prefix('+').unwrap_or(text)),
+        };
+        let (mantissa, exponent) = match rest.split_once(['e', 'E']) {
+            Some((mantissa, exponent)) => (mantissa, exponent.parse::<i64>().ok()?),
+            None => (rest, 0),
+        };
+        let (whole, fraction) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+        if whole.is_empty() && fraction.is_empty()
+            || !whole
+                .bytes()
+                .chain(fraction.bytes())
+                .all(|b| b.is_ascii_digit())
+        {
+            return None;
+        }
+        let all = format!("{whole}{fraction}");
+        let leading = all.len() - all.trim_start_matches('0').len();
+        let digits = all.trim_matches('0').to_owned();
+        let magnitude = i64::try_from(whole.len())
+            .ok()?
+            .checked_sub(i64::try_from(leading).ok()?)?
+            .checked_add(exponent)?;
+        Some(if digits.is_empty() {
+            Exact {
+                negative: false,
+                digits,
+                magnitude: 0,
+            }
+        } else {
+            Exact {
+                negative,
+                digits,
+                magnitude,
+            }
+        })
+    }
+
+    fn abs_cmp(&self, other: &Exact) -> Ordering {
+        match (self.digits.is_empty(), other.digits.is_empty()) {
+            (true, true) => Ordering::Equal,
+            (true, false) => Ordering::Less,
+            (false, true) => Ordering::Greater,
+            (false, false) => self
+                .magnitude
+                .cmp(&other.magnitude)
+                .then_with(|| self.digits.cmp(&other.digits)),
+        }
+    }
+}
+
+impl Ord for Exact {
+    fn cmp(&self, other: &Exact) -> Ordering {
+        match (self.negative, other.negative) {
+            (false, false) => self.abs_cmp(other),
+            (true, true) => other.abs_cmp(self),
+            (true, false) => Ordering::Less,
+            (false, true) => Ordering::Greater,
+        }
+    }
+}
+
+impl PartialOrd for Exact {
+    fn partial_cmp(&self, other: &Exact) -> Option<Ordering> {
+        Some(self.cmp(other))
     }
 }
 
@@ -334,6 +421,34 @@ mod tests {
         assert!(why.contains("actual: \"0\" (string)"), "{why}");
         assert!(why.contains("types differ"), "{why}");
         Ok(())
+    }
+
+    #[test]
+    fn numbers_beyond_64_bits_compare_exactly() {
+        let number = |text: &str| serde_json::from_str::<serde_json::Number>(text).ok();
+        let order = |a: &str, b: &str| match (number(a), number(b)) {
+            (Some(a), Some(b)) => number_order(&a, &b),
+            _ => None,
+        };
+        assert_eq!(
+            order("100000000000000000000001", "100000000000000000000000"),
+            Some(Ordering::Greater)
+        );
+        assert_eq!(
+            order("-100000000000000000000001", "-100000000000000000000000"),
+            Some(Ordering::Less)
+        );
+        assert_eq!(
+            order("1000000000000000000000000000000000000001", "1e39"),
+            Some(Ordering::Greater)
+        );
+        assert_eq!(
+            order("0.1000000000000000000001", "0.1"),
+            Some(Ordering::Greater)
+        );
+        assert_eq!(order("1.0", "1"), Some(Ordering::Equal));
+        assert_eq!(order("1e2", "100"), Some(Ordering::Equal));
+        assert_eq!(order("-0", "0"), Some(Ordering::Equal));
     }
 
     #[test]

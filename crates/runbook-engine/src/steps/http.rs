@@ -219,6 +219,16 @@ async fn read_limited(
 }
 
 fn transport_error(described: &str, error: &reqwest::Error, timeout: Duration) -> StepError {
+    // The connect limit is shorter than most step timeouts: name the limit that was hit.
+    if error.is_timeout() && error.is_connect() {
+        return StepError::new(
+            StepErrorKind::Timeout,
+            format!(
+                "{described}: could not connect within {} (the TCP/TLS connect limit)",
+                humanize(timeout.min(crate::http_client::CONNECT_TIMEOUT))
+            ),
+        );
+    }
     if error.is_timeout() {
         return StepError::new(
             StepErrorKind::Timeout,

@@ -1,0 +1,807 @@
+//! Where each `{{reference}}` sits in a shell command, which decides how the engine may expand it.
+//!
+//! A small recursive-descent scanner over the POSIX shell grammar's quoting layers: single and
+//! double quotes, backslashes, `$( )`, backticks, `${ }`, `$(( ))`, comments and here-documents.
+//! Each nesting level gets its own context: `"$(printf %s {{x}})"` is unquoted inside the command
+//! substitution even though the substitution itself is double-quoted. It also keeps the words of
+//! each simple command, so it can tell when a reference is an argument that a command parses as
+//! shell code again (`eval`, `sh -c`, `ssh host ...`).
+//!
+//! Why not a full parser such as yash-syntax: it keeps command substitutions as unparsed text (so
+//! each would be re-parsed with offsets mapped back), it rejects incomplete commands that `sh`
+//! would report better itself, and walking its full AST exhaustively is much more code than the
+//! quoting layers this analysis needs. Only the quoting layers decide how a value expands.
+
+use super::{Part, Template};
+
+/// Where a reference sits in a shell command, which decides how it may be expanded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ShellContext {
+    /// Outside any quotes (at any nesting level): expanded as `"${RUNBOOK_REF_n}"`.
+    Unquoted,
+    /// Inside double quotes (or a `${...}` word inside them): expanded as `${RUNBOOK_REF_n}`.
+    DoubleQuoted,
+    /// Nothing expands inside single quotes: a lint error.
+    SingleQuoted,
+    /// The body of a here-document with an unquoted delimiter: expanded as `${RUNBOOK_REF_n}` (quotes
+    /// there are literal text).
+    HereDoc,
+    /// The body of a here-document with a quoted delimiter (`<<'EOF'`): nothing expands, a lint
+    /// error.
+    QuotedHereDoc,
+    /// Inside `$(( ))`: expanded as `${RUNBOOK_REF_n}` (quotes are not allowed there); the value is
+    /// evaluated as an arithmetic expression.
+    Arithmetic,
+    /// Right after a backslash (`\{{x}}`): the backslash would escape the expansion's first
+    /// character, so it would not expand. A lint error.
+    Escaped,
+}
+
+/// One reference in a shell command: its context, and the command that would parse its value as
+/// shell code again, if any.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ShellUse {
+    pub context: ShellContext,
+    /// `eval`, `sh -c`, `ssh`, ...: the value becomes shell syntax again.
+    pub reparsed_by: Option<String>,
+}
+
+/// The shell context of each reference in `template`, in order.
+pub fn shell_contexts(template: &Template) -> Vec<ShellContext> {
+    shell_uses(template)
+        .into_iter()
+        .map(|found| found.context)
+        .collect()
+}
+
+/// Every reference in `template`, in order, with where it sits.
+pub fn shell_uses(template: &Template) -> Vec<ShellUse> {
+    let mut tokens = Vec::new();
+    let mut count = 0;
+    for part in &template.parts {
+        match part {
+            Part::Literal(text) => tokens.extend(text.chars().map(Tok::Char)),
+            Part::Ref(_) => {
+                tokens.push(Tok::Ref(count));
+                count += 1;
+            }
+        }
+    }
+    let mut found = vec![
+        ShellUse {
+            context: ShellContext::Unquoted,
+            reparsed_by: None,
+        };
+        count
+    ];
+    Scanner::new(tokens, &mut found).command(End::Eof);
+    found
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Tok {
+    Char(char),
+    Ref(usize),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum End {
+    Eof,
+    /// The `)` closing a `$(`.
+    Paren,
+}
+
+struct HereDoc {
+    delimiter: Vec<Tok>,
+    strip_tabs: bool,
+    quoted: bool,
+}
+
+/// The words of the simple command being read at one nesting level.
+#[derive(Default)]
+struct Frame {
+    words: Vec<String>,
+    word: String,
+    in_word: bool,
+    word_refs: Vec<usize>,
+    case_depth: usize,
+    paren_depth: usize,
+}
+
+struct Scanner<'a> {
+    toks: Vec<Tok>,
+    pos: usize,
+    found: &'a mut [ShellUse],
+    frames: Vec<Frame>,
+    pending: Vec<HereDoc>,
+}
+
+impl<'a> Scanner<'a> {
+    fn new(toks: Vec<Tok>, found: &'a mut [ShellUse]) -> Self {
+        Scanner {
+            toks,
+            pos: 0,
+            found,
+            frames: Vec::new(),
+            pending: Vec::new(),
+        }
+    }
+
+    fn peek(&self) -> Option<Tok> {
+        self.toks.get(self.pos).copied()
+    }
+
+    fn peek_char(&self, ahead: usize) -> Option<char> {
+        match self.toks.get(self.pos + ahead) {
+            Some(Tok::Char(c)) => Some(*c),
+            Some(Tok::Ref(_)) | None => None,
+        }
+    }
+
+    fn bump(&mut self) -> Option<Tok> {
+        let tok = self.peek();
+        self.pos += 1;
+        tok
+    }
+
+    /// Records a reference; `in_word` when it is part of a word of the current simple command.
+    fn record(&mut self, index: usize, context: ShellContext, in_word: bool) {
+        if let Some(slot) = self.found.get_mut(index) {
+            slot.context = context;
+        }
+        if in_word && let Some(frame) = self.frames.last_mut() {
+            frame.in_word = true;
+            frame.word_refs.push(index);
+        }
+    }
+
+    fn word_text(&mut self, text: &str) {
+        if let Some(frame) = self.frames.last_mut() {
+            frame.in_word = true;
+            frame.word.push_str(text);
+        }
+    }
+
+    fn end_word(&mut self) {
+        let Some(frame) = self.frames.last_mut() else {
+            return;
+        };
+        if !frame.in_word {
+            return;
+        }
+        let word = std::mem::take(&mut frame.word);
+        frame.in_word = false;
+        if frame.words.is_empty() {
+            match word.as_str() {
+                "case" => frame.case_depth += 1,
+                "esac" => frame.case_depth = frame.case_depth.saturating_sub(1),
+                _ => {}
+            }
+        }
+        frame.words.push(word);
+        let at = frame.words.len() - 1;
+        let refs = std::mem::take(&mut frame.word_refs);
+        let reparsed = reparsing_command(&frame.words, at);
+        if let Some(command) = reparsed {
+            for index in refs {
+                if let Some(slot) = self.found.get_mut(index) {
+                    slot.reparsed_by = Some(command.clone());
+                }
+            }
+        }
+    }
+
+    fn end_command(&mut self) {
+        self.end_word();
+        if let Some(frame) = self.frames.last_mut() {
+            frame.words.clear();
+        }
+    }
+
+    /// A list of commands, up to the end of input or the `)` closing a `$(`.
+    fn command(&mut self, end: End) {
+        self.frames.push(Frame::default());
+        while let Some(tok) = self.bump() {
+            let c = match tok {
+                Tok::Ref(index) => {
+                    self.record(index, ShellContext::Unquoted, true);
+                    continue;
+                }
+                Tok::Char(c) => c,
+            };
+            match c {
+                '\\' => match self.bump() {
+                    Some(Tok::Char('\n')) | None => {}
+                    Some(Tok::Char(next)) => self.word_text(&next.to_string()),
+                    Some(Tok::Ref(index)) => self.record(index, ShellContext::Escaped, true),
+                },
+                '\'' => {
+                    let text = self.single_quoted();
+                    self.word_text(&text);
+                }
+                '"' => {
+                    let text = self.double_quoted();
+                    self.word_text(&text);
+                }
+                '`' => {
+                    self.backtick(false);
+                    self.word_text("");
+                }
+                '$' => {
+                    self.dollar(false);
+                    self.word_text("");
+                }
+                '#' if !self.frames.last().is_some_and(|frame| frame.in_word) => {
+                    // To the end of the line; a reference in a comment does nothing.
+                    while let Some(tok) = self.peek() {
+                        match tok {
+                            Tok::Char('\n') => break,
+                            Tok::Char(_) | Tok::Ref(_) => self.pos += 1,
+                        }
+                    }
+                }
+                ' ' | '\t' => self.end_word(),
+                '\n' => {
+                    self.end_command();
+                    self.heredoc_bodies();
+                }
+                ';' | '&' | '|' => self.end_command(),
+                '(' => {
+                    self.end_command();
+                    if let Some(frame) = self.frames.last_mut() {
+                        frame.paren_depth += 1;
+                    }
+                }
+                ')' => {
+                    self.end_command();
+                    let Some(frame) = self.frames.last_mut() else {
+                        break;
+                    };
+                    if frame.paren_depth > 0 {
+                        frame.paren_depth -= 1;
+                    } else if frame.case_depth == 0 && end == End::Paren {
+                        break;
+                    }
+                }
+                '<' => {
+                    self.end_word();
+                    match (self.peek_char(0), self.peek_char(1)) {
+                        // `<<<`: a here-string (bash), an ordinary word follows.
+                        (Some('<'), Some('<')) => self.pos += 2,
+                        (Some('<'), _) => {
+                            self.pos += 1;
+                            self.heredoc_operator();
+                        }
+                        _ => {}
+                    }
+                }
+                '>' => self.end_word(),
+                other => self.word_text(&other.to_string()),
+            }
+        }
+        self.end_command();
+        self.frames.pop();
+    }
+
+    /// After `'`: up to the closing `'`. Returns the literal text.
+    fn single_quoted(&mut self) -> String {
+        let mut text = String::new();
+        while let Some(tok) = self.bump() {
+            match tok {
+                Tok::Char('\'') => break,
+                Tok::Char(c) => text.push(c),
+                Tok::Ref(index) => self.record(index, ShellContext::SingleQuoted, true),
+            }
+        }
+        text
+    }
+
+    /// After `"`: up to the closing `"`. Returns the literal text (without expansions).
+    fn double_quoted(&mut self) -> String {
+        let mut text = String::new();
+        while let Some(tok) = self.bump() {
+            match tok {
+                Tok::Char('"') => break,
+                Tok::Char('\\') => match self.bump() {
+                    Some(Tok::Char(c)) => text.push(c),
+                    Some(Tok::Ref(index)) => self.record(index, ShellContext::Escaped, true),
+                    None => {}
+                },
+                Tok::Char('$') => self.dollar(true),
+                Tok::Char('`') => self.backtick(true),
+                Tok::Char(c) => text.push(c),
+                Tok::Ref(index) => self.record(index, ShellContext::DoubleQuoted, true),
+            }
+        }
+        text
+    }
+
+    /// After `$`: a command substitution, arithmetic, a braced parameter, or nothing special.
+    fn dollar(&mut self, quoted: bool) {
+        match (self.peek_char(0), self.peek_char(1)) {
+            (Some('('), Some('(')) => {
+                self.pos += 2;
+                self.arithmetic();
+            }
+            (Some('('), _) => {
+                self.pos += 1;
+                self.command(End::Paren);
+            }
+            (Some('{'), _) => {
+                self.pos += 1;
+                self.braced(quoted);
+            }
+            _ => {}
+        }
+    }
+
+    /// After `${`: up to the closing `}`; a word inside keeps the surrounding quoting.
+    fn braced(&mut self, quoted: bool) {
+        let outer = if quoted {
+            ShellContext::DoubleQuoted
+        } else {
+            ShellContext::Unquoted
+        };
+        while let Some(tok) = self.bump() {
+            match tok {
+                Tok::Char('}') => break,
+                Tok::Char('\\') => {
+                    if let Some(Tok::Ref(index)) = self.bump() {
+                        self.record(index, ShellContext::Escaped, true);
+                    }
+                }
+                Tok::Char('\'') if !quoted => {
+                    self.single_quoted();
+                }
+                Tok::Char('"') => {
+                    self.double_quoted();
+                }
+                Tok::Char('$') => self.dollar(quoted),
+                Tok::Char('`') => self.backtick(quoted),
+                Tok::Char(_) => {}
+                Tok::Ref(index) => self.record(index, outer, true),
+            }
+        }
+    }
+
+    /// After `$((`: up to the matching `))`.
+    fn arithmetic(&mut self) {
+        let mut depth = 0usize;
+        while let Some(tok) = self.bump() {
+            match tok {
+                Tok::Char('(') => depth += 1,
+                Tok::Char(')') if depth > 0 => depth -= 1,
+                Tok::Char(')') => {
+                    if self.peek_char(0) == Some(')') {
+                        self.pos += 1;
+                    }
+                    break;
+                }
+                Tok::Char('$') => self.dollar(true),
+                Tok::Char('`') => self.backtick(true),
+                Tok::Char(_) => {}
+                Tok::Ref(index) => self.record(index, ShellContext::Arithmetic, true),
+            }
+        }
+    }
+
+    /// After `` ` ``: the text up to the closing backtick, with the backslashes the shell removes
+    /// removed, is a command of its own.
+    fn backtick(&mut self, quoted: bool) {
+        let mut inner = Vec::new();
+        while let Some(tok) = self.bump() {
+            match tok {
+                Tok::Char('`') => break,
+                Tok::Char('\\') => match self.peek() {
+                    Some(Tok::Char(c)) if matches!(c, '$' | '`' | '\\') || (quoted && c == '"') => {
+                        inner.push(Tok::Char(c));
+                        self.pos += 1;
+                    }
+                    Some(Tok::Char(_)) | Some(Tok::Ref(_)) | None => inner.push(Tok::Char('\\')),
+                },
+                Tok::Char(_) | Tok::Ref(_) => inner.push(tok),
+            }
+        }
+        Scanner::new(inner, self.found).command(End::Eof);
+    }
+
+    /// After `<<`: `-`, blanks, then the delimiter word; the body starts on the next line.
+    fn heredoc_operator(&mut self) {
+        let strip_tabs = self.peek_char(0) == Some('-');
+        if strip_tabs {
+            self.pos += 1;
+        }
+        while matches!(self.peek_char(0), Some(' ' | '\t')) {
+            self.pos += 1;
+        }
+        let mut delimiter = Vec::new();
+        let mut quoted = false;
+        let mut quote: Option<char> = None;
+        while let Some(tok) = self.peek() {
+            match (tok, quote) {
+                (Tok::Char(c), Some(open)) if c == open => quote = None,
+                (Tok::Char(c), None) if matches!(c, '\'' | '"') => {
+                    quoted = true;
+                    quote = Some(c);
+                }
+                (Tok::Char('\\'), None) => {
+                    quoted = true;
+                    self.pos += 1;
+                    if let Some(next) = self.peek() {
+                        delimiter.push(next);
+                    }
+                }
+                (Tok::Char(c), None)
+                    if c.is_whitespace()
+                        || matches!(c, ';' | '&' | '|' | '<' | '>' | '(' | ')') =>
+                {
+                    break;
+                }
+                (Tok::Char(_), _) => delimiter.push(tok),
+                (Tok::Ref(index), _) => {
+                    // A value as a delimiter: the body could never be found. Treat as quoted.
+                    self.record(index, ShellContext::QuotedHereDoc, false);
+                    quoted = true;
+                    delimiter.push(tok);
+                }
+            }
+            self.pos += 1;
+        }
+        self.pending.push(HereDoc {
+            delimiter,
+            strip_tabs,
+            quoted,
+        });
+    }
+
+    /// At the start of the line after a `<<` operator: each pending body, in order.
+    fn heredoc_bodies(&mut self) {
+        for doc in std::mem::take(&mut self.pending) {
+            self.heredoc_body(&doc);
+        }
+    }
+
+    fn heredoc_body(&mut self, doc: &HereDoc) {
+        let context = if doc.quoted {
+            ShellContext::QuotedHereDoc
+        } else {
+            ShellContext::HereDoc
+        };
+        while self.pos < self.toks.len() {
+            // At a line start: is this the delimiter line?
+            let line_end = self.toks[self.pos..]
+                .iter()
+                .position(|tok| *tok == Tok::Char('\n'))
+                .map_or(self.toks.len(), |at| self.pos + at);
+            let mut start = self.pos;
+            if doc.strip_tabs {
+                while start < line_end && self.toks[start] == Tok::Char('\t') {
+                    start += 1;
+                }
+            }
+            if self.toks[start..line_end] == doc.delimiter[..] {
+                self.pos = line_end + 1;
+                return;
+            }
+            // The line's content.
+            while self.pos < line_end.min(self.toks.len()) {
+                let Some(tok) = self.bump() else { break };
+                match tok {
+                    Tok::Ref(index) => self.record(index, context, false),
+                    Tok::Char(_) if doc.quoted => {}
+                    Tok::Char('\\') => {
+                        if let Some(Tok::Ref(index)) = self.bump() {
+                            self.record(index, ShellContext::Escaped, false);
+                        }
+                    }
+                    Tok::Char('$') => {
+                        self.frames.push(Frame::default());
+                        self.dollar(true);
+                        self.frames.pop();
+                    }
+                    Tok::Char('`') => self.backtick(true),
+                    Tok::Char(_) => {}
+                }
+            }
+            // A substitution may have run past the line end; continue from where it stopped.
+            if self.pos == line_end {
+                self.pos += 1;
+            }
+        }
+    }
+}
+
+/// The command that parses the word at `at` as shell code, if any: `eval ARGS`, `sh -c WORD`,
+/// `su -c WORD`, `ssh [OPTIONS] HOST COMMAND...`, also behind `sudo`, `env`, `exec`, `nohup`,
+/// `timeout` and similar prefixes.
+fn reparsing_command(words: &[String], at: usize) -> Option<String> {
+    let mut i = 0;
+    // Assignments, keywords and prefix commands.
+    loop {
+        let word = words.get(i)?;
+        let name = basename(word);
+        let is_assignment = word
+            .split_once('=')
+            .is_some_and(|(name, _)| !name.is_empty() && name.chars().all(is_name_char));
+        if is_assignment
+            || matches!(
+                name,
+                "!" | "{"
+                    | "if"
+                    | "then"
+                    | "else"
+                    | "elif"
+                    | "do"
+                    | "while"
+                    | "until"
+                    | "exec"
+                    | "command"
+                    | "builtin"
+                    | "nohup"
+                    | "time"
+                    | "nice"
+                    | "setsid"
+                    | "xargs"
+            )
+        {
+            i += 1;
+            continue;
+        }
+        if matches!(name, "sudo" | "doas" | "env" | "timeout") {
+            i += 1;
+            while let Some(option) = words.get(i) {
+                if option.starts_with('-') {
+                    let takes_value = name == "sudo"
+                        && matches!(
+                            option.as_str(),
+                            "-u" | "-g" | "-C" | "-D" | "-h" | "-p" | "-r" | "-t" | "-U"
+                        );
+                    i += if takes_value { 2 } else { 1 };
+                } else if name == "env" && option.contains('=') {
+                    i += 1;
+                } else {
+                    break;
+                }
+            }
+            if name == "timeout" {
+                i += 1;
+            }
+            continue;
+        }
+        break;
+    }
+    if at <= i {
+        return None;
+    }
+    let name = basename(words.get(i)?);
+    match name {
+        "eval" => Some("eval".into()),
+        "sh" | "bash" | "dash" | "zsh" | "ksh" | "ash" | "mksh" | "busybox" | "su" => {
+            // The first word after an option containing `c` (`-c`, `-lc`, `--command` for su).
+            let mut saw_c = false;
+            for (index, word) in words.iter().enumerate().skip(i + 1) {
+                let is_option = word.starts_with('-') && word.len() > 1;
+                if saw_c && !is_option {
+                    return (index == at).then(|| format!("{name} -c"));
+                }
+                if is_option
+                    && ((!word.starts_with("--") && word.contains('c')) || word == "--command")
+                {
+                    saw_c = true;
+                }
+                if index >= at {
+                    break;
+                }
+            }
+            None
+        }
+        "ssh" => {
+            // Options that take a value, then the host; every word after the host is remote code.
+            let mut index = i + 1;
+            while let Some(word) = words.get(index) {
+                if word.starts_with('-') && word.len() > 1 {
+                    let last = word.chars().last().unwrap_or(' ');
+                    index += if word.len() == 2 && "bcDEeFIiJLlmOopQRSWw".contains(last) {
+                        2
+                    } else {
+                        1
+                    };
+                } else {
+                    break;
+                }
+            }
+            (at > index).then(|| "ssh".into())
+        }
+        _ => None,
+    }
+}
+
+fn basename(word: &str) -> &str {
+    word.rsplit('/').next().unwrap_or(word)
+}
+
+fn is_name_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || c == '_'
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::Span;
+    use crate::template::parse_template;
+
+    fn uses(text: &str) -> Vec<ShellUse> {
+        let template = parse_template(text, Span::new(0, text.len()), Some(0))
+            .ok()
+            .and_then(|parsed| parsed.into_template().ok())
+            .unwrap_or_else(|| Template::literal("unparsable", Span::UNKNOWN));
+        shell_uses(&template)
+    }
+
+    fn contexts(text: &str) -> Vec<ShellContext> {
+        uses(text).into_iter().map(|found| found.context).collect()
+    }
+
+    use ShellContext::{
+        Arithmetic, DoubleQuoted, Escaped, HereDoc, QuotedHereDoc, SingleQuoted, Unquoted,
+    };
+
+    #[test]
+    fn plain_quoting() {
+        assert_eq!(
+            contexts(r#"echo {{inputs.a}} "x{{inputs.a}}" '{{inputs.a}}' \'{{inputs.a}}"#),
+            [Unquoted, DoubleQuoted, SingleQuoted, Unquoted]
+        );
+        assert_eq!(contexts(r#"echo "it's {{inputs.a}}""#), [DoubleQuoted]);
+        // Built by hand: handlebars reads `\{{` as an escaped brace, but `\\{{x}}` leaves one
+        // backslash before the reference in the text the shell gets.
+        let reference = || {
+            Part::Ref(super::super::Reference {
+                path: super::super::RefPath::Input {
+                    name: "a".into(),
+                    rest: Vec::new(),
+                },
+                text: "inputs.a".into(),
+                span: Span::UNKNOWN,
+            })
+        };
+        let literal = |text: &str| Part::Literal(text.into());
+        let template = Template {
+            source: String::new(),
+            parts: vec![
+                literal("echo \\"),
+                reference(),
+                literal(" \"\\"),
+                reference(),
+                literal("\" \"\\\\"),
+                reference(),
+                literal("\""),
+            ],
+            span: Span::UNKNOWN,
+        };
+        assert_eq!(shell_contexts(&template), [Escaped, Escaped, DoubleQuoted]);
+    }
+
+    #[test]
+    fn command_substitution_is_its_own_context() {
+        assert_eq!(
+            contexts(r#"echo "$(printf '[%s]' "{{inputs.a}}" {{inputs.a}})" {{inputs.a}}"#),
+            [DoubleQuoted, Unquoted, Unquoted]
+        );
+        assert_eq!(
+            contexts(r#"echo "$(echo "$(echo {{inputs.a}})" '{{inputs.a}}')""#),
+            [Unquoted, SingleQuoted]
+        );
+        assert_eq!(
+            contexts("echo $(case x in a) echo {{inputs.a}};; esac) {{inputs.a}}"),
+            [Unquoted, Unquoted]
+        );
+        assert_eq!(
+            contexts(r#"echo "$( (echo {{inputs.a}}) )" "{{inputs.a}}""#),
+            [Unquoted, DoubleQuoted]
+        );
+    }
+
+    #[test]
+    fn backticks_are_their_own_context() {
+        assert_eq!(
+            contexts(r#"echo "`printf %s "{{inputs.a}}" {{inputs.a}}`" `echo '{{inputs.a}}'`"#),
+            [DoubleQuoted, Unquoted, SingleQuoted]
+        );
+    }
+
+    #[test]
+    fn parameter_words_arithmetic_and_comments() {
+        assert_eq!(
+            contexts(r#"echo "${X:-{{inputs.a}}}" ${X:-{{inputs.a}}} $(( {{inputs.a}} + 1 ))"#),
+            [DoubleQuoted, Unquoted, Arithmetic]
+        );
+        assert_eq!(
+            contexts("echo a # it's {{inputs.a}}\necho {{inputs.a}}"),
+            [Unquoted, Unquoted]
+        );
+    }
+
+    #[test]
+    fn heredocs() {
+        assert_eq!(
+            contexts("cat <<EOF >f\nsay \"{{inputs.a}}\" '{{inputs.a}}'\nEOF\necho {{inputs.a}}"),
+            [HereDoc, HereDoc, Unquoted]
+        );
+        assert_eq!(
+            contexts("cat <<'EOF'\n{{inputs.a}}\nEOF\necho '{{inputs.a}}'"),
+            [QuotedHereDoc, SingleQuoted]
+        );
+        assert_eq!(
+            contexts("cat <<-\"END\" <<X\n\t{{inputs.a}}\n\tEND\n$(echo {{inputs.a}})\nX\n"),
+            [QuotedHereDoc, Unquoted]
+        );
+        assert_eq!(contexts("cat <<< {{inputs.a}}"), [Unquoted]);
+    }
+
+    /// Every short command over the characters that change the scanner's state, with a reference
+    /// in the middle: the scanner never panics and finds the one reference.
+    #[test]
+    fn any_input_is_scanned_without_panicking() {
+        const ALPHABET: [char; 14] = [
+            '\'', '"', '\\', '$', '(', ')', '`', '<', '\n', '{', '}', 'E', '#', ' ',
+        ];
+        let reference = Part::Ref(super::super::Reference {
+            path: super::super::RefPath::Input {
+                name: "a".into(),
+                rest: Vec::new(),
+            },
+            text: "inputs.a".into(),
+            span: Span::UNKNOWN,
+        });
+        let mut count = 0usize;
+        for n in 0..ALPHABET.len().pow(4) {
+            let mut text = String::new();
+            let mut rest = n;
+            for _ in 0..4 {
+                text.push(ALPHABET[rest % ALPHABET.len()]);
+                rest /= ALPHABET.len();
+            }
+            let (before, after) = text.split_at(2);
+            let template = Template {
+                source: text.clone(),
+                parts: vec![
+                    Part::Literal(before.into()),
+                    reference.clone(),
+                    Part::Literal(after.into()),
+                    reference.clone(),
+                ],
+                span: Span::UNKNOWN,
+            };
+            count += shell_uses(&template).len();
+        }
+        assert_eq!(count, 2 * ALPHABET.len().pow(4));
+    }
+
+    fn reparsed(text: &str) -> Vec<Option<String>> {
+        uses(text)
+            .into_iter()
+            .map(|found| found.reparsed_by)
+            .collect()
+    }
+
+    #[test]
+    fn commands_that_parse_a_value_as_code() {
+        let some = |name: &str| Some(name.to_owned());
+        assert_eq!(reparsed(r#"eval "x={{inputs.a}}""#), [some("eval")]);
+        assert_eq!(
+            reparsed(r#"sudo -u root bash -lc "ls {{inputs.a}}" x {{inputs.a}}"#),
+            [some("bash -c"), None]
+        );
+        assert_eq!(
+            reparsed(r#"ssh -p 22 {{inputs.a}} ls {{inputs.a}}; ls {{inputs.a}}"#),
+            [None, some("ssh"), None]
+        );
+        assert_eq!(reparsed("su -c {{inputs.a}} root"), [some("su -c")]);
+        assert_eq!(
+            reparsed(r#"echo "$(sh -c {{inputs.a}})" | sh"#),
+            [some("sh -c")]
+        );
+        assert_eq!(reparsed("echo eval {{inputs.a}}"), [None]);
+    }
+}
