@@ -7,114 +7,12 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::path::PathBuf;
-use std::process::Stdio;
 use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::support::{Background, KillGroupOnDrop, Output, Sandbox, finish, runbook, wait_until};
-
-// ---------------------------------------------------------------------------------------------
-// Helpers.
-
-/// A runbook (`rb.yaml`) in a sandbox, and one state directory for every command run on it.
-struct Bench {
-    sandbox: Sandbox,
-    state: PathBuf,
-}
-
-impl Bench {
-    fn new(yaml: &str) -> Bench {
-        let sandbox = Sandbox::new();
-        sandbox.write("rb.yaml", yaml);
-        let state = sandbox.path().join(".state");
-        Bench { sandbox, state }
-    }
-
-    fn file(&self, name: &str) -> PathBuf {
-        self.sandbox.path().join(name)
-    }
-
-    fn touch(&self, name: &str) {
-        self.sandbox.write(name, "");
-    }
-
-    fn read(&self, name: &str) -> String {
-        std::fs::read_to_string(self.file(name)).unwrap_or_default()
-    }
-
-    /// `runbook ARGS` in the sandbox with this bench's state directory; stdin is a pipe (no TTY).
-    fn cmd(&self, args: &[&str]) -> Output {
-        let mut command = runbook();
-        command
-            .current_dir(self.sandbox.path())
-            .env("RUNBOOK_STATE_DIR", &self.state)
-            .args(args)
-            .timeout(Duration::from_secs(60))
-            .write_stdin("");
-        finish(command)
-    }
-
-    /// `runbook ARGS` in the background, stdin closed.
-    fn spawn(&self, args: &[&str]) -> Background {
-        let mut command = std::process::Command::new(assert_cmd::cargo::cargo_bin("runbook"));
-        command
-            .current_dir(self.sandbox.path())
-            .args(args)
-            .env("NO_COLOR", "1")
-            .env("RUNBOOK_STATE_DIR", &self.state)
-            .env_remove("RUST_LOG")
-            .env_remove("RUNBOOK_ACTOR")
-            .env_remove("RUNBOOK_AUDIT_LOG")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        Background::spawn(command)
-    }
-
-    /// `runbook runs --output json`.
-    fn runs(&self) -> Vec<Value> {
-        let output = self.cmd(&["runs", "--output", "json"]);
-        assert_code(&output, 0, "runs");
-        let runs: Value = serde_json::from_str(&output.stdout)
-            .unwrap_or_else(|error| panic!("runs --output json: {error}\n{}", output.stdout));
-        runs.as_array().cloned().unwrap_or_default()
-    }
-
-    fn run_summary(&self, run_id: &str) -> Value {
-        self.runs()
-            .into_iter()
-            .find(|run| run["run_id"] == run_id)
-            .unwrap_or_else(|| panic!("`runbook runs` does not list {run_id}"))
-    }
-
-    fn only_run_id(&self) -> String {
-        let runs = self.runs();
-        assert_eq!(runs.len(), 1, "{runs:#?}");
-        runs[0]["run_id"].as_str().expect("run_id").to_owned()
-    }
-
-    fn journal_path(&self, run_id: &str) -> PathBuf {
-        self.state.join("runs").join(run_id).join("journal.jsonl")
-    }
-
-    fn journal(&self, run_id: &str) -> Vec<Value> {
-        std::fs::read_to_string(self.journal_path(run_id))
-            .expect("read the journal")
-            .lines()
-            .map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}")))
-            .collect()
-    }
-}
-
-fn assert_code(output: &Output, code: i32, what: &str) {
-    assert_eq!(
-        output.code, code,
-        "{what}: exit code\nstdout:\n{}\nstderr:\n{}",
-        output.stdout, output.stderr
-    );
-}
+use crate::bench::{Bench, assert_code};
+use crate::support::{KillGroupOnDrop, Output, Sandbox, wait_until};
 
 /// The report's entry for step `id` (`--output json`).
 fn step<'a>(report: &'a Value, id: &str) -> &'a Value {

@@ -5,6 +5,7 @@
 // this crate's matches over enums list their variants.
 #![allow(clippy::wildcard_enum_match_arm)]
 
+mod bench;
 mod support;
 
 mod alpaca;

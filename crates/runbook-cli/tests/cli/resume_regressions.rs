@@ -6,8 +6,6 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::path::PathBuf;
-use std::process::Stdio;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -16,10 +14,9 @@ use nix::sys::signal::Signal;
 use serde_json::{Value, json};
 use wiremock::{MockServer, Request, Respond, ResponseTemplate};
 
+use crate::bench::{Bench, assert_code};
 use crate::control::recorded;
 use crate::durable::{count, mount, ok, until_count};
-use crate::support::Background as Running;
-use crate::support::{Output, Sandbox, finish, runbook};
 
 // ---------------------------------------------------------------------------------------------
 // Helpers (the ones in durable.rs are private to that module).
@@ -52,96 +49,6 @@ impl Respond for Gate {
             self.opened.clone().set_delay(Duration::from_secs(60))
         }
     }
-}
-
-/// A runbook in a sandbox and one state directory shared by every command run on it.
-struct Bench {
-    sandbox: Sandbox,
-    state: PathBuf,
-}
-
-impl Bench {
-    fn new(yaml: &str) -> Bench {
-        let sandbox = Sandbox::new();
-        sandbox.write("rb.yaml", yaml);
-        let state = sandbox.path().join(".state");
-        Bench { sandbox, state }
-    }
-
-    /// `runbook ARGS` in the sandbox with this bench's state directory; stdin is a pipe (no TTY).
-    fn cmd(&self, args: &[&str]) -> Output {
-        let mut command = runbook();
-        command
-            .current_dir(self.sandbox.path())
-            .env("RUNBOOK_STATE_DIR", &self.state)
-            .args(args)
-            .timeout(Duration::from_secs(30))
-            .write_stdin("");
-        finish(command)
-    }
-
-    /// `runbook ARGS` in the background, stdin closed.
-    fn spawn(&self, args: &[&str]) -> Running {
-        let mut command = std::process::Command::new(assert_cmd::cargo::cargo_bin("runbook"));
-        command
-            .current_dir(self.sandbox.path())
-            .args(args)
-            .env("NO_COLOR", "1")
-            .env("RUNBOOK_STATE_DIR", &self.state)
-            .env_remove("RUST_LOG")
-            .env_remove("RUNBOOK_ACTOR")
-            .env_remove("RUNBOOK_AUDIT_LOG")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        Running::spawn(command)
-    }
-
-    fn runs(&self) -> Vec<Value> {
-        let output = self.cmd(&["runs", "--output", "json"]);
-        assert_eq!(output.code, 0, "runs: {}", output.stderr);
-        let runs: Value = serde_json::from_str(&output.stdout)
-            .unwrap_or_else(|error| panic!("runs --output json: {error}\n{}", output.stdout));
-        runs.as_array().cloned().unwrap_or_default()
-    }
-
-    fn only_run(&self) -> Value {
-        let runs = self.runs();
-        assert_eq!(runs.len(), 1, "{runs:#?}");
-        runs[0].clone()
-    }
-
-    fn only_run_id(&self) -> String {
-        self.only_run()["run_id"]
-            .as_str()
-            .expect("run_id")
-            .to_owned()
-    }
-
-    fn journal(&self, run_id: &str) -> Vec<Value> {
-        let path = self.state.join("runs").join(run_id).join("journal.jsonl");
-        json_lines(&std::fs::read_to_string(path).expect("read the journal"))
-    }
-
-    fn audit(&self) -> Vec<Value> {
-        json_lines(
-            &std::fs::read_to_string(self.state.join("audit.jsonl")).expect("read the audit log"),
-        )
-    }
-}
-
-fn json_lines(text: &str) -> Vec<Value> {
-    text.lines()
-        .map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}")))
-        .collect()
-}
-
-fn assert_code(output: &Output, code: i32, what: &str) {
-    assert_eq!(
-        output.code, code,
-        "{what}: exit code\nstdout:\n{}\nstderr:\n{}",
-        output.stdout, output.stderr
-    );
 }
 
 /// Records of `kind` (and, when given, of `step`).
@@ -729,7 +636,7 @@ steps:
 }
 
 /// SIGKILL, then reap: the pid is gone when this returns, and it was the signal that ended it.
-fn sigkill(running: Running) {
+fn sigkill(running: crate::support::Background) {
     let finished = running.sigkill();
     assert_eq!(
         finished.code, None,
