@@ -38,9 +38,17 @@ pub struct AnswersPrompter {
     echo: bool,
 }
 
+/// Why an answers file cannot be used at all.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AnswersFileError {
+    /// The file holds a list or a single value: an answers file maps step ids to answers.
+    #[error("an answers file is a mapping from step ids to answers, not {found}")]
+    NotAMapping { found: &'static str },
+}
+
 impl AnswersPrompter {
     /// `answers` is the parsed file (a mapping); `origin` names it in messages.
-    pub fn new(answers: Value, origin: impl Into<String>) -> Result<Self, String> {
+    pub fn new(answers: Value, origin: impl Into<String>) -> Result<Self, AnswersFileError> {
         match answers {
             Value::Object(answers) => Ok(AnswersPrompter {
                 answers,
@@ -55,7 +63,9 @@ impl AnswersPrompter {
                 echo: false,
             }),
             Value::Bool(_) | Value::Number(_) | Value::String(_) | Value::Array(_) => {
-                Err("an answers file is a mapping from step ids to answers".into())
+                Err(AnswersFileError::NotAMapping {
+                    found: crate::render::type_name(&answers),
+                })
             }
         }
     }
@@ -276,8 +286,8 @@ mod tests {
             "enter": [{"phrase": "LIVE"}, {"phrase": "NOPE"}],
             "decisions": {"rotate": ["retry", "abort"]}
         });
-        let mut prompter =
-            AnswersPrompter::new(file, "answers.yaml").map_err(PromptError::Invalid)?;
+        let mut prompter = AnswersPrompter::new(file, "answers.yaml")
+            .map_err(|error| PromptError::Invalid(error.to_string()))?;
         assert_eq!(prompter.phrase(&context("enter", 1), "LIVE")?, "LIVE");
         assert_eq!(prompter.phrase(&context("enter", 2), "LIVE")?, "NOPE");
         assert!(prompter.phrase(&context("enter", 3), "LIVE").is_err());
