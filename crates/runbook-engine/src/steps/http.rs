@@ -19,6 +19,64 @@ pub(super) async fn execute(
     env: &mut StepEnv<'_>,
 ) -> Result<Map<String, Value>, StepError> {
     let scope = Scope::new(env.context);
+    let (url, url_text) = render_url(step, scope)?;
+    let client = env.http.get(step.follow_redirects).map_err(|error| {
+        StepError::new(
+            StepErrorKind::Transport,
+            format!("cannot build the HTTP client: {error}"),
+        )
+    })?;
+    let method = request_method(step.method);
+    let timeout = timeout.unwrap_or(HttpStep::DEFAULT_TIMEOUT);
+    let request = client.request(method.clone(), url).timeout(timeout);
+    let request = with_headers_and_body(step, request, scope)?;
+
+    // Described without user name, password, query and fragment; the redactor knows a secret's
+    // percent-encoded forms, so one in the path is masked.
+    let described = format!("{method} {}", url_for_messages(&url_text));
+    let response = request
+        .send()
+        .await
+        .map_err(|error| transport_error(&described, &error, timeout))?;
+    let status = response.status().as_u16();
+    let mut headers = Map::new();
+    for (name, value) in response.headers() {
+        let value = String::from_utf8_lossy(value.as_bytes()).into_owned();
+        headers.insert(name.as_str().to_owned(), Value::String(value));
+    }
+    let bytes = read_limited(response, step.max_response_bytes, &described, timeout).await?;
+    let response = Received {
+        status,
+        json: if bytes.is_empty() {
+            None
+        } else {
+            serde_json::from_slice(&bytes).ok()
+        },
+        text: String::from_utf8_lossy(&bytes).into_owned(),
+        headers,
+    };
+    let expected = if step.expect_status.is_empty() {
+        (200..300).contains(&status)
+    } else {
+        step.expect_status.contains(&status)
+    };
+    if !expected {
+        return Err(unexpected_status(step, &described, response, env));
+    }
+    outputs_of(step, response, env)
+}
+
+/// What came back.
+struct Received {
+    status: u16,
+    headers: Map<String, Value>,
+    /// The body parsed as JSON, when it is JSON.
+    json: Option<Value>,
+    text: String,
+}
+
+/// The URL: template values in the path, query and fragment encoded as data; `query:` appended.
+fn render_url(step: &HttpStep, scope: Scope) -> Result<(url::Url, String), StepError> {
     let url_text = render_string_with(&step.url, scope, encode_for_url)?;
     let mut url = url::Url::parse(&url_text).map_err(|error| {
         StepError::new(
@@ -48,16 +106,14 @@ pub(super) async fn execute(
         };
         url.query_pairs_mut().append_pair(name, &text);
     }
+    Ok((url, url_text))
+}
 
-    let client = env.http.get(step.follow_redirects).map_err(|error| {
-        StepError::new(
-            StepErrorKind::Transport,
-            format!("cannot build the HTTP client: {error}"),
-        )
-    })?;
-    let method = request_method(step.method);
-    let timeout = timeout.unwrap_or(HttpStep::DEFAULT_TIMEOUT);
-    let mut request = client.request(method.clone(), url.clone()).timeout(timeout);
+fn with_headers_and_body(
+    step: &HttpStep,
+    mut request: reqwest::RequestBuilder,
+    scope: Scope,
+) -> Result<reqwest::RequestBuilder, StepError> {
     let mut has_content_type = false;
     for (name, value) in &step.headers {
         let value = render_string(value, scope)?;
@@ -72,94 +128,95 @@ pub(super) async fn execute(
         })?;
         request = request.header(name.as_str(), header);
     }
-    match &step.body {
+    Ok(match &step.body {
         Some(Body::Json(value)) => {
             let body = render_value(value, scope)?;
             if !has_content_type {
                 request = request.header("content-type", "application/json");
             }
-            request = request.body(body.to_string());
+            request.body(body.to_string())
         }
-        Some(Body::Text(template)) => request = request.body(render_string(template, scope)?),
-        None => {}
-    }
+        Some(Body::Text(template)) => request.body(render_string(template, scope)?),
+        None => request,
+    })
+}
 
-    // Described without user name, password, query and fragment; the redactor knows a secret's
-    // percent-encoded forms, so one in the path is masked.
-    let described = format!("{method} {}", url_for_messages(&url_text));
-    let response = request
-        .send()
-        .await
-        .map_err(|error| transport_error(&described, &error, timeout))?;
-    let status = response.status().as_u16();
-    let mut headers = Map::new();
-    for (name, value) in response.headers() {
-        let value = String::from_utf8_lossy(value.as_bytes()).into_owned();
-        headers.insert(name.as_str().to_owned(), Value::String(value));
-    }
-    let bytes = read_limited(response, step.max_response_bytes, &described, timeout).await?;
-    let json: Option<Value> = if bytes.is_empty() {
-        None
+/// A status the step does not expect: what was wanted and got, a redirect not followed, the body
+/// (redacted), and what the failure path may refer to.
+fn unexpected_status(
+    step: &HttpStep,
+    described: &str,
+    response: Received,
+    env: &StepEnv<'_>,
+) -> StepError {
+    let Received {
+        status,
+        headers,
+        json,
+        text,
+    } = response;
+    let wanted = if step.expect_status.is_empty() {
+        "a 2xx status".to_owned()
     } else {
-        serde_json::from_slice(&bytes).ok()
+        format!(
+            "status {}",
+            step.expect_status
+                .iter()
+                .map(u16::to_string)
+                .collect::<Vec<_>>()
+                .join(" or ")
+        )
     };
-    let text = String::from_utf8_lossy(&bytes).into_owned();
-
-    let expected = if step.expect_status.is_empty() {
-        (200..300).contains(&status)
-    } else {
-        step.expect_status.contains(&status)
-    };
-    if !expected {
-        let wanted = if step.expect_status.is_empty() {
-            "a 2xx status".to_owned()
+    let mut message = format!("{described}: expected {wanted}, got {status}");
+    if (300..400).contains(&status)
+        && let Some(Value::String(location)) = headers.get("location")
+    {
+        let why = if step.follow_redirects {
+            "it leads to another origin, or the limit of 5 redirects was reached"
         } else {
-            format!(
-                "status {}",
-                step.expect_status
-                    .iter()
-                    .map(u16::to_string)
-                    .collect::<Vec<_>>()
-                    .join(" or ")
-            )
+            "redirects are only followed within the same origin, with `follow_redirects: true`"
         };
-        let mut message = format!("{described}: expected {wanted}, got {status}");
-        if (300..400).contains(&status)
-            && let Some(Value::String(location)) = headers.get("location")
-        {
-            let why = if step.follow_redirects {
-                "it leads to another origin, or the limit of 5 redirects was reached"
-            } else {
-                "redirects are only followed within the same origin, with `follow_redirects: true`"
-            };
-            message.push_str(&format!(
-                "\n  redirect to {location} was not followed ({why})"
-            ));
-        }
-        if !text.is_empty() {
-            // Redact before cutting, so a secret across the cut cannot show in part.
-            let body = env.context.redactor.redact(&env.new_secrets.redact(&text));
-            message.push_str(&format!("\n  body: {}", snippet(&body)));
-        }
-        let mut error = StepError::new(StepErrorKind::UnexpectedResult, message);
-        error.status = Some(status);
-        error.retry_after = headers
-            .get("retry-after")
-            .and_then(Value::as_str)
-            .and_then(|text| text.trim().parse::<u64>().ok())
-            .map(Duration::from_secs);
-        let mut produced = Map::new();
-        produced.insert("status".into(), Value::from(status));
-        let body = if step.discard_body {
-            Value::String("(discarded: discard_body)".into())
-        } else {
-            json.clone().unwrap_or_else(|| Value::String(text.clone()))
-        };
-        produced.insert("body".into(), body);
-        produced.insert("headers".into(), Value::Object(headers.clone()));
-        return Err(error.with_outputs(produced));
+        message.push_str(&format!(
+            "\n  redirect to {location} was not followed ({why})"
+        ));
     }
+    if !text.is_empty() {
+        // Redact before cutting, so a secret across the cut cannot show in part.
+        let body = env.context.redactor.redact(&env.new_secrets.redact(&text));
+        message.push_str(&format!("\n  body: {}", snippet(&body)));
+    }
+    let mut error = StepError::new(StepErrorKind::UnexpectedResult, message);
+    error.status = Some(status);
+    error.retry_after = headers
+        .get("retry-after")
+        .and_then(Value::as_str)
+        .and_then(|text| text.trim().parse::<u64>().ok())
+        .map(Duration::from_secs);
+    let mut produced = Map::new();
+    produced.insert("status".into(), Value::from(status));
+    let body = if step.discard_body {
+        Value::String("(discarded: discard_body)".into())
+    } else {
+        json.unwrap_or(Value::String(text))
+    };
+    produced.insert("body".into(), body);
+    produced.insert("headers".into(), Value::Object(headers));
+    error.with_outputs(produced)
+}
 
+/// The outputs of an expected response: status, body, captures and headers, after the step's own
+/// assertions.
+fn outputs_of(
+    step: &HttpStep,
+    response: Received,
+    env: &mut StepEnv<'_>,
+) -> Result<Map<String, Value>, StepError> {
+    let Received {
+        status,
+        headers,
+        json,
+        text,
+    } = response;
     let mut outputs = Map::new();
     outputs.insert("status".into(), Value::from(status));
     outputs.insert("body".into(), json.clone().unwrap_or(Value::String(text)));
