@@ -295,7 +295,7 @@ fn decimal(value: &Value) -> Option<Decimal> {
         Value::Number(number) => Decimal::from_str(&number.to_string())
             .or_else(|_| Decimal::from_scientific(&number.to_string()))
             .ok(),
-        _ => None,
+        Value::Null | Value::Bool(_) | Value::Array(_) | Value::Object(_) => None,
     }
 }
 
@@ -316,7 +316,11 @@ mod tests {
         match json!({"id": "904837e3", "account_number": number, "equity": equity, "cash": "5000"})
         {
             Value::Object(map) => map,
-            _ => Map::new(),
+            Value::Null
+            | Value::Bool(_)
+            | Value::Number(_)
+            | Value::String(_)
+            | Value::Array(_) => Map::new(),
         }
     }
 

@@ -9,10 +9,6 @@
 //! The plugin depends on the SDK (`runbook-plugin`) only; `docs/plugins.md` uses it as the worked
 //! example.
 
-// Not yet ready for the workspace's `wildcard_enum_match_arm` lint (runbook-dsl is): remove once
-// this crate's matches over enums list their variants.
-#![allow(clippy::wildcard_enum_match_arm)]
-
 mod compare;
 mod snapshot;
 

@@ -129,7 +129,11 @@ pub async fn run(
     }
     let account = match response.json()? {
         Value::Object(account) => account,
-        other => {
+        other @ (Value::Null
+        | Value::Bool(_)
+        | Value::Number(_)
+        | Value::String(_)
+        | Value::Array(_)) => {
             return Err(PluginError::new(
                 PluginErrorKind::UnexpectedResult,
                 format!("GET {url}: expected an account object, got {other}"),

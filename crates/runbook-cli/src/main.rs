@@ -3,10 +3,6 @@
 //! Arguments are parsed here; each subcommand lives in `commands/`; every error is rendered, and every
 //! exit code chosen, in [`failure`].
 
-// Not yet ready for the workspace's `wildcard_enum_match_arm` lint (runbook-dsl is): remove once
-// this crate's matches over enums list their variants.
-#![allow(clippy::wildcard_enum_match_arm)]
-
 mod args;
 mod commands;
 mod exit_code;

@@ -7,10 +7,6 @@
 //!
 //! `docs/plugins.md` walks through writing one, with `runbook-alpaca` as the example.
 
-// Not yet ready for the workspace's `wildcard_enum_match_arm` lint (runbook-dsl is): remove once
-// this crate's matches over enums list their variants.
-#![allow(clippy::wildcard_enum_match_arm)]
-
 use std::collections::BTreeMap;
 use std::future::Future;
 use std::pin::Pin;

@@ -120,7 +120,11 @@ fn recorded_inputs(
         .map(|(name, value)| {
             let text = match value {
                 Value::String(text) => text.clone(),
-                other => other.to_string(),
+                Value::Null
+                | Value::Bool(_)
+                | Value::Number(_)
+                | Value::Array(_)
+                | Value::Object(_) => value.to_string(),
             };
             (name.clone(), text)
         })
