@@ -10,10 +10,16 @@ pub struct Source {
 }
 
 impl Source {
+    /// A leading byte-order mark (some Windows editors write one) is dropped: it is not part of
+    /// the YAML, and spans must not point inside it.
     pub fn new(path: impl Into<PathBuf>, text: impl Into<String>) -> Self {
+        let mut text: String = text.into();
+        if text.starts_with('\u{feff}') {
+            text.drain(..'\u{feff}'.len_utf8());
+        }
         Self {
             path: path.into(),
-            text: text.into(),
+            text,
         }
     }
 

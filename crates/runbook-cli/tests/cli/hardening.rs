@@ -302,3 +302,54 @@ fn a_connect_that_never_completes_names_the_connect_limit() {
         output.stderr
     );
 }
+
+// Found by an attack on the release binary: a file that starts with a byte-order mark, and a
+// finding at its very start, panicked the renderer (exit 101).
+#[test]
+fn a_runbook_that_starts_with_a_byte_order_mark_is_linted_not_a_panic() {
+    let sandbox = Sandbox::new();
+    sandbox.write("bom.yaml", "\u{feff}id: a\n");
+    let output = sandbox.run(&["lint", "bom.yaml"]);
+    assert_eq!(output.code, 3, "{}\n{}", output.stdout, output.stderr);
+    assert!(
+        output.stdout.contains("bom.yaml:1:1") && !output.stderr.contains("panicked"),
+        "{}\n{}",
+        output.stdout,
+        output.stderr
+    );
+}
+
+// Found by an attack on the release binary: the "stdout is not valid JSON; it begins: ..." preview
+// was cut before it was masked, so most of a secret that straddled the cut showed in clear.
+#[test]
+fn a_secret_across_the_cut_of_a_json_preview_is_not_shown_in_part() {
+    let sandbox = Sandbox::new();
+    let secret = "0123456789abcdef0123456789abcdef01234567";
+    sandbox.write(
+        "cut.yaml",
+        r#"id: cut
+title: A secret straddling the cut of a preview
+inputs:
+  tok: {type: string, secret: true}
+steps:
+  - id: parse
+    shell:
+      command: 'printf "[%*s" 81 ""; printf "%s" "$T"; printf "x%*s" 400 ""'
+      stdout: json
+      env: {T: "{{inputs.tok}}"}
+"#,
+    );
+    let input = format!("tok={secret}");
+    let output = sandbox.run(&["run", "cut.yaml", "--input", &input]);
+    assert_eq!(output.code, 1, "{}\n{}", output.stdout, output.stderr);
+    let said = format!("{}{}", output.stdout, output.stderr);
+    assert!(said.contains("is not valid JSON"), "{said}");
+    // Any 12 characters of the secret in a row would be a leak.
+    for start in 0..=secret.len() - 12 {
+        let part = &secret[start..start + 12];
+        assert!(
+            !said.contains(part),
+            "`{part}` of the secret shows:\n{said}"
+        );
+    }
+}

@@ -143,7 +143,8 @@ pub(super) fn outcome(
                     StepErrorKind::Capture,
                     format!(
                         "stdout is not valid JSON ({error}); it begins: {}",
-                        first_line(&stdout_text)
+                        // Masked before it is cut, so a secret across the cut cannot show in part.
+                        first_line(&redact(&stdout_text))
                     ),
                 )
             })?;
