@@ -51,6 +51,9 @@ pub struct Engine {
     pub(crate) options: EngineOptions,
     pub(crate) http: HttpClients,
     pub(crate) prompter: SharedPrompter,
+    /// How prompts are answered, read once: a prompt abandoned by a signal may still hold the
+    /// prompter's lock on its blocked thread, and the run's end must not wait for it.
+    prompts: String,
 }
 
 impl Default for Engine {
@@ -65,7 +68,12 @@ impl Engine {
             .prompter
             .clone()
             .unwrap_or_else(|| shared(NoOperator));
+        let prompts = prompter
+            .lock()
+            .map(|prompter| prompter.kind().to_owned())
+            .unwrap_or_else(|_| "unknown".to_owned());
         Engine {
+            prompts,
             options,
             http: HttpClients::default(),
             prompter,
@@ -130,7 +138,7 @@ impl Engine {
             duration_ms: millis(started.elapsed()),
             inputs: report_inputs,
             operator: OperatorRecord {
-                prompts: self.prompter_kind(),
+                prompts: self.prompts.clone(),
                 ..self.options.operator.clone()
             },
             steps: reports,
@@ -172,13 +180,6 @@ impl Engine {
             }
         }
         context
-    }
-
-    fn prompter_kind(&self) -> String {
-        self.prompter
-            .lock()
-            .map(|prompter| prompter.kind().to_owned())
-            .unwrap_or_else(|_| "unknown".to_owned())
     }
 }
 

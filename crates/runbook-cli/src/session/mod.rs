@@ -145,6 +145,9 @@ fn run(
         ]);
         engine.run(runbook, config.inputs, &mut observer).await
     });
+    // A prompt abandoned by a signal still blocks a thread reading the terminal: dropping the
+    // runtime would wait for it forever. Leave it behind; the process ends with this session.
+    runtime.shutdown_background();
     // Each step removes its own files; this catches what an error path may have left.
     let _ = std::fs::remove_dir_all(&files);
     drop(lock);

@@ -391,3 +391,50 @@ async fn ctrl_c_at_a_terminal_prompt_interrupts_and_cleans_up() {
         ]
     );
 }
+
+// Found by an attack on the release binary: a signal while a text or secret prompt waited at a
+// terminal ran the cleanup and then hung for good (the blocked terminal read kept the prompter's
+// lock, which the end of the run waited for; dropping the runtime waited for the read too): no
+// `run_finished`, the lock held, a second signal ignored.
+#[tokio::test(flavor = "multi_thread")]
+async fn sigterm_at_a_secret_terminal_prompt_cleans_up_and_exits() {
+    let server = MockServer::start().await;
+    accept_posts(&server).await;
+    let sandbox = Sandbox::new();
+    sandbox.write(
+        "rb.yaml",
+        &PROMPTING.replace(
+            "      confirm: Is the dashboard on Live?",
+            "      answers:\n        new_key: {label: Paste the new key, secret: true}",
+        ),
+    );
+    let mut session = crate::prompts::terminal::spawn(&sandbox, &server.uri());
+    session
+        .exp_string("Paste the new key")
+        .expect("question shown");
+    session
+        .process_mut()
+        .signal(rexpect::process::Signal::SIGTERM)
+        .expect("SIGTERM");
+    let (rest, code) = crate::prompts::terminal::finish(&mut session);
+    assert_eq!(code, 143, "{rest}");
+    assert_eq!(
+        recorded(&server).await,
+        vec![
+            "POST /pause",
+            "POST /unpause",
+            "POST /on_failure",
+            "POST /finally"
+        ]
+    );
+    let state = std::path::PathBuf::from(crate::control::state_dir(&sandbox));
+    let runs = std::fs::read_dir(state.join("runs"))
+        .expect("runs")
+        .filter_map(Result::ok)
+        .collect::<Vec<_>>();
+    let journal = std::fs::read_to_string(runs[0].path().join("journal.jsonl")).expect("journal");
+    assert!(
+        journal.contains("\"type\":\"run_finished\""),
+        "the journal ends the session:\n{journal}"
+    );
+}

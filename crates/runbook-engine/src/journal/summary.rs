@@ -87,7 +87,8 @@ impl Resumability {
             }
             Resumability::Compensated => format!(
                 "run {run_id} already ran its compensation (rollback): the steps it completed were \
-                 undone, so it cannot be resumed. Start a new run."
+                 undone (or were being undone when it stopped), so it cannot be resumed. Start a \
+                 new run (`runbook show {run_id}` says which undo steps finished)."
             ),
             Resumability::Running { pid } => format!(
                 "run {run_id} is still in progress (process {pid} on this host); wait for it to \
@@ -230,6 +231,12 @@ impl<'j> Facts<'j> {
                     Phase::Rollback => facts.compensated = true,
                     Phase::OnFailure | Phase::Finally => {}
                 },
+                // Compensation began: what the run did was being undone, even if the session died
+                // before an undo step finished.
+                JournalRecord::PhaseStarted {
+                    phase: Phase::Rollback,
+                    ..
+                } => facts.compensated = true,
                 JournalRecord::PhaseStarted { .. } | JournalRecord::Decision { .. } => {}
             }
         }

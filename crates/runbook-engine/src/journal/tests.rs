@@ -251,3 +251,26 @@ fn a_stop_recorded_before_signals_were_named_still_reads() -> Result<(), Box<dyn
     );
     Ok(())
 }
+
+#[test]
+fn compensation_that_began_ends_resumability_even_if_no_undo_step_finished() -> Result<(), String> {
+    // A session SIGKILLed while its first undo step ran: the journal has the rollback phase and
+    // that step's start, but no rollback step finished.
+    let (_dir, read) = journal(vec![
+        finished("a", Phase::Main, StepOutcome::Passed),
+        finished("b", Phase::Main, StepOutcome::Failed),
+        JournalRecord::PhaseStarted {
+            phase: Phase::Rollback,
+            reason: "step `b` failed".into(),
+        },
+        JournalRecord::StepStarted(StepStarted {
+            step: "undo_a".into(),
+            phase: Phase::Rollback,
+            depth: 0,
+        }),
+    ])?;
+    let summary = RunSummary::of("r1", &read);
+    assert_eq!(summary.state, RunState::Killed);
+    assert_eq!(summary.resumable, Resumability::Compensated);
+    Ok(())
+}

@@ -31,6 +31,16 @@ impl Run<'_, '_> {
             }
             let executed_before = self.executed;
             let result = self.run_list(&group.steps, at.phase, at.depth + 1).await;
+            if result.is_err() && self.undecided {
+                // A step in doubt could not be decided about (its earlier command still runs, or
+                // nobody answered): this session leaves everything as it was, `finally` included.
+                let error = StepError::new(
+                    StepErrorKind::Process,
+                    "a step of the group was left in doubt by the earlier session and could not \
+                     be decided about; nothing else was done",
+                );
+                return (Err(error), attempt);
+            }
             // A `finally` is for what this attempt did: when any step ran anew in this session, the
             // journal's record of an earlier `finally` (run, or skipped because nothing needed
             // cleaning) says nothing about the new work.

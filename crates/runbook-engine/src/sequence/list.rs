@@ -89,7 +89,9 @@ impl Run<'_, '_> {
             let failed = Stop::Failed {
                 step: step.id.clone(),
             };
-            if at.phase != Phase::Main || self.fatal {
+            // A resume that could not decide about a step in doubt changes nothing more: no retry,
+            // no repeat of an enclosing group (which would start the step again), no cleanup.
+            if at.phase != Phase::Main || self.fatal || self.undecided {
                 return Err(failed);
             }
             let message = error.as_ref().map_or("", |e| e.message.as_str());

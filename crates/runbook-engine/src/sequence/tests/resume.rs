@@ -333,3 +333,40 @@ steps:
     assert_eq!(asked(&log).len(), 1);
     assert_eq!(fx.read("seen"), SECRET);
 }
+
+/// Found by an attack on the release binary: a step in doubt inside a repeatable group, with no
+/// decision about it (or the operator's `abort`), failed like any step; the group then ran its
+/// `finally` and repeated, starting the step again, so the operator's abort was overridden and a
+/// command still running from the earlier session could run twice.
+#[tokio::test]
+async fn an_undecided_step_in_a_repeatable_group_stops_the_session_without_repeat_or_finally() {
+    let fx = Fixture::new();
+    let rb = fx.runbook(
+        r#"
+id: resume
+title: Resume
+steps:
+  - id: grp
+    group:
+      repeat: {max_attempts: 3}
+      steps:
+        - id: work
+          shell: {command: "@DIR@/mark work"}
+      finally:
+        - id: tidy
+          shell: {command: "@DIR@/mark tidy"}
+"#,
+    );
+    session(&fx, &rb, options(None), &mut Recorder::default()).await;
+    crash_after_start(&fx, "work");
+    let (work, tidy) = (fx.count("work"), fx.count("tidy"));
+    let (script, _log) = Script::new(json!({"decisions": {"work": ["abort"], "grp": ["retry"]}}));
+    let report = session(&fx, &rb, options(Some(script)), &mut Recorder::default()).await;
+    assert_ne!(report.status, RunStatus::Succeeded);
+    assert_eq!(fx.count("work"), work, "`work` must not start again");
+    assert_eq!(
+        fx.count("tidy"),
+        tidy,
+        "nothing else runs, `finally` included"
+    );
+}
