@@ -68,15 +68,19 @@ fn group_alive(pgid: i32) -> bool {
         return nix::sys::signal::killpg(nix::unistd::Pid::from_raw(pgid), None).is_ok();
     };
     entries.filter_map(Result::ok).any(|entry| {
-        let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
+        let Some(fields) = stat_fields(&entry.path()) else {
             return false;
         };
-        // After the command name (in parentheses): state, ppid, pgrp, ...
-        let Some((_, rest)) = stat.rsplit_once(')') else {
-            return false;
-        };
-        let fields: Vec<&str> = rest.split_whitespace().collect();
-        fields.first().is_some_and(|state| *state != "Z")
+        fields.first().is_some_and(|state| state != "Z")
             && fields.get(2).and_then(|pgrp| pgrp.parse::<i32>().ok()) == Some(pgid)
     })
+}
+
+/// The fields of `/proc/PID/stat` after the command name (which is in parentheses and may hold
+/// spaces): state (field 3), ppid, pgrp, ... starttime (field 22) is at index 19. None without
+/// /proc or for a process that is gone.
+pub(crate) fn stat_fields(proc_dir: &Path) -> Option<Vec<String>> {
+    let stat = std::fs::read_to_string(proc_dir.join("stat")).ok()?;
+    let (_, rest) = stat.rsplit_once(')')?;
+    Some(rest.split_whitespace().map(str::to_owned).collect())
 }

@@ -2,6 +2,7 @@
 //! `runbook show`, `runbook resume` and the end-of-run summary all ask this module, so they agree.
 
 use std::collections::BTreeSet;
+use std::path::Path;
 
 use serde::{Serialize, Serializer};
 
@@ -264,11 +265,8 @@ fn process_alive(host: &str, pid: u32, since: jiff::Timestamp) -> bool {
 
 /// When a process started, from /proc (Linux); None where that cannot be read.
 fn process_start(pid: u32) -> Option<jiff::Timestamp> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    // After the command name (in parentheses) come the state (field 3) ... starttime (field 22),
-    // in clock ticks since boot.
-    let (_, rest) = stat.rsplit_once(')')?;
-    let ticks: i64 = rest.split_whitespace().nth(19)?.parse().ok()?;
+    let fields = crate::processes::stat_fields(Path::new(&format!("/proc/{pid}")))?;
+    let ticks: i64 = fields.get(19)?.parse().ok()?;
     let boot: i64 = std::fs::read_to_string("/proc/stat")
         .ok()?
         .lines()

@@ -12,7 +12,7 @@ use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 use serde_json::Value;
 
-use crate::support::Sandbox;
+use crate::support::{Sandbox, wait_until};
 
 use super::kill_points::{Hold, Mode};
 use super::runbook::{GATE_SH, RUNBOOK, TOKEN, answers_file};
@@ -214,9 +214,11 @@ impl Rig {
             }
         }
         self.release(hold);
-        until(&format!("the orphaned commands of {tag} end"), || {
-            tagged_processes(&tag).is_empty()
-        });
+        wait_until(
+            DEADLINE,
+            &format!("the orphaned commands of {tag} end"),
+            || tagged_processes(&tag).is_empty(),
+        );
         ended
     }
 }
@@ -234,15 +236,6 @@ fn remove(path: &Path) {
         && error.kind() != std::io::ErrorKind::NotFound
     {
         panic!("remove {}: {error}", path.display());
-    }
-}
-
-/// Polls `condition` until it holds (panics after [`DEADLINE`]).
-fn until(what: &str, mut condition: impl FnMut() -> bool) {
-    let deadline = Instant::now() + DEADLINE;
-    while !condition() {
-        assert!(Instant::now() < deadline, "waited in vain: {what}");
-        std::thread::sleep(POLL);
     }
 }
 
