@@ -101,6 +101,39 @@ pub enum FindingCode {
     /// arguments as shell code again (`eval`, `sh -c`, `su -c`, `ssh HOST ...`), so the value is
     /// shell syntax after all.
     ReparsedShellReference,
+    /// A warning: a secret (or a value derived from one) in a shell `command`: it reaches the
+    /// argv of the programs the command starts, which `ps` shows to every user of the machine.
+    SecretInCommand,
+    /// A warning: a secret in an http step's URL (its query string above all) or `query:`: URLs
+    /// are written to server, proxy and browser-history logs.
+    SecretInUrl,
+    /// A warning: a secret sent in the URL, a header or the body of a plain `http://` request to
+    /// a host that is not loopback: anyone on the path can read it.
+    SecretOverPlainHttp,
+    /// A warning: an `irreversible` step that is not preceded, on every path, by a prompt with
+    /// `confirm` or `phrase`.
+    IrreversibleWithoutConfirmation,
+    /// A warning: a wait (`until` + `poll`) or a `retry` that can take longer than three times
+    /// the runbook's `average_duration` (or whose length cannot be known before the run).
+    LongWait,
+    /// A warning: an `operator-assisted` runbook whose first side effect (shell, plugin, or an
+    /// http request that is not GET, HEAD or OPTIONS) comes before any prompt.
+    SideEffectBeforePrompt,
+    /// A warning: a `when` or an assertion reads an output that may not exist (its step may have
+    /// been skipped, failed with `on_error: continue`, or not run before a failure path).
+    OutputMayNotExist,
+    /// A warning: an input that nothing refers to.
+    UnusedInput,
+    /// A warning: a capture that nothing refers to.
+    UnusedCapture,
+    /// A warning: a step that can never run (after a step that always stops the run, or with a
+    /// `when` that is always false).
+    UnreachableStep,
+    /// A warning: a `rollback` that can never run (on the last step of the run, or in a failure
+    /// path or `finally`, where compensation is never registered).
+    RollbackNeverRuns,
+    /// A warning: `on_error: continue` on a step whose outputs later steps use.
+    ContinueOnNeededStep,
     /// A plugin action that no linked plugin offers, or parameters it does not take or needs.
     UnknownPlugin,
     /// Both `json` and `text` bodies on one request.
@@ -153,6 +186,20 @@ impl FindingCode {
             FindingCode::SecretInPrompt => "runbook::check::secret_in_prompt",
             FindingCode::ReparsedShellReference => "runbook::check::reparsed_shell_reference",
             FindingCode::BodyConflict => "runbook::check::body_conflict",
+            FindingCode::SecretInCommand => "runbook::check::secret_in_command",
+            FindingCode::SecretInUrl => "runbook::check::secret_in_url",
+            FindingCode::SecretOverPlainHttp => "runbook::check::secret_over_plain_http",
+            FindingCode::IrreversibleWithoutConfirmation => {
+                "runbook::check::irreversible_without_confirmation"
+            }
+            FindingCode::LongWait => "runbook::check::long_wait",
+            FindingCode::SideEffectBeforePrompt => "runbook::check::side_effect_before_prompt",
+            FindingCode::OutputMayNotExist => "runbook::check::output_may_not_exist",
+            FindingCode::UnusedInput => "runbook::check::unused_input",
+            FindingCode::UnusedCapture => "runbook::check::unused_capture",
+            FindingCode::UnreachableStep => "runbook::check::unreachable_step",
+            FindingCode::RollbackNeverRuns => "runbook::check::rollback_never_runs",
+            FindingCode::ContinueOnNeededStep => "runbook::check::continue_on_needed_step",
             FindingCode::UnknownPlugin => "runbook::check::unknown_plugin",
         }
     }

@@ -12,6 +12,7 @@ mod inputs;
 mod plugin;
 mod prompt;
 mod references;
+mod safety;
 mod shell;
 mod steps;
 mod taint;
@@ -46,7 +47,15 @@ pub fn check_with(
         let lists: [&[crate::model::Step]; 3] = [&steps, &on_failure, &finally];
         let secret_outputs = taint::tainted_outputs(&lists);
         let mut warnings = checker.findings;
-        warnings.extend(taint::secrets_in_prompts(&lists, &inputs, &secret_outputs));
+        let facts = safety::Facts::new(
+            source,
+            raw,
+            [&steps, &on_failure, &finally],
+            &inputs,
+            &meta,
+            &secret_outputs,
+        );
+        warnings.extend(safety::check_safety(&facts));
         warnings.sort_by_key(|finding| finding.span.start);
         Ok(Runbook::checked(
             source.path.clone(),
@@ -121,24 +130,7 @@ impl<'a> Checker<'a> {
     /// The span of the mapping key `key` whose value starts at `value` (map keys carry no span of
     /// their own): the nearest `key:` before the value, or the value itself.
     pub(crate) fn key_span(&self, value: Span, key: &str) -> Span {
-        if !value.is_known() || key.is_empty() {
-            return value;
-        }
-        let before = self.source.text.get(..value.start).unwrap_or("");
-        let mut search_end = before.len();
-        while let Some(at) = before[..search_end].rfind(key) {
-            let after = before[at + key.len()..].trim_start_matches(['"', '\'']);
-            let boundary = at == 0
-                || !before[..at]
-                    .chars()
-                    .next_back()
-                    .is_some_and(|c| c.is_alphanumeric() || c == '_');
-            if boundary && after.starts_with(':') {
-                return Span::new(at, at + key.len());
-            }
-            search_end = at;
-        }
-        value
+        key_span(self.source, value, key)
     }
 
     pub(crate) fn report(&mut self, finding: Finding) {
@@ -176,6 +168,29 @@ impl<'a> Checker<'a> {
             gotchas: raw.gotchas.clone(),
         }
     }
+}
+
+/// The span of the mapping key `key` whose value starts at `value`: the nearest `key:` before the
+/// value, or the value itself.
+pub(crate) fn key_span(source: &Source, value: Span, key: &str) -> Span {
+    if !value.is_known() || key.is_empty() {
+        return value;
+    }
+    let before = source.text.get(..value.start).unwrap_or("");
+    let mut search_end = before.len();
+    while let Some(at) = before[..search_end].rfind(key) {
+        let after = before[at + key.len()..].trim_start_matches(['"', '\'']);
+        let boundary = at == 0
+            || !before[..at]
+                .chars()
+                .next_back()
+                .is_some_and(|c| c.is_alphanumeric() || c == '_');
+        if boundary && after.starts_with(':') {
+            return Span::new(at, at + key.len());
+        }
+        search_end = at;
+    }
+    value
 }
 
 /// Numbers steps in the order the check pass visits them: each step, then its group's steps and

@@ -7,8 +7,7 @@
 
 use std::collections::BTreeSet;
 
-use crate::finding::{Finding, FindingCode};
-use crate::model::{Action, Body, Input, Step, StepKind};
+use crate::model::{Action, Body, Step, StepKind};
 use crate::template::{Part, RefPath, Template};
 
 /// `(step id, output name)` pairs that the engine treats as secret from the moment they exist.
@@ -102,77 +101,4 @@ fn action_templates(action: &Action) -> Vec<&Template> {
         Action::Assert(_) => {}
     }
     out
-}
-
-/// A warning for each secret referenced in a prompt's `instructions`, `confirm` or `phrase`: it is
-/// shown masked there, so it helps nobody and tells the reader of the runbook where a secret goes.
-pub(super) fn secrets_in_prompts(
-    lists: &[&[Step]],
-    inputs: &[Input],
-    tainted: &BTreeSet<(String, String)>,
-) -> Vec<Finding> {
-    let mut actions: Vec<(&str, &Action)> = Vec::new();
-    for list in lists {
-        collect_actions(list, &mut actions);
-    }
-    let is_secret_output = |step: &str, output: &str| {
-        tainted.contains(&(step.to_owned(), output.to_owned()))
-            || actions
-                .iter()
-                .filter(|(id, _)| *id == step)
-                .any(|(_, action)| {
-                    action
-                        .captures()
-                        .iter()
-                        .any(|capture| capture.secret && capture.name == output)
-                        || action.prompt().is_some_and(|prompt| {
-                            prompt
-                                .answers
-                                .iter()
-                                .any(|answer| answer.secret && answer.name == output)
-                        })
-                })
-    };
-    let mut findings = Vec::new();
-    for (_, action) in &actions {
-        let Some(prompt) = action.prompt() else {
-            continue;
-        };
-        let fields = [
-            ("instructions", &prompt.instructions),
-            ("confirm", &prompt.confirm),
-            ("phrase", &prompt.phrase),
-        ];
-        for (field, template) in fields {
-            let Some(template) = template else { continue };
-            for part in &template.parts {
-                let Part::Ref(reference) = part else { continue };
-                let secret = match &reference.path {
-                    RefPath::Input { name, .. } => inputs
-                        .iter()
-                        .any(|input| input.secret && input.name == *name),
-                    RefPath::StepOutput { step, output, .. } => is_secret_output(step, output),
-                    RefPath::StepTiming { .. }
-                    | RefPath::Run { .. }
-                    | RefPath::OwnOutput { .. }
-                    | RefPath::Env { .. } => false,
-                };
-                if secret {
-                    findings.push(
-                        Finding::warning(
-                            FindingCode::SecretInPrompt,
-                            reference.span,
-                            format!("a secret in the prompt's `{field}`"),
-                        )
-                        .with_label("shown as ******** to the operator")
-                        .with_help(
-                            "prompt text is printed (and echoed from an answers file), so secrets \
-                             in it are masked; tell the operator where to find the value instead",
-                        ),
-                    );
-                }
-            }
-        }
-    }
-    findings
 }
