@@ -151,7 +151,10 @@ on_failure:
     let (report, _) = run_plain(&rb).await;
     assert_eq!(report.status, RunStatus::RolledBack);
     let seen = fx.read("seen");
-    assert!(seen.starts_with("assertion failed:\nWRONG MODE: livemode false"), "{seen}");
+    assert!(
+        seen.starts_with("assertion failed:\nWRONG MODE: livemode false"),
+        "{seen}"
+    );
     assert!(!seen.contains("attempt 1 of 1"), "{seen}");
 }
 
@@ -179,7 +182,10 @@ async fn preconditions_are_confirmed_once_before_the_first_step() {
     assert_eq!(report.status, RunStatus::Succeeded);
     let record = report.preconditions.unwrap_or_else(|| panic!("recorded"));
     assert!(record.confirmed);
-    assert_eq!(record.items, ["maintenance window announced", "algos halted"]);
+    assert_eq!(
+        record.items,
+        ["maintenance window announced", "algos halted"]
+    );
     assert_eq!(super::support::asked(&asked).len(), 1);
     assert_eq!(rec.run_events(), ["preconditions confirmed"]);
     assert_eq!(fx.read("log"), "first\nfin\n");

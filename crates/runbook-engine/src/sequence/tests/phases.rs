@@ -109,7 +109,12 @@ async fn after_the_commit_point_a_failure_undoes_nothing() {
     assert_eq!(undone(&fx), ["alert-after"]);
     assert_eq!(report.commit_point.as_deref(), Some("verify"));
     assert!(rec.run_events().contains(&"commit verify"));
-    assert!(report.steps.iter().all(|step| step.phase != Phase::Rollback));
+    assert!(
+        report
+            .steps
+            .iter()
+            .all(|step| step.phase != Phase::Rollback)
+    );
     // Only the failure path ran: the run is rolled back in the failure path's sense.
     assert_eq!(report.status, RunStatus::RolledBack);
 }
