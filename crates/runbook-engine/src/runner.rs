@@ -116,14 +116,15 @@ impl Engine {
             (Some(cut.stop.clone()), ending)
         } else if let Some(refusal) = &refusal {
             // Nothing was done: no compensation, failure path or finally.
-            let stop = match refusal.kind {
-                crate::error::StepErrorKind::Interrupted => Stop::Interrupted {
+            let stop = if refusal.kind == crate::error::StepErrorKind::Interrupted {
+                Stop::Interrupted {
                     step: Some(PRECONDITIONS.to_owned()),
                     signal: self.options.interrupt.signal(),
-                },
-                _ => Stop::Failed {
+                }
+            } else {
+                Stop::Failed {
                     step: PRECONDITIONS.to_owned(),
-                },
+                }
             };
             (Some(stop), Ending::default())
         } else {

@@ -61,8 +61,9 @@ fn undone(fx: &Fixture) -> Vec<String> {
     fx.read("log")
         .lines()
         .skip_while(|line| {
-            !(line.starts_with("undo") || line.starts_with("wait") || line.starts_with("resume"))
-                && !line.starts_with("alert")
+            !["undo", "wait", "resume", "alert"]
+                .iter()
+                .any(|start| line.starts_with(start))
         })
         .map(str::to_owned)
         .collect()
