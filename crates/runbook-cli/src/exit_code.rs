@@ -15,6 +15,8 @@ pub const TIMEOUT: u8 = 5;
 /// The operator declined a confirmation or did not type the confirmation phrase, with nothing to
 /// roll back. (An abort chosen after a failed step keeps that failure's own code.)
 pub const DECLINED: u8 = 6;
+/// The steps completed, but at least one failed with `on_error: warn`: look at the warnings.
+pub const WARNINGS: u8 = 8;
 /// A step failed; compensation and the failure path then completed: the system is in the state the
 /// runbook's failure path leaves it in.
 pub const ROLLED_BACK: u8 = 10;

@@ -138,6 +138,12 @@ pub enum FindingCode {
     UnknownPlugin,
     /// Both `json` and `text` bodies on one request.
     BodyConflict,
+    /// `commit: true` outside the main steps (in a rollback, an undo, `on_failure` or `finally`),
+    /// or on a step with a `rollback` (the commit would disarm it at once).
+    MisplacedCommit,
+    /// A field that cannot have an effect on this step: `on_error` on a `note` (it cannot fail) or
+    /// a `stop` (it always stops the run), `rollback` or `commit` on a `stop` (it never passes).
+    IneffectiveField,
 }
 
 impl FindingCode {
@@ -201,6 +207,8 @@ impl FindingCode {
             FindingCode::RollbackNeverRuns => "runbook::check::rollback_never_runs",
             FindingCode::ContinueOnNeededStep => "runbook::check::continue_on_needed_step",
             FindingCode::UnknownPlugin => "runbook::check::unknown_plugin",
+            FindingCode::MisplacedCommit => "runbook::check::misplaced_commit",
+            FindingCode::IneffectiveField => "runbook::check::ineffective_field",
         }
     }
 }

@@ -60,6 +60,8 @@ pub enum RefPath {
     },
     /// `steps.ID.started_at`, `steps.ID.finished_at` (RFC 3339, UTC) or `steps.ID.duration_ms`.
     StepTiming { step: String, field: TimingField },
+    /// `steps.ID.outcome`: `passed`, `failed`, `skipped`, `warned` or `not_run` (a string).
+    StepOutcome { step: String },
     /// `run.id`, `run.actor`, `run.started_at`.
     Run { field: RunField },
     /// `outputs.NAME[.rest]`: the current step's own outputs (in its `assert` only).

@@ -13,8 +13,24 @@ pub enum StepState {
     Skipped,
     /// Failed; with what it produced before failing, when it produced anything.
     Failed(Option<Map<String, Value>>),
+    /// Failed as a warning (`on_error: warn`); with what it produced before failing.
+    Warned(Option<Map<String, Value>>),
     /// Interrupted in an earlier session and, by policy or the operator's choice, not re-run.
     NotRerun,
+}
+
+impl StepState {
+    /// `{{steps.ID.outcome}}`. A step that was interrupted counts as failed; one resume did not
+    /// re-run counts as skipped.
+    pub fn outcome(&self) -> crate::report::StepOutcome {
+        use crate::report::StepOutcome;
+        match self {
+            StepState::Completed(_) => StepOutcome::Passed,
+            StepState::Skipped | StepState::NotRerun => StepOutcome::Skipped,
+            StepState::Failed(_) => StepOutcome::Failed,
+            StepState::Warned(_) => StepOutcome::Warned,
+        }
+    }
 }
 
 /// When a step last started and finished.

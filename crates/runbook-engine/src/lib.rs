@@ -28,10 +28,12 @@ pub use answers::AnswersPrompter;
 pub use error::{StepError, StepErrorKind};
 pub use inputs::{InputError, ResolvedInputs, resolve_inputs};
 pub use interrupt::{Interrupt, Signal};
-pub use observer::{CheckpointError, Fanout, NullObserver, Observer, Position, Progress};
+pub use observer::{CheckpointError, Fanout, NullObserver, Observer, Position, Progress, RunEvent};
 pub use prompter::{Decision, NoOperator, PromptContext, PromptError, Prompter, SharedPrompter};
 pub use redact::Redactor;
-pub use report::{OperatorRecord, Phase, RunReport, RunStatus, StepOutcome, StepReport, Stop};
+pub use report::{
+    OperatorRecord, Phase, PreconditionsRecord, RunReport, RunStatus, StepOutcome, StepReport, Stop,
+};
 pub use runner::{Engine, EngineOptions};
 pub use steps::kill_running_commands;
 pub use steps::prompt::AnswerRejected;

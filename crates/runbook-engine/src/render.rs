@@ -82,16 +82,23 @@ pub fn resolve<'s>(reference: &Reference, scope: Scope<'s>) -> Result<Cow<'s, Va
                     "is undefined: step `{step}` was skipped (its `when` did not hold)"
                 )));
             }
-            Some(StepState::Failed(Some(outputs))) => match outputs.get(output) {
-                Some(value) => (Cow::Borrowed(value), rest),
-                None => {
-                    return Err(undefined(format!(
-                        "is undefined: step `{step}` failed before producing `{output}`"
-                    )));
+            Some(StepState::Failed(Some(outputs)) | StepState::Warned(Some(outputs))) => {
+                match outputs.get(output) {
+                    Some(value) => (Cow::Borrowed(value), rest),
+                    None => {
+                        return Err(undefined(format!(
+                            "is undefined: step `{step}` failed before producing `{output}`"
+                        )));
+                    }
                 }
-            },
+            }
             Some(StepState::Failed(None)) => {
                 return Err(undefined(format!("is undefined: step `{step}` failed")));
+            }
+            Some(StepState::Warned(None)) => {
+                return Err(undefined(format!(
+                    "is undefined: step `{step}` failed (a warning) before producing it"
+                )));
             }
             Some(StepState::NotRerun) => {
                 return Err(undefined(format!(
@@ -120,6 +127,14 @@ pub fn resolve<'s>(reference: &Reference, scope: Scope<'s>) -> Result<Cow<'s, Va
                 )));
             }
         },
+        RefPath::StepOutcome { step } => {
+            let outcome = scope
+                .run
+                .steps
+                .get(step)
+                .map_or(crate::report::StepOutcome::NotRun, StepState::outcome);
+            return Ok(Cow::Owned(Value::String(outcome.word().to_owned())));
+        }
         RefPath::StepTiming { step, field } => {
             let Some(times) = scope.run.times.get(step) else {
                 return Err(undefined(format!(

@@ -10,12 +10,14 @@ use runbook_dsl::{Runbook, Step};
 use crate::journal::JournalRead;
 use crate::journal::record::{JournalRecord, StepFinished, StepStarted};
 use crate::prompter::Decision;
-use crate::report::{Phase, StepOutcome};
+use crate::report::{Phase, StepOutcome, Stop};
 
 /// A main-phase step that finished in an earlier session.
 #[derive(Debug, Clone)]
 pub struct CompletedStep {
     pub skipped: bool,
+    /// It failed with `on_error: warn`: done, as a warning.
+    pub warned: bool,
     pub outputs: Map<String, Value>,
     /// Outputs that held a secret and were not journaled.
     pub withheld: Vec<String>,
@@ -32,6 +34,32 @@ pub struct ResumePlan {
     /// How many times each step started in earlier sessions: a repeated prompt continues with the
     /// next answer set of an answers file, not the first.
     pub started: HashMap<String, u32>,
+    /// The last outcome of each main-phase step, for `{{steps.ID.outcome}}` in an undo that a
+    /// resume finishes.
+    pub outcomes: HashMap<String, StepOutcome>,
+    /// The last session was killed while it undid what the run did: the resume finishes that.
+    pub cut_off_undo: Option<CutOffUndo>,
+}
+
+/// An undo that a SIGKILL (or a crash) cut off: the last session recorded why it stopped, began
+/// compensation, and never ended.
+#[derive(Debug, Clone)]
+pub struct CutOffUndo {
+    pub stop: Stop,
+    /// `{{run.failure}}` as that session had it.
+    pub failure: String,
+    /// Compensation, failure-path and `finally` steps that finished in that session, in order:
+    /// they are not run again.
+    pub finished: Vec<StepFinished>,
+}
+
+/// What the last session did after it stopped, while the journal is replayed.
+#[derive(Default)]
+struct Session {
+    stopped: Option<(Stop, String)>,
+    undo_began: bool,
+    finished: Vec<StepFinished>,
+    ended: bool,
 }
 
 impl ResumePlan {
@@ -39,8 +67,25 @@ impl ResumePlan {
     pub fn replay(journal: &JournalRead, runbook: &Runbook) -> ResumePlan {
         let cleanups = enclosing_cleanups(&runbook.steps);
         let mut plan = ResumePlan::default();
+        let mut session = Session::default();
         for record in journal.records() {
             match record {
+                JournalRecord::RunStarted(_) | JournalRecord::RunResumed(_) => {
+                    session = Session::default();
+                }
+                JournalRecord::RunFinished(_) => session.ended = true,
+                JournalRecord::RunStopped { stop, failure } => {
+                    session.stopped = Some((stop.clone(), failure.clone()));
+                }
+                JournalRecord::PhaseStarted {
+                    phase: Phase::Rollback,
+                    ..
+                } => session.undo_began = true,
+                JournalRecord::StepFinished(finished)
+                    if finished.phase != Phase::Main && session.stopped.is_some() =>
+                {
+                    session.finished.push(finished.clone());
+                }
                 JournalRecord::StepStarted(StepStarted {
                     step,
                     phase: Phase::Main,
@@ -56,6 +101,8 @@ impl ResumePlan {
                     }
                 }
                 JournalRecord::StepFinished(finished) if finished.phase == Phase::Main => {
+                    plan.outcomes
+                        .insert(finished.step.clone(), finished.outcome);
                     plan.step_finished(finished)
                 }
                 // The operator skipped a failed or interrupted step: it counts as done (skipped).
@@ -68,21 +115,30 @@ impl ResumePlan {
                         step.clone(),
                         CompletedStep {
                             skipped: true,
+                            warned: false,
                             outputs: Map::new(),
                             withheld: Vec::new(),
                             started_at: None,
                             finished_at: None,
                         },
                     );
+                    plan.outcomes.insert(step.clone(), StepOutcome::Skipped);
                 }
                 JournalRecord::StepStarted(_)
                 | JournalRecord::StepFinished(_)
                 | JournalRecord::Decision { .. }
-                | JournalRecord::RunStarted(_)
-                | JournalRecord::RunResumed(_)
                 | JournalRecord::PhaseStarted { .. }
-                | JournalRecord::RunFinished(_) => {}
+                | JournalRecord::CommitPassed { .. } => {}
             }
+        }
+        if let (false, true, Some((stop, failure))) =
+            (session.ended, session.undo_began, session.stopped)
+        {
+            plan.cut_off_undo = Some(CutOffUndo {
+                stop,
+                failure,
+                finished: session.finished,
+            });
         }
         plan
     }
@@ -97,11 +153,12 @@ impl ResumePlan {
         }
         self.in_doubt.remove(step);
         match record.outcome {
-            StepOutcome::Passed | StepOutcome::Skipped => {
+            StepOutcome::Passed | StepOutcome::Skipped | StepOutcome::Warned => {
                 self.completed.insert(
                     step.clone(),
                     CompletedStep {
                         skipped: record.outcome == StepOutcome::Skipped,
+                        warned: record.outcome == StepOutcome::Warned,
                         outputs: record.outputs.clone(),
                         withheld: record.secret_outputs.clone(),
                         started_at: record.started_at,

@@ -9,7 +9,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use runbook_dsl::{Runbook, Source, Step};
 use runbook_engine::{
-    CheckpointError, Decision, Observer, Phase, Position, Progress, RunReport, RunStatus,
+    CheckpointError, Decision, Observer, Phase, Position, Progress, RunEvent, RunReport, RunStatus,
     StepOutcome, StepReport,
 };
 
@@ -85,6 +85,9 @@ impl Observer for TerminalObserver {
             format!("run {}", self.run_id)
         });
         self.print(&self.style.dim(&facts.join(" · ")));
+        if runbook.meta.mode == Some(runbook_dsl::Mode::OperatorAssisted) {
+            self.print_sop_header(&runbook.meta);
+        }
         self.print("");
     }
 
@@ -146,16 +149,24 @@ impl Observer for TerminalObserver {
         }
         extra.push(format_duration(report.duration_ms));
         let detail = self.style.dim(&extra.join(", "));
-        let marker = if step.irreversible {
-            format!(" {}", self.style.yellow("[point of no return]"))
-        } else {
-            String::new()
-        };
+        let mut marker = String::new();
+        if step.irreversible {
+            marker.push_str(&format!(" {}", self.style.yellow("[point of no return]")));
+        }
+        if step.commit {
+            marker.push_str(&format!(" {}", self.style.yellow("[commit point]")));
+        }
+        let is_note = step
+            .kind
+            .action()
+            .is_some_and(|action| matches!(action, runbook_dsl::Action::Note(_)));
         let line = match report.outcome {
             StepOutcome::Passed => {
+                // A note's text is printed in full below its line.
                 let note = report
                     .note
                     .as_deref()
+                    .filter(|_| !is_note)
                     .map(|note| format!(" {}", self.style.dim(&format!("({note})"))))
                     .unwrap_or_default();
                 format!(
@@ -179,11 +190,31 @@ impl Observer for TerminalObserver {
                 ))
             ),
             StepOutcome::NotRun => format!("{pad}· {position}{}", step.name),
+            StepOutcome::Warned => format!(
+                "{pad}{} {position}{}{marker} {detail} {}",
+                self.style.yellow("!"),
+                step.name,
+                self.style.yellow("(warning: the run goes on)")
+            ),
         };
         self.print(&line);
+        if is_note
+            && report.outcome == StepOutcome::Passed
+            && let Some(message) = &report.note
+        {
+            for text in message.lines() {
+                self.print(&format!("{pad}    {}", self.style.bold(text)));
+            }
+        }
         if let Some(error) = &report.error {
+            let warned = report.outcome == StepOutcome::Warned;
             for text in error.message.lines() {
-                self.print(&format!("{pad}    {}", self.style.red(text)));
+                let text = if warned {
+                    self.style.yellow(text)
+                } else {
+                    self.style.red(text)
+                };
+                self.print(&format!("{pad}    {text}"));
             }
             if let (Some(span), Some(source)) = (error.span, &self.source) {
                 let location = super::diagnostic::render_location(source, span, self.style.color);
@@ -209,6 +240,34 @@ impl Observer for TerminalObserver {
         Ok(())
     }
 
+    fn run_event(&mut self, event: &RunEvent<'_>) {
+        self.stop_spinner();
+        match event {
+            RunEvent::Preconditions(record) if record.confirmed => self.print(&format!(
+                "  {} preconditions confirmed ({})",
+                self.style.green("✓"),
+                record.answered_by
+            )),
+            RunEvent::Preconditions(record) => {
+                self.print(&format!("  {} preconditions", self.style.red("✗")));
+                if let Some(refusal) = &record.refusal {
+                    for text in refusal.lines() {
+                        self.print(&format!("      {}", self.style.red(text)));
+                    }
+                }
+            }
+            RunEvent::CommitPassed { step, disarmed } => self.print(&format!(
+                "    {}",
+                self.style.dim(&format!(
+                    "commit point passed: `{step}` (undo disarmed: {disarmed} registered \
+                     compensation{} will not run)",
+                    if *disarmed == 1 { "" } else { "s" }
+                ))
+            )),
+            RunEvent::Stopped { .. } => {}
+        }
+    }
+
     fn run_finished(&mut self, report: &RunReport) {
         self.stop_spinner();
         for step in report
@@ -226,7 +285,11 @@ impl Observer for TerminalObserver {
         let failed = report.count(StepOutcome::Failed);
         let skipped = report.count(StepOutcome::Skipped);
         let not_run = report.count(StepOutcome::NotRun);
+        let warned = report.count(StepOutcome::Warned);
         let mut counts = vec![format!("{passed} passed")];
+        if warned > 0 {
+            counts.push(format!("{warned} warned"));
+        }
         if failed > 0 {
             counts.push(format!("{failed} failed"));
         }
@@ -249,6 +312,10 @@ impl Observer for TerminalObserver {
         self.print("");
         let headline = match report.status {
             RunStatus::Succeeded => format!("{} {summary}", self.style.green("succeeded:")),
+            RunStatus::SucceededWithWarnings => format!(
+                "{} {summary}",
+                self.style.yellow("succeeded with warnings:")
+            ),
             RunStatus::Failed => format!("{}{at}: {summary}", self.style.red("failed")),
             RunStatus::RolledBack => format!(
                 "{}{at}; compensation and the failure path completed: {summary}",
@@ -273,6 +340,24 @@ impl Observer for TerminalObserver {
         if report.status == RunStatus::RollbackFailed {
             self.print("  manual action is needed: the steps above marked ✗ did not complete");
         }
+        for step in report.warnings() {
+            let first = step
+                .error
+                .as_ref()
+                .and_then(|error| error.message.lines().next())
+                .unwrap_or("");
+            self.print(&format!(
+                "  {} `{}`: {first}",
+                self.style.yellow("warning:"),
+                step.id
+            ));
+        }
+        if let Some(step) = &report.commit_point {
+            self.print(&format!(
+                "  {} `{step}` (undo disarmed)",
+                self.style.yellow("commit point passed:")
+            ));
+        }
         if !report.irreversible_done.is_empty() && report.status != RunStatus::Succeeded {
             self.print(&format!(
                 "  {} {} (what it did cannot be undone)",
@@ -289,8 +374,8 @@ impl Observer for TerminalObserver {
             .steps
             .iter()
             .any(|step| step.phase == Phase::Rollback);
-        match Resumability::decide(Some(report.status), compensated) {
-            Resumability::Resumable => self.print(&format!(
+        match Resumability::decide(Some(report.status), compensated, false) {
+            Resumability::Resumable | Resumability::UndoCutOff => self.print(&format!(
                 "  to continue after fixing the cause: runbook resume {}",
                 self.run_id
             )),
@@ -303,6 +388,42 @@ impl Observer for TerminalObserver {
             self.print(&self.style.yellow(
                 "  note: an answers file stood in for the operator (--allow-answers-file-on-live-run)",
             ));
+        }
+    }
+}
+
+impl TerminalObserver {
+    /// What the SOP says the operator should know before starting, for an operator-assisted run.
+    fn print_sop_header(&self, meta: &runbook_dsl::Metadata) {
+        if let Some(description) = &meta.description {
+            self.print("");
+            for text in description.trim_end().lines() {
+                self.print(&format!("  {text}"));
+            }
+        }
+        let mut facts = Vec::new();
+        if let Some(role) = &meta.required_role {
+            facts.push(format!("required role: {role}"));
+        }
+        if let Some(duration) = &meta.average_duration {
+            facts.push(format!("takes about {duration}"));
+        }
+        if !facts.is_empty() {
+            self.print("");
+            self.print(&format!("  {}", facts.join(" · ")));
+        }
+        for (title, items) in [
+            ("prerequisites", &meta.prerequisites),
+            ("gotchas", &meta.gotchas),
+        ] {
+            if items.is_empty() {
+                continue;
+            }
+            self.print("");
+            self.print(&format!("  {}", self.style.bold(title)));
+            for item in items {
+                self.print(&format!("    - {item}"));
+            }
         }
     }
 }

@@ -18,6 +18,7 @@ mod hardening;
 mod http;
 mod interrupt;
 mod leaks;
+mod payment_key_roll;
 mod prompts;
 mod resume_regressions;
 mod schema;

@@ -245,6 +245,11 @@ impl Checker<'_> {
         }
         let steps = self.check_step_list(&group.steps, Placement::Sequence);
         let finally = self.check_step_list(&group.finally, Placement::Sequence);
+        // An undo runs after a failure at any later point, so, like the failure path, it may
+        // refer to any step (one that did not run is a run-time error; branch on its outcome).
+        self.cleanup_depth += 1;
+        let undo = self.check_step_list(&group.undo, Placement::Anywhere);
+        self.cleanup_depth -= 1;
         let max_attempts = match &group.repeat {
             None => 1,
             Some(repeat) if repeat.value.max_attempts.value == 0 => {
@@ -264,6 +269,7 @@ impl Checker<'_> {
         (self.findings.len() == before).then_some(GroupStep {
             steps,
             finally,
+            undo,
             max_attempts,
         })
     }

@@ -9,6 +9,7 @@ mod conditions;
 mod control;
 mod http;
 mod inputs;
+mod note;
 mod plugin;
 mod prompt;
 mod references;
@@ -40,8 +41,10 @@ pub fn check_with(
     let mut checker = Checker::new(source, raw, catalog);
     let inputs = checker.check_inputs(raw);
     let steps = checker.check_step_list(&raw.steps, Placement::Sequence);
+    checker.cleanup_depth += 1;
     let on_failure = checker.check_step_list(&raw.on_failure, Placement::Anywhere);
     let finally = checker.check_step_list(&raw.finally, Placement::Anywhere);
+    checker.cleanup_depth -= 1;
     let meta = checker.check_metadata(raw);
     if !checker.findings.iter().any(Finding::is_error) {
         let lists: [&[crate::model::Step]; 3] = [&steps, &on_failure, &finally];
@@ -99,6 +102,10 @@ pub(crate) struct Checker<'a> {
     seen_ids: BTreeMap<String, Span>,
     /// The number the next checked step gets; the same order as [`number_steps`].
     next_index: usize,
+    /// How many cleanup lists (rollback, undo, `on_failure`, `finally`) enclose the steps being
+    /// checked: a commit point belongs to the main sequence only, and cleanup may ask for the
+    /// outcome of any step.
+    cleanup_depth: usize,
     mode: Option<Mode>,
 }
 
@@ -119,6 +126,7 @@ impl<'a> Checker<'a> {
             env_refs: BTreeSet::new(),
             seen_ids: BTreeMap::new(),
             next_index: 0,
+            cleanup_depth: 0,
             mode: raw.mode.as_ref().map(|mode| mode.value),
         }
     }
@@ -166,6 +174,7 @@ impl<'a> Checker<'a> {
             prerequisites: raw.prerequisites.clone(),
             references: raw.references.clone(),
             gotchas: raw.gotchas.clone(),
+            preconditions: self.check_preconditions(raw),
         }
     }
 }
@@ -193,6 +202,29 @@ pub(crate) fn key_span(source: &Source, value: Span, key: &str) -> Span {
     value
 }
 
+impl Checker<'_> {
+    /// The header's preconditions: each a non-empty line the operator confirms.
+    fn check_preconditions(&mut self, raw: &RawRunbook) -> Vec<String> {
+        let mut out = Vec::new();
+        for item in &raw.preconditions {
+            if item.value.trim().is_empty() {
+                let span = self.span(item);
+                self.report(
+                    Finding::error(
+                        FindingCode::InvalidValue,
+                        span,
+                        "a precondition is empty: the operator would confirm nothing",
+                    )
+                    .with_label("empty precondition")
+                    .with_help("say what must be true, e.g. `maintenance window announced`"),
+                );
+            }
+            out.push(item.value.trim().to_owned());
+        }
+        out
+    }
+}
+
 /// Numbers steps in the order the check pass visits them: each step, then its group's steps and
 /// `finally`, then its rollback.
 fn number_steps(steps: &[Spanned<RawStep>], next: &mut usize, index: &mut BTreeMap<String, usize>) {
@@ -202,6 +234,7 @@ fn number_steps(steps: &[Spanned<RawStep>], next: &mut usize, index: &mut BTreeM
         if let Some(group) = &step.value.group {
             number_steps(&group.value.steps, next, index);
             number_steps(&group.value.finally, next, index);
+            number_steps(&group.value.undo, next, index);
         }
         number_steps(&step.value.rollback, next, index);
     }

@@ -211,6 +211,7 @@ impl Checker<'_> {
                 false
             }
             RefPath::StepTiming { step, .. } => self.resolve_step(step, span, scope),
+            RefPath::StepOutcome { step } => self.resolve_outcome(step, span, scope),
             RefPath::Run { .. } => true,
             RefPath::StepOutput { step, output, .. } => {
                 self.resolve_step_output(step, output, span, scope)
@@ -263,8 +264,9 @@ impl Checker<'_> {
         let first = segments.first().map(String::as_str).unwrap_or("");
         let roots = ["inputs", "steps", "env", "outputs", "run"];
         let help = match (first, did_you_mean(first, roots)) {
-            ("steps", _) => "write `{{steps.ID.outputs.NAME}}`, or `{{steps.ID.started_at}}`, \
-                             `{{steps.ID.finished_at}}`, `{{steps.ID.duration_ms}}`"
+            ("steps", _) => "write `{{steps.ID.outputs.NAME}}`, or `{{steps.ID.outcome}}`, \
+                             `{{steps.ID.started_at}}`, `{{steps.ID.finished_at}}`, \
+                             `{{steps.ID.duration_ms}}`"
                 .to_owned(),
             ("run", _) => "write `{{run.id}}`, `{{run.actor}}`, `{{run.started_at}}`, \
                  `{{run.failed_step}}` or `{{run.failure}}`"
@@ -297,6 +299,30 @@ impl Checker<'_> {
         }
         // Reuse the output path's messages (unknown step, not yet run), naming no output.
         self.resolve_step_output(step, "", span, scope)
+    }
+
+    /// `{{steps.ID.outcome}}`: in the main steps, of a step that runs before this one; in cleanup
+    /// (a rollback, an undo, `on_failure`, `finally`), of any step: one that never ran is
+    /// `not_run`, which is the point of asking.
+    fn resolve_outcome(&mut self, step: &str, span: Span, scope: Scope) -> bool {
+        if self.cleanup_depth > 0 {
+            match self.step_index.get(step) {
+                Some(index) if *index != scope.current => return true,
+                Some(_) => {
+                    self.report(
+                        Finding::error(
+                            FindingCode::StepNotYetRun,
+                            span,
+                            format!("step `{step}` asks for its own outcome"),
+                        )
+                        .with_label("the step has no outcome while it runs"),
+                    );
+                    return false;
+                }
+                None => {}
+            }
+        }
+        self.resolve_step(step, span, scope)
     }
 
     fn resolve_step_output(&mut self, step: &str, output: &str, span: Span, scope: Scope) -> bool {

@@ -120,8 +120,8 @@ impl Checker<'_> {
                     )
                     .with_label("no step kind")
                     .with_help(
-                        "add one of `http:`, `shell:`, `assert:`, `prompt:`, `group:`, `audit:` or \
-                         `plugin:`",
+                        "add one of `http:`, `shell:`, `assert:`, `prompt:`, `group:`, `audit:`, \
+                         `plugin:`, `note:` or `stop:`",
                     ),
                 );
                 None
@@ -174,15 +174,19 @@ impl Checker<'_> {
             Vec::new()
         } else {
             let before = self.findings.len();
+            self.cleanup_depth += 1;
             let steps = self.check_step_list(
                 &step.rollback,
                 Placement::Rollback {
                     owner: scope.current,
                 },
             );
+            self.cleanup_depth -= 1;
             ok &= self.findings.len() == before;
             steps
         };
+        let commit = self.check_commit(step, kind.as_ref());
+        ok &= self.check_ineffective(step, kind.as_ref());
         let (until, retry) = modifiers?;
         if !ok {
             return None;
@@ -211,6 +215,7 @@ impl Checker<'_> {
                 .map_or(OnError::Abort, |policy| policy.value),
             rollback,
             irreversible: step.irreversible,
+            commit: commit?,
             resume,
             _checked: crate::model::Checked::PROOF,
         })
@@ -232,12 +237,15 @@ impl Checker<'_> {
             group,
             audit,
             plugin,
+            note,
+            stop,
             until: _,
             poll: _,
             retry: _,
             on_error: _,
             rollback: _,
             irreversible: _,
+            commit: _,
             resume: _,
         } = step;
         let action = |action: Action| StepKind::Action(action);
@@ -276,6 +284,12 @@ impl Checker<'_> {
                 .check_plugin(scope, plugin)
                 .map(Action::Plugin)
                 .map(action);
+        }
+        if let Some(note) = note {
+            return self.check_note(scope, note).map(Action::Note).map(action);
+        }
+        if let Some(stop) = stop {
+            return self.check_stop(scope, stop).map(Action::Stop).map(action);
         }
         None
     }

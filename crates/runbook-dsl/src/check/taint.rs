@@ -52,6 +52,7 @@ fn collect_actions<'a>(steps: &'a [Step], out: &mut Vec<(&'a str, &'a Action)>) 
             StepKind::Group(group) => {
                 collect_actions(&group.steps, out);
                 collect_actions(&group.finally, out);
+                collect_actions(&group.undo, out);
             }
         }
         collect_actions(&step.rollback, out);
@@ -97,8 +98,10 @@ fn action_templates(action: &Action) -> Vec<&Template> {
             out.extend(prompt.confirm.iter());
             out.extend(prompt.phrase.iter());
         }
-        // No outputs: nothing an assert reads can come back out of it.
-        Action::Assert(_) => {}
+        // A note's one output is its rendered message.
+        Action::Note(note) => out.push(&note.message),
+        // No outputs: nothing an assert or a stop reads can come back out of it.
+        Action::Assert(_) | Action::Stop(_) => {}
     }
     out
 }

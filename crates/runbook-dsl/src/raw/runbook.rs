@@ -44,6 +44,10 @@ pub struct RawRunbook {
     /// Known pitfalls the operator should read first.
     #[serde(default)]
     pub gotchas: Vec<String>,
+    /// What the operator must confirm, once, before the first step (e.g. "maintenance window
+    /// announced"). In an answers file: `preconditions: {confirm: true}`.
+    #[serde(default)]
+    pub preconditions: Vec<Spanned<String>>,
     /// Typed inputs, set with `--input name=value`, from an environment variable, or by default.
     #[serde(default)]
     pub inputs: IndexMap<String, Spanned<RawInput>>,

@@ -324,6 +324,9 @@ pub fn classify(segments: &[String]) -> Option<RefPath> {
                 field: TimingField::parse(&segments[2]).unwrap_or(TimingField::FinishedAt),
             }
         }
+        Some("steps") if segments.len() == 3 && segments[2] == "outcome" => RefPath::StepOutcome {
+            step: segments[1].clone(),
+        },
         Some("run") if segments.len() == 2 && RunField::parse(&segments[1]).is_some() => {
             RefPath::Run {
                 field: RunField::parse(&segments[1]).unwrap_or(RunField::Id),

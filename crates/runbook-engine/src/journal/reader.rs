@@ -27,6 +27,8 @@ impl JournalRead {
             | JournalRecord::StepStarted(_)
             | JournalRecord::StepFinished(_)
             | JournalRecord::Decision { .. }
+            | JournalRecord::RunStopped { .. }
+            | JournalRecord::CommitPassed { .. }
             | JournalRecord::RunFinished(_) => None,
         })
     }

@@ -50,6 +50,9 @@ pub enum Resumability {
     Succeeded,
     /// Compensation ran: what the run did was undone, so continuing after it would be wrong.
     Compensated,
+    /// The last session was killed while it undid what the run did: `runbook resume` finishes that
+    /// undo (and the failure path and `finally`), and nothing else.
+    UndoCutOff,
     /// A process is still running it.
     Running {
         pid: u32,
@@ -59,11 +62,14 @@ pub enum Resumability {
 }
 
 impl Resumability {
-    /// Decides from the last session's end (none when the process died) and whether compensation
-    /// ever ran.
-    pub fn decide(finished: Option<RunStatus>, compensated: bool) -> Resumability {
+    /// Decides from the last session's end (none when the process died), whether compensation
+    /// ever ran, and whether the last session was cut off in the middle of it.
+    pub fn decide(finished: Option<RunStatus>, compensated: bool, cut_off: bool) -> Resumability {
         match finished {
-            Some(RunStatus::Succeeded) => Resumability::Succeeded,
+            Some(RunStatus::Succeeded | RunStatus::SucceededWithWarnings) => {
+                Resumability::Succeeded
+            }
+            None if cut_off => Resumability::UndoCutOff,
             _ if compensated => Resumability::Compensated,
             Some(
                 RunStatus::Failed
@@ -76,13 +82,23 @@ impl Resumability {
     }
 
     pub fn is_resumable(&self) -> bool {
-        *self == Resumability::Resumable
+        match self {
+            Resumability::Resumable | Resumability::UndoCutOff => true,
+            Resumability::Succeeded
+            | Resumability::Compensated
+            | Resumability::Running { .. }
+            | Resumability::NoStart => false,
+        }
     }
 
     /// What to do next, for `show` and the refusal of `resume`.
     pub fn advice(&self, run_id: &str) -> String {
         match self {
             Resumability::Resumable => format!("runbook resume {run_id}"),
+            Resumability::UndoCutOff => format!(
+                "runbook resume {run_id} (it was killed while undoing what it did: resume finishes \
+                 that undo, then the failure path and finally; no step runs again)"
+            ),
             Resumability::Succeeded => {
                 format!("run {run_id} succeeded; there is nothing to resume")
             }
@@ -153,6 +169,8 @@ impl RunSummary {
             session,
             finished,
             compensated,
+            cut_off,
+            stopped: _,
             passed,
             last_main,
         } = Facts::of(journal);
@@ -177,7 +195,7 @@ impl RunSummary {
             RunState::Running { pid } => Resumability::Running { pid },
             RunState::Empty => Resumability::NoStart,
             RunState::Killed | RunState::Finished(_) => {
-                Resumability::decide(finished.map(|end| end.status), compensated)
+                Resumability::decide(finished.map(|end| end.status), compensated, cut_off)
             }
         };
         summary
@@ -193,6 +211,11 @@ struct Facts<'j> {
     finished: Option<&'j RunFinished>,
     /// Compensation ran in some session.
     compensated: bool,
+    /// The last session recorded why it stopped and began compensation (it ended, or was cut off,
+    /// in the middle of an undo).
+    cut_off: bool,
+    /// The last session recorded why it stopped.
+    stopped: bool,
     /// Main-phase steps that passed.
     passed: BTreeSet<&'j str>,
     /// The last main-phase step record, as `step (outcome)`.
@@ -210,7 +233,10 @@ impl<'j> Facts<'j> {
                 JournalRecord::RunResumed(resumed) => {
                     facts.session = Some((&resumed.host, resumed.pid, entry.at));
                     facts.finished = None;
+                    facts.stopped = false;
+                    facts.cut_off = false;
                 }
+                JournalRecord::RunStopped { .. } => facts.stopped = true,
                 JournalRecord::RunFinished(end) => facts.finished = Some(end),
                 JournalRecord::StepStarted(StepStarted { step, phase, .. }) => {
                     if *phase == Phase::Main {
@@ -237,8 +263,14 @@ impl<'j> Facts<'j> {
                 JournalRecord::PhaseStarted {
                     phase: Phase::Rollback,
                     ..
-                } => facts.compensated = true,
-                JournalRecord::PhaseStarted { .. } | JournalRecord::Decision { .. } => {}
+                } => {
+                    facts.compensated = true;
+                    // Only a session that recorded why it stopped can have its undo finished.
+                    facts.cut_off = facts.stopped;
+                }
+                JournalRecord::PhaseStarted { .. }
+                | JournalRecord::Decision { .. }
+                | JournalRecord::CommitPassed { .. } => {}
             }
         }
         facts

@@ -53,7 +53,7 @@ impl Run<'_, '_> {
                         StepErrorKind::Render,
                         format!("cannot evaluate `when`: {error}"),
                     );
-                    return self.failed(step, at, report, error, started);
+                    return self.failed_or_warned(step, at, report, error, started);
                 }
             }
         }
@@ -105,6 +105,11 @@ impl Run<'_, '_> {
         report.started_at = Some(started_at);
         let result = match &step.kind {
             StepKind::Group(group) => {
+                // A phase's undo is armed when the phase starts: a failure (or a signal) at any
+                // point inside it or after it runs the undo.
+                if at.phase == Phase::Main {
+                    self.compensations.register_undo(step, group);
+                }
                 let (result, attempts) = Box::pin(self.run_group(step, group, at)).await;
                 report.attempts = attempts;
                 result.map(|()| Map::new())
@@ -133,8 +138,33 @@ impl Run<'_, '_> {
         );
         match result {
             Ok(outputs) => self.passed(step, at, report, outputs, started),
-            Err(error) => self.failed(step, at, report, error, started),
+            Err(error) => self.failed_or_warned(step, at, report, error, started),
         }
+    }
+
+    /// A failure of the step's own work: a warning when `on_error: warn` says so (main steps) or
+    /// when the step is a `note` (anywhere: a note cannot fail the run). A signal or a `stop` is
+    /// never a warning.
+    fn failed_or_warned(
+        &mut self,
+        step: &Step,
+        at: &Position,
+        report: StepReport,
+        error: StepError,
+        started: Instant,
+    ) -> Executed {
+        let note = step
+            .kind
+            .action()
+            .is_some_and(|action| matches!(action, runbook_dsl::Action::Note(_)));
+        let by_policy = at.phase == Phase::Main && step.on_error == runbook_dsl::OnError::Warn;
+        let warning = (note || by_policy)
+            && !self.undecided
+            && !matches!(
+                error.kind,
+                StepErrorKind::Interrupted | StepErrorKind::Stopped
+            );
+        self.record_failure(step, at, report, error, started, warning)
     }
 
     fn passed(
@@ -146,6 +176,15 @@ impl Run<'_, '_> {
         started: Instant,
     ) -> Executed {
         self.show_outputs(&mut report, &outputs);
+        // A note's text is what the step is for: the report, journal and audit log carry it (masked).
+        if step
+            .kind
+            .action()
+            .is_some_and(|action| matches!(action, runbook_dsl::Action::Note(_)))
+            && let Some(Value::String(message)) = report.outputs.get("message")
+        {
+            report.note = Some(message.clone());
+        }
         self.context
             .steps
             .insert(step.id.clone(), StepState::Completed(outputs));
@@ -158,19 +197,39 @@ impl Run<'_, '_> {
         &mut self,
         step: &Step,
         at: &Position,
+        report: StepReport,
+        error: StepError,
+        started: Instant,
+    ) -> Executed {
+        self.record_failure(step, at, report, error, started, false)
+    }
+
+    /// A failure, or (`warning`) a failure that is only a warning: outcome `warned`, the run goes on.
+    fn record_failure(
+        &mut self,
+        step: &Step,
+        at: &Position,
         mut report: StepReport,
         error: StepError,
         started: Instant,
+        warning: bool,
     ) -> Executed {
         if let Some(outputs) = &error.outputs {
             self.show_outputs(&mut report, outputs);
         }
-        self.context.steps.insert(
-            step.id.clone(),
-            StepState::Failed(error.outputs.clone().map(|outputs| *outputs)),
-        );
+        let produced = error.outputs.clone().map(|outputs| *outputs);
+        let state = if warning {
+            StepState::Warned(produced)
+        } else {
+            StepState::Failed(produced)
+        };
+        self.context.steps.insert(step.id.clone(), state);
         let error = error.map_message(|message| self.context.redactor.redact(message));
-        report.outcome = StepOutcome::Failed;
+        report.outcome = if warning {
+            StepOutcome::Warned
+        } else {
+            StepOutcome::Failed
+        };
         report.error = Some(error.clone());
         report.duration_ms = millis(started.elapsed());
         self.observer.step_finished(step, at, &report);

@@ -4,9 +4,11 @@ mod assert;
 mod audit;
 mod capture;
 mod http;
+mod note;
 mod plugin;
 pub(crate) mod prompt;
 mod shell;
+mod stop;
 
 use serde_json::{Map, Value};
 
@@ -68,6 +70,8 @@ pub async fn execute(
         }
         Action::Audit(audit) => audit::execute(audit, env),
         Action::Plugin(plugin) => plugin::execute(plugin, env).await,
+        Action::Note(note) => note::execute(note, env),
+        Action::Stop(stop) => stop::execute(stop, env),
     }
 }
 
@@ -98,4 +102,33 @@ pub(crate) fn check_own(
     .at(span);
     error.conditions = failures;
     Err(error)
+}
+
+/// A bare [`StepEnv`] for the kind modules' own tests.
+#[cfg(test)]
+pub(crate) mod tests_support {
+    use super::StepEnv;
+    use crate::context::RunContext;
+
+    pub(crate) fn env(context: &RunContext) -> StepEnv<'_> {
+        // Leaked: a few bytes per test, so the env can borrow them for as long as it likes.
+        let http: &'static crate::http_client::HttpClients =
+            Box::leak(Box::new(crate::http_client::HttpClients::default()));
+        let prompter: &'static crate::prompter::SharedPrompter = Box::leak(Box::new(
+            crate::prompter::shared(crate::prompter::NoOperator),
+        ));
+        StepEnv {
+            context,
+            http,
+            prompter,
+            occurrence: 1,
+            audit: None,
+            plugins: None,
+            process_note: None,
+            files_dir: None,
+            launcher: &[],
+            note: None,
+            new_secrets: Default::default(),
+        }
+    }
 }

@@ -154,7 +154,9 @@ fn guarded_steps<'a>(facts: &Facts<'a>, reader: usize) -> BTreeSet<&'a str> {
             crate::model::Action::Assert(assert) => assert.conditions.iter().collect(),
             crate::model::Action::Prompt(_)
             | crate::model::Action::Audit(_)
-            | crate::model::Action::Plugin(_) => Vec::new(),
+            | crate::model::Action::Plugin(_)
+            | crate::model::Action::Note(_)
+            | crate::model::Action::Stop(_) => Vec::new(),
         })
         .unwrap_or_default();
     let whens = facts

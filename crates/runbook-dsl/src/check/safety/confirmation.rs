@@ -1,6 +1,6 @@
 //! The operator's say before what cannot be undone: an `irreversible` step needs a confirmation
 //! (`confirm` or `phrase`) on every path to it, and an operator-assisted runbook asks the operator
-//! something before its first side effect.
+//! something before its first side effect (the header's `preconditions:` confirmation counts).
 //!
 //! "On every path" is judged on the structure: a step is preceded by a prompt when an earlier step
 //! of the same list, or of an enclosing list before the enclosing group, is one that always runs
@@ -39,7 +39,9 @@ pub(super) fn check(facts: &Facts) -> Vec<Finding> {
             );
         }
     }
+    // Header `preconditions:` are confirmed once before the first step: that is the prompt.
     if facts.meta.mode == Some(Mode::OperatorAssisted)
+        && facts.meta.preconditions.is_empty()
         && let Some(at) = first_side_effect(facts)
         && !preceded_by(facts, at, is_prompt)
     {
@@ -57,8 +59,9 @@ pub(super) fn check(facts: &Facts) -> Vec<Finding> {
             )
             .with_label("runs as soon as the run starts")
             .with_help(
-                "start with a prompt that states what the run will change and asks the operator \
-                 to `confirm:` the preconditions (window announced, operator on console)",
+                "list the run's `preconditions:` in the header (window announced, operator on \
+                 console), which the operator confirms before the first step, or start with a \
+                 prompt that states what the run will change and asks to `confirm:` it",
             ),
         );
     }
@@ -71,7 +74,13 @@ fn is_side_effect(step: &Step) -> bool {
     match &step.kind {
         StepKind::Action(Action::Http(http)) => !http.method.is_safe(),
         StepKind::Action(Action::Shell(_) | Action::Plugin(_)) => true,
-        StepKind::Action(Action::Assert(_) | Action::Prompt(_) | Action::Audit(_))
+        StepKind::Action(
+            Action::Assert(_)
+            | Action::Prompt(_)
+            | Action::Audit(_)
+            | Action::Note(_)
+            | Action::Stop(_),
+        )
         | StepKind::Group(_) => false,
     }
 }
@@ -131,7 +140,7 @@ fn preceded_by(facts: &Facts, at: usize, wanted: fn(&Step) -> bool) -> bool {
 fn guarantees(step: &Step, wanted: fn(&Step) -> bool) -> bool {
     let stops_on_failure = match step.on_error {
         OnError::Abort | OnError::AbortRun => true,
-        OnError::Continue | OnError::Ask => false,
+        OnError::Continue | OnError::Warn | OnError::Ask => false,
     };
     if step.when.is_some() || !stops_on_failure {
         return false;

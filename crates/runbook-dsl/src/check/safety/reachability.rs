@@ -86,7 +86,7 @@ fn id_span(facts: &Facts, step: &Step) -> crate::source::Span {
 fn always_stops(step: &Step) -> bool {
     let stops = match step.on_error {
         OnError::Abort | OnError::AbortRun => true,
-        OnError::Continue | OnError::Ask => false,
+        OnError::Continue | OnError::Warn | OnError::Ask => false,
     };
     if step.when.is_some() || !stops {
         return false;
@@ -97,12 +97,15 @@ fn always_stops(step: &Step) -> bool {
             .iter()
             .any(|condition| evaluate(condition) == Some(false)),
         StepKind::Group(group) => group.steps.iter().any(always_stops),
+        // A `stop` step ends the run whenever it runs.
+        StepKind::Action(Action::Stop(_)) => true,
         StepKind::Action(
             Action::Http(_)
             | Action::Shell(_)
             | Action::Prompt(_)
             | Action::Audit(_)
-            | Action::Plugin(_),
+            | Action::Plugin(_)
+            | Action::Note(_),
         ) => false,
     }
 }

@@ -67,6 +67,7 @@ impl Secrets {
                 self.outputs.contains(&(step.clone(), output.clone()))
             }
             RefPath::StepTiming { .. }
+            | RefPath::StepOutcome { .. }
             | RefPath::Run { .. }
             | RefPath::OwnOutput { .. }
             | RefPath::Env { .. } => false,

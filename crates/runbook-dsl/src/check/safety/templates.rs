@@ -120,6 +120,9 @@ fn action_templates<'a>(action: &'a Action, out: &mut Vec<(Role, &'a Template)>)
                 values(value, Role::PluginParam, out);
             }
         }
+        // Shown to the operator (masked) and recorded, like a condition's message.
+        Action::Note(note) => out.push((Role::Message, &note.message)),
+        Action::Stop(stop) => out.push((Role::Message, &stop.message)),
     }
 }
 
@@ -185,7 +188,9 @@ fn collect_existence_tests<'a>(condition: &'a Condition, out: &mut Vec<&'a Refer
 pub(super) fn referenced_step(reference: &Reference) -> Option<&str> {
     match &reference.path {
         RefPath::StepOutput { step, .. } | RefPath::StepTiming { step, .. } => Some(step),
+        // An outcome always exists: `not_run` is an outcome too.
         RefPath::Input { .. }
+        | RefPath::StepOutcome { .. }
         | RefPath::Run { .. }
         | RefPath::OwnOutput { .. }
         | RefPath::Env { .. } => None,

@@ -29,7 +29,10 @@ pub(super) fn check(facts: &Facts) -> Vec<Finding> {
                     RefPath::OwnOutput { output, .. } => {
                         used_outputs.insert((&node.step.id, output));
                     }
-                    RefPath::StepTiming { .. } | RefPath::Run { .. } | RefPath::Env { .. } => {}
+                    RefPath::StepTiming { .. }
+                    | RefPath::StepOutcome { .. }
+                    | RefPath::Run { .. }
+                    | RefPath::Env { .. } => {}
                 }
             }
         }

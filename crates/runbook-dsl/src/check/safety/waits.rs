@@ -126,7 +126,12 @@ fn attempt_timeout(step: &Step) -> Option<Duration> {
         StepKind::Action(Action::Http(_)) => HttpStep::DEFAULT_TIMEOUT,
         StepKind::Action(Action::Shell(_)) => ShellStep::DEFAULT_TIMEOUT,
         StepKind::Action(
-            Action::Assert(_) | Action::Prompt(_) | Action::Audit(_) | Action::Plugin(_),
+            Action::Assert(_)
+            | Action::Prompt(_)
+            | Action::Audit(_)
+            | Action::Plugin(_)
+            | Action::Note(_)
+            | Action::Stop(_),
         )
         | StepKind::Group(_) => return None,
     };

@@ -12,4 +12,6 @@ mod compensation;
 mod groups;
 mod interrupt;
 mod order;
+mod outcomes;
+mod phases;
 mod resume;
