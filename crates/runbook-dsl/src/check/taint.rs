@@ -3,13 +3,15 @@
 //! output held that secret first, when A finished and was recorded. Captures read only their own
 //! step's result, so an earlier step's output reaches a secret capture only through a reference in
 //! that step's fields; every output so referenced is tainted, and, transitively, every output the
-//! tainted step itself referenced (a step's outputs can carry anything it was given).
+//! tainted step itself referenced (a step's outputs can carry anything it was given). A reference
+//! inside a function call counts like any other: `{{trim steps.A.outputs.stdout}}` carries A's
+//! output as surely as `{{steps.A.outputs.stdout}}`.
 
 use std::collections::BTreeSet;
 
 use crate::finding::{Finding, FindingCode};
 use crate::model::{Action, Body, Input, Step, StepKind};
-use crate::template::{Part, RefPath, Template};
+use crate::template::{RefPath, Template};
 
 /// `(step id, output name)` pairs that the engine treats as secret from the moment they exist.
 pub(super) fn tainted_outputs(lists: &[&[Step]]) -> BTreeSet<(String, String)> {
@@ -31,8 +33,7 @@ pub(super) fn tainted_outputs(lists: &[&[Step]]) -> BTreeSet<(String, String)> {
         }
         for (_, action) in actions.iter().filter(|(step, _)| *step == id) {
             for template in action_templates(action) {
-                for part in &template.parts {
-                    let Part::Ref(reference) = part else { continue };
+                for reference in template.references() {
                     if let RefPath::StepOutput { step, output, .. } = &reference.path
                         && tainted.insert((step.clone(), output.clone()))
                         && let Some((source, _)) = actions.iter().find(|(s, _)| s == step)
@@ -106,6 +107,7 @@ fn action_templates(action: &Action) -> Vec<&Template> {
 
 /// A warning for each secret referenced in a prompt's `instructions`, `confirm` or `phrase`: it is
 /// shown masked there, so it helps nobody and tells the reader of the runbook where a secret goes.
+/// A function of a secret is a secret too (`{{last 4 inputs.key}}`), except its `length`.
 pub(super) fn secrets_in_prompts(
     lists: &[&[Step]],
     inputs: &[Input],
@@ -145,8 +147,7 @@ pub(super) fn secrets_in_prompts(
         ];
         for (field, template) in fields {
             let Some(template) = template else { continue };
-            for part in &template.parts {
-                let Part::Ref(reference) = part else { continue };
+            for reference in template.revealing_references() {
                 let secret = match &reference.path {
                     RefPath::Input { name, .. } => inputs
                         .iter()
