@@ -129,7 +129,11 @@ impl Checker<'_> {
             let operand_checked = self.value_template(operand, scope)?;
             let numeric = |value: &serde_json::Value| match value {
                 serde_json::Value::String(text) => Decimal::parse_text(text).is_some(),
-                other => other.is_number(),
+                serde_json::Value::Number(_) => true,
+                serde_json::Value::Null
+                | serde_json::Value::Bool(_)
+                | serde_json::Value::Array(_)
+                | serde_json::Value::Object(_) => false,
             };
             if op.orders()
                 && let ValueTemplate::Literal(value) = &operand_checked
