@@ -73,8 +73,16 @@ pub enum FindingCode {
     UnknownReference,
     /// Template syntax error.
     InvalidTemplate,
-    /// Template syntax that runbooks do not allow (helpers, blocks, triple braces).
+    /// Template syntax that runbooks do not allow (blocks, named arguments, triple braces, calls
+    /// nested too deep).
     UnsupportedTemplate,
+    /// A template calls a function that does not exist.
+    UnknownFunction,
+    /// A function called with the wrong number of arguments.
+    FunctionArity,
+    /// A function argument of a type the function does not take (a literal or a nested call's
+    /// result), or a literal out of range (a negative count, an empty separator).
+    FunctionArgument,
     /// A JSONPath that does not parse.
     InvalidJsonPath,
     /// A regular expression that does not compile.
@@ -180,6 +188,9 @@ impl FindingCode {
             FindingCode::UnknownReference => "runbook::check::unknown_reference",
             FindingCode::InvalidTemplate => "runbook::check::invalid_template",
             FindingCode::UnsupportedTemplate => "runbook::check::unsupported_template",
+            FindingCode::UnknownFunction => "runbook::check::unknown_function",
+            FindingCode::FunctionArity => "runbook::check::function_arity",
+            FindingCode::FunctionArgument => "runbook::check::function_argument",
             FindingCode::InvalidJsonPath => "runbook::check::invalid_jsonpath",
             FindingCode::InvalidRegex => "runbook::check::invalid_regex",
             FindingCode::InvalidDuration => "runbook::check::invalid_duration",

@@ -7,6 +7,7 @@
 //! Pipeline: [`yaml::load_raw`] (syntax, shapes, types) -> [`check::check`] (meaning) -> [`Runbook`].
 
 pub mod check;
+pub mod decimal;
 pub mod duration;
 pub mod finding;
 pub mod model;

@@ -74,17 +74,38 @@ pub struct RunContext {
 pub struct Scope<'a> {
     pub run: &'a RunContext,
     pub own: Option<&'a Map<String, Value>>,
+    /// Secrets the step itself captured, not yet in the run's redactor (it gets them when the step
+    /// ends): a function applied to one of them yields a secret too.
+    pub own_secrets: Option<&'a Redactor>,
 }
 
 impl<'a> Scope<'a> {
     pub fn new(run: &'a RunContext) -> Self {
-        Scope { run, own: None }
+        Scope {
+            run,
+            own: None,
+            own_secrets: None,
+        }
     }
 
     pub fn with_own(run: &'a RunContext, own: &'a Map<String, Value>) -> Self {
         Scope {
             run,
             own: Some(own),
+            own_secrets: None,
+        }
+    }
+
+    /// A step's own outputs, and the secrets it captured in them.
+    pub fn with_own_secrets(
+        run: &'a RunContext,
+        own: &'a Map<String, Value>,
+        secrets: &'a Redactor,
+    ) -> Self {
+        Scope {
+            run,
+            own: Some(own),
+            own_secrets: Some(secrets),
         }
     }
 }

@@ -8,6 +8,7 @@ pub mod audit;
 pub mod audit_http;
 pub mod context;
 pub mod error;
+pub mod functions;
 pub mod http_client;
 pub mod inputs;
 pub mod interrupt;

@@ -14,6 +14,7 @@ mod durable;
 mod durable_regressions;
 mod examples;
 mod fixtures;
+mod functions;
 mod hardening;
 mod http;
 mod interrupt;

@@ -7,6 +7,7 @@
 mod audit;
 mod conditions;
 mod control;
+mod functions;
 mod http;
 mod inputs;
 mod note;

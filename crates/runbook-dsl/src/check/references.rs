@@ -38,15 +38,13 @@ impl Checker<'_> {
                 for part in parsed.parts {
                     match part {
                         ParsedPart::Literal(text) => parts.push(Part::Literal(text)),
-                        ParsedPart::Ref(written) => match written.classify() {
-                            Some(reference) => {
-                                ok &= self.resolve(&reference, scope);
-                                parts.push(Part::Ref(reference));
-                            }
-                            None => {
-                                self.report_unknown_reference(&written);
-                                ok = false;
-                            }
+                        ParsedPart::Ref(written) => match self.reference(&written, scope) {
+                            Some(reference) => parts.push(Part::Ref(reference)),
+                            None => ok = false,
+                        },
+                        ParsedPart::Call(written) => match self.call(written, scope) {
+                            Some(call) => parts.push(Part::Call(call)),
+                            None => ok = false,
                         },
                     }
                 }
@@ -111,7 +109,7 @@ impl Checker<'_> {
                 // Nested strings have no span of their own: find them in the node's text.
                 let at = self.locate(node, text);
                 let template = self.template_at(text, at, scope)?;
-                Some(if template.has_references() {
+                Some(if template.has_insertions() {
                     ValueTemplate::Template(template)
                 } else {
                     ValueTemplate::Literal(value.clone())
@@ -180,6 +178,18 @@ impl Checker<'_> {
             .map_or(node, |at| {
                 Span::new(node.start + at, node.start + at + text.len())
             })
+    }
+
+    /// Classifies and resolves a reference as written; reports and returns `None` when it cannot
+    /// exist.
+    pub(crate) fn reference(&mut self, written: &ParsedRef, scope: Scope) -> Option<Reference> {
+        match written.classify() {
+            Some(reference) => self.resolve(&reference, scope).then_some(reference),
+            None => {
+                self.report_unknown_reference(written);
+                None
+            }
+        }
     }
 
     /// Resolves a reference built outside a template (e.g. an audit duration's step event).
@@ -263,7 +273,14 @@ impl Checker<'_> {
         let span = reference.span;
         let first = segments.first().map(String::as_str).unwrap_or("");
         let roots = ["inputs", "steps", "env", "outputs", "run"];
+        let function = (segments.len() == 1)
+            .then(|| crate::template::Function::parse(first))
+            .flatten();
         let help = match (first, did_you_mean(first, roots)) {
+            _ if function.is_some() => format!(
+                "`{first}` is a function: give it its arguments, e.g. `{}`",
+                function.map_or("", |function| function.example())
+            ),
             ("steps", _) => "write `{{steps.ID.outputs.NAME}}`, or `{{steps.ID.outcome}}`, \
                              `{{steps.ID.started_at}}`, `{{steps.ID.finished_at}}`, \
                              `{{steps.ID.duration_ms}}`"

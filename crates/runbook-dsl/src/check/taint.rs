@@ -3,12 +3,14 @@
 //! output held that secret first, when A finished and was recorded. Captures read only their own
 //! step's result, so an earlier step's output reaches a secret capture only through a reference in
 //! that step's fields; every output so referenced is tainted, and, transitively, every output the
-//! tainted step itself referenced (a step's outputs can carry anything it was given).
+//! tainted step itself referenced (a step's outputs can carry anything it was given). A reference
+//! inside a function call counts like any other: `{{trim steps.A.outputs.stdout}}` carries A's
+//! output as surely as `{{steps.A.outputs.stdout}}`.
 
 use std::collections::BTreeSet;
 
 use crate::model::{Action, Body, Step, StepKind};
-use crate::template::{Part, RefPath, Template};
+use crate::template::{RefPath, Template};
 
 /// `(step id, output name)` pairs that the engine treats as secret from the moment they exist.
 pub(super) fn tainted_outputs(lists: &[&[Step]]) -> BTreeSet<(String, String)> {
@@ -30,8 +32,7 @@ pub(super) fn tainted_outputs(lists: &[&[Step]]) -> BTreeSet<(String, String)> {
         }
         for (_, action) in actions.iter().filter(|(step, _)| *step == id) {
             for template in action_templates(action) {
-                for part in &template.parts {
-                    let Part::Ref(reference) = part else { continue };
+                for reference in template.references() {
                     if let RefPath::StepOutput { step, output, .. } = &reference.path
                         && tainted.insert((step.clone(), output.clone()))
                         && let Some((source, _)) = actions.iter().find(|(s, _)| s == step)

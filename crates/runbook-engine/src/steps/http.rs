@@ -228,7 +228,7 @@ fn outputs_of(
         &mut env.new_secrets,
     )?;
     outputs.insert("headers".into(), Value::Object(headers));
-    check_own(&step.asserts, env.context, &outputs)
+    check_own(&step.asserts, env.context, &outputs, &env.new_secrets)
         .map_err(|error| error.with_outputs(outputs.clone()))?;
     if step.discard_body {
         outputs.insert(

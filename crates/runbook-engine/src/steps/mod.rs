@@ -75,13 +75,15 @@ pub async fn execute(
     }
 }
 
-/// Evaluates a step's own `assert` against its outputs.
+/// Evaluates a step's own `assert` against its outputs (`secrets`: what the step captured as
+/// secret, not yet known to the run's redactor).
 pub(crate) fn check_own(
     asserts: &[Condition],
     context: &RunContext,
     outputs: &Map<String, Value>,
+    secrets: &Redactor,
 ) -> Result<(), StepError> {
-    let scope = Scope::with_own(context, outputs);
+    let scope = Scope::with_own_secrets(context, outputs, secrets);
     let mut failures = Vec::new();
     for condition in asserts {
         match evaluate(condition, scope) {

@@ -19,7 +19,10 @@ pub(super) fn check(facts: &Facts) -> Vec<Finding> {
     for node in &facts.index.nodes {
         let step = node.step;
         for (role, template) in step_templates(step) {
-            for reference in template.references().filter(|r| secrets.is_secret(r)) {
+            for reference in template
+                .revealing_references()
+                .filter(|r| secrets.is_secret(r))
+            {
                 findings.extend(finding_for(role, template, reference));
             }
         }
@@ -142,6 +145,15 @@ fn after_question_mark(url: &Template, reference: &Reference) -> bool {
             Part::Literal(_) => {}
             Part::Ref(other) if other.span == reference.span => return false,
             Part::Ref(_) => {}
+            Part::Call(call)
+                if call
+                    .references()
+                    .iter()
+                    .any(|other| other.span == reference.span) =>
+            {
+                return false;
+            }
+            Part::Call(_) => {}
         }
     }
     false
@@ -176,7 +188,10 @@ fn plain_http(step: &Step, secrets: &Secrets) -> Vec<Finding> {
         if !sent {
             continue;
         }
-        for reference in template.references().filter(|r| secrets.is_secret(r)) {
+        for reference in template
+            .revealing_references()
+            .filter(|r| secrets.is_secret(r))
+        {
             findings.push(
                 Finding::warning(
                     FindingCode::SecretOverPlainHttp,

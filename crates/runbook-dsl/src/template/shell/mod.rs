@@ -61,7 +61,8 @@ pub fn shell_uses(template: &Template) -> Vec<ShellUse> {
     for part in &template.parts {
         match part {
             Part::Literal(text) => tokens.extend(text.chars().map(Tok::Char)),
-            Part::Ref(_) => {
+            // A call's result is inserted exactly like a reference's value.
+            Part::Ref(_) | Part::Call(_) => {
                 tokens.push(Tok::Ref(count));
                 count += 1;
             }

@@ -162,7 +162,7 @@ pub(super) fn outcome(
         &mut outputs,
         &mut env.new_secrets,
     )?;
-    check_own(&step.asserts, env.context, &outputs)
+    check_own(&step.asserts, env.context, &outputs, &env.new_secrets)
         .map_err(|error| error.with_outputs(outputs.clone()))?;
     Ok(outputs)
 }
