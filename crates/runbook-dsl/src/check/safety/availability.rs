@@ -20,7 +20,7 @@ use std::collections::BTreeSet;
 
 use super::Facts;
 use super::index::Area;
-use super::templates::{Role, existence_tests, referenced_step, step_templates};
+use super::templates::{Role, existence_tests, outcome_tests, referenced_step, step_templates};
 use crate::finding::{Finding, FindingCode};
 use crate::model::{Condition, ConditionKind, OnError, Step, ValueTemplate};
 use crate::template::{RefPath, Reference};
@@ -57,7 +57,7 @@ pub(super) fn check(facts: &Facts) -> Vec<Finding> {
                         findings.push(may_not_exist(reference, producer, &absence, role));
                     }
                 } else if matches!(reference.path, RefPath::StepOutput { .. })
-                    && facts.index.node(producer_at).step.on_error == OnError::Continue
+                    && tolerates_failure(facts.index.node(producer_at).step.on_error)
                     && matches!(
                         absence(facts, reader, producer_at),
                         Some(Absence::Tolerated(step)) if step.id == producer
@@ -106,12 +106,14 @@ fn may_not_exist(reference: &Reference, producer: &str, absence: &Absence, role:
             "step `{producer}` is inside `{}`, which has a `when` and may have been skipped",
             step.id
         ),
-        Absence::Tolerated(step) if step.id == producer => {
-            format!("step `{producer}` has `on_error: continue` and may have failed")
-        }
+        Absence::Tolerated(step) if step.id == producer => format!(
+            "step `{producer}` has `on_error: {}` and may have failed",
+            written(step.on_error)
+        ),
         Absence::Tolerated(step) => format!(
-            "step `{producer}` is inside `{}`, which has `on_error: continue`",
-            step.id
+            "step `{producer}` is inside `{}`, which has `on_error: {}`",
+            step.id,
+            written(step.on_error)
         ),
         Absence::AfterFailure => {
             format!(
@@ -134,8 +136,9 @@ fn may_not_exist(reference: &Reference, producer: &str, absence: &Absence, role:
     )
     .with_label("may not exist")
     .with_help(format!(
-        "test whether the step passed first: add `that: \"{{{{{}}}}}\"` with `exists: true` to \
-         the step's `when` (with `all:` if it has one)",
+        "test the step's outcome first: add `that: \"{{{{steps.{producer}.outcome}}}}\"` with \
+         `equals: passed` to the `when` (with `all:` if it has one), or `that: \"{{{{{}}}}}\"` \
+         with `exists: true`",
         reference.text
     ))
 }
@@ -165,6 +168,7 @@ fn guarded_steps<'a>(facts: &Facts<'a>, reader: usize) -> BTreeSet<&'a str> {
         .into_iter()
         .filter_map(|at| facts.index.node(at).step.when.as_ref());
     for condition in whens.chain(own_conditions) {
+        guards.extend(outcome_tests(condition));
         guards.extend(
             existence_tests(condition)
                 .into_iter()
@@ -220,11 +224,31 @@ fn absence<'a>(facts: &Facts<'a>, reader: usize, producer: usize) -> Option<Abse
         {
             return Some(Absence::Skippable(step));
         }
-        if step.on_error == OnError::Continue {
+        if tolerates_failure(step.on_error) {
             return Some(Absence::Tolerated(step));
         }
     }
     None
+}
+
+/// `on_error: continue` and `warn` both let the run go on after the step failed, without its
+/// outputs.
+fn tolerates_failure(on_error: OnError) -> bool {
+    match on_error {
+        OnError::Continue | OnError::Warn => true,
+        OnError::Abort | OnError::AbortRun | OnError::Ask => false,
+    }
+}
+
+/// `on_error` as the author writes it.
+fn written(on_error: OnError) -> &'static str {
+    match on_error {
+        OnError::Abort => "abort",
+        OnError::Continue => "continue",
+        OnError::Warn => "warn",
+        OnError::Ask => "ask",
+        OnError::AbortRun => "abort_run",
+    }
 }
 
 /// Whether two conditions say the same thing, as written (operands compared by their text).

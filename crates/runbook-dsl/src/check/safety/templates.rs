@@ -184,6 +184,45 @@ fn collect_existence_tests<'a>(condition: &'a Condition, out: &mut Vec<&'a Refer
     }
 }
 
+/// Steps whose outcome a condition tests (`that: "{{steps.X.outcome}}"`, `equals: passed`): a
+/// reader that tests the outcome is ready for the step's outputs to be missing.
+pub(super) fn outcome_tests(condition: &Condition) -> Vec<&str> {
+    let mut out = Vec::new();
+    collect_outcome_tests(condition, &mut out);
+    out
+}
+
+fn collect_outcome_tests<'a>(condition: &'a Condition, out: &mut Vec<&'a str>) {
+    let that = match &condition.kind {
+        ConditionKind::All(inner) | ConditionKind::Any(inner) => {
+            inner
+                .iter()
+                .for_each(|condition| collect_outcome_tests(condition, out));
+            return;
+        }
+        ConditionKind::Not(inner) => return collect_outcome_tests(inner, out),
+        ConditionKind::Compare { that, .. }
+        | ConditionKind::Matches { that, .. }
+        | ConditionKind::OneOf { that, .. }
+        | ConditionKind::Exists { that, .. }
+        | ConditionKind::IsEmpty { that, .. }
+        | ConditionKind::Length { that, .. } => that,
+    };
+    for template in that.templates() {
+        for reference in template.references() {
+            match &reference.path {
+                RefPath::StepOutcome { step } => out.push(step),
+                RefPath::Input { .. }
+                | RefPath::StepOutput { .. }
+                | RefPath::StepTiming { .. }
+                | RefPath::Run { .. }
+                | RefPath::OwnOutput { .. }
+                | RefPath::Env { .. } => {}
+            }
+        }
+    }
+}
+
 /// The step a reference reads from, if it reads one (`steps.ID.…`).
 pub(super) fn referenced_step(reference: &Reference) -> Option<&str> {
     match &reference.path {
