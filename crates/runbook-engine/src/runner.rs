@@ -279,7 +279,7 @@ async fn run_finally(run: &mut Run<'_, '_>, runbook: &Runbook, steps_completed: 
 }
 
 /// The id the report gives the operator's confirmation of the preconditions when it was refused.
-pub const PRECONDITIONS: &str = "preconditions";
+pub const PRECONDITIONS: &str = runbook_dsl::PRECONDITIONS_ID;
 
 /// The report of preconditions that were not confirmed: the run's one failed "step".
 fn refused_report(error: crate::error::StepError) -> crate::report::StepReport {

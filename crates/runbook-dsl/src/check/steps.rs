@@ -56,6 +56,21 @@ impl Checker<'_> {
                     .with_label("invalid id")
                     .with_help("ids appear in references such as `{{steps.ID.outputs.NAME}}`"),
                 );
+            } else if id == crate::model::PRECONDITIONS_ID {
+                // Answers files key prompt answers by step id, and the header's confirmation by
+                // this name: a step called so could never be answered unambiguously.
+                self.report(
+                    Finding::error(
+                        FindingCode::InvalidStepId,
+                        id_span,
+                        format!("step id `{id}` is reserved"),
+                    )
+                    .with_label("reserved for the header's preconditions")
+                    .with_help(
+                        "an answers file confirms the header's `preconditions:` under this key; \
+                         rename the step, e.g. `check_preconditions`",
+                    ),
+                );
             }
             let index = self.next_index;
             self.next_index += 1;

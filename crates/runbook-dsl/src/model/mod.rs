@@ -15,7 +15,7 @@ pub use control::{
 };
 pub use http_method::HttpMethod;
 pub(crate) use runbook::Steps;
-pub use runbook::{Input, Metadata, Runbook};
+pub use runbook::{Input, Metadata, PRECONDITIONS_ID, Runbook};
 pub use step::{
     Action, AssertStep, Body, Capture, CaptureSource, HttpStep, JsonPath, ShellStep, Step, StepKind,
 };

@@ -103,6 +103,10 @@ pub struct Metadata {
     pub preconditions: Vec<String>,
 }
 
+/// The name the preconditions confirmation goes by where steps are named: its answers-file key,
+/// and the "step" a refused confirmation is reported as. No step may use it as its id.
+pub const PRECONDITIONS_ID: &str = "preconditions";
+
 /// A declared input.
 #[derive(Debug, Clone)]
 pub struct Input {
