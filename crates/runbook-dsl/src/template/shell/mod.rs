@@ -105,6 +105,10 @@ struct Frame {
     word: String,
     in_word: bool,
     word_refs: Vec<usize>,
+    /// References in the words of the current simple command.
+    command_refs: Vec<usize>,
+    /// References of the command before a `|`: code if this command is a shell reading stdin.
+    piped_refs: Vec<usize>,
     case_depth: usize,
     paren_depth: usize,
 }
@@ -153,6 +157,7 @@ impl<'a> Scanner<'a> {
         if in_word && let Some(frame) = self.frames.last_mut() {
             frame.in_word = true;
             frame.word_refs.push(index);
+            frame.command_refs.push(index);
         }
     }
 
@@ -192,11 +197,24 @@ impl<'a> Scanner<'a> {
         }
     }
 
-    fn end_command(&mut self) {
+    /// Ends a simple command; returns the references in its words.
+    fn end_command(&mut self) -> Vec<usize> {
         self.end_word();
-        if let Some(frame) = self.frames.last_mut() {
-            frame.words.clear();
+        let Some(frame) = self.frames.last_mut() else {
+            return Vec::new();
+        };
+        let piped = std::mem::take(&mut frame.piped_refs);
+        if !frame.words.is_empty()
+            && let Some(shell) = stdin_shell(&frame.words)
+        {
+            for index in piped {
+                if let Some(slot) = self.found.get_mut(index) {
+                    slot.reparsed_by = Some(format!("| {shell}"));
+                }
+            }
         }
+        frame.words.clear();
+        std::mem::take(&mut frame.command_refs)
     }
 
     /// A list of commands, up to the end of input or the `)` closing a `$(`.
@@ -243,18 +261,31 @@ impl<'a> Scanner<'a> {
                 }
                 ' ' | '\t' => self.end_word(),
                 '\n' => {
-                    self.end_command();
+                    let _ = self.end_command();
                     self.heredoc_bodies();
                 }
-                ';' | '&' | '|' => self.end_command(),
+                '|' => {
+                    // `||` runs the next command on failure; a single `|` feeds it our output.
+                    let or = matches!(self.peek(), Some(Tok::Char('|')));
+                    if or {
+                        self.pos += 1;
+                    }
+                    let refs = self.end_command();
+                    if !or && let Some(frame) = self.frames.last_mut() {
+                        frame.piped_refs = refs;
+                    }
+                }
+                ';' | '&' => {
+                    let _ = self.end_command();
+                }
                 '(' => {
-                    self.end_command();
+                    let _ = self.end_command();
                     if let Some(frame) = self.frames.last_mut() {
                         frame.paren_depth += 1;
                     }
                 }
                 ')' => {
-                    self.end_command();
+                    let _ = self.end_command();
                     let Some(frame) = self.frames.last_mut() else {
                         break;
                     };
@@ -267,8 +298,14 @@ impl<'a> Scanner<'a> {
                 '<' => {
                     self.end_word();
                     match (self.peek_char(0), self.peek_char(1)) {
-                        // `<<<`: a here-string (bash), an ordinary word follows.
-                        (Some('<'), Some('<')) => self.pos += 2,
+                        // `<<<`: a here-string (bash), an ordinary word follows. Kept as a
+                        // word: `bash <<< WORD` runs WORD as code.
+                        (Some('<'), Some('<')) => {
+                            self.pos += 2;
+                            if let Some(frame) = self.frames.last_mut() {
+                                frame.words.push("<<<".to_owned());
+                            }
+                        }
                         (Some('<'), _) => {
                             self.pos += 1;
                             self.heredoc_operator();
@@ -280,7 +317,7 @@ impl<'a> Scanner<'a> {
                 other => self.word_text(&other.to_string()),
             }
         }
-        self.end_command();
+        let _ = self.end_command();
         self.frames.pop();
     }
 
@@ -512,12 +549,10 @@ impl<'a> Scanner<'a> {
     }
 }
 
-/// The command that parses the word at `at` as shell code, if any: `eval ARGS`, `sh -c WORD`,
-/// `su -c WORD`, `ssh [OPTIONS] HOST COMMAND...`, also behind `sudo`, `env`, `exec`, `nohup`,
-/// `timeout` and similar prefixes.
-fn reparsing_command(words: &[String], at: usize) -> Option<String> {
+/// The index of the word that names the command: after assignments, keywords and prefix
+/// commands (`sudo`, `env`, `exec`, `nohup`, `timeout`, ...), with their options.
+fn command_start(words: &[String]) -> Option<usize> {
     let mut i = 0;
-    // Assignments, keywords and prefix commands.
     loop {
         let word = words.get(i)?;
         let name = basename(word);
@@ -569,21 +604,39 @@ fn reparsing_command(words: &[String], at: usize) -> Option<String> {
             }
             continue;
         }
-        break;
+        return Some(i);
     }
+}
+
+fn is_shell(name: &str) -> bool {
+    matches!(
+        name,
+        "sh" | "bash" | "dash" | "zsh" | "ksh" | "ash" | "mksh" | "busybox"
+    )
+}
+
+/// The command that parses the word at `at` as shell code, if any: `eval ARGS`, `sh -c WORD`,
+/// `bash <<< WORD`, `su -c WORD`, `ssh [OPTIONS] HOST COMMAND...`, and a command run inside a
+/// container or pod (`kubectl exec POD -- sh -c WORD`, `docker exec C bash -lc WORD`), also
+/// behind `sudo`, `env`, `exec`, `nohup`, `timeout` and similar prefixes.
+fn reparsing_command(words: &[String], at: usize) -> Option<String> {
+    let i = command_start(words)?;
     if at <= i {
         return None;
     }
     let name = basename(words.get(i)?);
     match name {
         "eval" => Some("eval".into()),
-        "sh" | "bash" | "dash" | "zsh" | "ksh" | "ash" | "mksh" | "busybox" | "su" => {
+        _ if is_shell(name) || name == "su" => {
             // The first word after an option containing `c` (`-c`, `-lc`, `--command` for su).
             let mut saw_c = false;
             for (index, word) in words.iter().enumerate().skip(i + 1) {
                 let is_option = word.starts_with('-') && word.len() > 1;
                 if saw_c && !is_option {
                     return (index == at).then(|| format!("{name} -c"));
+                }
+                if word == "<<<" && !saw_c {
+                    return (index + 1 == at).then(|| format!("{name} <<<"));
                 }
                 if is_option
                     && ((!word.starts_with("--") && word.contains('c')) || word == "--command")
@@ -613,8 +666,51 @@ fn reparsing_command(words: &[String], at: usize) -> Option<String> {
             }
             (at > index).then(|| "ssh".into())
         }
+        // `kubectl exec POD -- CMD...`: the words after `--` are a command of their own.
+        "kubectl" | "oc" if words.get(i + 1).is_some_and(|word| word == "exec") => {
+            let dashes = words.iter().skip(i).position(|word| word == "--")? + i;
+            inner_command(words, dashes + 1, at, name)
+        }
+        // `docker exec [OPTIONS] CONTAINER CMD...`.
+        "docker" | "podman" if words.get(i + 1).is_some_and(|word| word == "exec") => {
+            let mut index = i + 2;
+            while let Some(word) = words.get(index) {
+                if !word.starts_with('-') {
+                    break;
+                }
+                let takes_value = matches!(
+                    word.as_str(),
+                    "-e" | "--env" | "-u" | "--user" | "-w" | "--workdir" | "--env-file"
+                );
+                index += if takes_value { 2 } else { 1 };
+            }
+            inner_command(words, index + 1, at, name)
+        }
         _ => None,
     }
+}
+
+/// The command that starts at `from` inside another one (`kubectl exec ... -- CMD`).
+fn inner_command(words: &[String], from: usize, at: usize, outer: &str) -> Option<String> {
+    let inner = words.get(from..)?;
+    let found = reparsing_command(inner, at.checked_sub(from)?)?;
+    Some(format!("{outer} exec ... {found}"))
+}
+
+/// The shell a command runs that reads its code from standard input (`| sh`, `| bash -s`): a shell
+/// with no `-c` and no script file.
+fn stdin_shell(words: &[String]) -> Option<String> {
+    let i = command_start(words)?;
+    let name = basename(words.get(i)?);
+    if !is_shell(name) {
+        return None;
+    }
+    let rest = words.get(i + 1..).unwrap_or(&[]);
+    // Options only, and none that gives the code (`-c`, `-lc`): the code comes on stdin.
+    let reads_stdin = rest
+        .iter()
+        .all(|word| word.starts_with('-') && (word.starts_with("--") || !word.contains('c')));
+    reads_stdin.then(|| name.to_owned())
 }
 
 fn basename(word: &str) -> &str {
