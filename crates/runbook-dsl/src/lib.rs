@@ -9,16 +9,19 @@
 pub mod check;
 pub mod duration;
 pub mod finding;
+pub mod lint;
 pub mod model;
 pub mod raw;
 pub mod schema;
 pub mod source;
 pub mod spanned;
 pub mod suggest;
+pub mod suppress;
 pub mod template;
 pub mod yaml;
 
-pub use finding::{Finding, FindingCode, Severity};
+pub use finding::{Finding, FindingCode, Severity, Stage};
+pub use lint::{Linted, lint};
 pub use model::*;
 pub use source::{Source, Span};
 pub use spanned::Spanned;

@@ -12,7 +12,7 @@ pub fn render_human(source: &Source, finding: &Finding, color: bool) -> String {
     let len = source.text.len();
     let start = finding.span.start.min(len);
     let end = finding.span.end.clamp(start, len);
-    let level = match finding.severity {
+    let level = match finding.severity() {
         Severity::Error => Level::ERROR,
         Severity::Warning => Level::WARNING,
     };
@@ -73,7 +73,7 @@ pub fn render_github(source: &Source, finding: &Finding) -> String {
     if let Some(help) = &finding.help {
         message.push_str(&format!(" (help: {help})"));
     }
-    let level = match finding.severity {
+    let level = match finding.severity() {
         Severity::Error => "error",
         Severity::Warning => "warning",
     };
@@ -92,7 +92,7 @@ pub fn render_json(source: &Source, finding: &Finding) -> String {
         "file": source.path.display().to_string(),
         "line": line,
         "column": column,
-        "severity": finding.severity,
+        "severity": finding.severity(),
         "code": finding.code.as_str(),
         "message": finding.message,
         "label": finding.label,
