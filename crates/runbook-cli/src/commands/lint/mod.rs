@@ -73,8 +73,7 @@ pub fn run(args: &LintArgs) -> anyhow::Result<()> {
 /// Lints every candidate on all cores; results in candidate order. Files found in directories that
 /// do not look like runbooks are dropped. The first file that cannot be read stops lint.
 fn lint_all(candidates: &[Candidate]) -> Result<Vec<FileReport>, Failure> {
-    let slots: Vec<Mutex<Option<Result<Option<FileReport>, Failure>>>> =
-        candidates.iter().map(|_| Mutex::new(None)).collect();
+    let slots: Vec<Mutex<Option<Linted>>> = candidates.iter().map(|_| Mutex::new(None)).collect();
     let next = AtomicUsize::new(0);
     let workers = std::thread::available_parallelism()
         .map_or(1, usize::from)
@@ -111,21 +110,29 @@ fn lint_all(candidates: &[Candidate]) -> Result<Vec<FileReport>, Failure> {
     Ok(reports)
 }
 
-fn lint_one(
-    candidate: &Candidate,
-    plugins: &runbook_plugin::Registry,
-) -> Result<Option<FileReport>, Failure> {
-    let source = super::read_source(&candidate.path)?;
-    if !(candidate.explicit || candidate.included)
-        && !walk::looks_like_runbook(&candidate.path, &source.text)
-    {
+/// A file's report, `None` when a file found in a directory is not a runbook, or why it could not
+/// be read.
+type Linted = Result<Option<FileReport>, Failure>;
+
+fn lint_one(candidate: &Candidate, plugins: &runbook_plugin::Registry) -> Linted {
+    let sure = candidate.explicit || candidate.included || walk::named_as_runbook(&candidate.path);
+    if !sure && !sniff(&candidate.path) {
         return Ok(None);
     }
+    let source = super::read_source(&candidate.path)?;
     let linted = runbook_dsl::lint(&source, plugins);
     Ok(Some(FileReport {
         source,
         filtered: linted.filtered,
     }))
+}
+
+/// Whether a YAML file found in a directory looks like a runbook. One that is too large or not
+/// UTF-8 is some other YAML (a data dump): skipped, not an error.
+fn sniff(path: &std::path::Path) -> bool {
+    let small = std::fs::metadata(path)
+        .is_ok_and(|metadata| metadata.len() <= runbook_dsl::yaml::MAX_SOURCE_BYTES as u64);
+    small && std::fs::read_to_string(path).is_ok_and(|text| walk::looks_like_runbook(path, &text))
 }
 
 fn print_findings(

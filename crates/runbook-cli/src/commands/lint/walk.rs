@@ -120,13 +120,15 @@ fn is_excluded(path: &Path) -> bool {
         .any(|marker| name.contains(marker))
 }
 
+/// Rule 1: `*.runbook.yaml` / `*.runbook.yml`.
+pub fn named_as_runbook(path: &Path) -> bool {
+    let name = file_name(path);
+    name.ends_with(".runbook.yaml") || name.ends_with(".runbook.yml")
+}
+
 /// Whether a file found in a directory is a runbook (rules 1 to 3 in the module docs).
 pub fn looks_like_runbook(path: &Path, text: &str) -> bool {
-    let name = file_name(path);
-    name.ends_with(".runbook.yaml")
-        || name.ends_with(".runbook.yml")
-        || has_runbook_modeline(text)
-        || has_steps_with_ids(text)
+    named_as_runbook(path) || has_runbook_modeline(text) || has_steps_with_ids(text)
 }
 
 fn has_runbook_modeline(text: &str) -> bool {
