@@ -116,10 +116,14 @@ type Linted = Result<Option<FileReport>, Failure>;
 
 fn lint_one(candidate: &Candidate, plugins: &runbook_plugin::Registry) -> Linted {
     let sure = candidate.explicit || candidate.included || walk::named_as_runbook(&candidate.path);
-    if !sure && !sniff(&candidate.path) {
-        return Ok(None);
-    }
-    let source = super::read_source(&candidate.path)?;
+    let source = if sure {
+        super::read_source(&candidate.path)?
+    } else {
+        match sniff(&candidate.path) {
+            Some(text) => runbook_dsl::Source::new(&candidate.path, text),
+            None => return Ok(None),
+        }
+    };
     let linted = runbook_dsl::lint(&source, plugins);
     Ok(Some(FileReport {
         source,
@@ -127,12 +131,16 @@ fn lint_one(candidate: &Candidate, plugins: &runbook_plugin::Registry) -> Linted
     }))
 }
 
-/// Whether a YAML file found in a directory looks like a runbook. One that is too large or not
-/// UTF-8 is some other YAML (a data dump): skipped, not an error.
-fn sniff(path: &std::path::Path) -> bool {
+/// The text of a YAML file found in a directory, if it looks like a runbook (read once: it is
+/// linted from this text). One that is too large or not UTF-8 is some other YAML (a data dump):
+/// skipped, not an error.
+fn sniff(path: &std::path::Path) -> Option<String> {
     let small = std::fs::metadata(path)
         .is_ok_and(|metadata| metadata.len() <= runbook_dsl::yaml::MAX_SOURCE_BYTES as u64);
-    small && std::fs::read_to_string(path).is_ok_and(|text| walk::looks_like_runbook(path, &text))
+    let text = small
+        .then(|| std::fs::read_to_string(path).ok())
+        .flatten()?;
+    walk::looks_like_runbook(path, &text).then_some(text)
 }
 
 fn print_findings(
