@@ -14,7 +14,7 @@ pub struct Args {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Check runbook files (or every .yaml/.yml under directories) without running anything.
+    /// Check runbook files (or the runbooks under directories) without running anything.
     Lint(LintArgs),
     /// Run a runbook.
     Run(RunArgs),
@@ -117,12 +117,35 @@ pub struct ShowArgs {
 
 #[derive(Debug, clap::Args)]
 pub struct LintArgs {
-    /// Files or directories to check.
-    #[arg(required = true, value_name = "PATH")]
+    /// Files or directories to check. Files named here are always linted; directories are walked
+    /// like ripgrep does (.gitignore, .ignore, hidden folders skipped) and only files that look like
+    /// runbooks are linted (see docs/ci.md).
+    #[arg(value_name = "PATH", required_unless_present_any = ["explain", "list_rules"])]
     pub paths: Vec<PathBuf>,
     /// How findings are printed.
     #[arg(long, value_enum, default_value_t = LintFormat::Human)]
     pub format: LintFormat,
+    /// `--deny warnings`: warnings fail lint too (exit 3), as errors do.
+    #[arg(long, value_enum, value_name = "WHAT")]
+    pub deny: Option<Deny>,
+    /// In directories, lint every .yaml/.yml file (except answers and rehearsal files), not only
+    /// those that look like runbooks.
+    #[arg(long)]
+    pub all_yaml: bool,
+    /// In directories, also lint files whose path matches this glob (e.g. `ops/**/*.yml`);
+    /// repeatable.
+    #[arg(long = "include-glob", value_name = "GLOB")]
+    pub include_globs: Vec<String>,
+    /// Print the documentation of one rule (`unknown_step` or `runbook::check::unknown_step`).
+    #[arg(long, value_name = "RULE", conflicts_with_all = ["paths", "list_rules", "list_suppressions"])]
+    pub explain: Option<String>,
+    /// List every rule: name, severity, code and summary.
+    #[arg(long, conflicts_with_all = ["paths", "list_suppressions"])]
+    pub list_rules: bool,
+    /// List the suppression comments in the given files (file:line, rule, reason) instead of
+    /// findings.
+    #[arg(long)]
+    pub list_suppressions: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -131,8 +154,18 @@ pub enum LintFormat {
     Human,
     /// GitHub Actions workflow commands (`::error file=..,line=..,col=..::message`).
     Github,
-    /// One JSON object per finding, one per line.
+    /// One JSON object per finding, one per line (JSON Lines).
     Json,
+    /// One SARIF 2.1.0 log, for code scanning.
+    Sarif,
+    /// One JUnit XML report: a test case per file, a failure per finding.
+    Junit,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Deny {
+    /// Warnings fail lint (exit 3).
+    Warnings,
 }
 
 #[derive(Debug, clap::Args)]

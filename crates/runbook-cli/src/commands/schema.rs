@@ -5,7 +5,7 @@ use std::io::Write;
 use crate::args::SchemaArgs;
 
 pub fn run(args: &SchemaArgs) -> anyhow::Result<()> {
-    let schema = runbook_dsl::schema::runbook_schema_json();
+    let schema = runbook_dsl::schema::runbook_schema_json_with(&crate::plugins::registry());
     match &args.out {
         Some(path) => std::fs::write(path, schema).map_err(|error| {
             crate::failure::Failure::usage(format!("cannot write {}: {error}", path.display()))
