@@ -6,6 +6,7 @@
 pub mod answers;
 pub mod audit;
 pub mod audit_http;
+pub mod clock;
 pub mod context;
 pub mod error;
 pub mod http_client;
@@ -23,6 +24,7 @@ pub mod resume;
 pub mod runner;
 mod sequence;
 pub mod steps;
+pub mod transport;
 
 pub use answers::AnswersPrompter;
 pub use error::{StepError, StepErrorKind};
@@ -32,6 +34,6 @@ pub use observer::{CheckpointError, Fanout, NullObserver, Observer, Position, Pr
 pub use prompter::{Decision, NoOperator, PromptContext, PromptError, Prompter, SharedPrompter};
 pub use redact::Redactor;
 pub use report::{OperatorRecord, Phase, RunReport, RunStatus, StepOutcome, StepReport, Stop};
-pub use runner::{Engine, EngineOptions};
+pub use runner::{CommandEnvironment, Engine, EngineOptions};
 pub use steps::kill_running_commands;
 pub use steps::prompt::AnswerRejected;

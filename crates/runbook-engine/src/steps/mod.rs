@@ -14,7 +14,7 @@ use runbook_dsl::{Action, Condition, Step};
 
 use crate::context::{RunContext, Scope};
 use crate::error::{StepError, StepErrorKind};
-use crate::http_client::HttpClients;
+use crate::transport::HttpTransport;
 use crate::predicate::{Verdict, evaluate};
 use crate::redact::Redactor;
 
@@ -24,7 +24,8 @@ pub use shell::kill_running_commands;
 /// What executing a step needs besides the step itself.
 pub struct StepEnv<'a> {
     pub context: &'a RunContext,
-    pub http: &'a HttpClients,
+    /// Where HTTP requests go: the network, or a rehearsal's simulated services.
+    pub http: &'a dyn HttpTransport,
     pub prompter: &'a crate::prompter::SharedPrompter,
     /// How many times this step has prompted in this run, including now.
     pub occurrence: u32,
@@ -39,6 +40,8 @@ pub struct StepEnv<'a> {
     pub files_dir: Option<&'a std::path::Path>,
     /// What `sh` is started through (see [`crate::runner::EngineOptions::launcher`]).
     pub launcher: &'a [std::ffi::OsString],
+    /// The shell and environment commands run with, when not the process's own (a rehearsal).
+    pub commands: Option<&'a crate::runner::CommandEnvironment>,
     /// Something worth knowing about how the step ended, for its report's note.
     pub note: Option<String>,
     /// Secrets discovered by this step (secret captures); the runner adds them to the run's redactor.
