@@ -138,6 +138,17 @@ pub enum FindingCode {
     UnknownPlugin,
     /// Both `json` and `text` bodies on one request.
     BodyConflict,
+    /// A rehearsal names a step its runbook does not have (or answers a step that is not a
+    /// prompt).
+    RehearsalUnknownStep,
+    /// A rehearsal names an input, state value, request field or capture that does not exist.
+    RehearsalUnknownName,
+    /// A rehearsal value of the wrong shape: a host, path or argument pattern, a fault, a
+    /// scenario name used twice.
+    RehearsalInvalid,
+    /// A runbook step would reach a host or start a program that the rehearsal does not
+    /// simulate.
+    RehearsalEscape,
 }
 
 impl FindingCode {
@@ -201,6 +212,10 @@ impl FindingCode {
             FindingCode::RollbackNeverRuns => "runbook::check::rollback_never_runs",
             FindingCode::ContinueOnNeededStep => "runbook::check::continue_on_needed_step",
             FindingCode::UnknownPlugin => "runbook::check::unknown_plugin",
+            FindingCode::RehearsalUnknownStep => "runbook::rehearsal::unknown_step",
+            FindingCode::RehearsalUnknownName => "runbook::rehearsal::unknown_name",
+            FindingCode::RehearsalInvalid => "runbook::rehearsal::invalid",
+            FindingCode::RehearsalEscape => "runbook::rehearsal::escape",
         }
     }
 }

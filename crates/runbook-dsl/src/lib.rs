@@ -11,6 +11,7 @@ pub mod duration;
 pub mod finding;
 pub mod model;
 pub mod raw;
+pub mod rehearsal;
 pub mod schema;
 pub mod source;
 pub mod spanned;

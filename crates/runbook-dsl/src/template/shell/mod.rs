@@ -12,6 +12,8 @@
 //! would report better itself, and walking its full AST exhaustively is much more code than the
 //! quoting layers this analysis needs. Only the quoting layers decide how a value expands.
 
+pub use commands::{CommandWord, command_words};
+
 use super::{Part, Template};
 
 /// Where a reference sits in a shell command, which decides how it may be expanded.
@@ -101,6 +103,8 @@ struct HereDoc {
 #[derive(Default)]
 struct Frame {
     words: Vec<String>,
+    /// The references in each of `words`, in order.
+    refs_of_words: Vec<Vec<usize>>,
     word: String,
     in_word: bool,
     word_refs: Vec<usize>,
@@ -114,6 +118,8 @@ struct Scanner<'a> {
     found: &'a mut [ShellUse],
     frames: Vec<Frame>,
     pending: Vec<HereDoc>,
+    /// Every simple command read, as its words (see [`commands`]).
+    commands: Vec<commands::Words>,
 }
 
 impl<'a> Scanner<'a> {
@@ -124,6 +130,7 @@ impl<'a> Scanner<'a> {
             found,
             frames: Vec::new(),
             pending: Vec::new(),
+            commands: Vec::new(),
         }
     }
 
@@ -181,6 +188,7 @@ impl<'a> Scanner<'a> {
         frame.words.push(word);
         let at = frame.words.len() - 1;
         let refs = std::mem::take(&mut frame.word_refs);
+        frame.refs_of_words.push(refs.clone());
         let reparsed = reparsing_command(&frame.words, at);
         if let Some(command) = reparsed {
             for index in refs {
@@ -194,7 +202,11 @@ impl<'a> Scanner<'a> {
     fn end_command(&mut self) {
         self.end_word();
         if let Some(frame) = self.frames.last_mut() {
-            frame.words.clear();
+            let words = std::mem::take(&mut frame.words);
+            let refs = std::mem::take(&mut frame.refs_of_words);
+            if !words.is_empty() {
+                self.commands.push(commands::Words { words, refs });
+            }
         }
     }
 
@@ -402,7 +414,10 @@ impl<'a> Scanner<'a> {
                 Tok::Char(_) | Tok::Ref(_) => inner.push(tok),
             }
         }
-        Scanner::new(inner, self.found).command(End::Eof);
+        let mut scanner = Scanner::new(inner, self.found);
+        scanner.command(End::Eof);
+        let inner_commands = scanner.commands;
+        self.commands.extend(inner_commands);
     }
 
     /// After `<<`: `-`, blanks, then the delimiter word; the body starts on the next line.
@@ -624,5 +639,6 @@ fn is_name_char(c: char) -> bool {
     c.is_ascii_alphanumeric() || c == '_'
 }
 
+mod commands;
 #[cfg(test)]
 mod tests;
