@@ -29,9 +29,14 @@ pub fn run(args: &LintArgs) -> anyhow::Result<()> {
     for file in &files {
         let source = super::read_source(file)?;
         // Warnings alone do not make a runbook invalid: they are shown, and lint still passes.
-        let findings = match runbook_dsl::load_and_check_with(&source, &plugins) {
-            Ok(runbook) => runbook.warnings,
-            Err(findings) => findings,
+        let findings = if runbook_dsl::rehearsal::is_rehearsal(file) {
+            // A rehearsal is checked against its runbook (step ids, hosts, answers).
+            crate::rehearse::lint(&source)
+        } else {
+            match runbook_dsl::load_and_check_with(&source, &plugins) {
+                Ok(runbook) => runbook.warnings,
+                Err(findings) => findings,
+            }
         };
         if findings.is_empty() {
             continue;
