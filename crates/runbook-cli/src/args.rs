@@ -159,6 +159,9 @@ pub struct SchemaArgs {
     /// Write the schema to this file instead of stdout.
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
+    /// The schema of rehearsal files (NAME.rehearsal.yaml) instead of runbooks.
+    #[arg(long)]
+    pub rehearsal: bool,
 }
 
 #[derive(Debug, clap::Args)]

@@ -101,9 +101,14 @@ pub fn run(setup: &Setup<'_>, scenario: &Scenario) -> anyhow::Result<Outcome> {
             problems.join("\n  ")
         );
     }
+    // `{{rehearsal.dir}}`: the scenario's private directory, for inputs that name files (a
+    // snapshot directory) so nothing is written beside the runbook.
     let given_text: Vec<(String, String)> = given
         .iter()
-        .map(|(name, value)| (name.clone(), as_text(value)))
+        .map(|(name, value)| {
+            let text = as_text(value).replace("{{rehearsal.dir}}", &setup.dir.display().to_string());
+            (name.clone(), text)
+        })
         .collect();
     // Nothing is read from the environment: a rehearsal is the same on every machine.
     let inputs = runbook_engine::resolve_inputs(setup.runbook, &given_text, &|_| None)
