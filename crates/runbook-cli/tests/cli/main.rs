@@ -19,6 +19,7 @@ mod http;
 mod interrupt;
 mod leaks;
 mod prompts;
+mod rehearse;
 mod resume_regressions;
 mod schema;
 mod secrets;

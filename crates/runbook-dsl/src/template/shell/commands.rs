@@ -8,6 +8,8 @@ use super::{Part, Scanner, ShellContext, ShellUse, Template, Tok};
 pub(super) struct Words {
     pub words: Vec<String>,
     pub refs: Vec<Vec<usize>>,
+    /// Whether each word holds an expansion.
+    pub dynamic: Vec<bool>,
 }
 
 /// The program a simple command starts.
@@ -72,20 +74,25 @@ fn programs_of(command: &Words, out: &mut Vec<CommandWord>) {
     let mut i = 0;
     while let Some(word) = command.words.get(i) {
         let refs = command.refs.get(i).map_or(&[][..], Vec::as_slice);
-        if !refs.is_empty() {
-            out.push(match (word.is_empty(), refs) {
-                (true, [only]) => CommandWord::Reference(*only),
-                _ => CommandWord::Dynamic,
-            });
-            return;
-        }
-        if word.is_empty() {
-            out.push(CommandWord::Dynamic);
-            return;
-        }
+        // `NAME=value` before the program: the value may expand, the program is what follows.
         let is_assignment = word.split_once('=').is_some_and(|(name, _)| {
-            !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+            !name.is_empty()
+                && !name.starts_with(|c: char| c.is_ascii_digit())
+                && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
         });
+        if !is_assignment {
+            if !refs.is_empty() {
+                out.push(match (word.is_empty(), refs) {
+                    (true, [only]) => CommandWord::Reference(*only),
+                    _ => CommandWord::Dynamic,
+                });
+                return;
+            }
+            if word.is_empty() || command.dynamic.get(i).copied().unwrap_or(false) {
+                out.push(CommandWord::Dynamic);
+                return;
+            }
+        }
         if is_assignment || is_keyword(word) {
             i += 1;
             continue;
@@ -163,6 +170,9 @@ mod tests {
             vec![name("curl")]
         );
         assert_eq!(names("printf '%s' \"$(cat f)\""), vec![name("cat")]);
+        assert_eq!(names("$(printf cu)rl -s x"), vec![CommandWord::Dynamic]);
+        assert_eq!(names("A=\"$(date)\" heroku run"), vec![name("date"), name("heroku")]);
+        assert_eq!(names("\"$CLI\" get; $X"), vec![CommandWord::Dynamic, CommandWord::Dynamic]);
         assert_eq!(names("`which heroku` run"), vec![name("which"), CommandWord::Dynamic]);
         assert_eq!(names("test -f x && timeout 5 sleep 1"), vec![name("timeout"), name("sleep")]);
     }

@@ -105,6 +105,9 @@ struct Frame {
     words: Vec<String>,
     /// The references in each of `words`, in order.
     refs_of_words: Vec<Vec<usize>>,
+    /// Whether each of `words` holds an expansion (`$x`, `$(...)`, backticks): made at run time.
+    dynamic_words: Vec<bool>,
+    word_dynamic: bool,
     word: String,
     in_word: bool,
     word_refs: Vec<usize>,
@@ -169,6 +172,13 @@ impl<'a> Scanner<'a> {
         }
     }
 
+    /// The word being read holds an expansion: its text is known only at run time.
+    fn word_is_dynamic(&mut self) {
+        if let Some(frame) = self.frames.last_mut() {
+            frame.word_dynamic = true;
+        }
+    }
+
     fn end_word(&mut self) {
         let Some(frame) = self.frames.last_mut() else {
             return;
@@ -189,6 +199,7 @@ impl<'a> Scanner<'a> {
         let at = frame.words.len() - 1;
         let refs = std::mem::take(&mut frame.word_refs);
         frame.refs_of_words.push(refs.clone());
+        frame.dynamic_words.push(std::mem::take(&mut frame.word_dynamic));
         let reparsed = reparsing_command(&frame.words, at);
         if let Some(command) = reparsed {
             for index in refs {
@@ -204,8 +215,13 @@ impl<'a> Scanner<'a> {
         if let Some(frame) = self.frames.last_mut() {
             let words = std::mem::take(&mut frame.words);
             let refs = std::mem::take(&mut frame.refs_of_words);
+            let dynamic = std::mem::take(&mut frame.dynamic_words);
             if !words.is_empty() {
-                self.commands.push(commands::Words { words, refs });
+                self.commands.push(commands::Words {
+                    words,
+                    refs,
+                    dynamic,
+                });
             }
         }
     }
@@ -238,10 +254,12 @@ impl<'a> Scanner<'a> {
                 '`' => {
                     self.backtick(false);
                     self.word_text("");
+                    self.word_is_dynamic();
                 }
                 '$' => {
                     self.dollar(false);
                     self.word_text("");
+                    self.word_is_dynamic();
                 }
                 '#' if !self.frames.last().is_some_and(|frame| frame.in_word) => {
                     // To the end of the line; a reference in a comment does nothing.
@@ -319,8 +337,14 @@ impl<'a> Scanner<'a> {
                     Some(Tok::Ref(index)) => self.record(index, ShellContext::Escaped, true),
                     None => {}
                 },
-                Tok::Char('$') => self.dollar(true),
-                Tok::Char('`') => self.backtick(true),
+                Tok::Char('$') => {
+                    self.dollar(true);
+                    self.word_is_dynamic();
+                }
+                Tok::Char('`') => {
+                    self.backtick(true);
+                    self.word_is_dynamic();
+                }
                 Tok::Char(c) => text.push(c),
                 Tok::Ref(index) => self.record(index, ShellContext::DoubleQuoted, true),
             }
