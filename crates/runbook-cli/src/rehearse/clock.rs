@@ -33,8 +33,10 @@ impl VirtualClock {
 
 impl Clock for VirtualClock {
     fn now(&self) -> jiff::Timestamp {
-        let epoch = jiff::Timestamp::from_second(EPOCH_SECONDS).unwrap_or(jiff::Timestamp::UNIX_EPOCH);
-        let elapsed = jiff::SignedDuration::try_from(self.elapsed()).unwrap_or(jiff::SignedDuration::ZERO);
+        let epoch =
+            jiff::Timestamp::from_second(EPOCH_SECONDS).unwrap_or(jiff::Timestamp::UNIX_EPOCH);
+        let elapsed =
+            jiff::SignedDuration::try_from(self.elapsed()).unwrap_or(jiff::SignedDuration::ZERO);
         epoch.checked_add(elapsed).unwrap_or(epoch)
     }
 

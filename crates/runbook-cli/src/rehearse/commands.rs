@@ -111,10 +111,7 @@ fn write_shim(path: &Path, exe: &Path, name: &str) -> std::io::Result<()> {
         quote(name)
     );
     std::fs::write(path, script)?;
-    std::fs::set_permissions(
-        path,
-        std::os::unix::fs::PermissionsExt::from_mode(0o700),
-    )
+    std::fs::set_permissions(path, std::os::unix::fs::PermissionsExt::from_mode(0o700))
 }
 
 fn serve(stream: UnixStream, rehearsal: &Rehearsal, world: &SharedWorld) {
@@ -233,11 +230,14 @@ pub fn answer(request: &ShimRequest, rehearsal: &Rehearsal, world: &SharedWorld)
     if let Err(problem) = world.apply(&route.set, &document) {
         world.problems.push(format!("step `{step}`: {problem}"));
     }
-    world.first_answers.entry(step.clone()).or_insert(Answer::Command {
-        stdout: response.stdout.clone(),
-        stderr: response.stderr.clone(),
-        exit: response.exit,
-    });
+    world
+        .first_answers
+        .entry(step.clone())
+        .or_insert(Answer::Command {
+            stdout: response.stdout.clone(),
+            stderr: response.stderr.clone(),
+            exit: response.exit,
+        });
     world.log.push(serde_json::json!({
         "step": step,
         "command": format!("{} {}", request.name, request.args.join(" ")),
@@ -254,7 +254,10 @@ fn document(request: &ShimRequest, route: &CommandRoute, captured: Map<String, V
             let path = Path::new(&request.cwd).join(path);
             let content = std::fs::File::open(&path).and_then(|file| {
                 let mut text = String::new();
-                std::io::Read::read_to_string(&mut std::io::Read::take(file, MAX_INPUT), &mut text)?;
+                std::io::Read::read_to_string(
+                    &mut std::io::Read::take(file, MAX_INPUT),
+                    &mut text,
+                )?;
                 Ok(text)
             });
             if let Ok(content) = content {
@@ -270,4 +273,3 @@ fn document(request: &ShimRequest, route: &CommandRoute, captured: Map<String, V
         "files": files,
     })
 }
-

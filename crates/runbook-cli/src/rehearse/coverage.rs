@@ -139,7 +139,9 @@ impl Area {
 /// How an answer counts for coverage: a confirmation's yes or no, a choice's value.
 fn answer_shown(name: &str, value: &Value) -> Option<String> {
     match (name, value) {
-        ("confirmed", Value::Bool(yes)) => Some(format!("confirm: {}", if *yes { "yes" } else { "no" })),
+        ("confirmed", Value::Bool(yes)) => {
+            Some(format!("confirm: {}", if *yes { "yes" } else { "no" }))
+        }
         (name, Value::String(text)) => Some(format!("{name}: {text}")),
         _ => None,
     }

@@ -67,7 +67,11 @@ pub fn compare(expect: &Expect, outcome: &Outcome) -> Vec<Difference> {
     if let Some(status) = expect.status
         && status.as_str() != report.status.word()
     {
-        differ("status", status.as_str().into(), report.status.word().into());
+        differ(
+            "status",
+            status.as_str().into(),
+            report.status.word().into(),
+        );
     }
     if let Some(code) = expect.exit_code
         && code != outcome.exit_code
@@ -99,7 +103,11 @@ pub fn compare(expect: &Expect, outcome: &Outcome) -> Vec<Difference> {
     }
     for step in &expect.not_ran {
         if ran.contains(step) {
-            differ(&format!("not_ran: {step}"), "did not run".into(), "ran".into());
+            differ(
+                &format!("not_ran: {step}"),
+                "did not run".into(),
+                "ran".into(),
+            );
         }
     }
     let events = events(outcome);

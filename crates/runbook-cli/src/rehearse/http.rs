@@ -82,10 +82,7 @@ impl SimTransport {
         let (mut response, latency) = match found {
             Some((index, route)) => {
                 let document = with_params(&document, route, request);
-                let counter = world
-                    .route_calls
-                    .entry((host.clone(), index))
-                    .or_insert(0);
+                let counter = world.route_calls.entry((host.clone(), index)).or_insert(0);
                 let nth = *counter as usize;
                 *counter += 1;
                 let shape = match route.sequence.len() {
@@ -94,7 +91,9 @@ impl SimTransport {
                 };
                 let response = respond(&world, shape, &document);
                 if let Err(problem) = world.apply(&route.set, &document) {
-                    world.problems.push(format!("route `{}` of `{host}`: {problem}", route.name));
+                    world
+                        .problems
+                        .push(format!("route `{}` of `{host}`: {problem}", route.name));
                 }
                 (response, route.latency)
             }
@@ -156,11 +155,14 @@ impl SimTransport {
                 cause: format!("the rehearsal could not answer: {problem}"),
             }
         })?;
-        world.first_answers.entry(step.clone()).or_insert(Answer::Http {
-            status: response.status,
-            headers: response.headers.clone(),
-            body: response.body.clone(),
-        });
+        world
+            .first_answers
+            .entry(step.clone())
+            .or_insert(Answer::Http {
+                status: response.status,
+                headers: response.headers.clone(),
+                body: response.body.clone(),
+            });
         world.log.push(serde_json::json!({
             "step": step,
             "request": format!("{} {}{}", request.method.as_str(), host, request.url.path()),

@@ -7,10 +7,10 @@ use std::fmt::Write as _;
 
 use serde_json::Value;
 
+use runbook_dsl::raw::InputType;
 use runbook_dsl::rehearsal::escapes::{Reach, reached};
 use runbook_dsl::rehearsal::steps::StepIndex;
 use runbook_dsl::template::Part;
-use runbook_dsl::raw::InputType;
 use runbook_dsl::{Action, Runbook, StepKind};
 
 /// The text of a starting rehearsal file for `runbook`, whose file name is `file_name`.
@@ -61,7 +61,10 @@ pub fn starting_file(runbook: &Runbook, file_name: &str) -> String {
     let mut programs: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for found in &reached {
         match &found.reach {
-            Reach::Host(host) => hosts.entry(host.clone()).or_default().push(found.step.clone()),
+            Reach::Host(host) => hosts
+                .entry(host.clone())
+                .or_default()
+                .push(found.step.clone()),
             Reach::Program(name) => programs
                 .entry(name.clone())
                 .or_default()
@@ -120,7 +123,9 @@ pub fn starting_file(runbook: &Runbook, file_name: &str) -> String {
         out.clear_last_line("answers: {}\n");
     }
     for step in prompts {
-        let Some(prompt) = step.kind.prompt() else { continue };
+        let Some(prompt) = step.kind.prompt() else {
+            continue;
+        };
         let _ = writeln!(out, "  {}:", step.id);
         let mut any = false;
         if prompt.confirm.is_some() {
@@ -165,12 +170,12 @@ fn path_of(parts: &[Part]) -> String {
         }
     }
     // Drop the scheme and host (literal, or a base-URL reference) and the query.
-    let after_scheme = text.split_once("://").map_or(text.as_str(), |(_, rest)| rest);
+    let after_scheme = text
+        .split_once("://")
+        .map_or(text.as_str(), |(_, rest)| rest);
     let path = match after_scheme.find('/') {
         Some(at) if !text.starts_with('{') || text.contains("://") => &after_scheme[at..],
-        Some(_) | None => after_scheme
-            .split_once('}')
-            .map_or("/", |(_, rest)| rest),
+        Some(_) | None => after_scheme.split_once('}').map_or("/", |(_, rest)| rest),
     };
     let path = path.split(['?', '#']).next().unwrap_or("/");
     if path.is_empty() {

@@ -36,7 +36,10 @@ pub fn run(args: &RehearseArgs) -> anyhow::Result<()> {
     let (rehearsal_path, runbook_path) = if rehearsal::is_rehearsal(&args.file) {
         (args.file.clone(), None)
     } else {
-        (rehearsal::rehearsal_path_for(&args.file), Some(args.file.clone()))
+        (
+            rehearsal::rehearsal_path_for(&args.file),
+            Some(args.file.clone()),
+        )
     };
     if !rehearsal_path.exists() {
         return Err(Failure::usage(format!(
@@ -64,7 +67,9 @@ pub fn run(args: &RehearseArgs) -> anyhow::Result<()> {
     let temp = tempfile::Builder::new()
         .prefix("runbook-rehearsal-")
         .tempdir()
-        .map_err(|error| Failure::environment(format!("cannot create a temporary directory: {error}")))?;
+        .map_err(|error| {
+            Failure::environment(format!("cannot create a temporary directory: {error}"))
+        })?;
     let base: PathBuf = match &keep {
         Some(dir) => dir.clone(),
         None => temp.path().to_owned(),
@@ -130,7 +135,10 @@ pub fn run(args: &RehearseArgs) -> anyhow::Result<()> {
     if human {
         render::summary(&style, &verdicts, &areas);
         if let Some(dir) = &keep {
-            println!("kept each scenario's journal, audit log and stand-ins in {}", dir.display());
+            println!(
+                "kept each scenario's journal, audit log and stand-ins in {}",
+                dir.display()
+            );
         }
     } else {
         let document = render::json(
@@ -188,7 +196,9 @@ pub fn lint(source: &Source) -> Vec<runbook_dsl::Finding> {
             let span = raw
                 .runbook
                 .as_ref()
-                .map_or(runbook_dsl::Span::new(0, 0), |runbook| source.span(&runbook.loc));
+                .map_or(runbook_dsl::Span::new(0, 0), |runbook| {
+                    source.span(&runbook.loc)
+                });
             return vec![
                 runbook_dsl::Finding::error(
                     runbook_dsl::FindingCode::RehearsalInvalid,
@@ -199,20 +209,20 @@ pub fn lint(source: &Source) -> Vec<runbook_dsl::Finding> {
             ];
         }
     };
-    let runbook = match runbook_dsl::load_and_check_with(&runbook_source, &crate::plugins::registry())
-    {
-        Ok(runbook) => runbook,
-        Err(_) => {
-            return vec![runbook_dsl::Finding::error(
-                runbook_dsl::FindingCode::RehearsalInvalid,
-                runbook_dsl::Span::new(0, 0),
-                format!(
-                    "its runbook {} has errors (lint it), so this rehearsal cannot be checked",
-                    path.display()
-                ),
-            )];
-        }
-    };
+    let runbook =
+        match runbook_dsl::load_and_check_with(&runbook_source, &crate::plugins::registry()) {
+            Ok(runbook) => runbook,
+            Err(_) => {
+                return vec![runbook_dsl::Finding::error(
+                    runbook_dsl::FindingCode::RehearsalInvalid,
+                    runbook_dsl::Span::new(0, 0),
+                    format!(
+                        "its runbook {} has errors (lint it), so this rehearsal cannot be checked",
+                        path.display()
+                    ),
+                )];
+            }
+        };
     match rehearsal::check(&raw, source, &runbook, Some(&runbook_source)) {
         Ok(_) => Vec::new(),
         Err(findings) => findings,
@@ -223,7 +233,11 @@ fn report(source: &Source, findings: &[runbook_dsl::Finding]) -> anyhow::Error {
     let color = use_color(true);
     let mut err = std::io::stderr().lock();
     for finding in findings {
-        let _ = writeln!(err, "{}\n", diagnostic::render_human(source, finding, color));
+        let _ = writeln!(
+            err,
+            "{}\n",
+            diagnostic::render_human(source, finding, color)
+        );
     }
     let count = findings.len();
     let _ = writeln!(
@@ -287,8 +301,9 @@ fn write_starting_file(runbook_path: &Path) -> anyhow::Result<()> {
         .map(|name| name.to_string_lossy().into_owned())
         .unwrap_or_default();
     let text = init::starting_file(&runbook, &file_name);
-    std::fs::write(&target, text)
-        .map_err(|error| Failure::environment(format!("cannot write {}: {error}", target.display())))?;
+    std::fs::write(&target, text).map_err(|error| {
+        Failure::environment(format!("cannot write {}: {error}", target.display()))
+    })?;
     println!(
         "wrote {}: fill in the responses, then run `runbook rehearse {}`",
         target.display(),

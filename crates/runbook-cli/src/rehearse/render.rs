@@ -58,12 +58,19 @@ pub fn verdict(style: &Style, verdict: &Verdict<'_>) {
     }
     println!(
         "  {} {}",
-        style.red(&format!("✗ `{}` differs from its declaration:", verdict.name)),
+        style.red(&format!(
+            "✗ `{}` differs from its declaration:",
+            verdict.name
+        )),
         facts
     );
     for difference in &verdict.differences {
         println!("      {}", style.bold(&difference.what));
-        println!("        {} {}", style.green("expected:"), difference.expected);
+        println!(
+            "        {} {}",
+            style.green("expected:"),
+            difference.expected
+        );
         println!("        {}   {}", style.red("actual:"), difference.actual);
     }
 }
@@ -99,7 +106,11 @@ pub fn summary(style: &Style, verdicts: &[Verdict<'_>], areas: &[Area]) {
             println!("  {:16} {}", area.name, style.dim("none in this runbook"));
             continue;
         }
-        let line = format!("  {:16} {}/{total} exercised", area.name, area.exercised.len());
+        let line = format!(
+            "  {:16} {}/{total} exercised",
+            area.name,
+            area.exercised.len()
+        );
         if area.never.is_empty() {
             println!("{line}");
         } else {

@@ -106,7 +106,8 @@ pub fn run(setup: &Setup<'_>, scenario: &Scenario) -> anyhow::Result<Outcome> {
     let given_text: Vec<(String, String)> = given
         .iter()
         .map(|(name, value)| {
-            let text = as_text(value).replace("{{rehearsal.dir}}", &setup.dir.display().to_string());
+            let text =
+                as_text(value).replace("{{rehearsal.dir}}", &setup.dir.display().to_string());
             (name.clone(), text)
         })
         .collect();
@@ -191,14 +192,7 @@ pub fn run(setup: &Setup<'_>, scenario: &Scenario) -> anyhow::Result<Outcome> {
         scenario,
         run_id: &run_id,
     };
-    let first = session.run(
-        &runtime,
-        &base,
-        prompter(setup)?,
-        writer,
-        inputs,
-        None,
-    )?;
+    let first = session.run(&runtime, &base, prompter(setup)?, writer, inputs, None)?;
     let killed_at = match first {
         Some(report) => {
             sessions.push(report);

@@ -39,9 +39,8 @@ pub fn run_if_asked() {
 }
 
 fn ask(name: String, args: Vec<String>) -> std::io::Result<ShimResponse> {
-    let socket = std::env::var_os(SOCKET_VAR).ok_or_else(|| {
-        std::io::Error::other("not inside a rehearsal (no socket to ask)")
-    })?;
+    let socket = std::env::var_os(SOCKET_VAR)
+        .ok_or_else(|| std::io::Error::other("not inside a rehearsal (no socket to ask)"))?;
     let mut stdin = String::new();
     std::io::stdin()
         .take(MAX_INPUT)

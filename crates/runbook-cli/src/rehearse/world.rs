@@ -172,7 +172,9 @@ impl Scope<'_> {
             let actual = self.lookup(&condition.path);
             let holds = match &condition.test {
                 Test::Exists(wanted) => actual.is_some() == *wanted,
-                Test::Equals(expected) => actual.is_some_and(|a| same(&a, &self.eval(expected).ok())),
+                Test::Equals(expected) => {
+                    actual.is_some_and(|a| same(&a, &self.eval(expected).ok()))
+                }
                 Test::Not(expected) => !actual.is_some_and(|a| same(&a, &self.eval(expected).ok())),
                 Test::OneOf(options) => actual.is_some_and(|a| {
                     options

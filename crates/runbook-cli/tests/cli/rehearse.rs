@@ -38,9 +38,16 @@ fn every_shipped_rehearsal_matches_its_declarations() {
     let mut files = Vec::new();
     rehearsal_files(&root.join("examples"), &mut files);
     rehearsal_files(&root.join("runbooks"), &mut files);
-    assert!(files.len() >= 2, "the examples and the Alpaca runbook have rehearsals: {files:?}");
+    assert!(
+        files.len() >= 2,
+        "the examples and the Alpaca runbook have rehearsals: {files:?}"
+    );
     for file in files {
-        let relative = file.strip_prefix(&root).unwrap_or(&file).display().to_string();
+        let relative = file
+            .strip_prefix(&root)
+            .unwrap_or(&file)
+            .display()
+            .to_string();
         let output = at_root(&["rehearse", &relative, "--output", "json"]);
         assert_eq!(
             output.code, 0,
@@ -88,7 +95,10 @@ fn the_alpaca_rehearsal_covers_every_sop_path() {
     }
     // The virtual clock: the 3-minute wait ran to its timeout, in virtual time.
     assert_eq!(by_name("health never flips")["virtual_ms"], 180_000);
-    assert_eq!(by_name("killed while propagating, then resumed")["killed_at"], "propagate_raptor");
+    assert_eq!(
+        by_name("killed while propagating, then resumed")["killed_at"],
+        "propagate_raptor"
+    );
     assert_eq!(by_name("Ctrl-C in the middle")["exit_code"], 130);
     let steps = report["coverage"]
         .as_array()
@@ -100,8 +110,16 @@ fn the_alpaca_rehearsal_covers_every_sop_path() {
     // The operator's view and the summary, as people read them; no secret in it.
     let human = at_root(&["rehearse", "runbooks/alpaca-live.yaml"]);
     assert_eq!(human.code, 0, "{}", human.stderr);
-    assert!(human.stdout.contains("━━ coverage (17 scenarios)"), "{}", human.stdout);
-    assert!(human.stdout.contains("17 scenarios: 17 matched, 0 differ"), "{}", human.stdout);
+    assert!(
+        human.stdout.contains("━━ coverage (17 scenarios)"),
+        "{}",
+        human.stdout
+    );
+    assert!(
+        human.stdout.contains("17 scenarios: 17 matched, 0 differ"),
+        "{}",
+        human.stdout
+    );
     assert!(
         human
             .stdout
@@ -114,8 +132,16 @@ fn the_alpaca_rehearsal_covers_every_sop_path() {
         "rehearsal-new-secret-0001",
         "rehearsal-heroku-token",
     ] {
-        assert!(!human.stdout.contains(secret), "{secret} leaked:\n{}", human.stdout);
-        assert!(!human.stderr.contains(secret), "{secret} leaked:\n{}", human.stderr);
+        assert!(
+            !human.stdout.contains(secret),
+            "{secret} leaked:\n{}",
+            human.stdout
+        );
+        assert!(
+            !human.stderr.contains(secret),
+            "{secret} leaked:\n{}",
+            human.stderr
+        );
     }
 }
 
@@ -183,7 +209,11 @@ fn a_wrong_declaration_fails_with_a_clear_diff() {
     sandbox.write("r.rehearsal.yaml", REHEARSAL);
     let output = sandbox.run(&["rehearse", "r.yaml"]);
     assert_eq!(output.code, 12, "{}\n{}", output.stdout, output.stderr);
-    assert!(output.stdout.contains("✓ `happy` matched its declaration"), "{}", output.stdout);
+    assert!(
+        output.stdout.contains("✓ `happy` matched its declaration"),
+        "{}",
+        output.stdout
+    );
     assert!(
         output
             .stdout
@@ -195,16 +225,28 @@ fn a_wrong_declaration_fails_with_a_clear_diff() {
         "      status\n        expected: succeeded\n        actual:   failed",
         "      state.stored\n        expected: \"1\"\n        actual:   null",
     ] {
-        assert!(output.stdout.contains(line), "missing:\n{line}\nin:\n{}", output.stdout);
+        assert!(
+            output.stdout.contains(line),
+            "missing:\n{line}\nin:\n{}",
+            output.stdout
+        );
     }
-    assert!(output.stdout.contains("2 scenarios: 1 matched, 1 differs"), "{}", output.stdout);
+    assert!(
+        output.stdout.contains("2 scenarios: 1 matched, 1 differs"),
+        "{}",
+        output.stdout
+    );
 
     // Only the scenario asked for.
     let one = sandbox.run(&["rehearse", "r.rehearsal.yaml", "--scenario", "happy"]);
     assert_eq!(one.code, 0, "{}\n{}", one.stdout, one.stderr);
     let unknown = sandbox.run(&["rehearse", "r.yaml", "--scenario", "hapy"]);
     assert_eq!(unknown.code, 2);
-    assert!(unknown.stderr.contains("did you mean `happy`?"), "{}", unknown.stderr);
+    assert!(
+        unknown.stderr.contains("did you mean `happy`?"),
+        "{}",
+        unknown.stderr
+    );
 }
 
 #[test]
@@ -265,13 +307,17 @@ steps:
         output.stderr
     );
     assert!(
-        output
-            .stderr
-            .contains("step `fetch` (escape.yaml:13:5) runs `curl`, which the rehearsal does not simulate"),
+        output.stderr.contains(
+            "step `fetch` (escape.yaml:13:5) runs `curl`, which the rehearsal does not simulate"
+        ),
         "{}",
         output.stderr
     );
-    assert!(output.stderr.contains("runbook::rehearsal::escape"), "{}", output.stderr);
+    assert!(
+        output.stderr.contains("runbook::rehearsal::escape"),
+        "{}",
+        output.stderr
+    );
     // Nothing ran: no step's output, no trap, no connection.
     assert!(!output.stdout.contains("Simulated"), "{}", output.stdout);
     assert!(!mark.exists(), "the trap executable ran");
@@ -308,7 +354,9 @@ steps:
     let output = sandbox.run(&["lint", "paths.rehearsal.yaml"]);
     assert_eq!(output.code, 3, "{}\n{}", output.stdout, output.stderr);
     assert!(
-        output.stdout.contains("step `by_path` (paths.yaml:5:5) runs `/usr/bin/env` by its path"),
+        output
+            .stdout
+            .contains("step `by_path` (paths.yaml:5:5) runs `/usr/bin/env` by its path"),
         "{}",
         output.stdout
     );
@@ -332,18 +380,39 @@ fn lint_checks_a_rehearsal_against_its_runbook() {
     let output = sandbox.run(&["lint", "."]);
     assert_eq!(output.code, 3, "{}\n{}", output.stdout, output.stderr);
     assert!(
-        output.stdout.contains("error[runbook::rehearsal::unknown_step]: the runbook has no step `stroe`"),
+        output
+            .stdout
+            .contains("error[runbook::rehearsal::unknown_step]: the runbook has no step `stroe`"),
         "{}",
         output.stdout
     );
-    assert!(output.stdout.contains("r.rehearsal.yaml:25:13"), "{}", output.stdout);
-    assert!(output.stdout.contains("did you mean `store`?"), "{}", output.stdout);
+    assert!(
+        output.stdout.contains("r.rehearsal.yaml:25:13"),
+        "{}",
+        output.stdout
+    );
+    assert!(
+        output.stdout.contains("did you mean `store`?"),
+        "{}",
+        output.stdout
+    );
 
-    sandbox.write("r.rehearsal.yaml", &REHEARSAL.replace("{{state.paused}}", "{{state.pasued}}"));
+    sandbox.write(
+        "r.rehearsal.yaml",
+        &REHEARSAL.replace("{{state.paused}}", "{{state.pasued}}"),
+    );
     let output = sandbox.run(&["lint", "r.rehearsal.yaml"]);
     assert_eq!(output.code, 3, "{}", output.stdout);
-    assert!(output.stdout.contains("`pasued` is not a state value"), "{}", output.stdout);
-    assert!(output.stdout.contains("did you mean `paused`?"), "{}", output.stdout);
+    assert!(
+        output.stdout.contains("`pasued` is not a state value"),
+        "{}",
+        output.stdout
+    );
+    assert!(
+        output.stdout.contains("did you mean `paused`?"),
+        "{}",
+        output.stdout
+    );
 }
 
 #[test]
@@ -366,7 +435,11 @@ fn init_writes_a_starting_rehearsal_that_runs() {
     assert_eq!(lint.code, 0, "{}", lint.stdout);
     let run = sandbox.run(&["rehearse", "r.yaml"]);
     assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
-    assert!(run.stdout.contains("✓ `happy` matched its declaration"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("✓ `happy` matched its declaration"),
+        "{}",
+        run.stdout
+    );
     // Never over an existing file.
     let again = sandbox.run(&["rehearse", "--init", "r.yaml"]);
     assert_eq!(again.code, 2, "{}", again.stderr);
@@ -377,11 +450,21 @@ fn keep_leaves_each_scenarios_records() {
     let sandbox = Sandbox::new();
     sandbox.write("r.yaml", RUNBOOK);
     sandbox.write("r.rehearsal.yaml", REHEARSAL);
-    let output = sandbox.run(&["rehearse", "r.yaml", "--scenario", "happy", "--keep", "kept"]);
+    let output = sandbox.run(&[
+        "rehearse",
+        "r.yaml",
+        "--scenario",
+        "happy",
+        "--keep",
+        "kept",
+    ]);
     assert_eq!(output.code, 0, "{}\n{}", output.stdout, output.stderr);
     let journal = std::fs::read_to_string(sandbox.path().join("kept/happy/journal.jsonl"))
         .unwrap_or_else(|error| panic!("no journal: {error}"));
     // Virtual timestamps from the fixed epoch.
-    assert!(journal.contains("\"at\":\"2026-01-01T09:00:00Z\""), "{journal}");
+    assert!(
+        journal.contains("\"at\":\"2026-01-01T09:00:00Z\""),
+        "{journal}"
+    );
     assert!(sandbox.path().join("kept/happy/audit.jsonl").is_file());
 }

@@ -81,7 +81,11 @@ fn committed_rehearsal_schema_matches_the_generated_one() {
     let mut command = support::runbook();
     command.args(["schema", "--rehearsal"]);
     let output = support::finish(command);
-    assert_eq!(output.code, 0, "runbook schema --rehearsal failed: {}", output.stderr);
+    assert_eq!(
+        output.code, 0,
+        "runbook schema --rehearsal failed: {}",
+        output.stderr
+    );
     let path = support::workspace_root().join("schemas/rehearsal.schema.json");
     let committed = std::fs::read_to_string(&path)
         .unwrap_or_else(|error| panic!("cannot read {}: {error}", path.display()));
@@ -90,8 +94,8 @@ fn committed_rehearsal_schema_matches_the_generated_one() {
         "schemas/rehearsal.schema.json is out of date: run `cargo run -p runbook-cli -- schema \
          --rehearsal --out schemas/rehearsal.schema.json`"
     );
-    let schema: serde_json::Value = serde_json::from_str(&committed)
-        .unwrap_or_else(|error| panic!("not JSON: {error}"));
+    let schema: serde_json::Value =
+        serde_json::from_str(&committed).unwrap_or_else(|error| panic!("not JSON: {error}"));
     assert_eq!(
         schema.get("$schema").and_then(serde_json::Value::as_str),
         Some("http://json-schema.org/draft-07/schema#")

@@ -113,7 +113,11 @@ impl<'a> Checker<'a> {
 
     /// A path's first names exist where it reads.
     pub fn path_ok(&mut self, path: &Path, site: Site, span: Span) -> bool {
-        let first = path.segments.first().map(String::as_str).unwrap_or_default();
+        let first = path
+            .segments
+            .first()
+            .map(String::as_str)
+            .unwrap_or_default();
         match path.root {
             Root::State => self.state_name(first, span),
             Root::Inputs => self.input(first, span),

@@ -104,7 +104,9 @@ pub fn reached(runbook: &Runbook, input: &dyn Fn(&str) -> Option<Value>) -> Vec<
 /// code no one can see before the run.
 fn program(word: &str) -> Reach {
     if word.contains('/') {
-        Reach::Unknowable(format!("`{word}` by its path (stand-ins replace names, not paths)"))
+        Reach::Unknowable(format!(
+            "`{word}` by its path (stand-ins replace names, not paths)"
+        ))
     } else if matches!(word, "eval" | "." | "source") {
         Reach::Unknowable(format!("code through `{word}`"))
     } else {
@@ -159,11 +161,8 @@ pub(super) fn check(
 ) {
     let runbook = checker.runbook;
     let mut seen = BTreeSet::new();
-    let mut sets: Vec<(Option<&str>, Vec<(String, Value)>, Span)> = vec![(
-        None,
-        rehearsal.inputs.clone(),
-        Span::new(0, 0),
-    )];
+    let mut sets: Vec<(Option<&str>, Vec<(String, Value)>, Span)> =
+        vec![(None, rehearsal.inputs.clone(), Span::new(0, 0))];
     for (scenario, raw_scenario) in rehearsal.scenarios.iter().zip(&raw.scenarios) {
         if !scenario.inputs.is_empty() {
             let mut inputs = rehearsal.inputs.clone();

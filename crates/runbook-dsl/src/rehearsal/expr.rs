@@ -53,7 +53,10 @@ impl Path {
         };
         let segments: Vec<String> = parts.map(str::to_owned).collect();
         if segments.is_empty() || segments.iter().any(String::is_empty) {
-            return Err(format!("`{text}` names no value (write `{}.NAME`)", root.as_str()));
+            return Err(format!(
+                "`{text}` names no value (write `{}.NAME`)",
+                root.as_str()
+            ));
         }
         Ok(Path {
             root,
@@ -89,7 +92,10 @@ impl Expr {
         Ok(match value {
             Value::String(text) => parse_text(text)?,
             Value::Array(items) => {
-                let items = items.iter().map(Expr::parse).collect::<Result<Vec<_>, _>>()?;
+                let items = items
+                    .iter()
+                    .map(Expr::parse)
+                    .collect::<Result<Vec<_>, _>>()?;
                 if items.iter().all(|item| matches!(item, Expr::Literal(_))) {
                     Expr::Literal(value.clone())
                 } else {
@@ -101,7 +107,10 @@ impl Expr {
                     .iter()
                     .map(|(name, value)| Ok((name.clone(), Expr::parse(value)?)))
                     .collect::<Result<Vec<_>, String>>()?;
-                if fields.iter().all(|(_, item)| matches!(item, Expr::Literal(_))) {
+                if fields
+                    .iter()
+                    .all(|(_, item)| matches!(item, Expr::Literal(_)))
+                {
                     Expr::Literal(value.clone())
                 } else {
                     Expr::Object(fields)

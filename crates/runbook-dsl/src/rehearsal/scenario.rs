@@ -84,7 +84,8 @@ fn fault(checker: &mut Checker<'_>, raw: &Spanned<RawFault>) -> Option<Fault> {
                 .headers
                 .iter()
                 .filter_map(|(name, value)| {
-                    let value = checker.expr(&Value::String(value.clone()), Site::Scenario, span)?;
+                    let value =
+                        checker.expr(&Value::String(value.clone()), Site::Scenario, span)?;
                     Some((name.to_ascii_lowercase(), value))
                 })
                 .collect(),

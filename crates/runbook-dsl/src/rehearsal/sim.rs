@@ -114,7 +114,8 @@ fn headers(
 ) -> Vec<(String, Expr)> {
     raw.iter()
         .filter_map(|(name, value)| {
-            let value = checker.expr(&serde_json::Value::String(value.clone()), Site::Route, span)?;
+            let value =
+                checker.expr(&serde_json::Value::String(value.clone()), Site::Route, span)?;
             Some((name.to_ascii_lowercase(), value))
         })
         .collect()
@@ -137,10 +138,12 @@ fn path_pattern(checker: &mut Checker<'_>, raw: &Spanned<String>) -> Option<Path
     let segments = raw
         .trim_start_matches('/')
         .split('/')
-        .map(|segment| match segment.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
-            Some(name) => Segment::Param(name.to_owned()),
-            None => Segment::Literal(segment.to_owned()),
-        })
+        .map(
+            |segment| match segment.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
+                Some(name) => Segment::Param(name.to_owned()),
+                None => Segment::Literal(segment.to_owned()),
+            },
+        )
         .collect();
     Some(PathPattern {
         segments,
@@ -181,7 +184,10 @@ pub(super) fn commands(
     out
 }
 
-fn command_route(checker: &mut Checker<'_>, raw: &Spanned<RawCommandRoute>) -> Option<CommandRoute> {
+fn command_route(
+    checker: &mut Checker<'_>,
+    raw: &Spanned<RawCommandRoute>,
+) -> Option<CommandRoute> {
     let span = checker.span(raw);
     let args = match &raw.args {
         Some(patterns) => Some(args_pattern(checker, patterns)?),
@@ -219,7 +225,10 @@ fn command_route(checker: &mut Checker<'_>, raw: &Spanned<RawCommandRoute>) -> O
             None => "(any arguments)".into(),
         }),
         when: checker.conditions(&raw.when, Site::Command, span),
-        stdin: raw.stdin.as_ref().map_or(Format::Text, |format| format.value),
+        stdin: raw
+            .stdin
+            .as_ref()
+            .map_or(Format::Text, |format| format.value),
         files,
         stdout: raw
             .stdout
@@ -265,7 +274,9 @@ fn args_pattern(checker: &mut Checker<'_>, raw: &[Spanned<String>]) -> Option<Ar
                         checker.error(
                             FindingCode::RehearsalInvalid,
                             span,
-                            format!("`{{{name}}}` is not a capture: a name of letters, digits and `_`"),
+                            format!(
+                                "`{{{name}}}` is not a capture: a name of letters, digits and `_`"
+                            ),
                         );
                         return None;
                     }

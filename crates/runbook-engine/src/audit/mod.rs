@@ -151,10 +151,7 @@ impl AuditLog {
             )));
         };
         let mut record = Map::new();
-        record.insert(
-            "ts".into(),
-            Value::String(self.clock.now().to_string()),
-        );
+        record.insert("ts".into(), Value::String(self.clock.now().to_string()));
         record.insert("run_id".into(), Value::String(self.identity.run_id.clone()));
         record.insert(
             "runbook".into(),

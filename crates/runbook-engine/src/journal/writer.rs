@@ -5,9 +5,9 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use super::create_private_dir;
-use crate::clock::SharedClock;
 use super::reader::JournalRead;
 use super::record::{Entry, JournalRecord, RunResumed, RunStarted};
+use crate::clock::SharedClock;
 
 /// Appends records to a run's journal.
 pub struct JournalWriter {

@@ -29,7 +29,9 @@ impl Run<'_, '_> {
     ) -> Executed {
         let (outputs, withheld) = match self.ask_withheld_again(step, &done).await {
             Ok(restored) => restored,
-            Err(error) => return self.failed(step, at, report, error, self.engine.options.clock.moment()),
+            Err(error) => {
+                return self.failed(step, at, report, error, self.engine.options.clock.moment());
+            }
         };
         self.restore_state(&step.id, &withheld, &done);
         report.started_at = done.started_at;

@@ -10,8 +10,8 @@ use super::{StepEnv, capture, check_own};
 use crate::context::Scope;
 use crate::error::{StepError, StepErrorKind};
 use crate::http_client::url_for_messages;
-use crate::transport::{HttpRequest, HttpResponse, TransportError};
 use crate::render::{render_string, render_string_with, render_value};
+use crate::transport::{HttpRequest, HttpResponse, TransportError};
 
 pub(super) async fn execute(
     step: &HttpStep,

@@ -14,9 +14,9 @@ use runbook_dsl::{Action, Condition, Step};
 
 use crate::context::{RunContext, Scope};
 use crate::error::{StepError, StepErrorKind};
-use crate::transport::HttpTransport;
 use crate::predicate::{Verdict, evaluate};
 use crate::redact::Redactor;
+use crate::transport::HttpTransport;
 
 pub(crate) use http::humanize as humanize_duration;
 pub use shell::kill_running_commands;

@@ -10,9 +10,9 @@ use runbook_plugin::{BoxFuture, Host, HttpRequest, HttpResponse, PluginError, Pl
 use super::StepEnv;
 use crate::context::Scope;
 use crate::error::{StepError, StepErrorKind};
-use crate::transport::HttpTransport;
 use crate::redact::Redactor;
 use crate::render::render_value;
+use crate::transport::HttpTransport;
 
 /// Largest response a plugin may read through the host.
 const MAX_PLUGIN_RESPONSE: u64 = 10 * 1024 * 1024;
@@ -68,8 +68,9 @@ impl Host for EngineHost<'_> {
     fn http(&self, request: HttpRequest) -> BoxFuture<'_, Result<HttpResponse, PluginError>> {
         Box::pin(async move {
             let transport = |message: String| PluginError::new(PluginErrorKind::Transport, message);
-            let method = HttpMethod::parse(&request.method)
-                .ok_or_else(|| PluginError::invalid(format!("invalid method {}", request.method)))?;
+            let method = HttpMethod::parse(&request.method).ok_or_else(|| {
+                PluginError::invalid(format!("invalid method {}", request.method))
+            })?;
             let shown = request
                 .url
                 .split('?')

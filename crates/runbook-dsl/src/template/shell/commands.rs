@@ -27,10 +27,10 @@ pub enum CommandWord {
 /// The builtins of a POSIX `sh` that start no program (`eval` and `.` run code, so they are
 /// reported as names).
 const BUILTINS: &[&str] = &[
-    ":", "[", "alias", "bg", "break", "cd", "continue", "echo", "exit", "export",
-    "false", "fg", "getopts", "hash", "jobs", "kill", "local", "printf", "pwd", "read",
-    "readonly", "return", "set", "shift", "test", "times", "trap", "true", "type", "ulimit",
-    "umask", "unalias", "unset", "wait",
+    ":", "[", "alias", "bg", "break", "cd", "continue", "echo", "exit", "export", "false", "fg",
+    "getopts", "hash", "jobs", "kill", "local", "printf", "pwd", "read", "readonly", "return",
+    "set", "shift", "test", "times", "trap", "true", "type", "ulimit", "umask", "unalias", "unset",
+    "wait",
 ];
 
 /// Builtins that run the words after them as the command.
@@ -137,7 +137,17 @@ fn programs_of(command: &Words, out: &mut Vec<CommandWord>) {
 fn is_keyword(word: &str) -> bool {
     matches!(
         word,
-        "!" | "{" | "}" | "if" | "then" | "else" | "elif" | "fi" | "do" | "done" | "while" | "until"
+        "!" | "{"
+            | "}"
+            | "if"
+            | "then"
+            | "else"
+            | "elif"
+            | "fi"
+            | "do"
+            | "done"
+            | "while"
+            | "until"
             | "in"
     )
 }
@@ -171,17 +181,30 @@ mod tests {
         );
         assert_eq!(names("printf '%s' \"$(cat f)\""), vec![name("cat")]);
         assert_eq!(names("$(printf cu)rl -s x"), vec![CommandWord::Dynamic]);
-        assert_eq!(names("A=\"$(date)\" heroku run"), vec![name("date"), name("heroku")]);
-        assert_eq!(names("\"$CLI\" get; $X"), vec![CommandWord::Dynamic, CommandWord::Dynamic]);
-        assert_eq!(names("`which heroku` run"), vec![name("which"), CommandWord::Dynamic]);
-        assert_eq!(names("test -f x && timeout 5 sleep 1"), vec![name("timeout"), name("sleep")]);
+        assert_eq!(
+            names("A=\"$(date)\" heroku run"),
+            vec![name("date"), name("heroku")]
+        );
+        assert_eq!(
+            names("\"$CLI\" get; $X"),
+            vec![CommandWord::Dynamic, CommandWord::Dynamic]
+        );
+        assert_eq!(
+            names("`which heroku` run"),
+            vec![name("which"), CommandWord::Dynamic]
+        );
+        assert_eq!(
+            names("test -f x && timeout 5 sleep 1"),
+            vec![name("timeout"), name("sleep")]
+        );
     }
 
     #[test]
     fn a_reference_as_the_program() {
-        let template = crate::template::parse_template("{{inputs.cli}} secrets get X", Span::UNKNOWN, None)
-            .ok()
-            .and_then(|parsed| parsed.into_template().ok());
+        let template =
+            crate::template::parse_template("{{inputs.cli}} secrets get X", Span::UNKNOWN, None)
+                .ok()
+                .and_then(|parsed| parsed.into_template().ok());
         let found = template.map(|template| command_words(&template));
         assert_eq!(found, Some(vec![CommandWord::Reference(0)]));
     }

@@ -199,7 +199,9 @@ impl<'a> Scanner<'a> {
         let at = frame.words.len() - 1;
         let refs = std::mem::take(&mut frame.word_refs);
         frame.refs_of_words.push(refs.clone());
-        frame.dynamic_words.push(std::mem::take(&mut frame.word_dynamic));
+        frame
+            .dynamic_words
+            .push(std::mem::take(&mut frame.word_dynamic));
         let reparsed = reparsing_command(&frame.words, at);
         if let Some(command) = reparsed {
             for index in refs {

@@ -23,9 +23,10 @@ pub(super) fn prepare(step: &ShellStep, env: &StepEnv<'_>) -> Result<Prepared, S
     let scope = Scope::new(env.context);
     let (command_text, ref_env) = render_shell(&step.command, scope)?;
     // A rehearsal names the shell by absolute path: its `PATH` holds only stand-ins.
-    let shell = env
-        .commands
-        .map_or_else(|| std::ffi::OsString::from("sh"), |c| c.shell.clone().into());
+    let shell = env.commands.map_or_else(
+        || std::ffi::OsString::from("sh"),
+        |c| c.shell.clone().into(),
+    );
     let mut command = match env.launcher.split_first() {
         Some((program, first_args)) => {
             let mut command = tokio::process::Command::new(program);
