@@ -211,7 +211,11 @@ pub fn answer(request: &ShimRequest, rehearsal: &Rehearsal, world: &SharedWorld)
         Ok(match value {
             Some(expr) => match scope.eval(expr)? {
                 Value::String(text) => text,
-                other => format!("{other}\n"),
+                other @ (Value::Null
+                | Value::Bool(_)
+                | Value::Number(_)
+                | Value::Array(_)
+                | Value::Object(_)) => format!("{other}\n"),
             },
             None => String::new(),
         })

@@ -41,14 +41,9 @@ pub fn run_if_asked() {
 fn ask(name: String, args: Vec<String>) -> std::io::Result<ShimResponse> {
     let socket = std::env::var_os(SOCKET_VAR)
         .ok_or_else(|| std::io::Error::other("not inside a rehearsal (no socket to ask)"))?;
-    let mut stdin = String::new();
-    std::io::stdin()
-        .take(MAX_INPUT)
-        .read_to_string(&mut stdin)
-        .or_else(|error| match error.kind() {
-            std::io::ErrorKind::InvalidData => Ok(0),
-            _ => Err(error),
-        })?;
+    let mut bytes = Vec::new();
+    std::io::stdin().take(MAX_INPUT).read_to_end(&mut bytes)?;
+    let stdin = String::from_utf8_lossy(&bytes).into_owned();
     let env = std::env::vars()
         .filter(|(key, _)| key != SOCKET_VAR)
         .map(|(key, value)| (key, serde_json::Value::String(value)))

@@ -152,6 +152,14 @@ pub fn host_of(url: &str) -> Option<String> {
     })
 }
 
+/// The input values one check of what is reached uses: the rehearsal's, or a scenario's.
+struct InputSet<'a> {
+    scenario: Option<&'a str>,
+    inputs: Vec<(String, Value)>,
+    /// Where findings point.
+    span: Span,
+}
+
 /// Every host and program a scenario would reach without a stand-in is an error naming the step.
 pub(super) fn check(
     checker: &mut Checker<'_>,
@@ -161,20 +169,31 @@ pub(super) fn check(
 ) {
     let runbook = checker.runbook;
     let mut seen = BTreeSet::new();
-    let mut sets: Vec<(Option<&str>, Vec<(String, Value)>, Span)> =
-        vec![(None, rehearsal.inputs.clone(), Span::new(0, 0))];
-    for (scenario, raw_scenario) in rehearsal.scenarios.iter().zip(&raw.scenarios) {
-        if !scenario.inputs.is_empty() {
-            let mut inputs = rehearsal.inputs.clone();
-            inputs.extend(scenario.inputs.iter().cloned());
-            sets.push((
-                Some(scenario.name.as_str()),
-                inputs,
-                checker.span(&raw_scenario.name),
-            ));
-        }
+    let mut sets = vec![InputSet {
+        scenario: None,
+        inputs: rehearsal.inputs.clone(),
+        span: Span::new(0, 0),
+    }];
+    for scenario in rehearsal.scenarios.iter().filter(|s| !s.inputs.is_empty()) {
+        let mut inputs = rehearsal.inputs.clone();
+        inputs.extend(scenario.inputs.iter().cloned());
+        let span = raw
+            .scenarios
+            .iter()
+            .find(|raw| raw.name.value == scenario.name)
+            .map_or(scenario.span, |raw| checker.span(&raw.name));
+        sets.push(InputSet {
+            scenario: Some(scenario.name.as_str()),
+            inputs,
+            span,
+        });
     }
-    for (scenario, inputs, span) in sets {
+    for InputSet {
+        scenario,
+        inputs,
+        span,
+    } in sets
+    {
         let lookup = |name: &str| -> Option<Value> {
             inputs
                 .iter()

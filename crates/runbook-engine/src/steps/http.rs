@@ -113,11 +113,14 @@ fn render_url(step: &HttpStep, scope: Scope) -> Result<(url::Url, String), StepE
     Ok((url, url_text))
 }
 
+/// Header names and values, in order.
+type Headers = Vec<(String, String)>;
+
 /// The request's headers (a `content-type` added for a JSON body) and body, rendered.
 fn headers_and_body(
     step: &HttpStep,
     scope: Scope,
-) -> Result<(Vec<(String, String)>, Option<Vec<u8>>), StepError> {
+) -> Result<(Headers, Option<Vec<u8>>), StepError> {
     let mut has_content_type = false;
     let mut headers = Vec::with_capacity(step.headers.len() + 1);
     for (name, value) in &step.headers {
