@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 use serde::Serialize;
 use serde_json::Value;
 
-use runbook_dsl::rehearsal::Expect;
+use runbook_dsl::rehearsal::Scenario;
 use runbook_engine::StepOutcome;
 
 use super::scenario::Outcome;
@@ -54,7 +54,8 @@ pub fn events(outcome: &Outcome) -> Vec<String> {
         .collect()
 }
 
-pub fn compare(expect: &Expect, outcome: &Outcome) -> Vec<Difference> {
+pub fn compare(scenario: &Scenario, outcome: &Outcome) -> Vec<Difference> {
+    let expect = &scenario.expect;
     let mut out = Vec::new();
     let mut differ = |what: &str, expected: String, actual: String| {
         out.push(Difference {
@@ -63,6 +64,25 @@ pub fn compare(expect: &Expect, outcome: &Outcome) -> Vec<Difference> {
             actual,
         });
     };
+    // A Ctrl-C or kill at a step that never started did not happen: the scenario tests nothing.
+    if let Some(step) = &scenario.kill
+        && outcome.killed_at.is_none()
+    {
+        differ(
+            &format!("kill: {step}"),
+            "killed as the step starts".into(),
+            "the step never started".into(),
+        );
+    }
+    if let Some(step) = &scenario.interrupt
+        && !outcome.interrupted
+    {
+        differ(
+            &format!("interrupt: {step}"),
+            "Ctrl-C as the step starts".into(),
+            "the step never started".into(),
+        );
+    }
     let report = &outcome.report;
     if let Some(status) = expect.status
         && status.as_str() != report.status.word()

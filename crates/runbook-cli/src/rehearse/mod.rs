@@ -106,7 +106,7 @@ pub fn run(args: &RehearseArgs) -> anyhow::Result<()> {
             prompter: interactive.clone(),
         };
         let outcome = scenario::run(&setup, scenario)?;
-        let differences = expect::compare(&scenario.expect, &outcome);
+        let differences = expect::compare(scenario, &outcome);
         outcomes.push((scenario, outcome, differences));
         if human && let Some((scenario, outcome, differences)) = outcomes.last() {
             render::verdict(

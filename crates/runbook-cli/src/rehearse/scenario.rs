@@ -35,6 +35,8 @@ pub struct Outcome {
     pub sessions: Vec<RunReport>,
     /// The step a kill stopped the first session at.
     pub killed_at: Option<String>,
+    /// The scenario's Ctrl-C was delivered (its step started).
+    pub interrupted: bool,
     pub exit_code: u8,
     pub audit: Vec<Value>,
     pub state: Map<String, Value>,
@@ -192,7 +194,8 @@ pub fn run(setup: &Setup<'_>, scenario: &Scenario) -> anyhow::Result<Outcome> {
         scenario,
         run_id: &run_id,
     };
-    let first = session.run(&runtime, &base, prompter(setup)?, writer, inputs, None)?;
+    let (first, mut interrupted) =
+        session.run(&runtime, &base, prompter(setup)?, writer, inputs, None)?;
     let killed_at = match first {
         Some(report) => {
             sessions.push(report);
@@ -232,16 +235,16 @@ pub fn run(setup: &Setup<'_>, scenario: &Scenario) -> anyhow::Result<Outcome> {
             .with_context(|| format!("cannot reopen {}", journal_path.display()))?;
             let inputs = runbook_engine::resolve_inputs(setup.runbook, &given_text, &|_| None)
                 .map_err(|error| anyhow::anyhow!("{error}"))?;
-            let report = session
-                .run(
-                    &runtime,
-                    &base,
-                    prompter(setup)?,
-                    writer,
-                    inputs,
-                    Some(plan),
-                )?
-                .context("the resumed session was killed too")?;
+            let (report, resumed_interrupted) = session.run(
+                &runtime,
+                &base,
+                prompter(setup)?,
+                writer,
+                inputs,
+                Some(plan),
+            )?;
+            interrupted |= resumed_interrupted;
+            let report = report.context("the resumed session was killed too")?;
             sessions.push(report);
             at
         }
@@ -263,6 +266,7 @@ pub fn run(setup: &Setup<'_>, scenario: &Scenario) -> anyhow::Result<Outcome> {
         report,
         sessions,
         killed_at,
+        interrupted,
         audit,
         state: world.state.clone(),
         problems: world.problems.clone(),
@@ -291,7 +295,7 @@ impl Session<'_> {
         writer: JournalWriter,
         inputs: runbook_engine::ResolvedInputs,
         resume: Option<ResumePlan>,
-    ) -> anyhow::Result<Option<RunReport>> {
+    ) -> anyhow::Result<(Option<RunReport>, bool)> {
         let setup = self.setup;
         let resumed = resume.is_some();
         let audit_file = FileSink::open(&setup.dir.join("audit.jsonl"))
@@ -372,7 +376,7 @@ impl Session<'_> {
                 report = engine.run(runbook, inputs, &mut observer) => Some(report),
             }
         });
-        Ok(report)
+        Ok((report, tracker.interrupt.is_set()))
     }
 }
 

@@ -468,3 +468,25 @@ fn keep_leaves_each_scenarios_records() {
     );
     assert!(sandbox.path().join("kept/happy/audit.jsonl").is_file());
 }
+
+#[test]
+fn a_kill_or_ctrl_c_at_a_step_never_reached_differs() {
+    let sandbox = Sandbox::new();
+    sandbox.write("r.yaml", RUNBOOK);
+    sandbox.write(
+        "r.rehearsal.yaml",
+        &REHEARSAL.replace(
+            "scenarios:\n",
+            "scenarios:\n  - name: killed late\n    faults:\n      - at: pause\n        http: {status: 500}\n    kill: {at: check}\n    expect: {failed_step: pause}\n",
+        ),
+    );
+    let output = sandbox.run(&["rehearse", "r.yaml", "--scenario", "killed late"]);
+    assert_eq!(output.code, 12, "{}\n{}", output.stdout, output.stderr);
+    assert!(
+        output.stdout.contains(
+            "      kill: check\n        expected: killed as the step starts\n        actual:   the step never started"
+        ),
+        "{}",
+        output.stdout
+    );
+}

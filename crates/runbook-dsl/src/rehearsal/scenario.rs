@@ -134,8 +134,11 @@ fn fault(checker: &mut Checker<'_>, raw: &Spanned<RawFault>) -> Option<Fault> {
             FindingCode::RehearsalInvalid,
             at,
             format!(
-                "this fault needs {what}; `{id}` is a {} step",
-                kind_of(step)
+                "this fault needs {what}; `{id}` is {} step",
+                match kind_of(step) {
+                    kind @ ("http" | "assert" | "audit") => format!("an {kind}"),
+                    kind => format!("a {kind}"),
+                }
             ),
         );
         return None;
