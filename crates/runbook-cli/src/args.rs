@@ -26,6 +26,10 @@ pub enum Command {
     Runs(RunsArgs),
     /// Show one run: every step, its outcome and what to do next.
     Show(ShowArgs),
+    /// Rehearse a runbook against its rehearsal file's simulated services, commands and answers:
+    /// every scenario (or those named), its verdict, and path coverage. Nothing leaves the
+    /// process; time is virtual.
+    Rehearse(RehearseArgs),
 }
 
 /// Where runs, journals and locks live.
@@ -188,4 +192,30 @@ pub struct SchemaArgs {
     /// Write the schema to this file instead of stdout.
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
+    /// The schema of rehearsal files (NAME.rehearsal.yaml) instead of runbooks.
+    #[arg(long)]
+    pub rehearsal: bool,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct RehearseArgs {
+    /// The runbook (its NAME.rehearsal.yaml beside it is used) or the rehearsal file.
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+    /// Run only this scenario (repeatable). Default: every scenario.
+    #[arg(long, value_name = "NAME")]
+    pub scenario: Vec<String>,
+    /// Keep each scenario's journal, audit log and stand-ins under DIR/SCENARIO (default: a
+    /// temporary directory, removed at the end).
+    #[arg(long, value_name = "DIR")]
+    pub keep: Option<PathBuf>,
+    /// Output: each scenario's operator view, verdict and the coverage; or one JSON document.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Human)]
+    pub output: OutputFormat,
+    /// Answer prompts live at the terminal instead of from the rehearsal's answers.
+    #[arg(long)]
+    pub interactive: bool,
+    /// Write a starting rehearsal file (NAME.rehearsal.yaml) for the runbook FILE, and stop.
+    #[arg(long, conflicts_with_all = ["scenario", "keep", "interactive"])]
+    pub init: bool,
 }

@@ -22,6 +22,8 @@ pub const WARNINGS: u8 = 8;
 pub const ROLLED_BACK: u8 = 10;
 /// A step failed, and a compensation, failure-path or finally step failed too: manual work needed.
 pub const ROLLBACK_FAILED: u8 = 11;
+/// `runbook rehearse`: a scenario's outcome differs from what it declares.
+pub const REHEARSAL_DIFFERS: u8 = 12;
 /// Stopped by Ctrl-C (after running compensation, the failure path and finally, unless a second
 /// signal came). SIGTERM and SIGHUP give 143 and 129: 128 plus the signal's number, see
 /// `interrupt::exit_code_for`.

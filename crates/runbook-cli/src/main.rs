@@ -12,6 +12,7 @@ mod launch;
 mod lock;
 mod plugins;
 mod prompt;
+mod rehearse;
 mod render;
 mod session;
 mod state;
@@ -20,6 +21,7 @@ use clap::Parser;
 
 fn main() -> std::process::ExitCode {
     launch::launch_if_asked();
+    rehearse::shim::run_if_asked();
     let args = args::Args::parse();
     let result = match args.command {
         args::Command::Lint(lint) => commands::lint::run(&lint),
@@ -28,6 +30,7 @@ fn main() -> std::process::ExitCode {
         args::Command::Resume(resume) => commands::resume::run(&resume),
         args::Command::Runs(runs) => commands::runs::run(&runs),
         args::Command::Show(show) => commands::show::run(&show),
+        args::Command::Rehearse(rehearse) => rehearse::run(&rehearse),
     };
     failure::finish(result)
 }

@@ -34,6 +34,8 @@ pub enum Stage {
     Check,
     /// Lint's own bookkeeping: suppression comments.
     Lint,
+    /// A rehearsal file, checked against its runbook.
+    Rehearsal,
 }
 
 /// Generates [`FindingCode`] and its catalog from one table. Each entry:
@@ -94,6 +96,7 @@ macro_rules! rules {
     (@stage load) => { Stage::Load };
     (@stage check) => { Stage::Check };
     (@stage lint) => { Stage::Lint };
+    (@stage rehearsal) => { Stage::Rehearsal };
 }
 
 rules! {
@@ -235,6 +238,17 @@ rules! {
     UnusedCapture => check unused_capture, Warning, "a capture nothing refers to";
     /// A warning: an input that nothing refers to.
     UnusedInput => check unused_input, Warning, "an input nothing refers to";
+    /// A rehearsal names a step its runbook does not have (or answers a step that is not a
+    /// prompt).
+    RehearsalUnknownStep => rehearsal unknown_rehearsal_step, Error, "a rehearsal names a step its runbook does not have";
+    /// A rehearsal names an input, state value, request field or capture that does not exist.
+    RehearsalUnknownName => rehearsal unknown_rehearsal_name, Error, "a rehearsal names an input, state value or field that does not exist";
+    /// A rehearsal value of the wrong shape: a host, path or argument pattern, a fault, a
+    /// scenario name used twice.
+    RehearsalInvalid => rehearsal invalid_rehearsal, Error, "a rehearsal value of the wrong shape";
+    /// A runbook step would reach a host or start a program that the rehearsal does not
+    /// simulate.
+    RehearsalEscape => rehearsal simulation_escape, Error, "a step would reach a host or program the rehearsal does not simulate";
     /// A `# runbook: allow ...` comment without a reason, naming an unknown rule or one that
     /// cannot be suppressed (errors), or that does not parse.
     InvalidSuppression => lint invalid_suppression, Error, "a suppression comment without a reason, or naming an unknown or unsuppressible rule";
@@ -262,7 +276,7 @@ impl FindingCode {
         };
         let checked = match self.stage() {
             Stage::Check => true,
-            Stage::Load | Stage::Lint => false,
+            Stage::Load | Stage::Lint | Stage::Rehearsal => false,
         };
         warning && checked
     }

@@ -13,6 +13,7 @@ pub mod finding;
 pub mod lint;
 pub mod model;
 pub mod raw;
+pub mod rehearsal;
 pub mod schema;
 pub mod source;
 pub mod spanned;

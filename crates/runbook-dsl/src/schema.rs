@@ -15,6 +15,12 @@ pub const SCHEMA_ID: &str = concat!(
     "/raw/main/schemas/runbook.schema.json"
 );
 
+/// Where the committed rehearsal schema (`schemas/rehearsal.schema.json`) is served from.
+pub const REHEARSAL_SCHEMA_ID: &str = concat!(
+    env!("CARGO_PKG_REPOSITORY"),
+    "/raw/main/schemas/rehearsal.schema.json"
+);
+
 /// The runbook JSON Schema with untyped plugin parameters.
 pub fn runbook_schema_json() -> String {
     runbook_schema_json_with(&runbook_plugin::NoPlugins)
@@ -120,4 +126,15 @@ fn param_schema(kind: ParamKind) -> Value {
         ParamKind::Object => json!({"anyOf": [{"type": "object"}, template]}),
         ParamKind::Choice(choices) => json!({"anyOf": [{"enum": choices}, template]}),
     }
+}
+
+/// The rehearsal-file JSON Schema as pretty-printed JSON, with a trailing newline.
+pub fn rehearsal_schema_json() -> String {
+    let generator = SchemaSettings::draft07().into_generator();
+    let mut schema = generator.into_root_schema_for::<crate::rehearsal::raw::RawRehearsal>();
+    schema.insert("title".into(), "runbook rehearsal".into());
+    schema.insert("$id".into(), REHEARSAL_SCHEMA_ID.into());
+    let mut text = serde_json::to_string_pretty(&schema).unwrap_or_default();
+    text.push('\n');
+    text
 }

@@ -25,7 +25,7 @@ pub use parse::{
     ParsedPart, ParsedRef, ParsedTemplate, TemplateError, TemplateErrorKind, classify,
     parse_template,
 };
-pub use shell::{ShellContext, ShellUse, shell_contexts, shell_uses};
+pub use shell::{CommandWord, ShellContext, ShellUse, command_words, shell_contexts, shell_uses};
 
 use crate::source::Span;
 

@@ -15,6 +15,12 @@ pub const MAX_SOURCE_BYTES: usize = 4 * 1024 * 1024;
 
 /// Parses a runbook file into its raw (unchecked) form.
 pub fn load_raw(source: &Source) -> Result<RawRunbook, Box<Finding>> {
+    load_document(source)
+}
+
+/// Parses a file of the DSL family (a runbook, a rehearsal) into its raw type, with the same
+/// budgets, refusals and findings.
+pub fn load_document<T: serde::de::DeserializeOwned>(source: &Source) -> Result<T, Box<Finding>> {
     if source.text.len() > MAX_SOURCE_BYTES {
         return Err(Box::new(Finding::error(
             FindingCode::YamlSyntax,
@@ -28,7 +34,7 @@ pub fn load_raw(source: &Source) -> Result<RawRunbook, Box<Finding>> {
     if let Some(finding) = unsupported_syntax(source) {
         return Err(Box::new(finding));
     }
-    serde_saphyr::from_str_with_options::<RawRunbook>(&source.text, options())
+    serde_saphyr::from_str_with_options::<T>(&source.text, options())
         .map_err(|error| Box::new(finding_from(source, &error)))
 }
 

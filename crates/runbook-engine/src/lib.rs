@@ -6,6 +6,7 @@
 pub mod answers;
 pub mod audit;
 pub mod audit_http;
+pub mod clock;
 pub mod context;
 pub mod error;
 pub mod functions;
@@ -24,6 +25,7 @@ pub mod resume;
 pub mod runner;
 mod sequence;
 pub mod steps;
+pub mod transport;
 
 pub use answers::AnswersPrompter;
 pub use error::{StepError, StepErrorKind};
@@ -35,6 +37,6 @@ pub use redact::Redactor;
 pub use report::{
     OperatorRecord, Phase, PreconditionsRecord, RunReport, RunStatus, StepOutcome, StepReport, Stop,
 };
-pub use runner::{Engine, EngineOptions};
+pub use runner::{CommandEnvironment, Engine, EngineOptions};
 pub use steps::kill_running_commands;
 pub use steps::prompt::AnswerRejected;

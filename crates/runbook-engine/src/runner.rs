@@ -1,12 +1,11 @@
 //! The engine's entry point: the run's phases (steps, compensation, failure path, finally) and how
 //! the run ended.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use runbook_dsl::Runbook;
 
 use crate::context::RunContext;
-use crate::http_client::HttpClients;
 use crate::inputs::ResolvedInputs;
 use crate::interrupt::Interrupt;
 use crate::observer::Observer;
@@ -44,12 +43,31 @@ pub struct EngineOptions {
     /// it sets up the process (the CLI's sets a parent-death signal) and `exec`s the rest of its
     /// arguments. Empty: `sh` is started directly.
     pub launcher: Vec<std::ffi::OsString>,
+    /// Where HTTP requests go; `None`: the network ([`crate::transport::ReqwestTransport`]).
+    pub transport: Option<crate::transport::SharedTransport>,
+    /// Where time comes from: the system clock, or a rehearsal's virtual one.
+    pub clock: crate::clock::SharedClock,
+    /// The shell and environment shell steps run with; `None`: `sh` from `PATH`, with this
+    /// process's environment.
+    pub commands: Option<CommandEnvironment>,
+}
+
+/// How shell steps' commands are started when not from this process's own environment: a
+/// rehearsal runs them with `PATH` holding only its stand-ins.
+#[derive(Debug, Clone, Default)]
+pub struct CommandEnvironment {
+    /// The shell, by absolute path (`PATH` may not lead to one).
+    pub shell: std::path::PathBuf,
+    /// Start from an empty environment rather than this process's.
+    pub clear: bool,
+    /// Set last, so a step's own `env:` cannot override them (`PATH` above all).
+    pub vars: Vec<(String, String)>,
 }
 
 /// Executes checked runbooks.
 pub struct Engine {
     pub(crate) options: EngineOptions,
-    pub(crate) http: HttpClients,
+    pub(crate) http: crate::transport::SharedTransport,
     pub(crate) prompter: SharedPrompter,
     /// How prompts are answered, read once: a prompt abandoned by a signal may still hold the
     /// prompter's lock on its blocked thread, and the run's end must not wait for it.
@@ -74,10 +92,17 @@ impl Engine {
             .unwrap_or_else(|_| "unknown".to_owned());
         Engine {
             prompts,
-            options,
-            http: HttpClients::default(),
+            http: options.transport.clone().unwrap_or_else(|| {
+                std::sync::Arc::new(crate::transport::ReqwestTransport::default())
+            }),
             prompter,
+            options,
         }
+    }
+
+    /// The clock this engine's runs use.
+    pub fn clock(&self) -> &crate::clock::SharedClock {
+        &self.options.clock
     }
 
     /// Runs the runbook: its steps; on failure, compensation (newest first) and the failure path;
@@ -88,8 +113,8 @@ impl Engine {
         inputs: ResolvedInputs,
         observer: &mut dyn Observer,
     ) -> RunReport {
-        let started = Instant::now();
-        let started_at = jiff::Timestamp::now().to_string();
+        let started = self.options.clock.moment();
+        let started_at = self.options.clock.now().to_string();
         let report_inputs = inputs.for_report();
         let context = self.context(runbook, inputs, &started_at);
 

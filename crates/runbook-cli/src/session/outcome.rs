@@ -40,7 +40,7 @@ pub(super) fn finish(report: &RunReport, human: bool, lost: Undelivered) -> anyh
 }
 
 /// The exit code that names how the run ended.
-fn exit_code_for(report: &RunReport) -> u8 {
+pub(crate) fn exit_code_for(report: &RunReport) -> u8 {
     match report.status {
         RunStatus::Succeeded => exit_code::SUCCESS,
         RunStatus::SucceededWithWarnings => exit_code::WARNINGS,

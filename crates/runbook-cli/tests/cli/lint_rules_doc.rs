@@ -83,11 +83,24 @@ fn the_rules_page_documents_exactly_the_catalog_with_its_severities() {
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
 
+const REHEARSAL_RULES: &[&str] = &[
+    "unknown_rehearsal_step",
+    "unknown_rehearsal_name",
+    "invalid_rehearsal",
+    "simulation_escape",
+];
+
 #[test]
 fn every_bad_example_fires_its_rule_and_every_good_one_is_clean() {
     let documented = documented_rules();
     let sandbox = Sandbox::new();
     let mut files = Vec::new();
+    // Rehearsal rules' examples are rehearsal files that need their runbook beside them: the
+    // fixtures in lint/broken/*.rehearsal.yaml check those rules instead.
+    let documented: BTreeMap<_, _> = documented
+        .into_iter()
+        .filter(|(name, _)| !REHEARSAL_RULES.contains(&name.as_str()))
+        .collect();
     for (name, rule) in &documented {
         files.push(format!("{name}.bad.yaml"));
         sandbox.write(&format!("{name}.bad.yaml"), &rule.bad);

@@ -31,7 +31,11 @@ fn repository() -> Sandbox {
     std::fs::write(sandbox.path().join("data/latin1.yaml"), b"name: caf\xe9\n")
         .unwrap_or_else(|error| panic!("write: {error}"));
     sandbox.write("ops/rotate.answers.yaml", "confirm: {phrase: LIVE}\n");
-    sandbox.write("ops/rotate.rehearsal.yaml", RUNBOOK);
+    // A rehearsal is linted as a rehearsal, against its runbook (clean here).
+    sandbox.write(
+        "ops/rotate.rehearsal.yaml",
+        "runbook: rotate.yaml\nscenarios:\n  - name: happy\n    expect: {status: succeeded}\n",
+    );
     sandbox.write("target/debug/build/copy.yaml", BROKEN);
     sandbox.write("generated.yaml", BROKEN);
     sandbox.write(".hidden/old.yaml", BROKEN);
@@ -67,7 +71,7 @@ fn a_repository_walk_lints_only_runbooks_that_are_not_ignored() {
     assert!(
         output
             .stdout
-            .ends_with("4 runbooks checked: 1 finding in 1 file\n"),
+            .ends_with("5 runbooks checked: 1 finding in 1 file\n"),
         "{}",
         output.stdout
     );

@@ -24,6 +24,7 @@ mod lint_rules_doc;
 mod lint_walk;
 mod payment_key_roll;
 mod prompts;
+mod rehearse;
 mod resume_regressions;
 mod schema;
 mod secrets;

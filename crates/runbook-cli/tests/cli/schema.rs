@@ -110,7 +110,10 @@ fn every_shipped_runbook_validates_against_the_schema() {
         };
         for path in entries.filter_map(|entry| entry.ok().map(|entry| entry.path())) {
             let name = path.to_string_lossy().into_owned();
-            if !name.ends_with(".yaml") || name.contains(".answers.") {
+            if !name.ends_with(".yaml")
+                || name.contains(".answers.")
+                || name.contains(".rehearsal.")
+            {
                 continue;
             }
             let text = std::fs::read_to_string(&path).unwrap_or_default();
@@ -156,4 +159,34 @@ fn plugin_parameters_are_typed_from_the_action_specs() {
         "id: p\ntitle: p\nsteps:\n  - id: s\n    plugin:\n      use: alpaca.acount_snapshot\n",
     );
     assert!(!validator.is_valid(&unknown_action));
+}
+
+#[test]
+fn committed_rehearsal_schema_matches_the_generated_one() {
+    let mut command = support::runbook();
+    command.args(["schema", "--rehearsal"]);
+    let output = support::finish(command);
+    assert_eq!(
+        output.code, 0,
+        "runbook schema --rehearsal failed: {}",
+        output.stderr
+    );
+    let path = support::workspace_root().join("schemas/rehearsal.schema.json");
+    let committed = std::fs::read_to_string(&path)
+        .unwrap_or_else(|error| panic!("cannot read {}: {error}", path.display()));
+    assert!(
+        output.stdout == committed,
+        "schemas/rehearsal.schema.json is out of date: run `cargo run -p runbook-cli -- schema \
+         --rehearsal --out schemas/rehearsal.schema.json`"
+    );
+    let schema: serde_json::Value =
+        serde_json::from_str(&committed).unwrap_or_else(|error| panic!("not JSON: {error}"));
+    assert_eq!(
+        schema.get("$schema").and_then(serde_json::Value::as_str),
+        Some("http://json-schema.org/draft-07/schema#")
+    );
+    assert!(
+        schema["properties"]["scenarios"].is_object(),
+        "the rehearsal schema describes `scenarios`"
+    );
 }

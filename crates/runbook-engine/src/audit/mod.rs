@@ -108,13 +108,25 @@ pub struct AuditIdentity {
 pub struct AuditLog {
     identity: AuditIdentity,
     sinks: Vec<Box<dyn AuditSink>>,
+    /// Stamps each record (a rehearsal's is virtual).
+    clock: crate::clock::SharedClock,
 }
 
 pub type SharedAudit = Arc<Mutex<AuditLog>>;
 
 impl AuditLog {
     pub fn new(identity: AuditIdentity, sinks: Vec<Box<dyn AuditSink>>) -> Self {
-        AuditLog { identity, sinks }
+        AuditLog {
+            identity,
+            sinks,
+            clock: crate::clock::SharedClock::system(),
+        }
+    }
+
+    /// Stamps records with `clock`'s time.
+    pub fn with_clock(mut self, clock: crate::clock::SharedClock) -> Self {
+        self.clock = clock;
+        self
     }
 
     /// Delivers what the sinks still hold (the HTTP sink's queue); returns the failures.
@@ -139,10 +151,7 @@ impl AuditLog {
             )));
         };
         let mut record = Map::new();
-        record.insert(
-            "ts".into(),
-            Value::String(jiff::Timestamp::now().to_string()),
-        );
+        record.insert("ts".into(), Value::String(self.clock.now().to_string()));
         record.insert("run_id".into(), Value::String(self.identity.run_id.clone()));
         record.insert(
             "runbook".into(),

@@ -1,7 +1,7 @@
 //! A leaf step's attempts: its `retry` policy for failures, and its `until` polling (a wait that
 //! fails closed at its timeout). Every wait is cut short by Ctrl-C in the main phase.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde_json::{Map, Value};
 
@@ -39,7 +39,7 @@ impl Run<'_, '_> {
         action: &Action,
         at: &Position,
     ) -> (Outputs, u32) {
-        let started = Instant::now();
+        let started = self.engine.options.clock.moment();
         let poll = match &step.until {
             Some(until) => match resolve_poll(until, &self.context) {
                 Ok(poll) => Some((until, poll)),
@@ -162,7 +162,7 @@ impl Run<'_, '_> {
         };
         let mut env = StepEnv {
             context: &self.context,
-            http: &self.engine.http,
+            http: self.engine.http.as_ref(),
             prompter: &self.engine.prompter,
             occurrence,
             audit: self.engine.options.audit.as_ref(),
@@ -175,6 +175,7 @@ impl Run<'_, '_> {
                 .map(|dir| crate::processes::note_path(dir, &step.id)),
             files_dir: self.engine.options.files_dir.as_deref(),
             launcher: &self.engine.options.launcher,
+            commands: self.engine.options.commands.as_ref(),
             note: None,
             new_secrets: Default::default(),
         };
@@ -220,13 +221,14 @@ impl Run<'_, '_> {
 
     /// Sleeps, unless Ctrl-C comes first (main phase). Returns false when interrupted.
     pub(super) async fn sleep(&self, at: &Position, duration: Duration) -> bool {
+        let clock = &self.engine.options.clock;
         if !at.cancellable() {
-            tokio::time::sleep(duration).await;
+            clock.sleep(duration).await;
             return true;
         }
         let interrupt = self.engine.options.interrupt.clone();
         tokio::select! {
-            _ = tokio::time::sleep(duration) => true,
+            _ = clock.sleep(duration) => true,
             _ = interrupt.wait() => false,
         }
     }

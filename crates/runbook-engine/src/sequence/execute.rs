@@ -1,14 +1,13 @@
 //! One execution of one step: a result restored from the journal, or `when`, the decision about a
 //! step left in doubt, the checkpoint, the work itself, and the report.
 
-use std::time::Instant;
-
 use serde_json::{Map, Value};
 
 use runbook_dsl::{Step, StepKind};
 
 use super::Run;
 use super::reports::new_report;
+use crate::clock::Moment;
 use crate::context::{Scope, StepState, StepTimes};
 use crate::error::{StepError, StepErrorKind};
 use crate::observer::Position;
@@ -28,7 +27,7 @@ impl Run<'_, '_> {
         at: &Position,
         restorable: bool,
     ) -> Executed {
-        let started = Instant::now();
+        let started = self.engine.options.clock.moment();
         let report = new_report(step, at.phase, StepOutcome::Passed);
         // The earlier session's state applies once: a repeat of the group after a resume runs anew.
         let first_visit = at.phase == Phase::Main && self.resume_visited.insert(step.id.clone());
@@ -92,7 +91,7 @@ impl Run<'_, '_> {
         step: &Step,
         at: &Position,
         mut report: StepReport,
-        started: Instant,
+        started: Moment,
     ) -> Executed {
         if let Err(error) = self.observer.checkpoint(step, at) {
             let error = StepError::new(StepErrorKind::Process, error.to_string());
@@ -101,7 +100,7 @@ impl Run<'_, '_> {
         if at.phase == Phase::Main {
             self.executed += 1;
         }
-        let started_at = jiff::Timestamp::now();
+        let started_at = self.engine.options.clock.now();
         report.started_at = Some(started_at);
         let result = match &step.kind {
             StepKind::Group(group) => {
@@ -127,7 +126,7 @@ impl Run<'_, '_> {
                 result
             }
         };
-        let finished_at = jiff::Timestamp::now();
+        let finished_at = self.engine.options.clock.now();
         report.finished_at = Some(finished_at);
         self.context.times.insert(
             step.id.clone(),
@@ -151,7 +150,7 @@ impl Run<'_, '_> {
         at: &Position,
         report: StepReport,
         error: StepError,
-        started: Instant,
+        started: Moment,
     ) -> Executed {
         let note = step
             .kind
@@ -173,7 +172,7 @@ impl Run<'_, '_> {
         at: &Position,
         mut report: StepReport,
         outputs: Map<String, Value>,
-        started: Instant,
+        started: Moment,
     ) -> Executed {
         self.show_outputs(&mut report, &outputs);
         // A note's text is what the step is for: the report, journal and audit log carry it (masked).
@@ -199,7 +198,7 @@ impl Run<'_, '_> {
         at: &Position,
         report: StepReport,
         error: StepError,
-        started: Instant,
+        started: Moment,
     ) -> Executed {
         self.record_failure(step, at, report, error, started, false)
     }
@@ -211,7 +210,7 @@ impl Run<'_, '_> {
         at: &Position,
         mut report: StepReport,
         error: StepError,
-        started: Instant,
+        started: Moment,
         warning: bool,
     ) -> Executed {
         if let Some(outputs) = &error.outputs {

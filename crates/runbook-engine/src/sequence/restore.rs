@@ -1,8 +1,6 @@
 //! What a resumed run takes back from the journal: completed steps (their outputs, times and
 //! compensation; secret answers asked again), and the decision about steps left in doubt.
 
-use std::time::Instant;
-
 use serde_json::Value;
 
 use serde_json::Map;
@@ -31,7 +29,9 @@ impl Run<'_, '_> {
     ) -> Executed {
         let (outputs, withheld) = match self.ask_withheld_again(step, &done).await {
             Ok(restored) => restored,
-            Err(error) => return self.failed(step, at, report, error, Instant::now()),
+            Err(error) => {
+                return self.failed(step, at, report, error, self.engine.options.clock.moment());
+            }
         };
         self.restore_state(&step.id, &withheld, &done);
         report.started_at = done.started_at;
@@ -41,7 +41,7 @@ impl Run<'_, '_> {
             // registered, as it was then.
             self.compensations.register_undo(step, group);
             if let Err(error) = self.restore_quietly(group).await {
-                return self.failed(step, at, report, error, Instant::now());
+                return self.failed(step, at, report, error, self.engine.options.clock.moment());
             }
         }
         // What the earlier session withheld stays withheld: an answer asked again is a secret too,

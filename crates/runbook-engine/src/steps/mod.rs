@@ -16,9 +16,9 @@ use runbook_dsl::{Action, Condition, Step};
 
 use crate::context::{RunContext, Scope};
 use crate::error::{StepError, StepErrorKind};
-use crate::http_client::HttpClients;
 use crate::predicate::{Verdict, evaluate};
 use crate::redact::Redactor;
+use crate::transport::HttpTransport;
 
 pub(crate) use http::humanize as humanize_duration;
 pub use shell::kill_running_commands;
@@ -26,7 +26,8 @@ pub use shell::kill_running_commands;
 /// What executing a step needs besides the step itself.
 pub struct StepEnv<'a> {
     pub context: &'a RunContext,
-    pub http: &'a HttpClients,
+    /// Where HTTP requests go: the network, or a rehearsal's simulated services.
+    pub http: &'a dyn HttpTransport,
     pub prompter: &'a crate::prompter::SharedPrompter,
     /// How many times this step has prompted in this run, including now.
     pub occurrence: u32,
@@ -41,6 +42,8 @@ pub struct StepEnv<'a> {
     pub files_dir: Option<&'a std::path::Path>,
     /// What `sh` is started through (see [`crate::runner::EngineOptions::launcher`]).
     pub launcher: &'a [std::ffi::OsString],
+    /// The shell and environment commands run with, when not the process's own (a rehearsal).
+    pub commands: Option<&'a crate::runner::CommandEnvironment>,
     /// Something worth knowing about how the step ended, for its report's note.
     pub note: Option<String>,
     /// Secrets discovered by this step (secret captures); the runner adds them to the run's redactor.
@@ -114,8 +117,8 @@ pub(crate) mod tests_support {
 
     pub(crate) fn env(context: &RunContext) -> StepEnv<'_> {
         // Leaked: a few bytes per test, so the env can borrow them for as long as it likes.
-        let http: &'static crate::http_client::HttpClients =
-            Box::leak(Box::new(crate::http_client::HttpClients::default()));
+        let http: &'static crate::transport::ReqwestTransport =
+            Box::leak(Box::new(crate::transport::ReqwestTransport::default()));
         let prompter: &'static crate::prompter::SharedPrompter = Box::leak(Box::new(
             crate::prompter::shared(crate::prompter::NoOperator),
         ));
@@ -129,6 +132,7 @@ pub(crate) mod tests_support {
             process_note: None,
             files_dir: None,
             launcher: &[],
+            commands: None,
             note: None,
             new_secrets: Default::default(),
         }

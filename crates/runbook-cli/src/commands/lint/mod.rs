@@ -115,7 +115,11 @@ fn lint_all(candidates: &[Candidate]) -> Result<Vec<FileReport>, Failure> {
 type Linted = Result<Option<FileReport>, Failure>;
 
 fn lint_one(candidate: &Candidate, plugins: &runbook_plugin::Registry) -> Linted {
-    let sure = candidate.explicit || candidate.included || walk::named_as_runbook(&candidate.path);
+    let rehearsal = runbook_dsl::rehearsal::is_rehearsal(&candidate.path);
+    let sure = candidate.explicit
+        || candidate.included
+        || rehearsal
+        || walk::named_as_runbook(&candidate.path);
     let source = if sure {
         super::read_source(&candidate.path)?
     } else {
@@ -124,11 +128,18 @@ fn lint_one(candidate: &Candidate, plugins: &runbook_plugin::Registry) -> Linted
             None => return Ok(None),
         }
     };
-    let linted = runbook_dsl::lint(&source, plugins);
-    Ok(Some(FileReport {
-        source,
-        filtered: linted.filtered,
-    }))
+    let filtered = if rehearsal {
+        // A rehearsal is checked against its runbook (step ids, hosts, answers); it has no
+        // suppression comments of its own.
+        runbook_dsl::suppress::Filtered {
+            findings: crate::rehearse::lint(&source),
+            suppressed: Vec::new(),
+            suppressions: Vec::new(),
+        }
+    } else {
+        runbook_dsl::lint(&source, plugins).filtered
+    };
+    Ok(Some(FileReport { source, filtered }))
 }
 
 /// The text of a YAML file found in a directory, if it looks like a runbook (read once: it is

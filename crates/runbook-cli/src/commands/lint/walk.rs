@@ -112,12 +112,10 @@ fn is_yaml(path: &Path) -> bool {
     name.ends_with(".yaml") || name.ends_with(".yml")
 }
 
-/// Answers files hold prompt answers and rehearsal files scenarios: never runbooks.
+/// Answers files hold prompt answers: never linted. (Rehearsal files are linted as rehearsals,
+/// against their runbook.)
 fn is_excluded(path: &Path) -> bool {
-    let name = file_name(path);
-    [".answers.", ".rehearsal."]
-        .iter()
-        .any(|marker| name.contains(marker))
+    file_name(path).contains(".answers.")
 }
 
 /// Rule 1: `*.runbook.yaml` / `*.runbook.yml`.
@@ -220,9 +218,9 @@ mod tests {
     }
 
     #[test]
-    fn answers_and_rehearsal_files_are_excluded() {
+    fn answers_files_are_excluded_and_rehearsal_files_are_not() {
         assert!(is_excluded(Path::new("a/op.answers.yaml")));
-        assert!(is_excluded(Path::new("a/op.rehearsal.yml")));
+        assert!(!is_excluded(Path::new("a/op.rehearsal.yml")));
         assert!(!is_excluded(Path::new("a/op.yaml")));
     }
 }

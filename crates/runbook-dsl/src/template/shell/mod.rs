@@ -12,6 +12,8 @@
 //! would report better itself, and walking its full AST exhaustively is much more code than the
 //! quoting layers this analysis needs. Only the quoting layers decide how a value expands.
 
+pub use commands::{CommandWord, command_words};
+
 use super::{Part, Template};
 
 /// Where a reference sits in a shell command, which decides how it may be expanded.
@@ -102,6 +104,11 @@ struct HereDoc {
 #[derive(Default)]
 struct Frame {
     words: Vec<String>,
+    /// The references in each of `words`, in order.
+    refs_of_words: Vec<Vec<usize>>,
+    /// Whether each of `words` holds an expansion (`$x`, `$(...)`, backticks): made at run time.
+    dynamic_words: Vec<bool>,
+    word_dynamic: bool,
     word: String,
     in_word: bool,
     word_refs: Vec<usize>,
@@ -119,6 +126,8 @@ struct Scanner<'a> {
     found: &'a mut [ShellUse],
     frames: Vec<Frame>,
     pending: Vec<HereDoc>,
+    /// Every simple command read, as its words (see [`commands`]).
+    commands: Vec<commands::Words>,
 }
 
 impl<'a> Scanner<'a> {
@@ -129,6 +138,7 @@ impl<'a> Scanner<'a> {
             found,
             frames: Vec::new(),
             pending: Vec::new(),
+            commands: Vec::new(),
         }
     }
 
@@ -168,6 +178,13 @@ impl<'a> Scanner<'a> {
         }
     }
 
+    /// The word being read holds an expansion: its text is known only at run time.
+    fn word_is_dynamic(&mut self) {
+        if let Some(frame) = self.frames.last_mut() {
+            frame.word_dynamic = true;
+        }
+    }
+
     fn end_word(&mut self) {
         let Some(frame) = self.frames.last_mut() else {
             return;
@@ -187,6 +204,10 @@ impl<'a> Scanner<'a> {
         frame.words.push(word);
         let at = frame.words.len() - 1;
         let refs = std::mem::take(&mut frame.word_refs);
+        frame.refs_of_words.push(refs.clone());
+        frame
+            .dynamic_words
+            .push(std::mem::take(&mut frame.word_dynamic));
         let reparsed = reparsing_command(&frame.words, at);
         if let Some(command) = reparsed {
             for index in refs {
@@ -213,8 +234,18 @@ impl<'a> Scanner<'a> {
                 }
             }
         }
-        frame.words.clear();
-        std::mem::take(&mut frame.command_refs)
+        let words = std::mem::take(&mut frame.words);
+        let refs = std::mem::take(&mut frame.refs_of_words);
+        let dynamic = std::mem::take(&mut frame.dynamic_words);
+        let command_refs = std::mem::take(&mut frame.command_refs);
+        if !words.is_empty() {
+            self.commands.push(commands::Words {
+                words,
+                refs,
+                dynamic,
+            });
+        }
+        command_refs
     }
 
     /// A list of commands, up to the end of input or the `)` closing a `$(`.
@@ -245,10 +276,12 @@ impl<'a> Scanner<'a> {
                 '`' => {
                     self.backtick(false);
                     self.word_text("");
+                    self.word_is_dynamic();
                 }
                 '$' => {
                     self.dollar(false);
                     self.word_text("");
+                    self.word_is_dynamic();
                 }
                 '#' if !self.frames.last().is_some_and(|frame| frame.in_word) => {
                     // To the end of the line; a reference in a comment does nothing.
@@ -304,6 +337,8 @@ impl<'a> Scanner<'a> {
                             self.pos += 2;
                             if let Some(frame) = self.frames.last_mut() {
                                 frame.words.push("<<<".to_owned());
+                                frame.refs_of_words.push(Vec::new());
+                                frame.dynamic_words.push(false);
                             }
                         }
                         (Some('<'), _) => {
@@ -345,8 +380,14 @@ impl<'a> Scanner<'a> {
                     Some(Tok::Ref(index)) => self.record(index, ShellContext::Escaped, true),
                     None => {}
                 },
-                Tok::Char('$') => self.dollar(true),
-                Tok::Char('`') => self.backtick(true),
+                Tok::Char('$') => {
+                    self.dollar(true);
+                    self.word_is_dynamic();
+                }
+                Tok::Char('`') => {
+                    self.backtick(true);
+                    self.word_is_dynamic();
+                }
                 Tok::Char(c) => text.push(c),
                 Tok::Ref(index) => self.record(index, ShellContext::DoubleQuoted, true),
             }
@@ -440,7 +481,10 @@ impl<'a> Scanner<'a> {
                 Tok::Char(_) | Tok::Ref(_) => inner.push(tok),
             }
         }
-        Scanner::new(inner, self.found).command(End::Eof);
+        let mut scanner = Scanner::new(inner, self.found);
+        scanner.command(End::Eof);
+        let inner_commands = scanner.commands;
+        self.commands.extend(inner_commands);
     }
 
     /// After `<<`: `-`, blanks, then the delimiter word; the body starts on the next line.
@@ -721,5 +765,6 @@ fn is_name_char(c: char) -> bool {
     c.is_ascii_alphanumeric() || c == '_'
 }
 
+mod commands;
 #[cfg(test)]
 mod tests;
