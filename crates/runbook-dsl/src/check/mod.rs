@@ -23,6 +23,7 @@ use crate::model::{Metadata, Runbook, Steps};
 use crate::raw::{InputType, Mode, RawRunbook, RawStep};
 use crate::source::{Source, Span};
 use crate::spanned::Spanned;
+use crate::yaml::Dropped;
 use steps::Placement;
 
 /// Checks a loaded runbook, with no plugins linked.
@@ -36,7 +37,18 @@ pub fn check_with(
     source: &Source,
     catalog: &dyn runbook_plugin::Catalog,
 ) -> Result<Runbook, Vec<Finding>> {
-    let mut checker = Checker::new(source, raw, catalog);
+    check_loaded(raw, source, catalog, &Dropped::default())
+}
+
+/// [`check_with`] on a runbook some parts of which did not load (`dropped`, already reported):
+/// references to them are not reported again.
+pub fn check_loaded(
+    raw: &RawRunbook,
+    source: &Source,
+    catalog: &dyn runbook_plugin::Catalog,
+    dropped: &Dropped,
+) -> Result<Runbook, Vec<Finding>> {
+    let mut checker = Checker::new(source, raw, catalog, dropped);
     let inputs = checker.check_inputs(raw);
     let steps = checker.check_step_list(&raw.steps, Placement::Sequence);
     let on_failure = checker.check_step_list(&raw.on_failure, Placement::Anywhere);
@@ -91,10 +103,17 @@ pub(crate) struct Checker<'a> {
     /// The number the next checked step gets; the same order as [`number_steps`].
     next_index: usize,
     mode: Option<Mode>,
+    /// Steps and inputs that did not load (already reported): references to them are not.
+    dropped: &'a Dropped,
 }
 
 impl<'a> Checker<'a> {
-    fn new(source: &'a Source, raw: &RawRunbook, catalog: &'a dyn runbook_plugin::Catalog) -> Self {
+    fn new(
+        source: &'a Source,
+        raw: &RawRunbook,
+        catalog: &'a dyn runbook_plugin::Catalog,
+        dropped: &'a Dropped,
+    ) -> Self {
         let mut step_index = BTreeMap::new();
         let mut next = 0;
         for list in [&raw.steps, &raw.on_failure, &raw.finally] {
@@ -111,6 +130,7 @@ impl<'a> Checker<'a> {
             seen_ids: BTreeMap::new(),
             next_index: 0,
             mode: raw.mode.as_ref().map(|mode| mode.value),
+            dropped,
         }
     }
 

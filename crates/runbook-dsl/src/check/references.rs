@@ -195,6 +195,9 @@ impl Checker<'_> {
                 if self.inputs.contains_key(name) {
                     return true;
                 }
+                if self.dropped.all_inputs || self.dropped.inputs.contains(name) {
+                    return false;
+                }
                 let suggestion = did_you_mean(name, self.inputs.keys().map(String::as_str));
                 let finding = Finding::error(
                     FindingCode::UnknownInput,
@@ -323,6 +326,9 @@ impl Checker<'_> {
                     None => format!("step `{step}` outputs: {}", outputs.join(", ")),
                 }),
             );
+            return false;
+        }
+        if self.dropped.steps.contains(step) && !self.step_index.contains_key(step) {
             return false;
         }
         match self.step_index.get(step) {

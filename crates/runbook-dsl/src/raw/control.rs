@@ -17,10 +17,11 @@ use crate::Spanned;
 #[serde(deny_unknown_fields)]
 pub struct RawGroup {
     /// The steps, run in order.
+    #[serde(deserialize_with = "crate::yaml::recover::steps")]
     pub steps: Vec<Spanned<RawStep>>,
     /// Steps that run after the group's steps, whether they passed or failed (and before any
     /// repeat).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::yaml::recover::steps")]
     pub finally: Vec<Spanned<RawStep>>,
     /// Repeat the whole group when one of its steps fails, if the operator chooses to, up to
     /// `max_attempts` times in all.
