@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use serde_json::{Map, Value};
 
+use runbook_dsl::duration::format_duration;
 use runbook_dsl::{Body, HttpMethod, HttpStep};
 
 use super::{StepEnv, capture, check_own};
@@ -282,7 +283,7 @@ fn transport_error(described: &str, error: &reqwest::Error, timeout: Duration) -
             StepErrorKind::Timeout,
             format!(
                 "{described}: could not connect within {} (the TCP/TLS connect limit)",
-                humanize(timeout.min(crate::http_client::CONNECT_TIMEOUT))
+                format_duration(timeout.min(crate::http_client::CONNECT_TIMEOUT))
             ),
         );
     }
@@ -291,7 +292,7 @@ fn transport_error(described: &str, error: &reqwest::Error, timeout: Duration) -
             StepErrorKind::Timeout,
             format!(
                 "{described}: no complete response within {}",
-                humanize(timeout)
+                format_duration(timeout)
             ),
         );
     }
@@ -337,16 +338,6 @@ fn snippet(text: &str) -> String {
         format!("{}…", trimmed.chars().take(300).collect::<String>())
     } else {
         trimmed.to_owned()
-    }
-}
-
-pub(crate) fn humanize(duration: Duration) -> String {
-    if duration.as_millis() < 1000 {
-        format!("{}ms", duration.as_millis())
-    } else if duration.subsec_millis() == 0 {
-        format!("{}s", duration.as_secs())
-    } else {
-        format!("{:.1}s", duration.as_secs_f64())
     }
 }
 

@@ -18,7 +18,6 @@ use crate::http_client::HttpClients;
 use crate::predicate::{Verdict, evaluate};
 use crate::redact::Redactor;
 
-pub(crate) use http::humanize as humanize_duration;
 pub use shell::kill_running_commands;
 
 /// What executing a step needs besides the step itself.
