@@ -8,7 +8,9 @@ use crate::model::ValueTemplate;
 use crate::source::Span;
 use crate::spanned::Spanned;
 use crate::suggest::did_you_mean;
-use crate::template::{ParsedPart, ParsedRef, Part, RefPath, Reference, Template, parse_template};
+use crate::template::{
+    ParsedPart, ParsedRef, Part, RefPath, Reference, Template, TimingField, parse_template,
+};
 
 /// What a template may refer to where it appears.
 #[derive(Debug, Clone, Copy)]
@@ -19,6 +21,34 @@ pub(crate) struct Scope<'s> {
     pub current: usize,
     /// The step's own outputs, available as `{{outputs.NAME}}` in its `assert` only.
     pub own_outputs: Option<&'s [String]>,
+    /// A rollback step: it runs when a later step fails, so it sees only the step it undoes and
+    /// the steps before that.
+    pub in_rollback: bool,
+}
+
+/// What a reference reads from another step, for messages.
+#[derive(Debug, Clone, Copy)]
+enum StepPart<'r> {
+    Output(&'r str),
+    Timing(TimingField),
+}
+
+impl StepPart<'_> {
+    /// "its outputs" / "its `started_at`".
+    fn describe(self) -> String {
+        match self {
+            StepPart::Output(_) => "its outputs".to_owned(),
+            StepPart::Timing(field) => format!("its `{}`", timing_name(field)),
+        }
+    }
+}
+
+fn timing_name(field: TimingField) -> &'static str {
+    match field {
+        TimingField::StartedAt => "started_at",
+        TimingField::FinishedAt => "finished_at",
+        TimingField::DurationMs => "duration_ms",
+    }
 }
 
 impl Checker<'_> {
@@ -213,7 +243,7 @@ impl Checker<'_> {
                 self.report(finding);
                 false
             }
-            RefPath::StepTiming { step, .. } => self.resolve_step(step, span, scope),
+            RefPath::StepTiming { step, field } => self.resolve_step(step, *field, span, scope),
             RefPath::Run { .. } => true,
             RefPath::StepOutput { step, output, .. } => {
                 self.resolve_step_output(step, output, span, scope)
@@ -290,7 +320,7 @@ impl Checker<'_> {
     }
 
     /// A reference to a step as a whole (its timings): the step must have run by then.
-    fn resolve_step(&mut self, step: &str, span: Span, scope: Scope) -> bool {
+    fn resolve_step(&mut self, step: &str, field: TimingField, span: Span, scope: Scope) -> bool {
         let visible = self
             .checked_steps
             .get(step)
@@ -298,8 +328,8 @@ impl Checker<'_> {
         if visible {
             return true;
         }
-        // Reuse the output path's messages (unknown step, not yet run), naming no output.
-        self.resolve_step_output(step, "", span, scope)
+        self.report_unavailable_step(step, StepPart::Timing(field), span, scope);
+        false
     }
 
     fn resolve_step_output(&mut self, step: &str, output: &str, span: Span, scope: Scope) -> bool {
@@ -328,32 +358,70 @@ impl Checker<'_> {
             );
             return false;
         }
+        self.report_unavailable_step(step, StepPart::Output(output), span, scope);
+        false
+    }
+
+    /// A step that is unknown, or not run yet where `part` of it is used.
+    fn report_unavailable_step(&mut self, step: &str, part: StepPart, span: Span, scope: Scope) {
         if self.dropped.steps.contains(step) && !self.step_index.contains_key(step) {
-            return false;
+            return;
         }
         match self.step_index.get(step) {
             Some(index) if *index == scope.current => {
-                self.report(
-                    Finding::error(
-                        FindingCode::StepNotYetRun,
-                        span,
-                        format!("step `{step}` refers to its own outputs through `steps.{step}`"),
-                    )
-                    .with_label("the step has not finished here")
-                    .with_help(format!(
-                        "in this step's `assert`, write `{{{{outputs.{output}}}}}`"
-                    )),
-                );
-            }
-            Some(_)
-                if self.checked_steps.contains_key(step) || self.step_index.contains_key(step) =>
-            {
+                let help = match part {
+                    StepPart::Output(output) => {
+                        format!("in this step's `assert`, write `{{{{outputs.{output}}}}}`")
+                    }
+                    StepPart::Timing(_) => {
+                        "a step's times are known once it has finished: use them in a later step"
+                            .to_owned()
+                    }
+                };
                 self.report(
                     Finding::error(
                         FindingCode::StepNotYetRun,
                         span,
                         format!(
-                            "step `{step}` runs after this point, so its outputs do not exist yet"
+                            "step `{step}` refers to {} through `steps.{step}`",
+                            part.describe().replacen("its ", "its own ", 1)
+                        ),
+                    )
+                    .with_label("the step has not finished here")
+                    .with_help(help),
+                );
+            }
+            Some(_) if scope.in_rollback => {
+                self.report(
+                    Finding::error(
+                        FindingCode::StepNotYetRun,
+                        span,
+                        format!(
+                            "a rollback runs when a later step fails, which can be before step \
+                             `{step}` has run, so {} may not exist",
+                            part.describe()
+                        ),
+                    )
+                    .with_label("may not have run when this rollback runs")
+                    .with_help(
+                        "a rollback may use the step it undoes and the steps before that; move \
+                         step `{step}` earlier, or undo it in its own rollback"
+                            .replace("{step}", step),
+                    ),
+                );
+            }
+            Some(_) => {
+                self.report(
+                    Finding::error(
+                        FindingCode::StepNotYetRun,
+                        span,
+                        format!(
+                            "step `{step}` runs after this point, so {} {} yet",
+                            part.describe(),
+                            match part {
+                                StepPart::Output(_) => "do not exist",
+                                StepPart::Timing(_) => "is not known",
+                            }
                         ),
                     )
                     .with_label("used before that step can have run")
@@ -383,6 +451,5 @@ impl Checker<'_> {
                 );
             }
         }
-        false
     }
 }

@@ -7,6 +7,19 @@ use crate::finding::{Finding, FindingCode};
 use crate::source::Span;
 use crate::suggest::did_you_mean;
 
+/// Help for a value that starts with an unquoted `{{`.
+pub(crate) const QUOTE_TEMPLATE: &str = "YAML reads `{` at the start of a value as a mapping: quote \
+     the whole value, as in `url: \"{{inputs.base_url}}/v2/account\"`";
+
+/// Whether a line has a value starting with an unquoted `{{` (`key: {{...` or `- {{...`).
+pub(crate) fn has_unquoted_template(line: &str) -> bool {
+    let value = match line.split_once(": ") {
+        Some((_, value)) => value,
+        None => line.trim_start().strip_prefix("- ").unwrap_or(""),
+    };
+    value.trim_start().starts_with("{{")
+}
+
 /// serde's messages name Rust types; say what an author writes instead.
 pub(crate) fn friendly_type(message: &str) -> Option<&'static str> {
     Some(match message {
@@ -22,7 +35,9 @@ pub(crate) fn friendly_type(message: &str) -> Option<&'static str> {
         _ if message.ends_with("StatusSpec") => {
             "an HTTP status code (200) or a list of them ([200, 204])"
         }
-        _ if message.ends_with("ExitSpec") => "an exit code (0) or a list of them ([0, 1])",
+        _ if message.ends_with("ExitSpec") => {
+            "an exit code from 0 to 255 (0) or a list of them ([0, 1])"
+        }
         _ if message.ends_with("RawCapture") => {
             "a JSONPath (`$.field`) or a mapping such as `{jsonpath: $.field}` or `{header: X-Name}`"
         }

@@ -166,10 +166,7 @@ impl<'n, 'a> NodeDe<'n, 'a> {
         text.starts_with("{{").then(|| {
             DeErrorKind::WrongType {
                 expected: "text, but an unquoted `{{` starts a YAML flow mapping".to_owned(),
-                help: Some(
-                    "quote the whole value, e.g. `url: \"{{inputs.base_url}}/v2/account\"`"
-                        .to_owned(),
-                ),
+                help: Some(super::classify::QUOTE_TEMPLATE.to_owned()),
             }
             .into()
         })

@@ -348,7 +348,19 @@ impl<'a> Builder<'a> {
     fn syntax_error(&self, error: &ScanError) -> Finding {
         let marker = *error.marker();
         let at = self.span(marker, marker);
-        super::classify::syntax_finding(&error.info(), at)
+        let finding = super::classify::syntax_finding(&error.info(), at);
+        let line_start = self.source.text[..at.start]
+            .rfind('\n')
+            .map_or(0, |i| i + 1);
+        let line_end = self.source.text[at.start..]
+            .find('\n')
+            .map_or(self.source.text.len(), |i| at.start + i);
+        let line = &self.source.text[line_start..line_end];
+        if super::classify::has_unquoted_template(line) {
+            finding.with_help(super::classify::QUOTE_TEMPLATE)
+        } else {
+            finding
+        }
     }
 }
 
