@@ -79,6 +79,9 @@ pub fn check_loaded(
     }
 }
 
+/// How far before a value [`Checker::key_span`] looks for its key, in bytes.
+const KEY_WINDOW: usize = 1024;
+
 /// What a step makes available to the steps after it.
 #[derive(Debug, Clone)]
 struct StepInfo {
@@ -105,6 +108,8 @@ pub(crate) struct Checker<'a> {
     mode: Option<Mode>,
     /// Steps and inputs that did not load (already reported): references to them are not.
     dropped: &'a Dropped,
+    /// Did-you-mean work left for this file (step ids and inputs are as many as the file holds).
+    suggest_budget: crate::suggest::Budget,
 }
 
 impl<'a> Checker<'a> {
@@ -131,6 +136,7 @@ impl<'a> Checker<'a> {
             next_index: 0,
             mode: raw.mode.as_ref().map(|mode| mode.value),
             dropped,
+            suggest_budget: crate::suggest::Budget::default(),
         }
     }
 
@@ -145,8 +151,17 @@ impl<'a> Checker<'a> {
             return value;
         }
         let before = self.source.text.get(..value.start).unwrap_or("");
+        // The key sits just before its value; a bounded window keeps this constant-time per call
+        // whatever the file's size (a key not found there is reported at the value).
+        let mut window_start = value.start.saturating_sub(key.len() + KEY_WINDOW);
+        while !before.is_char_boundary(window_start) {
+            window_start -= 1;
+        }
         let mut search_end = before.len();
-        while let Some(at) = before[..search_end].rfind(key) {
+        while let Some(at) = before[window_start..search_end]
+            .rfind(key)
+            .map(|at| at + window_start)
+        {
             let after = before[at + key.len()..].trim_start_matches(['"', '\'']);
             let boundary = at == 0
                 || !before[..at]
@@ -215,7 +230,7 @@ fn number_steps(steps: &[Spanned<RawStep>], next: &mut usize, index: &mut BTreeM
 impl Checker<'_> {
     /// Compiles a regular expression field, reporting where it does not compile.
     pub(crate) fn regex(&mut self, pattern: &Spanned<String>) -> Option<regex::Regex> {
-        match regex::Regex::new(&pattern.value) {
+        match compile_regex(&pattern.value) {
             Ok(regex) => Some(regex),
             Err(error) => {
                 let span = self.span(pattern);
@@ -235,6 +250,30 @@ impl Checker<'_> {
             }
         }
     }
+}
+
+/// Regexes compiled so far on this thread: the same patterns (`^PA[0-9A-Z]+$`) recur across steps
+/// and files, and a `Regex` is cheap to clone. Cleared when full, so memory stays bounded.
+const REGEX_CACHE_ENTRIES: usize = 1024;
+
+thread_local! {
+    static REGEXES: std::cell::RefCell<std::collections::HashMap<String, regex::Regex>> =
+        std::cell::RefCell::new(std::collections::HashMap::new());
+}
+
+fn compile_regex(pattern: &str) -> Result<regex::Regex, regex::Error> {
+    REGEXES.with(|cache| {
+        if let Some(regex) = cache.borrow().get(pattern) {
+            return Ok(regex.clone());
+        }
+        let regex = regex::Regex::new(pattern)?;
+        let mut cache = cache.borrow_mut();
+        if cache.len() >= REGEX_CACHE_ENTRIES {
+            cache.clear();
+        }
+        cache.insert(pattern.to_owned(), regex.clone());
+        Ok(regex)
+    })
 }
 
 /// Lowercase ASCII letter first, then lowercase letters, digits and the given separators.

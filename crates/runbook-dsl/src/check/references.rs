@@ -7,7 +7,13 @@ use crate::finding::{Finding, FindingCode};
 use crate::model::ValueTemplate;
 use crate::source::Span;
 use crate::spanned::Spanned;
-use crate::suggest::did_you_mean;
+use crate::suggest::{did_you_mean, did_you_mean_within};
+
+/// How far past a node's start [`Checker::locate_text`] looks for a text, beyond twice its length.
+const LOCATE_WINDOW: usize = 1024;
+
+/// Most step names listed in a help text.
+const MAX_LISTED: usize = 10;
 use crate::template::{
     ParsedPart, ParsedRef, Part, RefPath, Reference, Template, TimingField, parse_template,
 };
@@ -203,9 +209,15 @@ impl Checker<'_> {
         if !node.is_known() || text.is_empty() {
             return node;
         }
+        // The text is inside (or right after the start of) its node: a bounded window keeps this
+        // linear in the text, whatever the file's size.
+        let mut end = (node.start + text.len() * 2 + LOCATE_WINDOW).min(self.source.text.len());
+        while !self.source.text.is_char_boundary(end) {
+            end -= 1;
+        }
         self.source
             .text
-            .get(node.start..)
+            .get(node.start..end)
             .and_then(|rest| rest.find(text))
             .map_or(node, |at| {
                 Span::new(node.start + at, node.start + at + text.len())
@@ -228,7 +240,11 @@ impl Checker<'_> {
                 if self.dropped.all_inputs || self.dropped.inputs.contains(name) {
                     return false;
                 }
-                let suggestion = did_you_mean(name, self.inputs.keys().map(String::as_str));
+                let suggestion = did_you_mean_within(
+                    name,
+                    self.inputs.keys().map(String::as_str),
+                    &mut self.suggest_budget,
+                );
                 let finding = Finding::error(
                     FindingCode::UnknownInput,
                     span,
@@ -252,7 +268,11 @@ impl Checker<'_> {
                 match scope.own_outputs {
                     Some(outputs) if outputs.iter().any(|o| o == output) => true,
                     Some(outputs) => {
-                        let suggestion = did_you_mean(output, outputs.iter().map(String::as_str));
+                        let suggestion = did_you_mean_within(
+                            output,
+                            outputs.iter().map(String::as_str),
+                            &mut self.suggest_budget,
+                        );
                         self.report(
                             Finding::error(
                                 FindingCode::UnknownOutput,
@@ -342,7 +362,11 @@ impl Checker<'_> {
                 return true;
             }
             let outputs = info.outputs.clone();
-            let suggestion = did_you_mean(output, outputs.iter().map(String::as_str));
+            let suggestion = did_you_mean_within(
+                output,
+                outputs.iter().map(String::as_str),
+                &mut self.suggest_budget,
+            );
             self.report(
                 Finding::error(
                     FindingCode::UnknownOutput,
@@ -429,13 +453,23 @@ impl Checker<'_> {
                 );
             }
             _ => {
-                let earlier: Vec<&str> = self
+                // At most a few names: the help is for reading, and listing every step for
+                // every unknown reference would make lint quadratic.
+                let mut earlier: Vec<&str> = self
                     .checked_steps
                     .iter()
                     .filter(|(_, info)| info.index < scope.visible_before)
                     .map(|(id, _)| id.as_str())
+                    .take(MAX_LISTED + 1)
                     .collect();
-                let suggestion = did_you_mean(step, self.step_index.keys().map(String::as_str));
+                if earlier.len() > MAX_LISTED {
+                    earlier[MAX_LISTED] = "...";
+                }
+                let suggestion = did_you_mean_within(
+                    step,
+                    self.step_index.keys().map(String::as_str),
+                    &mut self.suggest_budget,
+                );
                 self.report(
                     Finding::error(
                         FindingCode::UnknownStep,

@@ -5,7 +5,7 @@
 //! that step's fields; every output so referenced is tainted, and, transitively, every output the
 //! tainted step itself referenced (a step's outputs can carry anything it was given).
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 
 use crate::finding::{Finding, FindingCode};
 use crate::model::{Action, Body, Input, Step, StepKind};
@@ -17,6 +17,7 @@ pub(super) fn tainted_outputs(lists: &[&[Step]]) -> BTreeSet<(String, String)> {
     for list in lists {
         collect_actions(list, &mut actions);
     }
+    let by_id = index_by_id(&actions);
     let mut tainted: BTreeSet<(String, String)> = BTreeSet::new();
     // Tainted steps whose own references are still to be followed.
     let mut pending: Vec<&str> = actions
@@ -29,13 +30,13 @@ pub(super) fn tainted_outputs(lists: &[&[Step]]) -> BTreeSet<(String, String)> {
         if !followed.insert(id) {
             continue;
         }
-        for (_, action) in actions.iter().filter(|(step, _)| *step == id) {
+        for action in by_id.get(id).into_iter().flatten() {
             for template in action_templates(action) {
                 for part in &template.parts {
                     let Part::Ref(reference) = part else { continue };
                     if let RefPath::StepOutput { step, output, .. } = &reference.path
                         && tainted.insert((step.clone(), output.clone()))
-                        && let Some((source, _)) = actions.iter().find(|(s, _)| s == step)
+                        && let Some((source, _)) = by_id.get_key_value(step.as_str())
                     {
                         pending.push(source);
                     }
@@ -44,6 +45,16 @@ pub(super) fn tainted_outputs(lists: &[&[Step]]) -> BTreeSet<(String, String)> {
         }
     }
     tainted
+}
+
+/// The actions of each step id: looked up once per reference, so a scan of every step each time
+/// would make a long runbook quadratic.
+fn index_by_id<'a>(actions: &[(&'a str, &'a Action)]) -> HashMap<&'a str, Vec<&'a Action>> {
+    let mut by_id: HashMap<&str, Vec<&Action>> = HashMap::new();
+    for (id, action) in actions {
+        by_id.entry(id).or_default().push(action);
+    }
+    by_id
 }
 
 fn collect_actions<'a>(steps: &'a [Step], out: &mut Vec<(&'a str, &'a Action)>) {
@@ -115,23 +126,26 @@ pub(super) fn secrets_in_prompts(
     for list in lists {
         collect_actions(list, &mut actions);
     }
+    let by_id = index_by_id(&actions);
+    let secret_inputs: BTreeSet<&str> = inputs
+        .iter()
+        .filter(|input| input.secret)
+        .map(|input| input.name.as_str())
+        .collect();
     let is_secret_output = |step: &str, output: &str| {
         tainted.contains(&(step.to_owned(), output.to_owned()))
-            || actions
-                .iter()
-                .filter(|(id, _)| *id == step)
-                .any(|(_, action)| {
-                    action
-                        .captures()
-                        .iter()
-                        .any(|capture| capture.secret && capture.name == output)
-                        || action.prompt().is_some_and(|prompt| {
-                            prompt
-                                .answers
-                                .iter()
-                                .any(|answer| answer.secret && answer.name == output)
-                        })
-                })
+            || by_id.get(step).into_iter().flatten().any(|action| {
+                action
+                    .captures()
+                    .iter()
+                    .any(|capture| capture.secret && capture.name == output)
+                    || action.prompt().is_some_and(|prompt| {
+                        prompt
+                            .answers
+                            .iter()
+                            .any(|answer| answer.secret && answer.name == output)
+                    })
+            })
     };
     let mut findings = Vec::new();
     for (_, action) in &actions {
@@ -148,9 +162,7 @@ pub(super) fn secrets_in_prompts(
             for part in &template.parts {
                 let Part::Ref(reference) = part else { continue };
                 let secret = match &reference.path {
-                    RefPath::Input { name, .. } => inputs
-                        .iter()
-                        .any(|input| input.secret && input.name == *name),
+                    RefPath::Input { name, .. } => secret_inputs.contains(name.as_str()),
                     RefPath::StepOutput { step, output, .. } => is_secret_output(step, output),
                     RefPath::StepTiming { .. }
                     | RefPath::Run { .. }

@@ -266,3 +266,20 @@ fn spans_point_at_the_value() {
     let finding = only(load(text));
     assert_eq!(&text[finding.span.start..finding.span.end], "10MB");
 }
+
+#[test]
+fn duplicate_keys_are_found_in_large_mappings_too() {
+    let mut text = String::from("id: a\ntitle: b\nsteps: []\ninputs:\n");
+    for index in 0..20 {
+        text.push_str(&format!("  in{index}: {{}}\n"));
+    }
+    text.push_str("  in3: {}\n  in19: {}\n");
+    let loaded = load(&text);
+    let duplicates: Vec<&str> = loaded
+        .findings
+        .iter()
+        .filter(|f| f.code == FindingCode::DuplicateKey)
+        .map(|f| f.message.as_str())
+        .collect();
+    assert_eq!(duplicates, ["duplicate key `in3`", "duplicate key `in19`"]);
+}

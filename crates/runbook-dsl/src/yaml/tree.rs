@@ -100,10 +100,38 @@ struct Frame<'a> {
     is_map: bool,
     poisoned: bool,
     anchor: usize,
-    /// Scalar keys seen so far, for duplicate detection in constant time per key.
-    keys: HashSet<Cow<'a, str>>,
+    /// Scalar keys seen so far, once the mapping has more than [`SMALL_MAP`] entries (a smaller
+    /// one is searched directly: most mappings are small, and a set each cost an allocation).
+    keys: Option<HashSet<Cow<'a, str>>>,
     /// A duplicate or merge key was just read: skip the value that follows it.
     skip_value: bool,
+}
+
+/// Entries of a mapping searched directly for a duplicate key, before a set is built.
+const SMALL_MAP: usize = 16;
+
+impl<'a> Frame<'a> {
+    /// Whether `key` is already a key of this mapping; remembers it if not.
+    fn seen_before(&mut self, key: Cow<'a, str>) -> bool {
+        if let Some(keys) = &mut self.keys {
+            return !keys.insert(key);
+        }
+        let keys = self.items.iter().step_by(2);
+        if keys
+            .clone()
+            .any(|existing| existing.scalar() == Some(key.as_ref()))
+        {
+            return true;
+        }
+        if self.items.len() / 2 >= SMALL_MAP {
+            let scalars = keys.filter_map(|existing| match &existing.kind {
+                NodeKind::Scalar { text, .. } => Some(text.clone()),
+                NodeKind::Seq(_) | NodeKind::Map { .. } => None,
+            });
+            self.keys = Some(scalars.chain(std::iter::once(key)).collect());
+        }
+        false
+    }
 }
 
 pub(crate) fn build<'a>(source: &'a Source) -> Built<'a> {
@@ -204,7 +232,7 @@ impl<'a> Builder<'a> {
                         is_map,
                         poisoned: false,
                         anchor,
-                        keys: HashSet::new(),
+                        keys: None,
                         skip_value: false,
                     });
                 }
@@ -299,7 +327,7 @@ impl<'a> Builder<'a> {
                 );
                 return None;
             }
-            if !frame.keys.insert(text.clone()) {
+            if frame.seen_before(text.clone()) {
                 frame.skip_value = true;
                 frame.items.push(node.clone());
                 self.findings.push(
