@@ -63,8 +63,8 @@ impl fmt::Display for Progress {
                 observed,
             } => write!(
                 f,
-                "waiting: attempt {attempt}, {:.1}s, last observed: {observed}",
-                elapsed.as_secs_f64()
+                "waiting: attempt {attempt}, {}, last observed: {observed}",
+                runbook_dsl::duration::format_elapsed(*elapsed)
             ),
             Progress::Retrying {
                 attempt,
@@ -74,7 +74,7 @@ impl fmt::Display for Progress {
             } => write!(
                 f,
                 "attempt {attempt} of {of} failed ({error}); retrying in {}",
-                crate::steps::humanize_duration(*wait)
+                runbook_dsl::duration::format_duration(*wait)
             ),
             Progress::GroupAttempt { attempt, of } => write!(f, "attempt {attempt} of {of}"),
             Progress::SkippedByOperator => f.write_str("failed; the operator chose to skip it"),

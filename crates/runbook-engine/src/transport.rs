@@ -43,10 +43,10 @@ pub struct HttpResponse {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum TransportError {
     /// No TCP/TLS connection within `limit`.
-    #[error("could not connect within {}", crate::steps::humanize_duration(*limit))]
+    #[error("could not connect within {}", runbook_dsl::duration::format_duration(*limit))]
     ConnectTimeout { limit: Duration },
     /// No complete response within `limit`.
-    #[error("no complete response within {}", crate::steps::humanize_duration(*limit))]
+    #[error("no complete response within {}", runbook_dsl::duration::format_duration(*limit))]
     Timeout { limit: Duration },
     /// The body is larger than `limit` bytes.
     #[error("response body exceeds {limit} bytes (raise `max_response_bytes` if this is expected)")]

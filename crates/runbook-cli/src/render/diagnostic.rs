@@ -16,15 +16,17 @@ pub fn render_human(source: &Source, finding: &Finding, color: bool) -> String {
         Severity::Error => Level::ERROR,
         Severity::Warning => Level::WARNING,
     };
+    let (excerpt, line, range) = excerpt(source, start, end);
     let annotation = AnnotationKind::Primary
-        .span(start..end)
+        .span(range)
         .label(finding.label.as_deref());
     let mut report = vec![
         level
             .primary_title(finding.message.as_str())
             .id(finding.code.as_str())
             .element(
-                Snippet::source(source.text.as_str())
+                Snippet::source(excerpt)
+                    .line_start(line)
                     .path(path.as_str())
                     .fold(true)
                     .annotation(annotation),
@@ -50,12 +52,14 @@ pub fn render_location(source: &Source, span: Span, color: bool) -> String {
     let start = span.start.min(len);
     let end = span.end.clamp(start, len);
     let path = source.path.display().to_string();
+    let (excerpt, line, range) = excerpt(source, start, end);
     let report = vec![
         Level::NOTE.primary_title("in the runbook").element(
-            Snippet::source(source.text.as_str())
+            Snippet::source(excerpt)
+                .line_start(line)
                 .path(path.as_str())
                 .fold(true)
-                .annotation(AnnotationKind::Primary.span(start..end)),
+                .annotation(AnnotationKind::Primary.span(range)),
         ),
     ];
     let renderer = if color {
@@ -101,6 +105,17 @@ pub fn message_with_help(finding: &Finding) -> String {
         Some(help) => format!("{} (help: {help})", finding.message),
         None => finding.message.clone(),
     }
+}
+
+/// The lines that `start..end` covers, their first line number, and the span within them. The
+/// renderer is given only these lines: handing it the whole file for every finding made many
+/// findings in a big file quadratic.
+fn excerpt(source: &Source, start: usize, end: usize) -> (&str, usize, std::ops::Range<usize>) {
+    let first = source.line_span(start);
+    let last = source.line_span(end);
+    let (line, _) = source.line_col(first.start);
+    let excerpt = &source.text[first.start..last.end.max(first.start)];
+    (excerpt, line, start - first.start..end - first.start)
 }
 
 /// A GitHub Actions workflow command, so CI shows the finding on the line.

@@ -428,13 +428,8 @@ impl TerminalObserver {
     }
 }
 
-/// `12ms`, `1.5s`, `2m03s`.
+/// `12ms`, `1.5s`, `2m3.4s`: the workspace's one duration printer, to a tenth of a second, so a
+/// time shown here can be written in a runbook as is.
 pub fn format_duration(millis: u64) -> String {
-    if millis < 1000 {
-        format!("{millis}ms")
-    } else if millis < 60_000 {
-        format!("{:.1}s", millis as f64 / 1000.0)
-    } else {
-        format!("{}m{:02}s", millis / 60_000, (millis % 60_000) / 1000)
-    }
+    runbook_dsl::duration::format_elapsed(std::time::Duration::from_millis(millis))
 }

@@ -347,22 +347,32 @@ fn normalize_run_ids(line: &str) -> String {
     out
 }
 
-/// `12ms`, `1.5s`, `2m03s` (see `render::progress::format_duration`).
+/// `12ms`, `1.5s`, `2m3.4s`, `1h2m` (see `runbook_dsl::duration::format_elapsed`): numbers, each
+/// with a unit, the last number possibly with a fraction.
 fn is_duration(word: &str) -> bool {
-    let digits = |text: &str| !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit());
-    if let Some(number) = word.strip_suffix("ms") {
-        return digits(number);
+    let mut rest = word;
+    let mut parts = 0;
+    while !rest.is_empty() {
+        let number = rest
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .unwrap_or(rest.len());
+        if number == 0 {
+            return false;
+        }
+        let (digits, after) = rest.split_at(number);
+        if digits.starts_with('.') || digits.ends_with('.') || digits.matches('.').count() > 1 {
+            return false;
+        }
+        let unit = ["ms", "h", "m", "s"]
+            .into_iter()
+            .find(|unit| after.starts_with(unit));
+        let Some(unit) = unit else {
+            return false;
+        };
+        rest = &after[unit.len()..];
+        parts += 1;
     }
-    let Some(number) = word.strip_suffix('s') else {
-        return false;
-    };
-    if let Some((minutes, seconds)) = number.split_once('m') {
-        return digits(minutes) && digits(seconds);
-    }
-    match number.split_once('.') {
-        Some((whole, fraction)) => digits(whole) && digits(fraction),
-        None => digits(number),
-    }
+    parts > 0
 }
 
 /// Nothing when equal; otherwise a line diff (`-` expected, `+` actual) under a heading.
@@ -416,7 +426,7 @@ fn line_diff<'a>(expected: &[&'a str], actual: &[&'a str]) -> Vec<(char, &'a str
 
 #[test]
 fn normalize_replaces_measured_durations_only() {
-    let text = "  ✓ [1/2] Say hello 12ms\n  ✗ [2/2] slow 1.5s\n      `sleep 5` did not finish within 300ms; it was killed\n\nfailed at step `slow`: 1 passed, 1 failed in 2m03s\n";
+    let text = "  ✓ [1/2] Say hello 12ms\n  ✗ [2/2] slow 1.5s\n      `sleep 5` did not finish within 300ms; it was killed\n\nfailed at step `slow`: 1 passed, 1 failed in 2m3.4s\n";
     let expected = "  ✓ [1/2] Say hello <dur>\n  ✗ [2/2] slow <dur>\n      `sleep 5` did not finish within 300ms; it was killed\n\nfailed at step `slow`: 1 passed, 1 failed in <dur>\n";
     assert_eq!(normalize(text), expected);
     let json = "  \"started_at\": \"2026-01-01T00:00:00Z\",\n      \"duration_ms\": 302\n";

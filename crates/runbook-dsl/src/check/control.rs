@@ -9,6 +9,7 @@ use crate::finding::{Finding, FindingCode};
 use crate::model::{DurationValue, GroupStep, Retry, RetryOn, StepKind, Until};
 use crate::raw::{RawGroup, RawStep};
 use crate::spanned::Spanned;
+use crate::suggest::did_you_mean;
 
 impl Checker<'_> {
     /// `until` + `poll` and `retry`; both apply to http and shell steps only. `None` when a finding
@@ -177,7 +178,10 @@ impl Checker<'_> {
                                             span,
                                             format!("`{text}` is not a retryable failure"),
                                         )
-                                        .with_help("use transport, timeout, 4xx, 5xx, exit, or a status code such as 429"),
+                                        .with_help(match did_you_mean(text, RetryOn::CLASSES) {
+                                            Some(class) => format!("did you mean `{class}`?"),
+                                            None => "use transport, timeout, 4xx, 5xx, exit, or a status code such as 429".to_owned(),
+                                        }),
                                     );
                                 }
                             }

@@ -26,6 +26,7 @@ use crate::model::{Metadata, Runbook, Steps};
 use crate::raw::{InputType, Mode, RawRunbook, RawStep};
 use crate::source::{Source, Span};
 use crate::spanned::Spanned;
+use crate::yaml::Dropped;
 use steps::Placement;
 
 /// Checks a loaded runbook, with no plugins linked.
@@ -39,7 +40,18 @@ pub fn check_with(
     source: &Source,
     catalog: &dyn runbook_plugin::Catalog,
 ) -> Result<Runbook, Vec<Finding>> {
-    let mut checker = Checker::new(source, raw, catalog);
+    check_loaded(raw, source, catalog, &Dropped::default())
+}
+
+/// [`check_with`] on a runbook some parts of which did not load (`dropped`, already reported):
+/// references to them are not reported again.
+pub fn check_loaded(
+    raw: &RawRunbook,
+    source: &Source,
+    catalog: &dyn runbook_plugin::Catalog,
+    dropped: &Dropped,
+) -> Result<Runbook, Vec<Finding>> {
+    let mut checker = Checker::new(source, raw, catalog, dropped);
     let inputs = checker.check_inputs(raw);
     let steps = checker.check_step_list(&raw.steps, Placement::Sequence);
     checker.cleanup_depth += 1;
@@ -80,6 +92,9 @@ pub fn check_with(
     }
 }
 
+/// How far before a value [`Checker::key_span`] looks for its key, in bytes.
+const KEY_WINDOW: usize = 1024;
+
 /// What a step makes available to the steps after it.
 #[derive(Debug, Clone)]
 struct StepInfo {
@@ -108,10 +123,19 @@ pub(crate) struct Checker<'a> {
     /// outcome of any step.
     cleanup_depth: usize,
     mode: Option<Mode>,
+    /// Steps and inputs that did not load (already reported): references to them are not.
+    dropped: &'a Dropped,
+    /// Did-you-mean work left for this file (step ids and inputs are as many as the file holds).
+    suggest_budget: crate::suggest::Budget,
 }
 
 impl<'a> Checker<'a> {
-    fn new(source: &'a Source, raw: &RawRunbook, catalog: &'a dyn runbook_plugin::Catalog) -> Self {
+    fn new(
+        source: &'a Source,
+        raw: &RawRunbook,
+        catalog: &'a dyn runbook_plugin::Catalog,
+        dropped: &'a Dropped,
+    ) -> Self {
         let mut step_index = BTreeMap::new();
         let mut next = 0;
         for list in [&raw.steps, &raw.on_failure, &raw.finally] {
@@ -129,6 +153,8 @@ impl<'a> Checker<'a> {
             next_index: 0,
             cleanup_depth: 0,
             mode: raw.mode.as_ref().map(|mode| mode.value),
+            dropped,
+            suggest_budget: crate::suggest::Budget::default(),
         }
     }
 
@@ -187,8 +213,17 @@ pub(crate) fn key_span(source: &Source, value: Span, key: &str) -> Span {
         return value;
     }
     let before = source.text.get(..value.start).unwrap_or("");
+    // The key sits just before its value; a bounded window keeps this constant-time per call
+    // whatever the file's size (a key not found there is reported at the value).
+    let mut window_start = value.start.saturating_sub(key.len() + KEY_WINDOW);
+    while !before.is_char_boundary(window_start) {
+        window_start -= 1;
+    }
     let mut search_end = before.len();
-    while let Some(at) = before[..search_end].rfind(key) {
+    while let Some(at) = before[window_start..search_end]
+        .rfind(key)
+        .map(|at| at + window_start)
+    {
         let after = before[at + key.len()..].trim_start_matches(['"', '\'']);
         let boundary = at == 0
             || !before[..at]
@@ -244,7 +279,7 @@ fn number_steps(steps: &[Spanned<RawStep>], next: &mut usize, index: &mut BTreeM
 impl Checker<'_> {
     /// Compiles a regular expression field, reporting where it does not compile.
     pub(crate) fn regex(&mut self, pattern: &Spanned<String>) -> Option<regex::Regex> {
-        match regex::Regex::new(&pattern.value) {
+        match compile_regex(&pattern.value) {
             Ok(regex) => Some(regex),
             Err(error) => {
                 let span = self.span(pattern);
@@ -264,6 +299,30 @@ impl Checker<'_> {
             }
         }
     }
+}
+
+/// Regexes compiled so far on this thread: the same patterns (`^PA[0-9A-Z]+$`) recur across steps
+/// and files, and a `Regex` is cheap to clone. Cleared when full, so memory stays bounded.
+const REGEX_CACHE_ENTRIES: usize = 1024;
+
+thread_local! {
+    static REGEXES: std::cell::RefCell<std::collections::HashMap<String, regex::Regex>> =
+        std::cell::RefCell::new(std::collections::HashMap::new());
+}
+
+fn compile_regex(pattern: &str) -> Result<regex::Regex, regex::Error> {
+    REGEXES.with(|cache| {
+        if let Some(regex) = cache.borrow().get(pattern) {
+            return Ok(regex.clone());
+        }
+        let regex = regex::Regex::new(pattern)?;
+        let mut cache = cache.borrow_mut();
+        if cache.len() >= REGEX_CACHE_ENTRIES {
+            cache.clear();
+        }
+        cache.insert(pattern.to_owned(), regex.clone());
+        Ok(regex)
+    })
 }
 
 /// Lowercase ASCII letter first, then lowercase letters, digits and the given separators.

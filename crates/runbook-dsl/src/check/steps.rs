@@ -83,6 +83,7 @@ impl Checker<'_> {
                 visible_before,
                 current: index,
                 own_outputs: None,
+                in_rollback: matches!(placement, Placement::Rollback { .. }),
             };
             let result = self.check_step(scope, spanned, placement);
             // Register outputs even when the step has findings, so later references do not cascade.
@@ -445,7 +446,15 @@ impl Checker<'_> {
                         ok = false;
                         continue;
                     }
-                    match self.jsonpath(path, value_span) {
+                    // The mapping form's span is the mapping (its first key): point at the path.
+                    let path_span = match &spanned.value {
+                        RawCapture::JsonPath(_) => value_span,
+                        RawCapture::Spec(_) => {
+                            let key = self.locate_text(value_span, "jsonpath");
+                            self.locate_text(Span::new(key.end, key.end), path)
+                        }
+                    };
+                    match self.jsonpath(path, path_span) {
                         Some(path) => CaptureSource::JsonPath(path),
                         None => {
                             ok = false;

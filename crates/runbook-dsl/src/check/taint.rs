@@ -7,7 +7,7 @@
 //! inside a function call counts like any other: `{{trim steps.A.outputs.stdout}}` carries A's
 //! output as surely as `{{steps.A.outputs.stdout}}`.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 
 use crate::model::{Action, Body, Step, StepKind};
 use crate::template::{RefPath, Template};
@@ -18,6 +18,7 @@ pub(super) fn tainted_outputs(lists: &[&[Step]]) -> BTreeSet<(String, String)> {
     for list in lists {
         collect_actions(list, &mut actions);
     }
+    let by_id = index_by_id(&actions);
     let mut tainted: BTreeSet<(String, String)> = BTreeSet::new();
     // Tainted steps whose own references are still to be followed.
     let mut pending: Vec<&str> = actions
@@ -30,12 +31,12 @@ pub(super) fn tainted_outputs(lists: &[&[Step]]) -> BTreeSet<(String, String)> {
         if !followed.insert(id) {
             continue;
         }
-        for (_, action) in actions.iter().filter(|(step, _)| *step == id) {
+        for action in by_id.get(id).into_iter().flatten() {
             for template in action_templates(action) {
                 for reference in template.references() {
                     if let RefPath::StepOutput { step, output, .. } = &reference.path
                         && tainted.insert((step.clone(), output.clone()))
-                        && let Some((source, _)) = actions.iter().find(|(s, _)| s == step)
+                        && let Some((source, _)) = by_id.get_key_value(step.as_str())
                     {
                         pending.push(source);
                     }
@@ -44,6 +45,16 @@ pub(super) fn tainted_outputs(lists: &[&[Step]]) -> BTreeSet<(String, String)> {
         }
     }
     tainted
+}
+
+/// The actions of each step id: looked up once per reference, so a scan of every step each time
+/// would make a long runbook quadratic.
+fn index_by_id<'a>(actions: &[(&'a str, &'a Action)]) -> HashMap<&'a str, Vec<&'a Action>> {
+    let mut by_id: HashMap<&str, Vec<&Action>> = HashMap::new();
+    for (id, action) in actions {
+        by_id.entry(id).or_default().push(action);
+    }
+    by_id
 }
 
 fn collect_actions<'a>(steps: &'a [Step], out: &mut Vec<(&'a str, &'a Action)>) {

@@ -55,6 +55,9 @@ pub enum RetryOn {
 }
 
 impl RetryOn {
+    /// The failure classes by name (a status code is the other way to name one).
+    pub const CLASSES: [&'static str; 5] = ["transport", "timeout", "4xx", "5xx", "exit"];
+
     pub fn parse(text: &str) -> Option<RetryOn> {
         match text {
             "transport" => Some(RetryOn::Transport),

@@ -18,10 +18,11 @@ use crate::Spanned;
 #[serde(deny_unknown_fields)]
 pub struct RawGroup {
     /// The steps, run in order.
+    #[serde(deserialize_with = "crate::yaml::recover::steps")]
     pub steps: Vec<Spanned<RawStep>>,
     /// Steps that run after the group's steps, whether they passed or failed (and before any
     /// repeat).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::yaml::recover::steps")]
     pub finally: Vec<Spanned<RawStep>>,
     /// The phase's undo: registered when the group STARTS (unlike a step's `rollback`, registered
     /// when the step passes), and run with the other compensation, newest registered first, if the

@@ -49,16 +49,17 @@ pub struct RawRunbook {
     #[serde(default)]
     pub preconditions: Vec<Spanned<String>>,
     /// Typed inputs, set with `--input name=value`, from an environment variable, or by default.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::yaml::recover::inputs")]
     pub inputs: IndexMap<String, Spanned<RawInput>>,
     /// The steps, run in order.
+    #[serde(deserialize_with = "crate::yaml::recover::steps")]
     pub steps: Vec<Spanned<RawStep>>,
     /// The failure path: steps run after compensation when the run fails (e.g. keep trading paused,
     /// write the failure audit event).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::yaml::recover::steps")]
     pub on_failure: Vec<Spanned<RawStep>>,
     /// Steps that always run last, whether the run succeeded, failed or was interrupted.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::yaml::recover::steps")]
     pub finally: Vec<Spanned<RawStep>>,
 }
 

@@ -72,7 +72,7 @@ pub struct RawStep {
     pub on_error: Option<Spanned<OnError>>,
     /// Compensating steps, registered when this step succeeds and run (newest first) if a later step
     /// fails.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::yaml::recover::steps")]
     pub rollback: Vec<Spanned<RawStep>>,
     /// The point of no return: once this step has run, what it did cannot be undone. Shown in progress
     /// and in the failure summary.

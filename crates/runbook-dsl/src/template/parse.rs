@@ -1,6 +1,9 @@
 //! Parsing a template's text: literals and references as written, before the check pass says
 //! whether each reference has a known shape.
 
+use std::cell::RefCell;
+use std::collections::HashMap;
+
 use handlebars::template::{Parameter, TemplateElement};
 
 use super::call::ParsedCall;
@@ -87,6 +90,16 @@ impl ParsedTemplate {
     }
 }
 
+/// Templates parsed so far on this thread, by text, with spans relative to the text: runbooks
+/// repeat the same references (`{{inputs.base_url}}`) in step after step and file after file, and
+/// handlebars' parser was a third of lint's time. Cleared when full, so memory stays bounded.
+const CACHE_ENTRIES: usize = 4096;
+
+thread_local! {
+    static CACHE: RefCell<HashMap<String, Result<ParsedTemplate, TemplateError>>> =
+        RefCell::new(HashMap::new());
+}
+
 /// Parses `text`. `content_span` is where the text's first byte sits in the file, when it is known
 /// to be copied verbatim (a plain or quoted single-line scalar); references then get exact spans.
 pub fn parse_template(
@@ -101,6 +114,56 @@ pub fn parse_template(
             span: node_span,
         });
     }
+    let relative = CACHE.with(|cache| {
+        if let Some(hit) = cache.borrow().get(text) {
+            return hit.clone();
+        }
+        let parsed = parse_uncached(text, Span::new(0, 0), Some(0));
+        let mut cache = cache.borrow_mut();
+        if cache.len() >= CACHE_ENTRIES {
+            cache.clear();
+        }
+        cache.insert(text.to_owned(), parsed.clone());
+        parsed
+    })?;
+    // A call's spans (its own, its arguments', nested calls') are not shifted here: a template
+    // with calls is parsed again in place, which is rare and keeps every caret exact.
+    if relative
+        .parts
+        .iter()
+        .any(|part| matches!(part, ParsedPart::Call(_)))
+    {
+        return parse_uncached(text, node_span, content_start);
+    }
+    Ok(ParsedTemplate {
+        source: relative.source,
+        parts: relative
+            .parts
+            .into_iter()
+            .map(|part| match part {
+                ParsedPart::Literal(text) => ParsedPart::Literal(text),
+                ParsedPart::Ref(reference) => ParsedPart::Ref(ParsedRef {
+                    span: match content_start {
+                        Some(start) => {
+                            Span::new(start + reference.span.start, start + reference.span.end)
+                        }
+                        None => node_span,
+                    },
+                    ..reference
+                }),
+                ParsedPart::Call(call) => ParsedPart::Call(call),
+            })
+            .collect(),
+        span: node_span,
+    })
+}
+
+/// [`parse_template`] without the cache.
+fn parse_uncached(
+    text: &str,
+    node_span: Span,
+    content_start: Option<usize>,
+) -> Result<ParsedTemplate, TemplateError> {
     if let Some(at) = text.find("{{{") {
         return Err(TemplateError {
             kind: TemplateErrorKind::TripleBraces,

@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use serde_json::{Map, Value};
 
+use runbook_dsl::duration::format_duration;
 use runbook_dsl::{Action, DurationValue, RetryOn, Step, Until};
 
 use super::Run;
@@ -139,7 +140,7 @@ impl Run<'_, '_> {
     ) -> StepError {
         let mut message = format!(
             "the condition did not hold within {} ({attempt} attempts); last observed: {observed}",
-            steps::humanize_duration(poll.timeout)
+            format_duration(poll.timeout)
         );
         if let Some(author) = &until.condition.message {
             let author = crate::render::render_string(author, Scope::new(&self.context))
@@ -195,10 +196,7 @@ impl Run<'_, '_> {
                 Ok(result) => result,
                 Err(_) => Err(StepError::new(
                     StepErrorKind::Timeout,
-                    format!(
-                        "step did not finish within {}",
-                        steps::humanize_duration(limit)
-                    ),
+                    format!("step did not finish within {}", format_duration(limit)),
                 )),
             }
         };

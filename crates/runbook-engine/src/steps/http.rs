@@ -297,16 +297,6 @@ fn snippet(text: &str) -> String {
     }
 }
 
-pub(crate) fn humanize(duration: Duration) -> String {
-    if duration.as_millis() < 1000 {
-        format!("{}ms", duration.as_millis())
-    } else if duration.subsec_millis() == 0 {
-        format!("{}s", duration.as_secs())
-    } else {
-        format!("{:.1}s", duration.as_secs_f64())
-    }
-}
-
 #[cfg(test)]
 mod url_tests {
     use super::encode_for_url;

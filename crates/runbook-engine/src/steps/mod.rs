@@ -20,7 +20,6 @@ use crate::predicate::{Verdict, evaluate};
 use crate::redact::Redactor;
 use crate::transport::HttpTransport;
 
-pub(crate) use http::humanize as humanize_duration;
 pub use shell::kill_running_commands;
 
 /// What executing a step needs besides the step itself.
