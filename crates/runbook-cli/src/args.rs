@@ -30,6 +30,55 @@ pub enum Command {
     /// every scenario (or those named), its verdict, and path coverage. Nothing leaves the
     /// process; time is virtual.
     Rehearse(RehearseArgs),
+    /// Dry run: every step in order, what it would send, run and change, where the operator is
+    /// asked what, the commit point, failure paths and loops. Sends nothing, runs nothing.
+    Plan(PlanArgs),
+    /// Print the runbook as a Markdown SOP document (for a wiki), generated from the file that runs.
+    Render(FileArgs),
+    /// Print the runbook's flow as a Mermaid flowchart: steps, undo, failure paths, loops, commit
+    /// point.
+    Graph(FileArgs),
+    /// Write NAME.yaml: a commented runbook skeleton that lints clean. Never overwrites a file.
+    New(NewArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell) on stdout.
+    Completions(CompletionsArgs),
+    /// Print the man page (roff) on stdout: `runbook man | man -l -`.
+    Man,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct PlanArgs {
+    /// The runbook file.
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+    /// Set an input as `run` would: `--input name=value` (repeatable). A secret input's value is
+    /// never shown, only whether it has one.
+    #[arg(short, long = "input", value_name = "NAME=VALUE")]
+    pub inputs: Vec<String>,
+    /// Output format: text for people, or the plan as JSON on stdout.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Human)]
+    pub output: OutputFormat,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct FileArgs {
+    /// The runbook file.
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct NewArgs {
+    /// The runbook's name: writes NAME.yaml (a path is allowed: `ops/rotate-db-password`).
+    #[arg(value_name = "NAME")]
+    pub name: String,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct CompletionsArgs {
+    /// The shell to generate completions for.
+    #[arg(value_name = "SHELL", value_enum)]
+    pub shell: clap_complete::Shell,
 }
 
 /// Where runs, journals and locks live.

@@ -31,6 +31,12 @@ fn main() -> std::process::ExitCode {
         args::Command::Runs(runs) => commands::runs::run(&runs),
         args::Command::Show(show) => commands::show::run(&show),
         args::Command::Rehearse(rehearse) => rehearse::run(&rehearse),
+        args::Command::Plan(plan) => commands::plan::run(&plan),
+        args::Command::Render(file) => commands::render::run(&file),
+        args::Command::Graph(file) => commands::graph::run(&file),
+        args::Command::New(new) => commands::new::run(&new),
+        args::Command::Completions(shell) => commands::completions::completions(&shell),
+        args::Command::Man => commands::completions::man(),
     };
     failure::finish(result)
 }

@@ -9,6 +9,7 @@ mod bench;
 mod support;
 
 mod alpaca;
+mod authoring;
 mod control;
 mod durable;
 mod durable_regressions;
