@@ -274,6 +274,8 @@ pub struct RawExpect {
 #[serde(rename_all = "snake_case")]
 pub enum ExpectedStatus {
     Succeeded,
+    /// The steps completed, and a step with `on_error: warn` failed (exit code 8).
+    SucceededWithWarnings,
     Failed,
     RolledBack,
     RollbackFailed,
@@ -284,6 +286,7 @@ impl ExpectedStatus {
     pub fn as_str(self) -> &'static str {
         match self {
             ExpectedStatus::Succeeded => "succeeded",
+            ExpectedStatus::SucceededWithWarnings => "succeeded_with_warnings",
             ExpectedStatus::Failed => "failed",
             ExpectedStatus::RolledBack => "rolled_back",
             ExpectedStatus::RollbackFailed => "rollback_failed",

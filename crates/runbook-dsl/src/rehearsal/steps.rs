@@ -7,7 +7,7 @@ use crate::{Action, Runbook, Step, StepKind};
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Place {
     Main,
-    /// A step's `rollback`.
+    /// A step's `rollback`, or a group's (a phase's) `undo`.
     Rollback,
     /// A group's `finally`.
     GroupFinally,
@@ -56,6 +56,8 @@ fn walk<'a>(list: &'a [Step], place: Place, out: &mut Vec<(&'a Step, Place)>) {
         if let StepKind::Group(group) = &step.kind {
             walk(&group.steps, place, out);
             walk(&group.finally, Place::GroupFinally, out);
+            // A phase's undo is compensation, like a step's rollback.
+            walk(&group.undo, Place::Rollback, out);
         }
     }
 }
