@@ -360,13 +360,16 @@ impl Checker<'_> {
         );
     }
 
+    /// Whether step `step` has finished by the time the step at `scope` runs.
+    fn has_run_before(&self, step: &str, scope: Scope) -> bool {
+        self.checked_steps
+            .get(step)
+            .is_some_and(|info| info.index < scope.visible_before && info.index != scope.current)
+    }
+
     /// A reference to a step as a whole (its timings): the step must have run by then.
     fn resolve_step(&mut self, step: &str, field: TimingField, span: Span, scope: Scope) -> bool {
-        let visible = self
-            .checked_steps
-            .get(step)
-            .is_some_and(|info| info.index < scope.visible_before && info.index != scope.current);
-        if visible {
+        if self.has_run_before(step, scope) {
             return true;
         }
         self.report_unavailable_step(step, StepPart::Timing(field), span, scope);
@@ -394,11 +397,7 @@ impl Checker<'_> {
                 None => {}
             }
         }
-        let visible = self
-            .checked_steps
-            .get(step)
-            .is_some_and(|info| info.index < scope.visible_before && info.index != scope.current);
-        if visible {
+        if self.has_run_before(step, scope) {
             return true;
         }
         self.report_unavailable_step(step, StepPart::Outcome, span, scope);

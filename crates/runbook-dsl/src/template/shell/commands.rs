@@ -2,7 +2,7 @@
 //! and prefixes such as `exec` or `env`, without shell keywords and builtins. A rehearsal uses it
 //! to name, before anything runs, each program a step would start that it does not simulate.
 
-use super::{Part, Scanner, ShellContext, ShellUse, Template, Tok};
+use super::Template;
 
 /// The words of one simple command, with the references inside each word.
 pub(super) struct Words {
@@ -43,28 +43,9 @@ const PROGRAM_PREFIXES: &[&str] = &[
 
 /// Every program `template` would start, in order, once per simple command.
 pub fn command_words(template: &Template) -> Vec<CommandWord> {
-    let mut tokens = Vec::new();
-    let mut count = 0;
-    for part in &template.parts {
-        match part {
-            Part::Literal(text) => tokens.extend(text.chars().map(Tok::Char)),
-            Part::Ref(_) | Part::Call(_) => {
-                tokens.push(Tok::Ref(count));
-                count += 1;
-            }
-        }
-    }
-    let mut found = vec![
-        ShellUse {
-            context: ShellContext::Unquoted,
-            reparsed_by: None,
-        };
-        count
-    ];
-    let mut scanner = Scanner::new(tokens, &mut found);
-    scanner.command(super::End::Eof);
+    let (_, commands) = super::scan(template);
     let mut out = Vec::new();
-    for command in &scanner.commands {
+    for command in &commands {
         programs_of(command, &mut out);
     }
     out

@@ -58,12 +58,17 @@ pub fn shell_contexts(template: &Template) -> Vec<ShellContext> {
 
 /// Every reference in `template`, in order, with where it sits.
 pub fn shell_uses(template: &Template) -> Vec<ShellUse> {
+    scan(template).0
+}
+
+/// Reads `template` as a shell command once: where each of its values sits (a call's result is
+/// inserted exactly like a reference's value), and the simple commands it holds.
+fn scan(template: &Template) -> (Vec<ShellUse>, Vec<commands::Words>) {
     let mut tokens = Vec::new();
     let mut count = 0;
     for part in &template.parts {
         match part {
             Part::Literal(text) => tokens.extend(text.chars().map(Tok::Char)),
-            // A call's result is inserted exactly like a reference's value.
             Part::Ref(_) | Part::Call(_) => {
                 tokens.push(Tok::Ref(count));
                 count += 1;
@@ -77,8 +82,10 @@ pub fn shell_uses(template: &Template) -> Vec<ShellUse> {
         };
         count
     ];
-    Scanner::new(tokens, &mut found).command(End::Eof);
-    found
+    let mut scanner = Scanner::new(tokens, &mut found);
+    scanner.command(End::Eof);
+    let commands = std::mem::take(&mut scanner.commands);
+    (found, commands)
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
