@@ -345,7 +345,8 @@ impl Session<'_> {
                 self.run_id,
                 resumed,
                 Some(setup.source.clone()),
-            );
+            )
+            .in_rehearsal();
             &mut terminal
         } else {
             &mut null

@@ -26,6 +26,9 @@ pub struct TerminalObserver {
     resumed: bool,
     /// The runbook's text, to show where a failure points.
     source: Option<Source>,
+    /// A rehearsal's run: its records live in a scenario's temporary directory, so there is no
+    /// `runbook resume` or `runbook show` to suggest.
+    rehearsal: bool,
 }
 
 impl TerminalObserver {
@@ -37,7 +40,15 @@ impl TerminalObserver {
             animate: std::io::stdout().is_terminal(),
             run_id: run_id.to_owned(),
             resumed,
+            rehearsal: false,
         }
+    }
+
+    /// For a rehearsal: the end of run suggests no `runbook resume`/`show` of a record that is
+    /// deleted with the scenario's directory.
+    pub fn in_rehearsal(mut self) -> Self {
+        self.rehearsal = true;
+        self
     }
 
     fn print(&self, line: &str) {
@@ -374,14 +385,18 @@ impl Observer for TerminalObserver {
             .steps
             .iter()
             .any(|step| step.phase == Phase::Rollback);
-        match Resumability::decide(Some(report.status), compensated, false) {
-            Resumability::Resumable | Resumability::UndoCutOff => self.print(&format!(
-                "  to continue after fixing the cause: runbook resume {}",
-                self.run_id
-            )),
-            Resumability::Succeeded => {}
-            Resumability::Compensated | Resumability::Running { .. } | Resumability::NoStart => {
-                self.print(&format!("  the run's record: runbook show {}", self.run_id))
+        if !self.rehearsal {
+            match Resumability::decide(Some(report.status), compensated, false) {
+                Resumability::Resumable | Resumability::UndoCutOff => self.print(&format!(
+                    "  to continue after fixing the cause: runbook resume {}",
+                    self.run_id
+                )),
+                Resumability::Succeeded => {}
+                Resumability::Compensated
+                | Resumability::Running { .. }
+                | Resumability::NoStart => {
+                    self.print(&format!("  the run's record: runbook show {}", self.run_id))
+                }
             }
         }
         if report.operator.answers_file_replaced_operator {

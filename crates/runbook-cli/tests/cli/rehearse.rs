@@ -492,3 +492,32 @@ fn a_kill_or_ctrl_c_at_a_step_never_reached_differs() {
         output.stdout
     );
 }
+
+/// A rehearsed run's records are deleted with its scenario's directory, so the end of each run
+/// suggests neither `runbook resume` nor `runbook show` (a live run does).
+#[test]
+fn a_rehearsed_run_suggests_no_resume_of_a_record_that_is_gone() {
+    let output = at_root(&[
+        "rehearse",
+        "examples/payment-key-roll.yaml",
+        "--scenario",
+        "Ctrl-C after the commit point",
+        "--scenario",
+        "Ctrl-C during propagation",
+    ]);
+    assert_eq!(output.code, 0, "{}{}", output.stdout, output.stderr);
+    assert!(
+        output
+            .stdout
+            .contains("commit point passed: `verify` (undo disarmed)"),
+        "{}",
+        output.stdout
+    );
+    for hint in ["runbook resume", "runbook show"] {
+        assert!(
+            !output.stdout.contains(hint) && !output.stderr.contains(hint),
+            "`{hint}` suggested:\n{}",
+            output.stdout
+        );
+    }
+}
