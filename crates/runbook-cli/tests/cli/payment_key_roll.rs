@@ -5,14 +5,14 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use wiremock::matchers::{header, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-use crate::support::{Background, Finished, Sandbox, wait_until, workspace_root};
+use crate::support::{self, Background, Finished, Sandbox, wait_until, workspace_root};
 
 const OLD_KEY: &str = "rk_live_OLDKEY0001";
 const NEW_KEY: &str = "rk_live_NEWKEY0002";
@@ -206,18 +206,16 @@ impl Rig {
     }
 
     async fn until_received(&self, what: &str, done: impl Fn(&[String]) -> bool) {
-        let started = Instant::now();
-        loop {
+        let done = &done;
+        support::wait_until_async(Duration::from_secs(20), what, || async move {
             let received = self.received().await;
             if done(&received) {
-                return;
+                Ok(())
+            } else {
+                Err(format!("{received:#?}"))
             }
-            assert!(
-                started.elapsed() < Duration::from_secs(20),
-                "waited in vain for {what}; received: {received:#?}"
-            );
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
+        })
+        .await;
     }
 
     /// The webhook flag posts, in order: `false`, `true`, ...
