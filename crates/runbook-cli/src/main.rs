@@ -10,6 +10,8 @@ mod failure;
 mod interrupt;
 mod launch;
 mod lock;
+mod logging;
+mod output;
 mod plugins;
 mod prompt;
 mod rehearse;
@@ -23,6 +25,10 @@ fn main() -> std::process::ExitCode {
     launch::launch_if_asked();
     rehearse::shim::run_if_asked();
     let args = args::Args::parse();
+    output::init(&args.global);
+    if let Err(error) = logging::install(&args.global) {
+        return failure::finish(Err(error.into()));
+    }
     let result = match args.command {
         args::Command::Lint(lint) => commands::lint::run(&lint),
         args::Command::Run(run) => commands::run::run(&run),

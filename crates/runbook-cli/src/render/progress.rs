@@ -29,6 +29,8 @@ pub struct TerminalObserver {
     /// A rehearsal's run: its records live in a scenario's temporary directory, so there is no
     /// `runbook resume` or `runbook show` to suggest.
     rehearsal: bool,
+    /// `-q`: failed steps and the end of run only.
+    quiet: bool,
 }
 
 impl TerminalObserver {
@@ -37,10 +39,11 @@ impl TerminalObserver {
             source,
             style: Style { color },
             spinner: None,
-            animate: std::io::stdout().is_terminal(),
+            animate: std::io::stdout().is_terminal() && !crate::output::quiet(),
             run_id: run_id.to_owned(),
             resumed,
             rehearsal: false,
+            quiet: crate::output::quiet(),
         }
     }
 
@@ -75,6 +78,9 @@ fn indent(at: &Position) -> String {
 
 impl Observer for TerminalObserver {
     fn run_started(&mut self, runbook: &Runbook) {
+        if self.quiet {
+            return;
+        }
         self.print(&self.style.bold(&runbook.meta.title));
         let count = runbook.steps.len();
         let mut facts = vec![
@@ -104,6 +110,9 @@ impl Observer for TerminalObserver {
 
     fn phase_started(&mut self, phase: Phase, reason: &str) {
         self.stop_spinner();
+        if self.quiet {
+            return;
+        }
         let title = match phase {
             Phase::Main => return,
             Phase::Rollback => format!("rolling back ({reason}): compensation, newest first"),
@@ -115,6 +124,9 @@ impl Observer for TerminalObserver {
     }
 
     fn step_started(&mut self, step: &Step, at: &Position) {
+        if self.quiet {
+            return;
+        }
         if step.kind.group().is_some() {
             self.print(&format!("{}▾ {}", indent(at), self.style.bold(&step.name)));
             return;
@@ -123,7 +135,13 @@ impl Observer for TerminalObserver {
             return;
         }
         let spinner = ProgressBar::new_spinner();
-        if let Ok(style) = ProgressStyle::with_template("{prefix}{spinner} {msg} {elapsed:.dim}") {
+        // `--color never` on a terminal: indicatif would dim the time on its own.
+        let template = if self.style.color {
+            "{prefix}{spinner} {msg} {elapsed:.dim}"
+        } else {
+            "{prefix}{spinner} {msg} {elapsed}"
+        };
+        if let Ok(style) = ProgressStyle::with_template(template) {
             spinner.set_style(style);
         }
         spinner.set_prefix(indent(at));
@@ -134,6 +152,7 @@ impl Observer for TerminalObserver {
 
     fn step_progress(&mut self, step: &Step, progress: &Progress) {
         match &self.spinner {
+            None if self.quiet => {}
             Some(spinner) => spinner.set_message(format!("{} · {progress}", step.name)),
             // Without a terminal, say only what matters later: retries and repeats, not each poll.
             None if !matches!(progress, Progress::Waiting { .. }) => {
@@ -148,6 +167,9 @@ impl Observer for TerminalObserver {
 
     fn step_finished(&mut self, step: &Step, at: &Position, report: &StepReport) {
         self.stop_spinner();
+        if self.quiet && report.outcome != StepOutcome::Failed {
+            return;
+        }
         let pad = indent(at);
         let position = if at.depth == 0 && at.phase == Phase::Main {
             self.style.dim(&format!("[{}/{}] ", at.index, at.total))
@@ -237,6 +259,9 @@ impl Observer for TerminalObserver {
     }
 
     fn decision(&mut self, step: &Step, decision: Decision) {
+        if self.quiet {
+            return;
+        }
         self.print(&format!(
             "    {}",
             self.style.dim(&format!(
@@ -254,6 +279,7 @@ impl Observer for TerminalObserver {
     fn run_event(&mut self, event: &RunEvent<'_>) {
         self.stop_spinner();
         match event {
+            RunEvent::Preconditions(record) if record.confirmed && self.quiet => {}
             RunEvent::Preconditions(record) if record.confirmed => self.print(&format!(
                 "  {} preconditions confirmed ({})",
                 self.style.green("✓"),
@@ -267,6 +293,7 @@ impl Observer for TerminalObserver {
                     }
                 }
             }
+            RunEvent::CommitPassed { .. } if self.quiet => {}
             RunEvent::CommitPassed { step, disarmed } => self.print(&format!(
                 "    {}",
                 self.style.dim(&format!(
@@ -284,7 +311,7 @@ impl Observer for TerminalObserver {
         for step in report
             .steps
             .iter()
-            .filter(|s| s.outcome == StepOutcome::NotRun)
+            .filter(|s| s.outcome == StepOutcome::NotRun && !self.quiet)
         {
             self.print(&format!(
                 "  · {} {}",
@@ -320,7 +347,9 @@ impl Observer for TerminalObserver {
             .as_deref()
             .map(|step| format!(" at step `{step}`"))
             .unwrap_or_default();
-        self.print("");
+        if !self.quiet {
+            self.print("");
+        }
         let headline = match report.status {
             RunStatus::Succeeded => format!("{} {summary}", self.style.green("succeeded:")),
             RunStatus::SucceededWithWarnings => format!(
@@ -351,7 +380,7 @@ impl Observer for TerminalObserver {
         if report.status == RunStatus::RollbackFailed {
             self.print("  manual action is needed: the steps above marked ✗ did not complete");
         }
-        for step in report.warnings() {
+        for step in report.warnings().filter(|_| !self.quiet) {
             let first = step
                 .error
                 .as_ref()

@@ -40,7 +40,7 @@ fn fixture(name: &str) -> PathBuf {
 }
 
 /// Compares `actual` with the pinned file, or rewrites it with `UPDATE_FIXTURES=1`.
-fn assert_pinned(path: &Path, actual: &str) {
+pub(crate) fn assert_pinned(path: &Path, actual: &str) {
     if std::env::var_os("UPDATE_FIXTURES").is_some_and(|value| value == "1") {
         std::fs::write(path, actual)
             .unwrap_or_else(|error| panic!("cannot write {}: {error}", path.display()));

@@ -73,6 +73,7 @@ pub fn runbook() -> Command {
     command
         .env("NO_COLOR", "1")
         .env_remove("RUST_LOG")
+        .env_remove("RUNBOOK_LOG")
         .env_remove("RUNBOOK_ACTOR")
         .env_remove("RUNBOOK_AUDIT_LOG")
         .env("RUNBOOK_STATE_DIR", fresh_state_dir());
