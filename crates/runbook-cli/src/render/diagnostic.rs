@@ -134,7 +134,7 @@ pub fn render_github(source: &Source, finding: &Finding) -> String {
     )
 }
 
-/// One finding as a JSON object (one line of `--format json`). Fields in alphabetical order.
+/// One finding as a JSON object (one line of `--output json`). Fields in alphabetical order.
 #[derive(Debug, serde::Serialize)]
 struct JsonFinding<'a> {
     code: &'static str,
