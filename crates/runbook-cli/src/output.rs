@@ -88,9 +88,51 @@ fn color_for(when: ColorWhen, stream: Stream, no_color: Option<std::ffi::OsStrin
     }
 }
 
+/// `--color` as clap's own help and usage errors need it, before the arguments are parsed: the
+/// last `--color WHEN` or `--color=WHEN` before `--` (an invalid one is left to clap to report).
+pub fn clap_color(args: impl IntoIterator<Item = std::ffi::OsString>) -> clap::ColorChoice {
+    let mut choice = clap::ColorChoice::Auto;
+    let mut args = args.into_iter().skip(1);
+    while let Some(arg) = args.next() {
+        let Some(arg) = arg.to_str() else {
+            continue;
+        };
+        let value = match arg {
+            "--" => break,
+            "--color" => args.next().and_then(|value| value.into_string().ok()),
+            other => other.strip_prefix("--color=").map(str::to_owned),
+        };
+        choice = match value.as_deref() {
+            Some("always") => clap::ColorChoice::Always,
+            Some("never") => clap::ColorChoice::Never,
+            Some("auto") => clap::ColorChoice::Auto,
+            Some(_) | None => choice,
+        };
+    }
+    choice
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn clap_sees_the_color_flag_before_parsing() {
+        let choice = |args: &[&str]| clap_color(args.iter().map(std::ffi::OsString::from));
+        assert_eq!(choice(&["runbook", "--help"]), clap::ColorChoice::Auto);
+        assert_eq!(
+            choice(&["runbook", "lint", "--color", "never", "--help"]),
+            clap::ColorChoice::Never
+        );
+        assert_eq!(
+            choice(&["runbook", "--color=always", "x", "--color=bogus"]),
+            clap::ColorChoice::Always
+        );
+        assert_eq!(
+            choice(&["runbook", "run", "--", "--color=always"]),
+            clap::ColorChoice::Auto
+        );
+    }
 
     #[test]
     fn always_and_never_override_no_color_and_the_terminal_test() {

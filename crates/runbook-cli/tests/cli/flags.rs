@@ -86,6 +86,11 @@ fn color_always_colours_pipes_whatever_no_color_says_and_never_never_does() {
     assert!(run.stderr.contains("\x1b[33mwarning["), "{run:?}");
     assert!(run.stdout.contains("\x1b[32m✓\x1b[0m"), "{run:?}");
     assert!(run.stdout.contains("\x1b[31mfailed\x1b[0m"), "{run:?}");
+    // clap's own help and usage errors follow the flag too.
+    let help = sandbox.run(&["lint", "--help", "--color", "always"]);
+    assert!(help.stdout.contains(ESC), "{help:?}");
+    let help = sandbox.run_with_env(&["lint", "--help", "--color=never"], &[("NO_COLOR", "")]);
+    assert!(!help.stdout.contains(ESC), "{help:?}");
     // A wrong value is a usage error that lists the right ones.
     let wrong = sandbox.run(&["lint", "failing.yaml", "--color", "sometimes"]);
     assert_eq!(wrong.code, 2, "{wrong:?}");
