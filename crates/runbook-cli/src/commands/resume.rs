@@ -51,7 +51,9 @@ pub fn run(args: &ResumeArgs) -> anyhow::Result<()> {
     }
     let runbook = super::run::check_or_report(&source)?;
     let plan = ResumePlan::replay(&journal, &runbook);
-    if let Some(torn) = &journal.torn {
+    if let Some(torn) = &journal.torn
+        && !crate::output::quiet()
+    {
         eprintln!("note: run {run_id}'s journal: {torn}");
     }
     execute(
