@@ -18,8 +18,9 @@ use std::time::{Duration, Instant};
 use crate::redact::{MASK, Redactor};
 use crate::transport::{HttpRequest, HttpResponse, TransportError};
 
-/// Text that went through a redactor. The field is private: [`redacted`] is the only way in.
-pub struct Redacted(String);
+/// Text that went through a redactor. Private to this module, as is [`redacted`], the only way
+/// to make one: callers hand over raw text and the redactor, never a finished field.
+struct Redacted(String);
 
 impl fmt::Display for Redacted {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -28,7 +29,7 @@ impl fmt::Display for Redacted {
 }
 
 /// `text` with every secret the redactors know masked.
-pub fn redacted(redactors: &[&Redactor], text: &str) -> Redacted {
+fn redacted(redactors: &[&Redactor], text: &str) -> Redacted {
     let mut text = text.to_owned();
     for redactor in redactors {
         text = redactor.redact(&text);
