@@ -35,7 +35,10 @@ impl StepPositions {
     }
 
     /// `[3/6] `a` … [6/6] `d`, 2 steps inside `rotate``, or none when every step ran.
-    pub fn describe_not_run<'a>(&self, not_run: impl IntoIterator<Item = &'a str>) -> Option<String> {
+    pub fn describe_not_run<'a>(
+        &self,
+        not_run: impl IntoIterator<Item = &'a str>,
+    ) -> Option<String> {
         let total = self.top_level.len();
         let mut top = BTreeSet::new();
         let mut nested: Vec<(Option<usize>, &str)> = Vec::new();
@@ -50,7 +53,8 @@ impl StepPositions {
         let mut parts: Vec<String> = ranges(&top)
             .into_iter()
             .map(|(first, last)| {
-                let at = |index: usize| format!("[{}/{total}] `{}`", index + 1, self.top_level[index]);
+                let at =
+                    |index: usize| format!("[{}/{total}] `{}`", index + 1, self.top_level[index]);
                 match last - first {
                     0 => at(first),
                     1 => format!("{}, {}", at(first), at(last)),
@@ -117,16 +121,16 @@ mod tests {
             steps.describe_not_run(["b", "c", "f"]).as_deref(),
             Some("[2/6] `b`, [3/6] `c`, [6/6] `f`")
         );
-        assert_eq!(
-            steps.describe_not_run(["f"]).as_deref(),
-            Some("[6/6] `f`")
-        );
+        assert_eq!(steps.describe_not_run(["f"]).as_deref(), Some("[6/6] `f`"));
         assert_eq!(steps.describe_not_run([]), None);
     }
 
     #[test]
     fn steps_inside_a_group_that_ran_are_counted_under_it() {
-        let steps = positions(&["pause", "rotate", "resume"], &[("store", 1), ("check", 1)]);
+        let steps = positions(
+            &["pause", "rotate", "resume"],
+            &[("store", 1), ("check", 1)],
+        );
         assert_eq!(
             steps
                 .describe_not_run(["store", "check", "resume"])

@@ -229,9 +229,7 @@ impl Observer for TerminalObserver {
             && report.outcome == StepOutcome::Passed
             && let Some(message) = &report.note
         {
-            self.print_wrapped(message, &format!("{pad}    "), |text| {
-                self.style.bold(text)
-            });
+            self.print_wrapped(message, &format!("{pad}    "), |text| self.style.bold(text));
         }
         if let Some(error) = &report.error {
             let warned = report.outcome == StepOutcome::Warned;

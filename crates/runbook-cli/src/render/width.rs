@@ -23,6 +23,17 @@ pub fn output_width() -> Option<usize> {
     })
 }
 
+/// `text`'s first line after `first`, every other line (and every continuation) after `rest`; a
+/// line's own leading spaces are kept. Wrapped as [`wrap_lines`] does.
+pub fn wrap_hanging(text: &str, first: &str, rest: &str, width: Option<usize>) -> Vec<String> {
+    let (head, tail) = text.split_once('\n').unwrap_or((text, ""));
+    let body = head.trim_start();
+    let initial = format!("{first}{}", &head[..head.len() - body.len()]);
+    let mut out = wrap_one(body, &initial, rest, width);
+    out.extend(wrap_lines(tail, rest, width));
+    out
+}
+
 /// Each line of `text` prefixed with `indent` and, when `width` is known, wrapped at spaces so no
 /// line is wider than it. A line's own leading spaces are kept on its continuation lines; a word
 /// longer than the line (a URL, an id) is left whole rather than cut.
@@ -31,29 +42,48 @@ pub fn wrap_lines(text: &str, indent: &str, width: Option<usize>) -> Vec<String>
     for line in text.lines() {
         let body = line.trim_start();
         let prefix = format!("{indent}{}", &line[..line.len() - body.len()]);
-        match width {
-            Some(width) if width >= prefix.len() + NARROWEST_TEXT && !body.is_empty() => {
-                let options = textwrap::Options::new(width)
-                    .initial_indent(&prefix)
-                    .subsequent_indent(&prefix)
-                    .break_words(false)
-                    // Ids and URLs have hyphens; `paper-` at a line's end reads as another word.
-                    .word_splitter(textwrap::WordSplitter::NoHyphenation);
-                out.extend(
-                    textwrap::wrap(body, options)
-                        .into_iter()
-                        .map(|piece| piece.into_owned()),
-                );
-            }
-            Some(_) | None => out.push(format!("{prefix}{body}").trim_end().to_owned()),
-        }
+        out.extend(wrap_one(body, &prefix, &prefix, width));
     }
     out
 }
 
+/// One line of text (no leading spaces) after `initial`, continued after `subsequent`.
+fn wrap_one(body: &str, initial: &str, subsequent: &str, width: Option<usize>) -> Vec<String> {
+    let widest_prefix = initial.chars().count().max(subsequent.chars().count());
+    match width {
+        Some(width) if width >= widest_prefix + NARROWEST_TEXT && !body.is_empty() => {
+            let options = textwrap::Options::new(width)
+                .initial_indent(initial)
+                .subsequent_indent(subsequent)
+                .break_words(false)
+                // Ids and URLs have hyphens; `paper-` at a line's end reads as another word.
+                .word_splitter(textwrap::WordSplitter::NoHyphenation);
+            textwrap::wrap(body, options)
+                .into_iter()
+                .map(|piece| piece.into_owned())
+                .collect()
+        }
+        Some(_) | None => vec![format!("{initial}{body}").trim_end().to_owned()],
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use super::wrap_lines;
+    use super::{wrap_hanging, wrap_lines};
+
+    #[test]
+    fn a_hanging_first_line_and_the_rest_under_it() {
+        let text = "  failed   check (3 ms): assertion failed:\n  expected (equals): \"5\"";
+        assert_eq!(
+            wrap_hanging(text, "12:00:01  ", "           ", Some(36)),
+            [
+                "12:00:01    failed   check (3 ms):",
+                "           assertion failed:",
+                "             expected (equals): \"5\"",
+            ]
+        );
+        assert_eq!(wrap_hanging("one", "> ", "  ", None), ["> one"]);
+    }
 
     #[test]
     fn wraps_at_spaces_and_keeps_the_indentation() {
@@ -88,6 +118,9 @@ mod tests {
     #[test]
     fn too_narrow_a_width_leaves_lines_whole() {
         let text = "a message that would otherwise be cut into single words";
-        assert_eq!(wrap_lines(text, "          ", Some(25)), [format!("          {text}")]);
+        assert_eq!(
+            wrap_lines(text, "          ", Some(25)),
+            [format!("          {text}")]
+        );
     }
 }

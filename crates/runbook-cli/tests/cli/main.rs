@@ -13,6 +13,7 @@ mod authoring;
 mod control;
 mod durable;
 mod durable_regressions;
+mod everyday_output;
 mod examples;
 mod fixtures;
 mod functions;
