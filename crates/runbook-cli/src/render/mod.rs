@@ -10,6 +10,7 @@ pub mod performs;
 pub mod plan;
 pub mod plan_text;
 pub mod progress;
+pub mod runs_table;
 pub mod sarif;
 pub mod sop;
 pub mod style;

@@ -203,3 +203,58 @@ steps:
         shown.stdout
     );
 }
+
+#[test]
+fn runs_is_a_table_that_fits_the_terminal_and_wide_shows_every_cell_whole() {
+    let sandbox = Sandbox::new();
+    let long_id = "rotate-the-live-trading-key-of-the-main-brokerage-account";
+    let long_step = "propagate_the_new_key_to_every_downstream_service";
+    sandbox.write(
+        "rb.yaml",
+        &format!(
+            "id: {long_id}\ntitle: Long\nsteps:\n  - id: {long_step}\n    shell: {{command: \"exit 1\"}}\n"
+        ),
+    );
+    let first = run(&sandbox, &[]);
+    let run_id = run_id_of(&first.stdout);
+    let state = state_dir(&sandbox);
+    let runs = |args: &[&str], columns: &str| {
+        let mut all = vec!["runs"];
+        all.extend_from_slice(args);
+        let output = sandbox.run_with_env(
+            &all,
+            &[("RUNBOOK_STATE_DIR", state.as_str()), ("COLUMNS", columns)],
+        );
+        assert_eq!(output.code, 0, "{output:?}");
+        output.stdout
+    };
+
+    let narrow = runs(&[], "90");
+    let lines: Vec<&str> = narrow.lines().collect();
+    assert_eq!(lines.len(), 2, "a header and one line per run:\n{narrow}");
+    assert!(lines[0].starts_with("RUN "), "{narrow}");
+    assert!(
+        lines[1].starts_with(&format!("{run_id}  ")),
+        "the id whole:\n{narrow}"
+    );
+    assert!(
+        lines.iter().all(|line| line.chars().count() <= 90),
+        "{narrow}"
+    );
+    assert!(
+        lines[1].contains("rotate-the-") && lines[1].contains('…'),
+        "{narrow}"
+    );
+    assert!(lines[1].contains("failed"), "the state whole:\n{narrow}");
+
+    let wide = runs(&["--wide"], "90");
+    assert!(
+        wide.contains(long_id) && wide.contains(long_step) && !wide.contains('…'),
+        "{wide}"
+    );
+    // The JSON has every field whole, whatever the width.
+    let json = runs(&["--output", "json"], "40");
+    let parsed: serde_json::Value = serde_json::from_str(&json).unwrap_or_default();
+    assert_eq!(parsed[0]["run_id"], run_id.as_str(), "{json}");
+    assert_eq!(parsed[0]["runbook"], long_id, "{json}");
+}
