@@ -68,7 +68,7 @@ fn create(path: &Path, text: &str) -> Result<(), Failure> {
     let mut file = std::fs::OpenOptions::new()
         .write(true)
         .create_new(true)
-        .open(&path)
+        .open(path)
         .map_err(|error| {
             if error.kind() == std::io::ErrorKind::AlreadyExists {
                 exists(path)
