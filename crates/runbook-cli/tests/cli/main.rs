@@ -9,6 +9,7 @@ mod bench;
 mod support;
 
 mod alpaca;
+mod audit_isolation;
 mod authoring;
 mod control;
 mod durable;
