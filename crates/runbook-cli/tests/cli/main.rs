@@ -12,6 +12,7 @@ mod alpaca;
 mod audit_isolation;
 mod authoring;
 mod control;
+mod docs_snippets;
 mod durable;
 mod durable_regressions;
 mod everyday_output;
