@@ -28,6 +28,7 @@ mod lint_rules_doc;
 mod lint_walk;
 mod payment_key_roll;
 mod prompts;
+mod readme_samples;
 mod rehearse;
 mod resume_regressions;
 mod schema;
