@@ -17,7 +17,7 @@ use runbook_engine::journal::Resumability;
 
 use super::not_run::StepPositions;
 use super::style::Style;
-use super::width::{output_width, wrap_lines};
+use super::width::{output_width, wrap_hanging, wrap_lines};
 
 /// Writes progress to stdout.
 pub struct TerminalObserver {
@@ -347,7 +347,10 @@ impl Observer for TerminalObserver {
                 self.style.red("interrupted")
             ),
         };
-        self.print(&headline);
+        // Styled text wraps as well as plain: textwrap measures without the escape codes.
+        for line in wrap_hanging(&headline, "", "  ", self.width) {
+            self.print(&line);
+        }
         let not_run = report
             .steps
             .iter()
@@ -359,7 +362,11 @@ impl Observer for TerminalObserver {
             });
         }
         if report.status == RunStatus::RollbackFailed {
-            self.print("  manual action is needed: the steps above marked ✗ did not complete");
+            self.print_wrapped(
+                "manual action is needed: the steps above marked ✗ did not complete",
+                "  ",
+                |text| text.to_owned(),
+            );
         }
         for step in report.warnings() {
             let first = step
@@ -378,8 +385,8 @@ impl Observer for TerminalObserver {
             ));
         }
         if !report.irreversible_done.is_empty() && report.status != RunStatus::Succeeded {
-            self.print(&format!(
-                "  {} {} (what it did cannot be undone)",
+            let line = format!(
+                "{} {} (what it did cannot be undone)",
                 self.style.yellow("point of no return passed:"),
                 report
                     .irreversible_done
@@ -387,7 +394,8 @@ impl Observer for TerminalObserver {
                     .map(|step| format!("`{step}`"))
                     .collect::<Vec<_>>()
                     .join(", ")
-            ));
+            );
+            self.print_wrapped(&line, "  ", |text| text.to_owned());
         }
         let compensated = report
             .steps

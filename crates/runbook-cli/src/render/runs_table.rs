@@ -6,11 +6,13 @@
 //! names line up) and shares the width between columns, which hand-written `{:<24}` padding did
 //! not: a long runbook id pushed every later column out of line.
 
-use comfy_table::{Cell, ColumnConstraint, ContentArrangement, Row, Table, presets};
+use comfy_table::{Cell, ColumnConstraint, ContentArrangement, Row, Table, Width, presets};
 
 use runbook_engine::journal::RunSummary;
 
 const HEADER: [&str; 6] = ["RUN", "RUNBOOK", "STARTED", "ACTOR", "STATE", "LAST STEP"];
+/// Spaces after each column (none before: the first column starts at the margin).
+const PADDING_RIGHT: u16 = 2;
 /// Columns that keep their whole content however narrow the terminal.
 const WHOLE: [usize; 3] = [0, 2, 4];
 
@@ -19,7 +21,9 @@ const WHOLE: [usize; 3] = [0, 2, 4];
 pub fn render_runs(summaries: &[RunSummary], width: Option<usize>, wide: bool) -> String {
     let mut table = Table::new();
     table.load_style(presets::NOTHING);
-    table.set_header(HEADER);
+    let mut header = Row::from(HEADER);
+    header.max_height(1);
+    table.set_header(header);
     for run in summaries {
         let started = run.started_at.map_or_else(
             || "-".to_owned(),
@@ -37,7 +41,7 @@ pub fn render_runs(summaries: &[RunSummary], width: Option<usize>, wide: bool) -
         table.add_row(row);
     }
     for column in table.column_iter_mut() {
-        column.set_padding((0, 2));
+        column.set_padding((0, PADDING_RIGHT));
     }
     match width.filter(|_| !wide) {
         Some(width) => {
@@ -45,9 +49,20 @@ pub fn render_runs(summaries: &[RunSummary], width: Option<usize>, wide: bool) -
                 .set_content_arrangement(ContentArrangement::Dynamic)
                 .set_truncation_indicator("…")
                 .set_width(u16::try_from(width).unwrap_or(u16::MAX));
-            for index in WHOLE {
+            for (index, title) in HEADER.iter().enumerate() {
+                let constraint = if WHOLE.contains(&index) {
+                    ColumnConstraint::ContentWidth
+                } else {
+                    // Never narrower than its title: a column squeezed to two characters says
+                    // nothing, and a title wrapped letter by letter fills the screen. On a
+                    // terminal too narrow for that, the table is wider than the terminal.
+                    // The boundary counts the column's padding too.
+                    let title =
+                        u16::try_from(title.len() + usize::from(PADDING_RIGHT)).unwrap_or(u16::MAX);
+                    ColumnConstraint::LowerBoundary(Width::Fixed(title))
+                };
                 if let Some(column) = table.column_mut(index) {
-                    column.set_constraint(ColumnConstraint::ContentWidth);
+                    column.set_constraint(constraint);
                 }
             }
         }
@@ -112,6 +127,21 @@ mod tests {
             "{table}"
         );
         assert_eq!(table.lines().count(), 3, "one line per run:\n{table}");
+    }
+
+    #[test]
+    fn on_a_narrow_terminal_titles_stay_whole_and_on_one_line() {
+        let table = render_runs(&runs(), Some(70), false);
+        let lines: Vec<&str> = table.lines().collect();
+        assert_eq!(
+            lines.len(),
+            3,
+            "one line per run and one for the titles:\n{table}"
+        );
+        for title in ["RUNBOOK", "ACTOR", "LAST STEP"] {
+            assert!(lines[0].contains(title), "{title} cut:\n{table}");
+        }
+        assert!(lines[2].starts_with("20261130T210500Z-9a01bc  "), "{table}");
     }
 
     #[test]

@@ -82,6 +82,37 @@ failed at step `rotate`; compensation and the failure path completed: 3 passed, 
 }
 
 #[test]
+fn the_summary_wraps_to_the_width_too() {
+    let sandbox = Sandbox::new();
+    sandbox.write("rb.yaml", ROLLED_BACK);
+    let output = run(&sandbox, &[("COLUMNS", "60")]);
+    assert_eq!(output.code, 10, "{output:?}");
+    let stdout = normalize(&output.stdout);
+    let summary = stdout
+        .split_once("\n\nfailed at step")
+        .map(|(_, rest)| format!("failed at step{rest}"))
+        .unwrap_or_else(|| panic!("no summary:\n{stdout}"));
+    // The run's time, wrapped onto a continuation line the fixture normaliser does not know.
+    let summary = match summary.split_once(" not run in ") {
+        Some((head, rest)) => {
+            let tail = rest.split_once('\n').map_or("", |(_, tail)| tail);
+            format!("{head} not run in <dur>\n{tail}")
+        }
+        None => summary,
+    };
+    assert_eq!(
+        summary,
+        "failed at step `rotate`; compensation and the failure path
+  completed: 3 passed, 1 failed, 3 not run in <dur>
+  not run: [3/5] `store` … [5/5] `announce`
+  cannot be resumed: compensation undid what the run did,
+  so continuing it would act on undone work; start a new run
+  (the run's record: runbook show <run-id>)
+"
+    );
+}
+
+#[test]
 fn a_failed_run_that_can_continue_says_runbook_resume_with_its_id() {
     let sandbox = Sandbox::new();
     sandbox.write(
