@@ -206,6 +206,10 @@ pub struct RunsArgs {
     /// Output format.
     #[arg(short, long, value_enum, default_value_t = OutputFormat::Human)]
     pub output: OutputFormat,
+    /// Print every cell whole, however wide the table gets (on a terminal, long runbook ids,
+    /// actors and last steps are otherwise cut to fit, with `…`). Run ids are never cut.
+    #[arg(long)]
+    pub wide: bool,
 }
 
 #[derive(Debug, clap::Args)]

@@ -15,7 +15,9 @@ use runbook_engine::{
 
 use runbook_engine::journal::Resumability;
 
+use super::not_run::StepPositions;
 use super::style::Style;
+use super::width::{output_width, wrap_hanging, wrap_lines};
 
 /// Writes progress to stdout.
 pub struct TerminalObserver {
@@ -31,6 +33,10 @@ pub struct TerminalObserver {
     rehearsal: bool,
     /// `-q`: failed steps and the end of run only.
     quiet: bool,
+    /// Long messages are wrapped to this many columns (none: not a terminal, and no `COLUMNS`).
+    width: Option<usize>,
+    /// The runbook's steps by position, for the summary's compact list of steps that never ran.
+    positions: StepPositions,
 }
 
 impl TerminalObserver {
@@ -44,6 +50,8 @@ impl TerminalObserver {
             resumed,
             rehearsal: false,
             quiet: crate::output::quiet(),
+            width: output_width(),
+            positions: StepPositions::default(),
         }
     }
 
@@ -65,6 +73,13 @@ impl TerminalObserver {
         }
     }
 
+    /// Prints `text` line by line under `indent`, wrapped to the output width, each piece styled.
+    fn print_wrapped(&self, text: &str, indent: &str, paint: impl Fn(&str) -> String) {
+        for line in wrap_lines(text, "", self.width.map(|w| w.saturating_sub(indent.len()))) {
+            self.print(&format!("{indent}{}", paint(&line)));
+        }
+    }
+
     fn stop_spinner(&mut self) {
         if let Some(spinner) = self.spinner.take() {
             spinner.finish_and_clear();
@@ -78,6 +93,7 @@ fn indent(at: &Position) -> String {
 
 impl Observer for TerminalObserver {
     fn run_started(&mut self, runbook: &Runbook) {
+        self.positions = StepPositions::of(&runbook.steps);
         if self.quiet {
             return;
         }
@@ -235,20 +251,17 @@ impl Observer for TerminalObserver {
             && report.outcome == StepOutcome::Passed
             && let Some(message) = &report.note
         {
-            for text in message.lines() {
-                self.print(&format!("{pad}    {}", self.style.bold(text)));
-            }
+            self.print_wrapped(message, &format!("{pad}    "), |text| self.style.bold(text));
         }
         if let Some(error) = &report.error {
             let warned = report.outcome == StepOutcome::Warned;
-            for text in error.message.lines() {
-                let text = if warned {
+            self.print_wrapped(&error.message, &format!("{pad}    "), |text| {
+                if warned {
                     self.style.yellow(text)
                 } else {
                     self.style.red(text)
-                };
-                self.print(&format!("{pad}    {text}"));
-            }
+                }
+            });
             if let (Some(span), Some(source)) = (error.span, &self.source) {
                 let location = super::diagnostic::render_location(source, span, self.style.color);
                 for text in location.lines() {
@@ -288,9 +301,7 @@ impl Observer for TerminalObserver {
             RunEvent::Preconditions(record) => {
                 self.print(&format!("  {} preconditions", self.style.red("✗")));
                 if let Some(refusal) = &record.refusal {
-                    for text in refusal.lines() {
-                        self.print(&format!("      {}", self.style.red(text)));
-                    }
+                    self.print_wrapped(refusal, "      ", |text| self.style.red(text));
                 }
             }
             RunEvent::CommitPassed { .. } if self.quiet => {}
@@ -308,17 +319,6 @@ impl Observer for TerminalObserver {
 
     fn run_finished(&mut self, report: &RunReport) {
         self.stop_spinner();
-        for step in report
-            .steps
-            .iter()
-            .filter(|s| s.outcome == StepOutcome::NotRun && !self.quiet)
-        {
-            self.print(&format!(
-                "  · {} {}",
-                step.name,
-                self.style.dim("(not run)")
-            ));
-        }
         let passed = report.count(StepOutcome::Passed);
         let failed = report.count(StepOutcome::Failed);
         let skipped = report.count(StepOutcome::Skipped);
@@ -376,9 +376,30 @@ impl Observer for TerminalObserver {
                 self.style.red("interrupted")
             ),
         };
-        self.print(&headline);
+        // Styled text wraps as well as plain: textwrap measures without the escape codes.
+        for line in wrap_hanging(&headline, "", "  ", self.width) {
+            self.print(&line);
+        }
+        let not_run = report
+            .steps
+            .iter()
+            .filter(|step| step.outcome == StepOutcome::NotRun)
+            .map(|step| step.id.as_str());
+        if let Some(not_run) = self
+            .positions
+            .describe_not_run(not_run)
+            .filter(|_| !self.quiet)
+        {
+            self.print_wrapped(&format!("not run: {not_run}"), "  ", |text| {
+                self.style.dim(text)
+            });
+        }
         if report.status == RunStatus::RollbackFailed {
-            self.print("  manual action is needed: the steps above marked ✗ did not complete");
+            self.print_wrapped(
+                "manual action is needed: the steps above marked ✗ did not complete",
+                "  ",
+                |text| text.to_owned(),
+            );
         }
         for step in report.warnings().filter(|_| !self.quiet) {
             let first = step
@@ -386,11 +407,9 @@ impl Observer for TerminalObserver {
                 .as_ref()
                 .and_then(|error| error.message.lines().next())
                 .unwrap_or("");
-            self.print(&format!(
-                "  {} `{}`: {first}",
-                self.style.yellow("warning:"),
-                step.id
-            ));
+            self.print_wrapped(&format!("warning: `{}`: {first}", step.id), "  ", |text| {
+                self.style.yellow(text)
+            });
         }
         if let Some(step) = &report.commit_point {
             self.print(&format!(
@@ -399,8 +418,8 @@ impl Observer for TerminalObserver {
             ));
         }
         if !report.irreversible_done.is_empty() && report.status != RunStatus::Succeeded {
-            self.print(&format!(
-                "  {} {} (what it did cannot be undone)",
+            let line = format!(
+                "{} {} (what it did cannot be undone)",
                 self.style.yellow("point of no return passed:"),
                 report
                     .irreversible_done
@@ -408,25 +427,20 @@ impl Observer for TerminalObserver {
                     .map(|step| format!("`{step}`"))
                     .collect::<Vec<_>>()
                     .join(", ")
-            ));
+            );
+            self.print_wrapped(&line, "  ", |text| text.to_owned());
         }
         let compensated = report
             .steps
             .iter()
             .any(|step| step.phase == Phase::Rollback);
-        if !self.rehearsal {
-            match Resumability::decide(Some(report.status), compensated, false) {
-                Resumability::Resumable | Resumability::UndoCutOff => self.print(&format!(
-                    "  to continue after fixing the cause: runbook resume {}",
-                    self.run_id
-                )),
-                Resumability::Succeeded => {}
-                Resumability::Compensated
-                | Resumability::Running { .. }
-                | Resumability::NoStart => {
-                    self.print(&format!("  the run's record: runbook show {}", self.run_id))
-                }
-            }
+        if !self.rehearsal
+            && let Some(next) = resume_advice(
+                Resumability::decide(Some(report.status), compensated, false),
+                &self.run_id,
+            )
+        {
+            self.print_wrapped(&next, "  ", |text| text.to_owned());
         }
         if report.operator.answers_file_replaced_operator {
             self.print(&self.style.yellow(
@@ -441,9 +455,7 @@ impl TerminalObserver {
     fn print_sop_header(&self, meta: &runbook_dsl::Metadata) {
         if let Some(description) = &meta.description {
             self.print("");
-            for text in description.trim_end().lines() {
-                self.print(&format!("  {text}"));
-            }
+            self.print_wrapped(description.trim_end(), "  ", |text| text.to_owned());
         }
         let mut facts = Vec::new();
         if let Some(role) = &meta.required_role {
@@ -466,8 +478,31 @@ impl TerminalObserver {
             self.print("");
             self.print(&format!("  {}", self.style.bold(title)));
             for item in items {
-                self.print(&format!("    - {item}"));
+                // Continuation lines sit under the item's text, not under its dash.
+                let lines = wrap_lines(item, "", self.width.map(|w| w.saturating_sub(6)));
+                for (number, line) in lines.iter().enumerate() {
+                    let dash = if number == 0 { "- " } else { "  " };
+                    self.print(&format!("    {dash}{line}"));
+                }
             }
+        }
+    }
+}
+
+/// The summary's last word on the run: how to continue it, or why it cannot be continued and
+/// where its record is. Nothing after a success.
+fn resume_advice(resumability: Resumability, run_id: &str) -> Option<String> {
+    match resumability {
+        Resumability::Resumable | Resumability::UndoCutOff => Some(format!(
+            "to continue after fixing the cause: runbook resume {run_id}"
+        )),
+        Resumability::Succeeded => None,
+        Resumability::Compensated => Some(format!(
+            "cannot be resumed: compensation undid what the run did, so continuing it would act \
+             on undone work; start a new run (the run's record: runbook show {run_id})"
+        )),
+        Resumability::Running { .. } | Resumability::NoStart => {
+            Some(format!("the run's record: runbook show {run_id}"))
         }
     }
 }
