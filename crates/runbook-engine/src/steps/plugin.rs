@@ -41,6 +41,7 @@ pub(super) async fn execute(
     }
     let host = EngineHost {
         http: env.http,
+        run_dir: env.run_dir,
         secrets: Mutex::new(Redactor::default()),
     };
     let result = plugin.run(&step.action, params, &host).await;
@@ -61,6 +62,7 @@ pub(super) async fn execute(
 /// What a plugin may use of the engine: the same safe HTTP client as `http` steps.
 struct EngineHost<'a> {
     http: &'a dyn HttpTransport,
+    run_dir: Option<&'a std::path::Path>,
     secrets: Mutex<Redactor>,
 }
 
@@ -112,5 +114,9 @@ impl Host for EngineHost<'_> {
         if let Ok(mut secrets) = self.secrets.lock() {
             secrets.add(value);
         }
+    }
+
+    fn run_dir(&self) -> Option<&std::path::Path> {
+        self.run_dir
     }
 }
