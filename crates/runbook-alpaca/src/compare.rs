@@ -67,12 +67,18 @@ pub const SPEC: ActionSpec = ActionSpec {
 const DEFAULT_FIELDS: [&str; 3] = ["id", "account_number", "equity"];
 /// Compared as text even when they look like numbers.
 const IDENTITY_FIELDS: [&str; 4] = ["id", "account_number", "status", "currency"];
+/// A difference in one of these means another account, not the same account changed.
+const ACCOUNT_FIELDS: [&str; 2] = ["id", "account_number"];
 
 /// The outcome of a comparison.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Verdict {
     Match,
+    /// The same account (ids equal), but a compared value differs beyond its tolerance: with
+    /// money fields, usually the market moving. Regenerating the key cannot change it.
     Mismatch,
+    /// Another account of the expected environment: the key was regenerated for the wrong account.
+    OtherAccount,
     /// A paper account where a live one was expected (or the reverse).
     WrongEnvironment,
 }
@@ -82,6 +88,7 @@ impl Verdict {
         match self {
             Verdict::Match => "match",
             Verdict::Mismatch => "mismatch",
+            Verdict::OtherAccount => "other_account",
             Verdict::WrongEnvironment => "wrong_environment",
         }
     }
@@ -203,15 +210,20 @@ pub fn compare_accounts(
     }
     if differences
         .iter()
-        .any(|d| d.field == "account_number" || d.field == "id")
+        .any(|d| ACCOUNT_FIELDS.contains(&d.field.as_str()))
     {
-        message.push_str("\n  a different account: STOP, do not propagate this key");
+        message.push_str(
+            "\n  ANOTHER ACCOUNT: the dashboard was on the wrong account when the key was \
+             regenerated. STOP: do not store or propagate this key; pause both trading modes.",
+        );
+        return Ok((Verdict::OtherAccount, differences, message));
     }
     if differences.iter().any(|d| d.field == "equity") {
         message.push_str(
-            "\n  note: equity is marked to market in real time; with positions held it can move \
-             while trading is paused. If the difference is market movement, state a tolerance \
-             (tolerance: {equity: \"1.00\"}); the SOP asks for an exact match.",
+            "\n  note: the id and account number match: this is the same account. Equity is \
+             marked to market in real time; with positions held it moves while trading is \
+             paused. Regenerating the key cannot change it: if the difference is market \
+             movement, accept it, or state a tolerance (tolerance: {equity: \"1.00\"}).",
         );
     }
     Ok((Verdict::Mismatch, differences, message))
@@ -403,7 +415,7 @@ mod tests {
     }
 
     #[test]
-    fn another_live_account_is_a_mismatch_that_says_stop() -> Result<(), PluginError> {
+    fn another_live_account_is_another_account_that_says_stop() -> Result<(), PluginError> {
         let (verdict, _, message) = compare_accounts(
             &account("123456789", "100.00"),
             &account("987654321", "100.00"),
@@ -411,12 +423,30 @@ mod tests {
             &Map::new(),
             true,
         )?;
-        assert_eq!(verdict, Verdict::Mismatch);
+        assert_eq!(verdict, Verdict::OtherAccount);
         assert!(
             message.contains("account_number: expected \"123456789\", got \"987654321\""),
             "{message}"
         );
         assert!(message.contains("STOP"), "{message}");
+        Ok(())
+    }
+
+    #[test]
+    fn equity_drift_on_the_same_account_is_a_mismatch_not_another_account()
+    -> Result<(), PluginError> {
+        let (verdict, differences, message) = compare_accounts(
+            &account("123456789", "123346.11"),
+            &account("123456789", "123351.87"),
+            &fields(),
+            &Map::new(),
+            true,
+        )?;
+        assert_eq!(verdict, Verdict::Mismatch);
+        assert_eq!(differences.len(), 1);
+        assert!(message.contains("differs by 5.76"), "{message}");
+        assert!(message.contains("this is the same account"), "{message}");
+        assert!(!message.contains("STOP"), "{message}");
         Ok(())
     }
 

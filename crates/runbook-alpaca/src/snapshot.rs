@@ -35,11 +35,21 @@ pub const SPEC: ActionSpec = ActionSpec {
             summary: "APCA-API-SECRET-KEY",
         },
         ParamSpec {
+            name: "save",
+            required: false,
+            secret: false,
+            kind: ParamKind::Boolean,
+            summary: "save the snapshot to an owner-only file (default: false, true when `dir` \
+                      is given)",
+        },
+        ParamSpec {
             name: "dir",
             required: false,
             secret: false,
             kind: ParamKind::String,
-            summary: "save the snapshot in this directory (created owner-only)",
+            summary: "save the snapshot in this directory (created owner-only; an existing one \
+                      open to others is tightened to 0700, or refused if it cannot be); empty or \
+                      absent: `snapshots` in the run's folder of the state directory",
         },
         ParamSpec {
             name: "paper_base_url",
@@ -169,23 +179,96 @@ pub async fn run(
     outputs.insert("environment".into(), Value::from(environment));
     outputs.insert("fetched_at".into(), Value::from(fetched_at.to_string()));
     outputs.insert("account".into(), Value::Object(account.clone()));
-    let path = match params
-        .get("dir")
-        .and_then(Value::as_str)
-        .filter(|dir| !dir.is_empty())
-    {
+    let path = match snapshot_dir(&params, host)? {
         Some(dir) => {
             let label = params
                 .get("label")
                 .and_then(Value::as_str)
                 .unwrap_or("alpaca-account");
-            let path = save(Path::new(dir), label, &fetched_at, &account)?;
+            let path = save(&dir, label, &fetched_at, &account)?;
             Value::from(path.display().to_string())
         }
         None => Value::Null,
     };
     outputs.insert("path".into(), path);
     Ok(outputs)
+}
+
+/// Where to save the snapshot, if at all: `dir`, else `snapshots` in the run's folder. The default
+/// is the run's folder, not the current directory: it is owner-only, kept beside the run's journal
+/// and audit trail, and does not depend on where the operator happened to start the run.
+fn snapshot_dir(
+    params: &Map<String, Value>,
+    host: &dyn Host,
+) -> Result<Option<PathBuf>, PluginError> {
+    let dir = params
+        .get("dir")
+        .and_then(Value::as_str)
+        .filter(|dir| !dir.is_empty());
+    let save = params
+        .get("save")
+        .and_then(Value::as_bool)
+        .unwrap_or(dir.is_some());
+    if !save {
+        return Ok(None);
+    }
+    match (dir, host.run_dir()) {
+        (Some(dir), _) => Ok(Some(PathBuf::from(dir))),
+        (None, Some(run_dir)) => Ok(Some(run_dir.join("snapshots"))),
+        (None, None) => Err(PluginError::invalid(
+            "there is no run folder to save the snapshot in: give `dir`",
+        )),
+    }
+}
+
+/// Creates `dir` owner-only, or makes sure an existing one is: a snapshot holds the account's
+/// balances, and a folder others can read (or write: swap the file) is no place for it. An existing
+/// folder open to others is tightened to 0700; one that cannot be (another user's), a symbolic
+/// link or a file is refused.
+fn prepare_dir(dir: &Path) -> Result<(), PluginError> {
+    let refuse = |why: String| {
+        PluginError::invalid(format!(
+            "cannot save the snapshot in {}: {why}",
+            dir.display()
+        ))
+    };
+    match std::fs::symlink_metadata(dir) {
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+            let mut builder = std::fs::DirBuilder::new();
+            builder.recursive(true);
+            #[cfg(unix)]
+            std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+            builder
+                .create(dir)
+                .map_err(|error| refuse(error.to_string()))
+        }
+        Err(error) => Err(refuse(error.to_string())),
+        Ok(metadata) if metadata.file_type().is_symlink() => Err(refuse(
+            "it is a symbolic link; give a real directory (owner-only)".into(),
+        )),
+        Ok(metadata) if !metadata.is_dir() => Err(refuse("it is not a directory".into())),
+        Ok(metadata) => tighten(dir, &metadata).map_err(refuse),
+    }
+}
+
+#[cfg(unix)]
+fn tighten(dir: &Path, metadata: &std::fs::Metadata) -> Result<(), String> {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = metadata.permissions().mode() & 0o777;
+    if mode & 0o077 == 0 {
+        return Ok(());
+    }
+    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700)).map_err(|error| {
+        format!(
+            "it is open to others (mode {mode:o}) and cannot be made owner-only ({error}); \
+             run `chmod 700` on it or give another `dir`"
+        )
+    })
+}
+
+#[cfg(not(unix))]
+fn tighten(_: &Path, _: &std::fs::Metadata) -> Result<(), String> {
+    Ok(())
 }
 
 /// Writes the snapshot to `DIR/LABEL-YYYYMMDDTHHMMSSZ.json`, owner-only, never overwriting.
@@ -201,11 +284,7 @@ fn save(
             dir.display()
         ))
     };
-    let mut builder = std::fs::DirBuilder::new();
-    builder.recursive(true);
-    #[cfg(unix)]
-    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
-    builder.create(dir).map_err(local)?;
+    prepare_dir(dir)?;
     let stamp = at.strftime("%Y%m%dT%H%M%SZ").to_string();
     let document = serde_json::json!({ "fetched_at": at.to_string(), "account": account });
     let text = serde_json::to_string_pretty(&document).unwrap_or_default();
@@ -253,6 +332,8 @@ fn message_of(body: &str) -> String {
 mod tests {
     use super::*;
     use runbook_plugin::testing::FakeHost;
+
+    use super::run as run_action;
 
     fn params(dir: Option<&Path>) -> Map<String, Value> {
         let mut params = Map::new();
@@ -316,6 +397,104 @@ mod tests {
                 .lock()
                 .map(|s| s.contains(&"s3cret".to_owned()))
                 .unwrap_or(false)
+        );
+        Ok(())
+    }
+
+    fn mode_of(path: &Path) -> u32 {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::metadata(path)
+            .map(|m| m.permissions().mode() & 0o777)
+            .unwrap_or(0)
+    }
+
+    fn account_host() -> FakeHost {
+        FakeHost::default().respond(
+            "/v2/account",
+            200,
+            r#"{"id":"abc","account_number":"LIVE123","equity":"1.00"}"#,
+        )
+    }
+
+    #[tokio::test]
+    async fn save_without_dir_goes_to_the_runs_folder_not_the_current_directory()
+    -> Result<(), PluginError> {
+        let run = tempfile::tempdir().map_err(|e| PluginError::invalid(e.to_string()))?;
+        let host = account_host().with_run_dir(run.path());
+        let mut params = params(None);
+        params.insert("save".into(), Value::Bool(true));
+        params.insert("dir".into(), Value::from(""));
+        let outputs = run_action(params, &host).await?;
+        let path = PathBuf::from(outputs["path"].as_str().unwrap_or_default());
+        assert_eq!(path.parent(), Some(run.path().join("snapshots").as_path()));
+        assert!(path.is_file(), "{}", path.display());
+        assert_eq!(mode_of(&run.path().join("snapshots")), 0o700);
+        assert_eq!(mode_of(&path), 0o600);
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn no_save_and_no_dir_writes_nothing() -> Result<(), PluginError> {
+        let run = tempfile::tempdir().map_err(|e| PluginError::invalid(e.to_string()))?;
+        let host = account_host().with_run_dir(run.path());
+        let outputs = run_action(params(None), &host).await?;
+        assert_eq!(outputs["path"], Value::Null);
+        assert!(!run.path().join("snapshots").exists());
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn save_without_a_run_folder_or_dir_is_refused() {
+        let mut params = params(None);
+        params.insert("save".into(), Value::Bool(true));
+        let error = run_action(params, &account_host()).await.err();
+        assert!(
+            error.is_some_and(|e| e.message.contains("give `dir`")),
+            "refused"
+        );
+    }
+
+    #[tokio::test]
+    async fn an_existing_folder_open_to_others_is_tightened() -> Result<(), PluginError> {
+        use std::os::unix::fs::PermissionsExt;
+        let root = tempfile::tempdir().map_err(|e| PluginError::invalid(e.to_string()))?;
+        let loose = root.path().join("snapshots");
+        std::fs::create_dir(&loose).map_err(|e| PluginError::invalid(e.to_string()))?;
+        std::fs::set_permissions(&loose, std::fs::Permissions::from_mode(0o777))
+            .map_err(|e| PluginError::invalid(e.to_string()))?;
+        assert_eq!(mode_of(&loose), 0o777);
+        run_action(params(Some(&loose)), &account_host()).await?;
+        assert_eq!(
+            mode_of(&loose),
+            0o700,
+            "tightened before the file is written"
+        );
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn a_symbolic_link_or_a_file_as_the_folder_is_refused() -> Result<(), PluginError> {
+        let root = tempfile::tempdir().map_err(|e| PluginError::invalid(e.to_string()))?;
+        let real = root.path().join("real");
+        std::fs::create_dir(&real).map_err(|e| PluginError::invalid(e.to_string()))?;
+        let link = root.path().join("link");
+        std::os::unix::fs::symlink(&real, &link)
+            .map_err(|e| PluginError::invalid(e.to_string()))?;
+        let error = run_action(params(Some(&link)), &account_host()).await.err();
+        assert!(
+            error.is_some_and(|e| e.message.contains("symbolic link")),
+            "a link is refused"
+        );
+        let file = root.path().join("file");
+        std::fs::write(&file, "x").map_err(|e| PluginError::invalid(e.to_string()))?;
+        let error = run_action(params(Some(&file)), &account_host()).await.err();
+        assert!(
+            error.is_some_and(|e| e.message.contains("not a directory")),
+            "a file is refused"
+        );
+        assert_eq!(
+            std::fs::read_dir(&real).map(Iterator::count).unwrap_or(9),
+            0
         );
         Ok(())
     }

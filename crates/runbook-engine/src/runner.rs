@@ -39,6 +39,9 @@ pub struct EngineOptions {
     /// owner-only, so a killed run's files can be found and removed. A temporary directory when
     /// none.
     pub files_dir: Option<std::path::PathBuf>,
+    /// The run's own folder in the state directory (its journal's), lent to plugins for files
+    /// kept for the record. Unlike `files_dir`, nothing removes what is written there.
+    pub run_dir: Option<std::path::PathBuf>,
     /// A program (with its first arguments) that shell steps' `sh -c COMMAND` is started through:
     /// it sets up the process (the CLI's sets a parent-death signal) and `exec`s the rest of its
     /// arguments. Empty: `sh` is started directly.

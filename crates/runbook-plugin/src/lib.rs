@@ -148,6 +148,12 @@ pub trait Host: Send + Sync {
     fn http(&self, request: HttpRequest) -> BoxFuture<'_, Result<HttpResponse, PluginError>>;
     /// Registers a value that must be redacted from every output.
     fn add_secret(&self, value: &str);
+    /// The run's own folder in the state directory (owner-only, kept after the run, beside its
+    /// journal), for files an action keeps for the record (the Alpaca snapshot). `None` when the
+    /// host has no run folder (a unit test's host).
+    fn run_dir(&self) -> Option<&std::path::Path> {
+        None
+    }
 }
 
 /// A plugin: a namespace of actions.

@@ -11,6 +11,8 @@ pub struct FakeHost {
     responses: Mutex<Vec<(String, HttpResponse)>>,
     pub requests: Mutex<Vec<HttpRequest>>,
     pub secrets: Mutex<Vec<String>>,
+    /// What [`Host::run_dir`] answers (see [`FakeHost::with_run_dir`]).
+    pub run_dir: Option<std::path::PathBuf>,
 }
 
 impl FakeHost {
@@ -24,6 +26,12 @@ impl FakeHost {
                 },
             ));
         }
+        self
+    }
+
+    /// Lends actions this folder as the run's folder.
+    pub fn with_run_dir(mut self, dir: impl Into<std::path::PathBuf>) -> Self {
+        self.run_dir = Some(dir.into());
         self
     }
 }
@@ -53,5 +61,9 @@ impl Host for FakeHost {
         if let Ok(mut secrets) = self.secrets.lock() {
             secrets.push(value.to_owned());
         }
+    }
+
+    fn run_dir(&self) -> Option<&std::path::Path> {
+        self.run_dir.as_deref()
     }
 }

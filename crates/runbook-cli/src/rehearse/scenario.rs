@@ -154,6 +154,7 @@ pub fn run(setup: &Setup<'_>, scenario: &Scenario) -> anyhow::Result<Outcome> {
         plugins: Some(Arc::new(crate::plugins::registry())),
         process_dir: Some(setup.dir.join("processes")),
         files_dir: Some(setup.dir.join("files")),
+        run_dir: Some(setup.dir.to_path_buf()),
         launcher: crate::launch::launcher(),
         transport: Some(transport),
         clock: shared_clock.clone(),

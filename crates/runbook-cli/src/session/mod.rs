@@ -113,6 +113,7 @@ fn run(
         plugins: Some(Arc::new(crate::plugins::registry())),
         process_dir: Some(config.state.processes(&config.run_id)),
         files_dir: Some(files.clone()),
+        run_dir: Some(config.state.runs().join(&config.run_id)),
         launcher: crate::launch::launcher(),
         ..EngineOptions::default()
     });

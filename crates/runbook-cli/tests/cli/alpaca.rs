@@ -64,8 +64,12 @@ const MQA_APP: &str = "raxx-mqa-prod";
 const MQA_PRICING_APP: &str = "mqa-pricing-prod";
 const ACTOR: &str = "superadmin-jdoe";
 
-/// Every secret of the story; none may appear in any output or file the run writes.
-const SECRETS: [(&str, &str); 6] = [
+/// Every secret of the story; none may appear in any output or file the run writes. The key ids
+/// too: the current one is a secret input, and the new one is typed at a masked prompt, so it is
+/// masked like the current one (issue 13 item 8).
+const SECRETS: [(&str, &str); 8] = [
+    ("NEW_KEY_ID", NEW_KEY_ID),
+    ("CURRENT_KEY_ID", CURRENT_KEY_ID),
     ("NEW_SECRET", NEW_SECRET),
     ("CURRENT_SECRET", CURRENT_SECRET),
     ("BAD_SECRET", BAD_SECRET),
@@ -179,6 +183,9 @@ struct Scenario {
     downstream_account_number: &'static str,
     /// What DELETE of the check order answers.
     cancel_status: u16,
+    /// The operator cancelled the check order in the dashboard: DELETE answers `cancel_status`
+    /// (422) but the order reads `canceled`.
+    cancelled_by_hand: bool,
     /// Requests to the Raptor runtime after a key change that are still served by the old
     /// release (old dynos, old pair) while Heroku restarts the dynos.
     runtime_restart_requests: u32,
@@ -200,6 +207,7 @@ impl Default for Scenario {
             resume_applies: true,
             downstream_account_number: ACCOUNT_NUMBER,
             cancel_status: 204,
+            cancelled_by_hand: false,
             runtime_restart_requests: 0,
             infisical_store_failures: 0,
         }
@@ -220,6 +228,8 @@ struct World {
     regenerated: bool,
     /// Bodies of the check orders placed.
     orders: Vec<Value>,
+    /// The check order's status as Alpaca reports it (after a 204 DELETE: canceled).
+    order_status: String,
     /// The pair the running Raptor dynos use, and the requests left until a pending pair shows.
     runtime_pair: (String, String),
     runtime_pending: Option<((String, String), u32)>,
@@ -348,12 +358,16 @@ impl Respond for Raxx {
                     }
                 }
                 let live_enabled = !world.live_disabled;
+                // The paper kill switch, as the runtime reads it from its config.
+                let paper_enabled = world.heroku[PROD_APP]
+                    .get("TRADING_PAPER_DISABLED")
+                    .is_none_or(|disabled| disabled != "1");
                 (
                     format!("raxx GET /health/trading -> live_enabled={live_enabled}"),
                     ResponseTemplate::new(200).set_body_json(json!({
                         "status": "ok",
                         "live_enabled": live_enabled,
-                        "paper_enabled": true,
+                        "paper_enabled": paper_enabled,
                         "checked_at": "2026-04-24T14:00:00Z"
                     })),
                 )
@@ -403,6 +417,7 @@ impl Respond for Raxx {
             ("POST", "/api/trading/orders") => {
                 let body: Value = serde_json::from_slice(&request.body).unwrap_or(Value::Null);
                 world.orders.push(body.clone());
+                world.order_status = "accepted".to_owned();
                 (
                     format!(
                         "raxx POST /api/trading/orders {} {} -> 200 ORDER_ID",
@@ -428,6 +443,9 @@ impl Respond for Raxx {
                 } else {
                     404
                 };
+                if status == 204 || (id == ORDER_ID && world.scenario.cancelled_by_hand) {
+                    world.order_status = "canceled".to_owned();
+                }
                 let response = match status {
                     204 => ResponseTemplate::new(204),
                     422 => ResponseTemplate::new(422).set_body_json(
@@ -443,6 +461,29 @@ impl Respond for Raxx {
                     ),
                     response,
                 )
+            }
+            ("GET", path) if path.starts_with("/api/trading/orders/") => {
+                let id = path.trim_start_matches("/api/trading/orders/");
+                if id == ORDER_ID && !world.order_status.is_empty() {
+                    (
+                        format!(
+                            "raxx GET /api/trading/orders/{} -> 200 {}",
+                            name_of(id),
+                            world.order_status
+                        ),
+                        ResponseTemplate::new(200).set_body_json(json!({
+                            "id": ORDER_ID,
+                            "symbol": "AAPL",
+                            "status": world.order_status,
+                        })),
+                    )
+                } else {
+                    (
+                        format!("raxx GET /api/trading/orders/{} -> 404", name_of(id)),
+                        ResponseTemplate::new(404)
+                            .set_body_json(json!({"message": "order not found"})),
+                    )
+                }
             }
             _ => (
                 format!("raxx {} {} -> 404", request.method, with_query(request)),
@@ -461,9 +502,15 @@ impl Respond for Heroku {
     fn respond(&self, request: &Request) -> ResponseTemplate {
         let mut world = self.0.lock().unwrap();
         let path = request.url.path().to_owned();
+        // `GET /apps/{app}` (app info, no config vars: the runbook's pre-flight) or
+        // `PATCH /apps/{app}/config-vars`.
+        let app_info = request.method.as_str() == "GET"
+            && path
+                .strip_prefix("/apps/")
+                .is_some_and(|app| !app.contains('/'));
         let app = path
             .strip_prefix("/apps/")
-            .and_then(|rest| rest.strip_suffix("/config-vars"))
+            .map(|rest| rest.strip_suffix("/config-vars").unwrap_or(rest))
             .unwrap_or("")
             .to_owned();
         let body: Map<String, Value> = serde_json::from_slice(&request.body).unwrap_or_default();
@@ -487,6 +534,12 @@ impl Respond for Heroku {
                 400,
                 ResponseTemplate::new(400)
                     .set_body_json(json!({"id": "bad_request", "message": "no API version"})),
+            )
+        } else if app_info && world.heroku.contains_key(&app) {
+            (
+                200,
+                ResponseTemplate::new(200)
+                    .set_body_json(json!({"name": app, "maintenance": false})),
             )
         } else if request.method.as_str() != "PATCH" || !world.heroku.contains_key(&app) {
             (
@@ -537,10 +590,12 @@ impl Respond for Heroku {
             }
             (200, ResponseTemplate::new(200).set_body_json(all))
         };
-        world.log(format!(
-            "heroku {} {app} {described} -> {status}",
-            request.method
-        ));
+        let line = if app_info {
+            format!("heroku GET {app} -> {status}")
+        } else {
+            format!("heroku {} {app} {described} -> {status}", request.method)
+        };
+        world.log(line);
         response
     }
 }
@@ -682,6 +737,7 @@ async fn rig(scenario: Scenario) -> Rig {
         pending: None,
         regenerated: false,
         orders: Vec::new(),
+        order_status: String::new(),
         runtime_pair: (CURRENT_KEY_ID.to_owned(), CURRENT_SECRET.to_owned()),
         runtime_pending: None,
     }));
@@ -747,10 +803,6 @@ impl Rig {
             (
                 "infisical_bin".to_owned(),
                 self.infisical_bin.display().to_string(),
-            ),
-            (
-                "snapshot_dir".to_owned(),
-                self.snapshot_dir().display().to_string(),
             ),
             ("health_poll_interval".to_owned(), "100ms".to_owned()),
             ("health_timeout".to_owned(), "2s".to_owned()),
@@ -847,8 +899,19 @@ impl Rig {
         runs.into_iter().next().unwrap()
     }
 
+    /// Where the snapshot goes by default: `snapshots/` in the run's folder of the state
+    /// directory (issue 13 item 9). A path that does not exist when no run started.
     fn snapshot_dir(&self) -> PathBuf {
-        self.sandbox.path().join("snapshots")
+        let runs: Vec<PathBuf> = std::fs::read_dir(self.state_dir.join("runs"))
+            .into_iter()
+            .flatten()
+            .map(|entry| entry.unwrap().path())
+            .collect();
+        assert!(runs.len() <= 1, "{runs:?}");
+        runs.into_iter()
+            .next()
+            .unwrap_or_else(|| self.state_dir.join("runs/none"))
+            .join("snapshots")
     }
 
     /// What the stand-ins received, in order.
@@ -1042,8 +1105,14 @@ fn assert_code(output: &Output, code: i32) {
 
 /// The answers of the happy path: the preconditions confirmed, LIVE typed, the new pair entered.
 fn answers(new_keys: &[(&str, &str)]) -> String {
-    let mut text = String::from(
-        "preconditions:\n  confirm: true\nconfirm_live_dashboard:\n  phrase: LIVE\nnew_key:\n",
+    answers_mqa(new_keys, "no")
+}
+
+/// The answers, with `holds_keys` as the operator's answer about MQ-A.
+fn answers_mqa(new_keys: &[(&str, &str)], holds_keys: &str) -> String {
+    let mut text = format!(
+        "preconditions:\n  confirm: true\nmqa_holds_keys:\n  holds_keys: \"{holds_keys}\"\n\
+         confirm_live_dashboard:\n  phrase: LIVE\nnew_key:\n",
     );
     for (key_id, secret) in new_keys {
         text.push_str(&format!("  - {{key_id: {key_id}, secret_key: {secret}}}\n"));
@@ -1066,11 +1135,21 @@ const VALIDATE_NEW: &str = "alpaca GET /v2/account as NEW_KEY_ID -> 200";
 const DOWNSTREAM: &str = "raxx GET /api/trading/account?mode=live -> 200 123456789";
 const CHECK_ORDER: &str = "raxx POST /api/trading/orders \"AAPL\" 1.0 -> 200 ORDER_ID";
 const CANCEL: &str = "raxx DELETE /api/trading/orders/ORDER_ID -> 204";
+const CANCELED: &str = "raxx GET /api/trading/orders/ORDER_ID -> 200 canceled";
+const PREFLIGHT_HEROKU: &str = "heroku GET raxx-api-prod -> 200";
 const OLD_KEY_DEAD: &str = "alpaca GET /v2/account as CURRENT_KEY_ID -> 401";
+
+/// The read-only pre-flight: the current key, the Heroku app, the infisical CLI.
+fn preflight() -> Vec<String> {
+    s(&[SNAPSHOT, PREFLIGHT_HEROKU, "infisical secrets get"])
+}
 
 /// The story up to and including the pause taking effect (two polls still live, then paused).
 fn paused() -> Vec<String> {
-    s(&[PAUSE, &format!("{HEALTH_LIVE} (x2)"), HEALTH_PAUSED])
+    concat(&[
+        preflight(),
+        s(&[PAUSE, &format!("{HEALTH_LIVE} (x2)"), HEALTH_PAUSED]),
+    ])
 }
 
 /// Storing in Infisical: set from a file, then get to check.
@@ -1119,6 +1198,18 @@ fn assert_failed_event(rig: &Rig) {
     );
 }
 
+/// Infisical was only read by the pre-flight (is the CLI logged in?): nothing stored.
+fn assert_only_preflight_infisical(rig: &Rig) {
+    assert_eq!(
+        rig.infisical_calls(),
+        s(
+            &[
+                "secrets get ALPACA_LIVE_API_KEY_ID --plain --projectId=proj-123 --env=prod --silent"
+            ]
+        ),
+    );
+}
+
 /// The prod app's kill switch is on and its keys are what `key_id` says.
 fn assert_prod_config(rig: &Rig, live_disabled: &str, key_id: &str) {
     let config = rig.heroku_config(PROD_APP);
@@ -1138,6 +1229,15 @@ async fn assert_heroku_requests_authorized(rig: &Rig) {
             header(request, "Accept"),
             Some("application/vnd.heroku+json; version=3")
         );
+        if request.method.as_str() == "GET" {
+            // The pre-flight's app info: never the config vars (they hold secrets).
+            assert!(
+                !request.url.path().contains("config-vars"),
+                "{}",
+                request.url
+            );
+            continue;
+        }
         assert_eq!(header(request, "content-type"), Some("application/json"));
         assert_eq!(request.method.as_str(), "PATCH");
     }
@@ -1164,6 +1264,7 @@ async fn happy_path_pauses_rotates_verifies_resumes_and_audits() {
                 DOWNSTREAM,
                 CHECK_ORDER,
                 CANCEL,
+                CANCELED,
                 OLD_KEY_DEAD,
                 RESUME,
                 &format!("{HEALTH_PAUSED} (x2)"),
@@ -1202,18 +1303,23 @@ async fn happy_path_pauses_rotates_verifies_resumes_and_audits() {
                "time_in_force": "day", "mode": "live"})
     );
 
-    // Infisical: explicit prod, the pair from a private file, never on argv.
+    // Infisical: the pre-flight's read (is the CLI logged in?), then explicit prod, the pair from
+    // a private file, never on argv.
     let calls = rig.infisical_calls();
-    assert_eq!(calls.len(), 3, "{calls:?}");
+    assert_eq!(calls.len(), 4, "{calls:?}");
+    assert_eq!(
+        calls[0],
+        "secrets get ALPACA_LIVE_API_KEY_ID --plain --projectId=proj-123 --env=prod --silent"
+    );
     assert!(
-        calls[0].starts_with("secrets set --file /")
-            && calls[0].ends_with(" --projectId=proj-123 --env=prod --silent"),
+        calls[1].starts_with("secrets set --file /")
+            && calls[1].ends_with(" --projectId=proj-123 --env=prod --silent"),
         "{calls:?}"
     );
-    let file_line: Vec<&str> = calls[1].split(' ').collect();
+    let file_line: Vec<&str> = calls[2].split(' ').collect();
     assert_eq!(&file_line[..2], &["file", "600"], "owner-only: {calls:?}");
     assert_eq!(
-        calls[2],
+        calls[3],
         "secrets get ALPACA_LIVE_API_KEY_ID --plain --projectId=proj-123 --env=prod --silent"
     );
     assert_eq!(
@@ -1221,7 +1327,23 @@ async fn happy_path_pauses_rotates_verifies_resumes_and_audits() {
         format!("ALPACA_LIVE_API_KEY_ID={NEW_KEY_ID}\nALPACA_LIVE_API_SECRET_KEY={NEW_SECRET}\n")
     );
 
-    // The snapshot: owner-only, UTC timestamp in its name, the account as fetched, no credentials.
+    // The snapshot: in the run's folder of the state directory (not the current directory),
+    // owner-only, UTC timestamp in its name, the account as fetched, no credentials.
+    assert!(
+        rig.snapshot_dir()
+            .starts_with(rig.state_dir.join("runs").join(rig.run_id())),
+        "{}",
+        rig.snapshot_dir().display()
+    );
+    assert!(!rig.sandbox.path().join("alpaca-snapshots").exists());
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(rig.snapshot_dir())
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o700);
+    }
     let snapshots: Vec<PathBuf> = std::fs::read_dir(rig.snapshot_dir())
         .unwrap()
         .map(|entry| entry.unwrap().path())
@@ -1260,7 +1382,14 @@ async fn happy_path_pauses_rotates_verifies_resumes_and_audits() {
     assert_eq!(context["actor"], ACTOR, "{completed:#}");
     assert_eq!(context["secret_name"], "ALPACA_LIVE_API_KEY_ID");
     assert_eq!(context["method"], "operator-assisted-dashboard");
+    // Computed from the runtime's answer, not written into the runbook.
     assert_eq!(context["account_number_verified"], true, "{completed:#}");
+    assert_eq!(context["new_key_comparison"], "match", "{completed:#}");
+    assert_eq!(context["new_key_differences"], json!([]), "{completed:#}");
+    assert_eq!(context["equity_drift_prompt"], "skipped", "{completed:#}");
+    // The operator's MQ-A answer (item 5), with the app given (none).
+    assert_eq!(context["mqa_holds_keys"], "no", "{completed:#}");
+    assert_eq!(context["mqa_heroku_app"], "", "{completed:#}");
     assert_eq!(
         context["snapshot_file"],
         snapshot.display().to_string(),
@@ -1280,6 +1409,16 @@ async fn happy_path_pauses_rotates_verifies_resumes_and_audits() {
         .parse()
         .unwrap();
     assert!(downtime > 0.0 && downtime < 60.0, "{completed:#}");
+    // The pause was requested (trading_paused_at) before it was confirmed.
+    let confirmed_at: jiff::Timestamp = context["trading_pause_confirmed_at"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(
+        paused_at < confirmed_at && confirmed_at < resumed_at,
+        "{completed:#}"
+    );
     let between = resumed_at.duration_since(paused_at).as_secs_f64();
     assert!(
         (between - downtime).abs() < 0.01,
@@ -1343,6 +1482,7 @@ async fn open_orders_are_shown_and_the_operator_may_continue() {
                 DOWNSTREAM,
                 CHECK_ORDER,
                 CANCEL,
+                CANCELED,
                 OLD_KEY_DEAD,
                 RESUME,
                 &format!("{HEALTH_PAUSED} (x2)"),
@@ -1375,7 +1515,7 @@ async fn open_orders_declined_stop_the_rotation_with_trading_paused() {
     // Paused, orders listed, then only the failure path: no snapshot, no key, nothing stored or
     // propagated, no check order, no resume.
     assert_eq!(rig.story(), concat(&[paused(), s(&[OPEN_ORDERS, PAUSE])]));
-    assert!(rig.infisical_calls().is_empty());
+    assert_only_preflight_infisical(&rig);
     assert!(!rig.snapshot_dir().exists());
     assert_prod_config(&rig, "1", CURRENT_KEY_ID);
     assert_eq!(rig.event_actions(), vec!["secret.rotate.failed"]);
@@ -1419,29 +1559,44 @@ async fn health_never_flips_fails_closed_with_trading_kept_paused() {
         output.stdout
     );
     let story = rig.story();
-    assert_eq!(story.len(), 3, "{story:#?}");
-    assert_eq!(story[0], PAUSE);
+    assert_eq!(story.len(), 6, "{story:#?}");
+    assert_eq!(story[..3], preflight()[..], "{story:#?}");
+    assert_eq!(story[3], PAUSE);
     assert!(
-        story[1].starts_with(&format!("{HEALTH_LIVE} (x")),
+        story[4].starts_with(&format!("{HEALTH_LIVE} (x")),
         "{story:#?}"
     );
-    assert_eq!(story[2], PAUSE, "the failure path keeps trading paused");
-    // Nothing else happened: Alpaca untouched, no snapshot, no prompt, nothing stored.
-    assert!(rig.alpaca.received_requests().await.unwrap().is_empty());
-    assert!(rig.infisical_calls().is_empty());
+    assert_eq!(story[5], PAUSE, "the failure path keeps trading paused");
+    // Nothing else happened: Alpaca only read by the pre-flight, no snapshot, no key prompt,
+    // nothing stored.
+    assert_eq!(rig.alpaca.received_requests().await.unwrap().len(), 1);
+    assert_eq!(rig.infisical_calls().len(), 1, "the pre-flight's read only");
     assert!(!rig.snapshot_dir().exists());
     assert!(
-        !rig.audit().iter().any(|r| r["type"] == "prompt"),
-        "no prompt answered"
+        !rig.audit()
+            .iter()
+            .any(|r| r["type"] == "prompt_answered" && r["step"] != "mqa_holds_keys"),
+        "no prompt answered but the pre-flight's MQ-A question"
     );
     let outcomes = rig.journal_outcomes();
     assert_eq!(
         outcomes,
         s(&[
             "production_only passed",
+            "mqa_holds_keys passed",
+            "mqa_app_agrees passed",
+            "preflight_current_key passed",
+            "preflight_current_key_is_live passed",
+            "preflight_heroku passed",
+            "preflight_heroku_mqa skipped",
+            "preflight_infisical passed",
             "pause_trading passed",
             "wait_paused failed",
             "keep_trading_paused passed",
+            "audit_resume_unconfirmed skipped",
+            "audit_failed_check_order_open skipped",
+            "audit_failed_keys_live skipped",
+            "audit_failed_keys_unknown skipped",
             "audit_failed passed",
         ]),
     );
@@ -1471,6 +1626,16 @@ async fn health_never_flips_fails_closed_with_trading_kept_paused() {
         "{failed:#}"
     );
     assert!(failed["context"].get("trading").is_none(), "{failed:#}");
+    // Before the key was regenerated: the new pair is not in production, no check order.
+    assert_eq!(
+        failed["context"]["new_keys_live_in_production"], false,
+        "{failed:#}"
+    );
+    assert_eq!(
+        failed["context"]["open_check_order_id"],
+        Value::Null,
+        "{failed:#}"
+    );
     rig.assert_no_secret_anywhere(&output);
 }
 
@@ -1518,6 +1683,10 @@ async fn open_orders_at_the_terminal_the_operator_sees_them_and_continues() {
     expect(&mut session, "algorithmic strategies that use these keys");
     expect(&mut session, "Do they all hold?");
     session.send_line("y").expect("answer");
+    // The MQ-A question (a list, "yes" first): down to "no", then Enter.
+    expect(&mut session, "Does MQ-A hold the live Alpaca keys");
+    session.send("j").expect("down");
+    session.send_line("").expect("pick");
     expect(&mut session, "There are open orders on the live account");
     expect(
         &mut session,
@@ -1547,7 +1716,10 @@ async fn open_orders_at_the_terminal_the_operator_sees_them_and_continues() {
         assert!(seen.contains(shown), "`{shown}` not shown:\n{seen}");
     }
     assert!(!seen.contains(NEW_SECRET), "the secret was echoed:\n{seen}");
-    assert!(seen.contains(NEW_KEY_ID), "the key id is echoed as typed");
+    assert!(
+        !seen.contains(NEW_KEY_ID),
+        "the key id is masked like the current one:\n{seen}"
+    );
     assert_eq!(rig.event_actions(), vec!["secret.rotate.completed"]);
     assert_prod_config(&rig, "0", NEW_KEY_ID);
     assert_eq!(
@@ -1569,7 +1741,7 @@ async fn open_orders_at_the_terminal_the_operator_sees_them_and_continues() {
 async fn a_rejected_new_key_is_regenerated_and_the_second_pair_goes_through() {
     let rig = rig(Scenario::default()).await;
     let answers = format!(
-        "{}decisions:\n  rotation: [retry]\n",
+        "{}decisions:\n  regenerate: [retry]\n",
         answers(&[(BAD_KEY_ID, BAD_SECRET), (NEW_KEY_ID, NEW_SECRET)])
     );
     let output = rig.run(&answers);
@@ -1604,6 +1776,7 @@ async fn a_rejected_new_key_is_regenerated_and_the_second_pair_goes_through() {
                 DOWNSTREAM,
                 CHECK_ORDER,
                 CANCEL,
+                CANCELED,
                 OLD_KEY_DEAD,
                 RESUME,
                 &format!("{HEALTH_PAUSED} (x2)"),
@@ -1664,7 +1837,7 @@ async fn a_paper_key_is_the_wrong_environment_both_modes_paused_nothing_propagat
     .await;
     // A second (good) pair and a retry are offered; neither may be used.
     let answers = format!(
-        "{}decisions:\n  rotation: [retry]\n",
+        "{}decisions:\n  regenerate: [retry]\n",
         answers(&[(PAPER_KEY_ID, PAPER_SECRET), (NEW_KEY_ID, NEW_SECRET)])
     );
     let output = rig.run(&answers);
@@ -1693,12 +1866,14 @@ async fn a_paper_key_is_the_wrong_environment_both_modes_paused_nothing_propagat
                 SNAPSHOT,
                 "alpaca GET /v2/account as PAPER_KEY_ID -> 200",
                 "heroku PATCH raxx-api-prod TRADING_LIVE_DISABLED=1 TRADING_PAPER_DISABLED=1 -> 200",
+                // Both pauses confirmed through health before the run stops (item 10).
+                HEALTH_PAUSED,
                 PAUSE,
             ]),
         ]),
     );
     assert_heroku_requests_authorized(&rig).await;
-    assert!(rig.infisical_calls().is_empty());
+    assert_only_preflight_infisical(&rig);
     assert_eq!(rig.infisical_store(), "");
     assert!(rig.orders_placed().is_empty());
     let config = rig.heroku_config(PROD_APP);
@@ -1726,11 +1901,13 @@ async fn a_paper_key_is_the_wrong_environment_both_modes_paused_nothing_propagat
         json!({
             "secret_name": "ALPACA_LIVE_API_KEY_ID",
             "actor": ACTOR,
+            "verdict": "wrong_environment",
             "expected_environment": "live",
             "rotated_environment": "paper",
             "expected_account_number": ACCOUNT_NUMBER,
             "rotated_account_number": PAPER_ACCOUNT_NUMBER,
-            "trading_paused": "both"
+            "kill_switches_set": ["TRADING_LIVE_DISABLED", "TRADING_PAPER_DISABLED"],
+            "new_keys_live_in_production": false
         }),
         "{misrotation:#}"
     );
@@ -1749,7 +1926,7 @@ async fn a_downstream_account_mismatch_places_no_check_order_and_keeps_trading_p
     })
     .await;
     let answers = format!(
-        "{}decisions:\n  rotation: [abort]\n",
+        "{}decisions:\n  propagation: [abort]\n",
         answers(&[(NEW_KEY_ID, NEW_SECRET)])
     );
     let output = rig.run(&answers);
@@ -1793,6 +1970,16 @@ async fn a_downstream_account_mismatch_places_no_check_order_and_keeps_trading_p
     assert_prod_config(&rig, "1", NEW_KEY_ID);
     assert_eq!(rig.event_actions(), vec!["secret.rotate.failed"]);
     assert_failed_event(&rig);
+    let failed = event(&rig, "secret.rotate.failed");
+    assert_eq!(
+        failed["context"]["new_keys_live_in_production"], true,
+        "{failed:#}"
+    );
+    assert_eq!(
+        failed["context"]["open_check_order_id"],
+        Value::Null,
+        "{failed:#}"
+    );
     rig.assert_no_secret_anywhere(&output);
 }
 
@@ -1807,7 +1994,7 @@ async fn a_check_order_that_cannot_be_cancelled_fails_the_run_and_says_cancel_it
     })
     .await;
     let answers = format!(
-        "{}decisions:\n  rotation: [abort]\n",
+        "{}decisions:\n  propagation: [abort]\n",
         answers(&[(NEW_KEY_ID, NEW_SECRET)])
     );
     let output = rig.run(&answers);
@@ -1819,12 +2006,12 @@ async fn a_check_order_that_cannot_be_cancelled_fails_the_run_and_says_cancel_it
         output.stdout
     );
     assert!(
-        output.stdout.contains("order is not cancelable"),
+        output.stdout.contains("is accepted, not canceled"),
         "{}",
         output.stdout
     );
-    // Placed once; a 422 ("not cancelable") is Alpaca's final word, so the cancel is not retried
-    // (transport errors and 5xx would be); no repeat of the group, no resume: paused.
+    // Placed once; a 422 ("not cancelable") is not retried (transport errors and 5xx would be);
+    // the order is read: still `accepted`, so the run fails; no repeat, no resume: paused.
     assert_eq!(
         rig.story(),
         concat(&[
@@ -1836,6 +2023,7 @@ async fn a_check_order_that_cannot_be_cancelled_fails_the_run_and_says_cancel_it
                 DOWNSTREAM,
                 CHECK_ORDER,
                 "raxx DELETE /api/trading/orders/ORDER_ID -> 422",
+                "raxx GET /api/trading/orders/ORDER_ID -> 200 accepted",
                 PAUSE,
             ]),
         ]),
@@ -1844,6 +2032,16 @@ async fn a_check_order_that_cannot_be_cancelled_fails_the_run_and_says_cancel_it
     assert_prod_config(&rig, "1", NEW_KEY_ID);
     assert_eq!(rig.event_actions(), vec!["secret.rotate.failed"]);
     assert_failed_event(&rig);
+    // The failed event says which live order may still be open, and that the new pair is live.
+    let failed = event(&rig, "secret.rotate.failed");
+    assert_eq!(
+        failed["context"]["open_check_order_id"], ORDER_ID,
+        "{failed:#}"
+    );
+    assert_eq!(
+        failed["context"]["new_keys_live_in_production"], true,
+        "{failed:#}"
+    );
     rig.assert_no_secret_anywhere(&output);
 }
 
@@ -1877,6 +2075,7 @@ async fn an_old_key_still_accepted_fails_with_trading_kept_paused() {
                 DOWNSTREAM,
                 CHECK_ORDER,
                 CANCEL,
+                CANCELED,
                 "alpaca GET /v2/account as CURRENT_KEY_ID -> 200",
                 PAUSE,
             ]),
@@ -1924,6 +2123,7 @@ async fn a_resume_never_confirmed_fails_closed_and_pauses_again() {
             DOWNSTREAM,
             CHECK_ORDER,
             CANCEL,
+            CANCELED,
             OLD_KEY_DEAD,
             RESUME,
         ]),
@@ -1935,9 +2135,25 @@ async fn a_resume_never_confirmed_fails_closed_and_pauses_again() {
     );
     assert_eq!(story[expected.len() + 1..], s(&[PAUSE])[..], "{story:#?}");
     assert_prod_config(&rig, "1", NEW_KEY_ID);
-    // No completed event: the rotation is not done until trading is confirmed live.
-    assert_eq!(rig.event_actions(), vec!["secret.rotate.failed"]);
-    assert_failed_event(&rig);
+    // No completed event: the rotation is not done until trading is confirmed live. Nor a failed
+    // one: the key was rotated and verified (item 8).
+    assert_eq!(
+        rig.event_actions(),
+        vec!["secret.rotate.resume_unconfirmed"]
+    );
+    let unconfirmed = event(&rig, "secret.rotate.resume_unconfirmed");
+    let context = &unconfirmed["context"];
+    assert_eq!(context["failed_step"], "wait_resumed", "{unconfirmed:#}");
+    assert_eq!(
+        context["new_keys_live_in_production"], true,
+        "{unconfirmed:#}"
+    );
+    assert_eq!(context["account_number_verified"], true, "{unconfirmed:#}");
+    assert_eq!(
+        context["open_check_order_id"],
+        Value::Null,
+        "{unconfirmed:#}"
+    );
     let wait = rig
         .journal()
         .into_iter()
@@ -1958,12 +2174,17 @@ async fn with_the_mqa_layer_configured_both_production_apps_get_the_new_pair() {
     let rig = rig(Scenario::default())
         .await
         .input("mqa_heroku_app", MQA_APP);
-    let output = rig.run(&answers(&[(NEW_KEY_ID, NEW_SECRET)]));
+    let output = rig.run(&answers_mqa(&[(NEW_KEY_ID, NEW_SECRET)], "yes"));
     assert_code(&output, 0);
     assert_eq!(
         rig.story(),
         concat(&[
-            paused(),
+            s(&[
+                SNAPSHOT,
+                PREFLIGHT_HEROKU,
+                "heroku GET raxx-mqa-prod -> 200"
+            ]),
+            paused()[2..].to_vec(),
             s(&[OPEN_ORDERS, SNAPSHOT, VALIDATE_NEW]),
             stored(),
             s(&[
@@ -1972,6 +2193,7 @@ async fn with_the_mqa_layer_configured_both_production_apps_get_the_new_pair() {
                 DOWNSTREAM,
                 CHECK_ORDER,
                 CANCEL,
+                CANCELED,
                 OLD_KEY_DEAD,
                 RESUME,
                 &format!("{HEALTH_PAUSED} (x2)"),
@@ -2003,7 +2225,7 @@ async fn a_staging_target_is_refused_before_trading_is_paused_or_a_key_regenerat
         .await
         .input("mqa_heroku_app", "raxx-mqa-staging");
     let answers = format!(
-        "{}decisions:\n  rotation: [abort]\n",
+        "{}decisions:\n  propagation: [abort]\n",
         answers(&[(NEW_KEY_ID, NEW_SECRET)])
     );
     let output = rig.run(&answers);
@@ -2015,7 +2237,7 @@ async fn a_staging_target_is_refused_before_trading_is_paused_or_a_key_regenerat
         output.stdout
     );
     assert_ne!(output.code, 0);
-    // Nothing stored or propagated anywhere.
+    // Nothing stored or propagated anywhere; refused even before the pre-flight's reads.
     assert!(rig.infisical_calls().is_empty());
     assert!(
         !rig.timeline()
@@ -2047,16 +2269,15 @@ async fn a_current_key_of_a_paper_account_stops_before_the_point_of_no_return() 
     let output = rig.run(&answers(&[(NEW_KEY_ID, NEW_SECRET)]));
     assert_code(&output, 10);
     assert!(
-        output
-            .stdout
-            .contains("the CURRENT key belongs to a paper account; these are not the live keys"),
+        output.stdout.contains(
+            "the CURRENT key (ALPACA_LIVE_API_KEY_ID) belongs to the PAPER account PA3KQ9Z1X2Y3"
+        ) && output.stdout.contains("Nothing was changed."),
         "{}",
         output.stdout
     );
-    assert_eq!(
-        rig.story(),
-        concat(&[paused(), s(&[OPEN_ORDERS, SNAPSHOT, PAUSE])])
-    );
+    // The pre-flight's read, and nothing else: trading was never paused (issue 13 item 4).
+    assert_eq!(rig.story(), s(&[SNAPSHOT]));
+    assert_prod_config(&rig, "0", CURRENT_KEY_ID);
     let outcomes = rig.journal_outcomes();
     assert!(
         !outcomes
@@ -2162,7 +2383,7 @@ async fn a_production_app_whose_name_contains_ci_is_not_refused() {
     let rig = rig(Scenario::default())
         .await
         .input("mqa_heroku_app", MQA_PRICING_APP);
-    let output = rig.run(&answers(&[(NEW_KEY_ID, NEW_SECRET)]));
+    let output = rig.run(&answers_mqa(&[(NEW_KEY_ID, NEW_SECRET)], "yes"));
     assert_code(&output, 0);
     assert_eq!(
         rig.heroku_config(MQA_PRICING_APP)["ALPACA_LIVE_API_KEY_ID"],
@@ -2187,7 +2408,7 @@ async fn a_paper_pair_the_live_api_rejects_is_still_recognised_as_the_wrong_envi
     let paper_url = rig.alpaca_paper.uri();
     let rig = rig.input("alpaca_paper_base_url", &paper_url);
     let answers = format!(
-        "{}decisions:\n  rotation: [retry]\n",
+        "{}decisions:\n  regenerate: [retry]\n",
         answers(&[(PAPER_KEY_ID, PAPER_SECRET), (NEW_KEY_ID, NEW_SECRET)])
     );
     let output = rig.run(&answers);
@@ -2201,7 +2422,7 @@ async fn a_paper_pair_the_live_api_rejects_is_still_recognised_as_the_wrong_envi
     assert_eq!(config["TRADING_LIVE_DISABLED"], "1");
     assert_eq!(config["TRADING_PAPER_DISABLED"], "1");
     assert_eq!(config["ALPACA_LIVE_API_KEY_ID"], CURRENT_KEY_ID);
-    assert!(rig.infisical_calls().is_empty());
+    assert_only_preflight_infisical(&rig);
     let misrotation = event(&rig, "secret.rotate.misrotation");
     assert_eq!(
         misrotation["context"]["rotated_account_number"], PAPER_ACCOUNT_NUMBER,
@@ -2255,23 +2476,23 @@ async fn order_requests(rig: &Rig) -> Vec<String> {
 #[tokio::test(flavor = "multi_thread")]
 async fn an_aborted_rotation_resumed_cancels_the_check_order_it_placed() {
     let rig = rig(Scenario {
-        infisical_store_failures: 1,
+        infisical_store_failures: 3,
         ..Scenario::default()
     })
     .await;
 
-    // First session: the Infisical store fails inside the group and the operator aborts instead of
-    // repeating it. No check order exists yet, so the group's `finally` is skipped by its `when`;
+    // First session: the Infisical store fails inside the group (all three of the step's
+    // attempts) and the operator aborts instead of repeating it. No check order exists yet, so the group's `finally` is skipped by its `when`;
     // the failure path keeps trading paused.
     let first = rig.run(&format!(
-        "{}decisions:\n  rotation: [abort]\n",
+        "{}decisions:\n  propagation: [abort]\n",
         answers(&[(NEW_KEY_ID, NEW_SECRET)])
     ));
     assert_code(&first, 10);
     let run_id = rig.run_id();
     for expected in [
         "the operator chose to abort",
-        "stand-in: Infisical is unavailable (failure 1 of 1)",
+        "stand-in: Infisical is unavailable (failure 3 of 3)",
         &format!("to continue after fixing the cause: runbook resume {run_id}"),
     ] {
         assert!(
@@ -2286,6 +2507,10 @@ async fn an_aborted_rotation_resumed_cancels_the_check_order_it_placed() {
             OPEN_ORDERS,
             SNAPSHOT,
             VALIDATE_NEW,
+            "infisical secrets set",
+            "infisical secrets set -> failed",
+            "infisical secrets set",
+            "infisical secrets set -> failed",
             "infisical secrets set",
             "infisical secrets set -> failed",
             PAUSE,
@@ -2307,7 +2532,7 @@ async fn an_aborted_rotation_resumed_cancels_the_check_order_it_placed() {
     assert_failed_event(&rig);
     assert_eq!(
         event(&rig, "secret.rotate.failed")["context"]["failed_step"],
-        "rotation"
+        "propagation"
     );
     rig.assert_no_secret_anywhere(&first);
 
@@ -2331,6 +2556,7 @@ async fn an_aborted_rotation_resumed_cancels_the_check_order_it_placed() {
                 DOWNSTREAM,
                 CHECK_ORDER,
                 CANCEL,
+                CANCELED,
                 OLD_KEY_DEAD,
                 RESUME,
                 &format!("{HEALTH_PAUSED} (x2)"),
@@ -2343,6 +2569,7 @@ async fn an_aborted_rotation_resumed_cancels_the_check_order_it_placed() {
         vec![
             "POST /api/trading/orders".to_owned(),
             format!("DELETE /api/trading/orders/{ORDER_ID}"),
+            format!("GET /api/trading/orders/{ORDER_ID}"),
         ]
     );
     assert_eq!(rig.orders_placed().len(), 1);
@@ -2373,12 +2600,18 @@ async fn an_aborted_rotation_resumed_cancels_the_check_order_it_placed() {
     assert_eq!(check_order[0]["attempts"], 1, "{check_order:#?}");
     assert_eq!(check_order[0]["outputs"]["order_id"], ORDER_ID);
     assert_ne!(check_order[0]["restored"], true, "{check_order:#?}");
+    // The regeneration group completed in the first session: restored, not run again.
+    let regenerate = runs_of("regenerate");
+    assert_eq!(
+        regenerate[0]["restored"], true,
+        "no second regeneration: {regenerate:#?}"
+    );
     let new_key = runs_of("new_key");
     assert_eq!(
-        new_key[0]["restored"], true,
+        new_key[0]["attempts"], 0,
         "no second regeneration: {new_key:#?}"
     );
-    assert_eq!(runs_of("rotation")[0]["outcome"], "passed");
+    assert_eq!(runs_of("propagation")[0]["outcome"], "passed");
 
     // The journal agrees: after `run_resumed`, cancel_check_order ran (attempts 1), not restored.
     let journal = rig.journal();
@@ -2404,7 +2637,7 @@ async fn an_aborted_rotation_resumed_cancels_the_check_order_it_placed() {
     assert_eq!(finished.len(), 2, "{finished:#?}");
     // The failure path ran (no compensation): `rolled_back`, and still resumable.
     assert_eq!(finished[0]["status"], "rolled_back", "{finished:#?}");
-    assert_eq!(finished[0]["failed_step"], "rotation", "{finished:#?}");
+    assert_eq!(finished[0]["failed_step"], "propagation", "{finished:#?}");
     assert_eq!(finished[1]["status"], "succeeded", "{finished:#?}");
 
     // The world at the end: new pair everywhere, trading live again, both audit events.
@@ -2422,4 +2655,185 @@ async fn an_aborted_rotation_resumed_cancels_the_check_order_it_placed() {
     assert_eq!(completed["context"]["account_number_verified"], true);
     assert_heroku_requests_authorized(&rig).await;
     rig.assert_no_secret_anywhere(&resumed);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Issue 13: the second pass. Each test states what the audit trail and the world look like; the
+// rehearsal (`runbooks/alpaca-live.rehearsal.yaml`) covers the same paths without the audit
+// record's fields.
+
+/// Item 1: a key for ANOTHER LIVE account is a mis-rotation, like a paper key: both kill
+/// switches, the mis-rotation event naming the verdict, no repeat, never `completed`.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_key_of_another_live_account_is_a_misrotation_not_a_repeat() {
+    let other = account(
+        OTHER_ACCOUNT_NUMBER,
+        "5f1e0a6c-2b7d-4c39-9a1e-7d2f3b4c5d6e",
+        "42.00",
+    );
+    let rig = rig(Scenario {
+        new_keys: vec![
+            (BAD_KEY_ID, BAD_SECRET, other),
+            (NEW_KEY_ID, NEW_SECRET, live_account()),
+        ],
+        ..Scenario::default()
+    })
+    .await;
+    // A good second pair and a retry are offered; neither may be used.
+    let output = rig.run(&format!(
+        "{}decisions:\n  regenerate: [retry]\n",
+        answers(&[(BAD_KEY_ID, BAD_SECRET), (NEW_KEY_ID, NEW_SECRET)])
+    ));
+    assert_code(&output, 10);
+    assert!(
+        output.stdout.contains("ANOTHER ACCOUNT") && output.stdout.contains("(no repeat)"),
+        "{}",
+        output.stdout
+    );
+    let config = rig.heroku_config(PROD_APP);
+    assert_eq!(config["TRADING_LIVE_DISABLED"], "1");
+    assert_eq!(config["TRADING_PAPER_DISABLED"], "1");
+    assert_eq!(config["ALPACA_LIVE_API_KEY_ID"], CURRENT_KEY_ID);
+    assert_only_preflight_infisical(&rig);
+    assert_eq!(
+        rig.event_actions(),
+        vec!["secret.rotate.misrotation", "secret.rotate.failed"]
+    );
+    let misrotation = event(&rig, "secret.rotate.misrotation");
+    let context = &misrotation["context"];
+    assert_eq!(context["verdict"], "other_account", "{misrotation:#}");
+    assert_eq!(context["rotated_environment"], "live", "{misrotation:#}");
+    assert_eq!(
+        context["rotated_account_number"], OTHER_ACCOUNT_NUMBER,
+        "{misrotation:#}"
+    );
+    let outcomes = rig.journal_outcomes();
+    assert_eq!(
+        outcomes
+            .iter()
+            .filter(|o| o.starts_with("new_key "))
+            .count(),
+        1,
+        "no repeat: {outcomes:#?}"
+    );
+    rig.assert_no_secret_anywhere(&output);
+}
+
+/// Item 2: equity moved (positions held) but it is the same account: the drift is shown, the
+/// operator accepts it, the SAME key goes on, and the audit record says so.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_equity_drift_is_shown_accepted_and_recorded_never_regenerated() {
+    let drifted = account(ACCOUNT_NUMBER, ACCOUNT_ID, "123351.87");
+    let rig = rig(Scenario {
+        new_keys: vec![(NEW_KEY_ID, NEW_SECRET, drifted)],
+        ..Scenario::default()
+    })
+    .await;
+    let output = rig.run(&format!(
+        "accept_drift:\n  confirm: true\n{}",
+        answers(&[(NEW_KEY_ID, NEW_SECRET)])
+    ));
+    assert_code(&output, 0);
+    assert_prod_config(&rig, "0", NEW_KEY_ID);
+    let outcomes = rig.journal_outcomes();
+    assert_eq!(
+        outcomes
+            .iter()
+            .filter(|o| o.starts_with("new_key "))
+            .count(),
+        1,
+        "{outcomes:#?}"
+    );
+    let answered: Vec<Value> = rig
+        .audit()
+        .into_iter()
+        .filter(|r| r["type"] == "prompt_answered" && r["step"] == "accept_drift")
+        .collect();
+    assert_eq!(answered.len(), 1, "{answered:#?}");
+    assert_eq!(answered[0]["answers"]["confirmed"], true, "{answered:#?}");
+    let completed = event(&rig, "secret.rotate.completed");
+    let context = &completed["context"];
+    assert_eq!(context["new_key_comparison"], "mismatch", "{completed:#}");
+    assert_eq!(context["equity_drift_prompt"], "passed", "{completed:#}");
+    let differences = context["new_key_differences"].as_array().unwrap();
+    assert_eq!(differences.len(), 1, "{completed:#}");
+    assert_eq!(differences[0]["field"], "equity");
+    assert_eq!(differences[0]["expected"], "123346.11");
+    assert_eq!(differences[0]["actual"], "123351.87");
+    assert_eq!(differences[0]["note"], "differs by 5.76");
+    assert_eq!(context["account_number_verified"], true, "{completed:#}");
+    rig.assert_no_secret_anywhere(&output);
+}
+
+/// Item 5: the operator says MQ-A holds the keys but no MQ-A app was given: the run stops before
+/// trading is paused, and the answer is on the record.
+#[tokio::test(flavor = "multi_thread")]
+async fn mqa_holding_the_keys_without_an_app_stops_before_anything_changes() {
+    let rig = rig(Scenario::default()).await;
+    let output = rig.run(&answers_mqa(&[(NEW_KEY_ID, NEW_SECRET)], "yes"));
+    assert_ne!(output.code, 0);
+    assert!(
+        output
+            .stdout
+            .contains("start again with --input mqa_heroku_app=APP"),
+        "{}",
+        output.stdout
+    );
+    assert!(rig.timeline().is_empty(), "{:#?}", rig.timeline());
+    assert_prod_config(&rig, "0", CURRENT_KEY_ID);
+    let answered: Vec<Value> = rig
+        .audit()
+        .into_iter()
+        .filter(|r| r["type"] == "prompt_answered" && r["step"] == "mqa_holds_keys")
+        .collect();
+    assert_eq!(answered.len(), 1, "{answered:#?}");
+    assert_eq!(answered[0]["answers"]["holds_keys"], "yes", "{answered:#?}");
+}
+
+/// Item 7: DELETE answers 422 because the operator already cancelled the order by hand: the
+/// order is read back, it is `canceled`, and the rotation completes.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_check_order_cancelled_by_hand_is_accepted_after_a_422() {
+    let rig = rig(Scenario {
+        cancel_status: 422,
+        cancelled_by_hand: true,
+        ..Scenario::default()
+    })
+    .await;
+    let output = rig.run(&answers(&[(NEW_KEY_ID, NEW_SECRET)]));
+    assert_code(&output, 0);
+    let story = rig.story();
+    let delete = story
+        .iter()
+        .position(|line| line == "raxx DELETE /api/trading/orders/ORDER_ID -> 422")
+        .unwrap_or_else(|| panic!("{story:#?}"));
+    assert_eq!(story[delete + 1], CANCELED, "{story:#?}");
+    assert_eq!(rig.event_actions(), vec!["secret.rotate.completed"]);
+    assert_prod_config(&rig, "0", NEW_KEY_ID);
+}
+
+/// Item 9: a snapshot folder given by the operator that others can read is tightened to 0700
+/// before the snapshot is written in it.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_snapshot_folder_open_to_others_is_tightened_before_the_snapshot() {
+    use std::os::unix::fs::PermissionsExt;
+    let rig = rig(Scenario::default()).await;
+    let loose = rig.sandbox.path().join("shared-snapshots");
+    std::fs::create_dir(&loose).unwrap();
+    std::fs::set_permissions(&loose, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let rig = rig.input("snapshot_dir", &loose.display().to_string());
+    let output = rig.run(&answers(&[(NEW_KEY_ID, NEW_SECRET)]));
+    assert_code(&output, 0);
+    let mode = std::fs::metadata(&loose).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o700);
+    let files: Vec<PathBuf> = std::fs::read_dir(&loose)
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .collect();
+    assert_eq!(files.len(), 1, "{files:?}");
+    assert_eq!(
+        std::fs::metadata(&files[0]).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+    assert!(!rig.snapshot_dir().exists(), "not in the run's folder too");
 }

@@ -190,6 +190,7 @@ impl Run<'_, '_> {
                 .as_ref()
                 .map(|dir| crate::processes::note_path(dir, &step.id)),
             files_dir: self.engine.options.files_dir.as_deref(),
+            run_dir: self.engine.options.run_dir.as_deref(),
             launcher: &self.engine.options.launcher,
             commands: self.engine.options.commands.as_ref(),
             note: None,

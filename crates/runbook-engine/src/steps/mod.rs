@@ -39,6 +39,9 @@ pub struct StepEnv<'a> {
     pub process_note: Option<std::path::PathBuf>,
     /// Where `files:` are written (see [`crate::runner::EngineOptions::files_dir`]).
     pub files_dir: Option<&'a std::path::Path>,
+    /// The run's own folder in the state directory, lent to plugins (see
+    /// [`crate::runner::EngineOptions::run_dir`]).
+    pub run_dir: Option<&'a std::path::Path>,
     /// What `sh` is started through (see [`crate::runner::EngineOptions::launcher`]).
     pub launcher: &'a [std::ffi::OsString],
     /// The shell and environment commands run with, when not the process's own (a rehearsal).
@@ -130,6 +133,7 @@ pub(crate) mod tests_support {
             plugins: None,
             process_note: None,
             files_dir: None,
+            run_dir: None,
             launcher: &[],
             commands: None,
             note: None,

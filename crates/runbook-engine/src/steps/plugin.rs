@@ -42,6 +42,7 @@ pub(super) async fn execute(
     let host = EngineHost {
         http: env.http,
         run_secrets: &env.context.redactor,
+        run_dir: env.run_dir,
         secrets: Mutex::new(Redactor::default()),
     };
     let result = plugin.run(&step.action, params, &host).await;
@@ -64,6 +65,7 @@ struct EngineHost<'a> {
     http: &'a dyn HttpTransport,
     /// The run's secrets, to redact the traces of the plugin's requests.
     run_secrets: &'a Redactor,
+    run_dir: Option<&'a std::path::Path>,
     secrets: Mutex<Redactor>,
 }
 
@@ -133,5 +135,9 @@ impl Host for EngineHost<'_> {
         if let Ok(mut secrets) = self.secrets.lock() {
             secrets.add(value);
         }
+    }
+
+    fn run_dir(&self) -> Option<&std::path::Path> {
+        self.run_dir
     }
 }
