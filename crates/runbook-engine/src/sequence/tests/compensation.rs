@@ -76,7 +76,7 @@ async fn rollbacks_run_newest_first_then_the_failure_path_then_finally() {
     // The cleanup saw which step failed and why.
     assert_eq!(
         fx.read("seen"),
-        "third\n`@DIR@/mark log third; exit 7` exited with 7, expected 0\n"
+        "third\n`sh @DIR@/mark log third; exit 7` exited with 7, expected 0\n"
             .replace("@DIR@", &fx.dir().display().to_string())
     );
 }

@@ -57,8 +57,15 @@ impl Fixture {
     }
 
     /// Loads and checks a runbook; `@DIR@` stands for the fixture's directory.
+    ///
+    /// The helper scripts run as `sh SCRIPT`, not exec'd: another test thread that forks while
+    /// `script` still holds the file open for writing makes an exec fail with ETXTBSY ("text file
+    /// busy"), which under load looked like a step failing once too often. Reading it is not racy.
     pub(super) fn runbook(&self, yaml: &str) -> Runbook {
-        let text = yaml.replace("@DIR@", &self.dir().display().to_string());
+        let text = yaml
+            .replace("@DIR@/mark ", "sh @DIR@/mark ")
+            .replace("@DIR@/flaky ", "sh @DIR@/flaky ")
+            .replace("@DIR@", &self.dir().display().to_string());
         let source = Source::new(self.path("runbook.yaml"), text);
         runbook_dsl::load_and_check(&source)
             .unwrap_or_else(|findings| panic!("the test runbook has findings: {findings:#?}"))
