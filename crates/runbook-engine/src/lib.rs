@@ -7,6 +7,7 @@ pub mod answers;
 pub mod audit;
 pub mod audit_http;
 pub mod context;
+pub mod effects;
 pub mod error;
 pub mod http_client;
 pub mod inputs;

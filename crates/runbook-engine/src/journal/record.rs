@@ -39,20 +39,37 @@ pub enum JournalRecord {
 }
 
 impl JournalRecord {
-    /// Whether the record must be on disk before the run goes on: the records that come before side
-    /// effects (a step's start, a phase, a decision that changes what resume does) and the ends of
-    /// sessions. A step's outcome announces no side effect; the next synced record carries it.
-    pub fn needs_sync(&self) -> bool {
+    /// When the record must reach the file and the disk, by default: the records that come before
+    /// side effects (a step's start, a phase, a decision that changes what resume does) and the
+    /// ends of sessions are synced. A step's outcome announces no side effect; it is written at
+    /// once (a killed process loses nothing) and the next synced record makes it durable. The
+    /// journal's observer defers the start of a read-only step ([`crate::effects`]).
+    pub fn durability(&self) -> Durability {
         match self {
             JournalRecord::RunStarted(_)
             | JournalRecord::RunResumed(_)
             | JournalRecord::PhaseStarted { .. }
             | JournalRecord::StepStarted(_)
             | JournalRecord::Decision { .. }
-            | JournalRecord::RunFinished(_) => true,
-            JournalRecord::StepFinished(_) => false,
+            | JournalRecord::RunFinished(_) => Durability::Synced,
+            JournalRecord::StepFinished(_) => Durability::Written,
         }
     }
+}
+
+/// When an appended record reaches the journal file, and the disk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Durability {
+    /// Written and synced (`fdatasync`), with everything before it, before the append returns.
+    Synced,
+    /// Written to the file before the append returns: it survives the process being killed, and
+    /// reaches the disk with the next synced record.
+    Written,
+    /// Kept in memory and written together with the next record that is not deferred, in one
+    /// `write`. Only for the start of a read-only step: if the process dies before it is written,
+    /// the journal reads as if the run stopped just before that step, which resume handles by
+    /// running it, harmlessly.
+    Deferred,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

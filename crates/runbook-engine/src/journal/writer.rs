@@ -1,4 +1,8 @@
 //! Appending to a journal: one [`Entry`] a line, synced before the side effect it announces.
+//!
+//! Records are serialised into one buffer and reach the file in as few `write`s as their
+//! [`Durability`] allows: a read-only step's start and its outcome go out together, in one write
+//! and without a sync (see [`crate::effects`]).
 
 use std::fs::{File, OpenOptions};
 use std::io::Write;
@@ -6,13 +10,18 @@ use std::path::{Path, PathBuf};
 
 use super::create_private_dir;
 use super::reader::JournalRead;
-use super::record::{Entry, JournalRecord, RunResumed, RunStarted};
+use super::record::{Durability, Entry, JournalRecord, RunResumed, RunStarted};
 
 /// Appends records to a run's journal.
 pub struct JournalWriter {
     file: File,
     path: PathBuf,
     seq: u64,
+    /// Serialised records not written yet ([`Durability::Deferred`] ones, then the one being
+    /// appended).
+    pending: Vec<u8>,
+    /// How many times the file was synced: what the durability rule is tested by.
+    syncs: u64,
 }
 
 impl JournalWriter {
@@ -29,6 +38,8 @@ impl JournalWriter {
             file: options.open(path)?,
             path: path.to_owned(),
             seq: 0,
+            pending: Vec::new(),
+            syncs: 0,
         };
         writer.append(JournalRecord::RunStarted(started))?;
         Ok(writer)
@@ -46,6 +57,8 @@ impl JournalWriter {
             file,
             path: path.to_owned(),
             seq: read.entries.last().map_or(0, |entry| entry.seq),
+            pending: Vec::new(),
+            syncs: 0,
         };
         writer.append(JournalRecord::RunResumed(resumed))?;
         Ok(writer)
@@ -55,22 +68,46 @@ impl JournalWriter {
         &self.path
     }
 
-    /// Appends one record; records that come before side effects are synced to disk before this
-    /// returns ([`JournalRecord::needs_sync`]).
+    /// How many times this writer synced the file.
+    pub fn syncs(&self) -> u64 {
+        self.syncs
+    }
+
+    /// Appends one record with its own durability ([`JournalRecord::durability`]).
     pub fn append(&mut self, record: JournalRecord) -> std::io::Result<()> {
-        let sync = record.needs_sync();
+        let durability = record.durability();
+        self.append_as(record, durability)
+    }
+
+    /// Appends one record. [`Durability::Synced`]: it and everything before it are on disk before
+    /// this returns; [`Durability::Written`]: in the file; [`Durability::Deferred`]: in memory until
+    /// the next record that is not deferred.
+    pub fn append_as(&mut self, record: JournalRecord, durability: Durability) -> std::io::Result<()> {
         self.seq += 1;
         let entry = Entry {
             seq: self.seq,
             at: jiff::Timestamp::now(),
             record,
         };
-        let mut line = serde_json::to_vec(&entry).map_err(std::io::Error::other)?;
-        line.push(b'\n');
-        self.file.write_all(&line)?;
-        if sync {
-            self.file.sync_data()?;
+        serde_json::to_writer(&mut self.pending, &entry).map_err(std::io::Error::other)?;
+        self.pending.push(b'\n');
+        match durability {
+            Durability::Deferred => Ok(()),
+            Durability::Written => self.write_pending(),
+            Durability::Synced => {
+                self.write_pending()?;
+                self.file.sync_data()?;
+                self.syncs += 1;
+                Ok(())
+            }
         }
-        Ok(())
+    }
+
+    fn write_pending(&mut self) -> std::io::Result<()> {
+        let result = self.file.write_all(&self.pending);
+        // A failed write is not retried with the same bytes: the error stops the run at its next
+        // checkpoint, and resume cuts a torn line off.
+        self.pending.clear();
+        result
     }
 }
