@@ -74,7 +74,9 @@ fn lines(path: &std::path::Path) -> Vec<String> {
         .map(|line| {
             let value: serde_json::Value = serde_json::from_str(line).unwrap_or_default();
             let field = |name: &str| value[name].as_str().unwrap_or_default().to_owned();
-            format!("{} {}", field("type"), field("step")).trim().to_owned()
+            format!("{} {}", field("type"), field("step"))
+                .trim()
+                .to_owned()
         })
         .collect()
 }
@@ -118,7 +120,11 @@ fn a_step_with_side_effects_is_synced_before_it_runs_a_read_only_one_is_not() {
             Some(format!("step_started {id}").as_str())
         );
         journal.step_finished(step(id), &AT, &report(step(id)));
-        assert_eq!(journal.syncs(), expected_syncs, "{id}'s outcome cost a sync");
+        assert_eq!(
+            journal.syncs(),
+            expected_syncs,
+            "{id}'s outcome cost a sync"
+        );
     }
 
     let read = read_journal(&path).unwrap_or_else(|e| panic!("{e}"));

@@ -82,7 +82,11 @@ impl JournalWriter {
     /// Appends one record. [`Durability::Synced`]: it and everything before it are on disk before
     /// this returns; [`Durability::Written`]: in the file; [`Durability::Deferred`]: in memory until
     /// the next record that is not deferred.
-    pub fn append_as(&mut self, record: JournalRecord, durability: Durability) -> std::io::Result<()> {
+    pub fn append_as(
+        &mut self,
+        record: JournalRecord,
+        durability: Durability,
+    ) -> std::io::Result<()> {
         self.seq += 1;
         let entry = Entry {
             seq: self.seq,

@@ -10,7 +10,7 @@ use runbook_dsl::{Body, HttpMethod, HttpStep};
 use super::{StepEnv, capture, check_own};
 use crate::context::Scope;
 use crate::error::{StepError, StepErrorKind};
-use crate::http_client::url_for_messages;
+use crate::http_client::{Transport, url_for_messages};
 use crate::render::{render_string, render_string_with, render_value};
 
 pub(super) async fn execute(
@@ -20,12 +20,16 @@ pub(super) async fn execute(
 ) -> Result<Map<String, Value>, StepError> {
     let scope = Scope::new(env.context);
     let (url, url_text) = render_url(step, scope)?;
-    let client = env.http.get(step.follow_redirects).map_err(|error| {
-        StepError::new(
-            StepErrorKind::Transport,
-            format!("cannot build the HTTP client: {error}"),
-        )
-    })?;
+    let transport = Transport::of(&url);
+    let client = env
+        .http
+        .get(step.follow_redirects, transport)
+        .map_err(|error| {
+            StepError::new(
+                StepErrorKind::Transport,
+                format!("cannot build the HTTP client: {error}"),
+            )
+        })?;
     let method = request_method(step.method);
     let timeout = timeout.unwrap_or(HttpStep::DEFAULT_TIMEOUT);
     let request = client.request(method.clone(), url).timeout(timeout);

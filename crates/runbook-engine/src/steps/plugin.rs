@@ -10,7 +10,7 @@ use runbook_plugin::{BoxFuture, Host, HttpRequest, HttpResponse, PluginError, Pl
 use super::StepEnv;
 use crate::context::Scope;
 use crate::error::{StepError, StepErrorKind};
-use crate::http_client::HttpClients;
+use crate::http_client::{HttpClients, Transport};
 use crate::redact::Redactor;
 use crate::render::render_value;
 
@@ -70,7 +70,7 @@ impl Host for EngineHost<'_> {
             let transport = |message: String| PluginError::new(PluginErrorKind::Transport, message);
             let client = self
                 .http
-                .get(false)
+                .get(false, Transport::of_text(&request.url))
                 .map_err(|error| transport(format!("cannot build the HTTP client: {error}")))?;
             let method = reqwest::Method::from_bytes(request.method.as_bytes())
                 .map_err(|_| PluginError::invalid(format!("invalid method {}", request.method)))?;
