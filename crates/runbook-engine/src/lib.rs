@@ -13,6 +13,7 @@ pub mod http_client;
 pub mod inputs;
 pub mod interrupt;
 pub mod journal;
+pub mod kept;
 pub mod observer;
 pub mod predicate;
 pub mod processes;

@@ -1,6 +1,7 @@
 //! Secret redaction: every string that leaves the engine passes through here.
 
 mod forms;
+mod serialize;
 
 use std::sync::OnceLock;
 
@@ -8,6 +9,7 @@ use aho_corasick::{AhoCorasick, AhoCorasickBuilder, Input, MatchKind};
 use serde_json::Value;
 
 pub use forms::MIN_SECRET_CHARS;
+pub use serialize::Redacted;
 
 /// What a secret is replaced with.
 pub const MASK: &str = "********";
@@ -72,9 +74,25 @@ impl Redactor {
         self.secrets.is_empty()
     }
 
-    /// Whether `text` holds a secret in any known form.
+    /// Whether `text` holds a secret in any known form (no copy is made).
     pub fn finds_secret_in(&self, text: &str) -> bool {
-        self.redact(text) != text
+        self.next_secret(text, 0).is_some()
+    }
+
+    /// Whether any string, key or number inside `value` holds a secret (no copy is made).
+    pub fn finds_secret_in_value(&self, value: &Value) -> bool {
+        if self.secrets.is_empty() {
+            return false;
+        }
+        match value {
+            Value::String(text) => self.finds_secret_in(text),
+            Value::Array(items) => items.iter().any(|item| self.finds_secret_in_value(item)),
+            Value::Object(fields) => fields
+                .iter()
+                .any(|(key, item)| self.finds_secret_in(key) || self.finds_secret_in_value(item)),
+            Value::Number(number) => self.secrets.contains(&number.to_string()),
+            Value::Null | Value::Bool(_) => false,
+        }
     }
 
     fn automaton(&self) -> Option<&AhoCorasick> {
@@ -91,19 +109,13 @@ impl Redactor {
             .as_ref()
     }
 
-    /// `text` with every form of every secret replaced by [`MASK`], in one pass.
-    pub fn redact(&self, text: &str) -> String {
-        let Some(automaton) = self.automaton() else {
-            return text.to_owned();
-        };
+    /// The next secret form in `text` at or after `from`, as a byte range: leftmost-longest, and a
+    /// short secret's form only where it stands as a whole token.
+    fn next_secret(&self, text: &str, mut from: usize) -> Option<std::ops::Range<usize>> {
+        let automaton = self.automaton()?;
         let bytes = text.as_bytes();
-        let mut out = String::with_capacity(text.len());
-        let mut copied = 0;
-        let mut from = 0;
         while from < bytes.len() {
-            let Some(found) = automaton.find(Input::new(text).span(from..text.len())) else {
-                break;
-            };
+            let found = automaton.find(Input::new(text).span(from..text.len()))?;
             let whole_token = self
                 .patterns
                 .get(found.pattern().as_usize())
@@ -117,10 +129,19 @@ impl Redactor {
                 from = next_char(text, found.start());
                 continue;
             }
-            out.push_str(text.get(copied..found.start()).unwrap_or_default());
+            return Some(found.range());
+        }
+        None
+    }
+
+    /// `text` with every form of every secret replaced by [`MASK`], in one pass.
+    pub fn redact(&self, text: &str) -> String {
+        let mut out = String::with_capacity(text.len());
+        let mut copied = 0;
+        while let Some(found) = self.next_secret(text, copied) {
+            out.push_str(text.get(copied..found.start).unwrap_or_default());
             out.push_str(MASK);
-            copied = found.end();
-            from = found.end().max(found.start() + 1);
+            copied = found.end.max(found.start + 1);
         }
         out.push_str(text.get(copied..).unwrap_or_default());
         out

@@ -7,8 +7,8 @@ use serde_json::{Map, Value};
 
 use runbook_dsl::{Runbook, Step};
 
-use crate::journal::JournalRead;
 use crate::journal::record::{JournalRecord, StepFinished, StepStarted};
+use crate::journal::{JournalError, JournalRead};
 use crate::prompter::Decision;
 use crate::report::{Phase, StepOutcome};
 
@@ -19,6 +19,8 @@ pub struct CompletedStep {
     pub outputs: Map<String, Value>,
     /// Outputs that held a secret and were not journaled.
     pub withheld: Vec<String>,
+    /// Outputs too large to journal ([`crate::kept`]).
+    pub too_large: Vec<String>,
     pub started_at: Option<jiff::Timestamp>,
     pub finished_at: Option<jiff::Timestamp>,
 }
@@ -37,56 +39,85 @@ pub struct ResumePlan {
 impl ResumePlan {
     /// Replays the journal's step records, in order.
     pub fn replay(journal: &JournalRead, runbook: &Runbook) -> ResumePlan {
-        let cleanups = enclosing_cleanups(&runbook.steps);
-        let mut plan = ResumePlan::default();
-        for record in journal.records() {
-            match record {
-                JournalRecord::StepStarted(StepStarted {
-                    step,
-                    phase: Phase::Main,
-                    ..
-                }) => {
-                    *plan.started.entry(step.clone()).or_insert(0) += 1;
-                    plan.completed.remove(step);
-                    plan.in_doubt.insert(step.clone());
-                    // A step of a group ran again, so that group's `finally` has to run again for
-                    // it: what an earlier `finally` did (or skipped) was for an earlier attempt.
-                    for cleanup in cleanups.get(step.as_str()).into_iter().flatten() {
-                        plan.completed.remove(*cleanup);
-                    }
-                }
-                JournalRecord::StepFinished(finished) if finished.phase == Phase::Main => {
-                    plan.step_finished(finished)
-                }
-                // The operator skipped a failed or interrupted step: it counts as done (skipped).
-                JournalRecord::Decision {
-                    step,
-                    decision: Decision::Skip,
-                } => {
-                    plan.in_doubt.remove(step);
-                    plan.completed.insert(
-                        step.clone(),
-                        CompletedStep {
-                            skipped: true,
-                            outputs: Map::new(),
-                            withheld: Vec::new(),
-                            started_at: None,
-                            finished_at: None,
-                        },
-                    );
-                }
-                JournalRecord::StepStarted(_)
-                | JournalRecord::StepFinished(_)
-                | JournalRecord::Decision { .. }
-                | JournalRecord::RunStarted(_)
-                | JournalRecord::RunResumed(_)
-                | JournalRecord::PhaseStarted { .. }
-                | JournalRecord::RunFinished(_) => {}
-            }
-        }
-        plan
+        let mut replay = Replay::new(runbook);
+        journal.records().for_each(|record| replay.add(record));
+        replay.plan
     }
 
+    /// Replays a journal on disk, read as a stream.
+    pub fn scan(path: &std::path::Path, runbook: &Runbook) -> Result<ResumePlan, JournalError> {
+        let mut replay = Replay::new(runbook);
+        crate::journal::scan_journal(path, |entry| replay.add(&entry.record))?;
+        Ok(replay.plan)
+    }
+}
+
+/// A resume plan being rebuilt, one record at a time.
+struct Replay<'r> {
+    /// For every step inside a group, the `finally` steps of the groups around it.
+    cleanups: HashMap<&'r str, Vec<&'r str>>,
+    plan: ResumePlan,
+}
+
+impl<'r> Replay<'r> {
+    fn new(runbook: &'r Runbook) -> Self {
+        Replay {
+            cleanups: enclosing_cleanups(&runbook.steps),
+            plan: ResumePlan::default(),
+        }
+    }
+
+    fn add(&mut self, record: &JournalRecord) {
+        let plan = &mut self.plan;
+        let cleanups = &self.cleanups;
+        match record {
+            JournalRecord::StepStarted(StepStarted {
+                step,
+                phase: Phase::Main,
+                ..
+            }) => {
+                *plan.started.entry(step.clone()).or_insert(0) += 1;
+                plan.completed.remove(step);
+                plan.in_doubt.insert(step.clone());
+                // A step of a group ran again, so that group's `finally` has to run again for
+                // it: what an earlier `finally` did (or skipped) was for an earlier attempt.
+                for cleanup in cleanups.get(step.as_str()).into_iter().flatten() {
+                    plan.completed.remove(*cleanup);
+                }
+            }
+            JournalRecord::StepFinished(finished) if finished.phase == Phase::Main => {
+                plan.step_finished(finished)
+            }
+            // The operator skipped a failed or interrupted step: it counts as done (skipped).
+            JournalRecord::Decision {
+                step,
+                decision: Decision::Skip,
+            } => {
+                plan.in_doubt.remove(step);
+                plan.completed.insert(
+                    step.clone(),
+                    CompletedStep {
+                        skipped: true,
+                        outputs: Map::new(),
+                        withheld: Vec::new(),
+                        too_large: Vec::new(),
+                        started_at: None,
+                        finished_at: None,
+                    },
+                );
+            }
+            JournalRecord::StepStarted(_)
+            | JournalRecord::StepFinished(_)
+            | JournalRecord::Decision { .. }
+            | JournalRecord::RunStarted(_)
+            | JournalRecord::RunResumed(_)
+            | JournalRecord::PhaseStarted { .. }
+            | JournalRecord::RunFinished(_) => {}
+        }
+    }
+}
+
+impl ResumePlan {
     fn step_finished(&mut self, record: &StepFinished) {
         let step = &record.step;
         // A step still in doubt that a later session never started (no decision, an abort, or its
@@ -104,6 +135,7 @@ impl ResumePlan {
                         skipped: record.outcome == StepOutcome::Skipped,
                         outputs: record.outputs.clone(),
                         withheld: record.secret_outputs.clone(),
+                        too_large: record.large_outputs.clone(),
                         started_at: record.started_at,
                         finished_at: record.finished_at,
                     },

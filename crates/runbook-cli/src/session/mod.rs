@@ -12,7 +12,7 @@ use anyhow::Context;
 
 use runbook_dsl::{Runbook, Source};
 use runbook_engine::audit::AuditObserver;
-use runbook_engine::journal::{JournalObserver, JournalRead};
+use runbook_engine::journal::{JournalEnd, JournalObserver};
 use runbook_engine::resume::ResumePlan;
 use runbook_engine::{Engine, EngineOptions, Fanout, NullObserver, Observer, RunReport};
 
@@ -28,7 +28,8 @@ pub enum Start {
     New,
     Resume {
         run_id: String,
-        journal: Box<JournalRead>,
+        /// How the journal began and where it ends (its records are not kept in memory).
+        journal: Box<JournalEnd>,
         plan: Box<ResumePlan>,
         /// The runbook changed since the run started and `--allow-changed-runbook` allowed it.
         changed_runbook: bool,

@@ -134,8 +134,7 @@ impl AuditLog {
     /// Writes one record, stamped with time and identity; returns the line as written.
     pub fn record(&mut self, record: &AuditRecord) -> Result<Value, AuditError> {
         let sync = record.needs_sync();
-        let Value::Object(mut record) =
-            serde_json::to_value(record).map_err(AuditError::Encode)?
+        let Value::Object(mut record) = serde_json::to_value(record).map_err(AuditError::Encode)?
         else {
             return Err(AuditError::Encode(serde::ser::Error::custom(
                 "an audit record is not a JSON object",

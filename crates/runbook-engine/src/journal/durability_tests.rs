@@ -1,6 +1,6 @@
 //! The journal's durability rule, end to end through its observer: a step with side effects has a
-//! synced start record in the file before the step may run; a read-only step costs no sync, and
-//! its start goes out with its outcome in one write.
+//! synced start record in the file before the step may run; a read-only step's start is written
+//! without a sync; a passed step's outcome goes out with the next record, in one write.
 
 use runbook_dsl::{Runbook, Source, Step};
 use serde_json::Map;
@@ -39,18 +39,19 @@ fn started() -> RunStarted {
     }
 }
 
-fn report(step: &Step) -> StepReport {
+fn report(step: &Step, outcome: StepOutcome) -> StepReport {
     StepReport {
         id: step.id.clone(),
         name: step.name.clone(),
         kind: step.kind.keyword(),
         phase: Phase::Main,
-        outcome: StepOutcome::Passed,
+        outcome,
         duration_ms: 0,
         attempts: 1,
         irreversible: step.irreversible,
         outputs: Map::new(),
         secret_outputs: Vec::new(),
+        large_outputs: Vec::new(),
         started_at: None,
         finished_at: None,
         error: None,
@@ -96,30 +97,42 @@ fn a_step_with_side_effects_is_synced_before_it_runs_a_read_only_one_is_not() {
             .find(|step| step.id == id)
             .unwrap_or_else(|| panic!("no step {id}"))
     };
+    let last_two = |path: &std::path::Path| {
+        let all = lines(path);
+        all[all.len().saturating_sub(2)..].to_vec()
+    };
 
-    // Read-only: no sync, and nothing written until the step's outcome.
-    for (id, before) in [("get", 1), ("check", 3)] {
-        assert_eq!(journal.checkpoint(step(id), &AT), Ok(()));
-        assert_eq!(journal.syncs(), 1, "{id} cost a sync");
-        assert_eq!(lines(&path).len(), before, "{id}'s start was written alone");
-        journal.step_finished(step(id), &AT, &report(step(id)));
-        assert_eq!(
-            lines(&path)[before..],
-            [format!("step_started {id}"), format!("step_finished {id}")]
-        );
-    }
+    // Read-only: its start is in the file when the checkpoint returns, without a sync.
+    assert_eq!(journal.checkpoint(step("get"), &AT), Ok(()));
+    assert_eq!(journal.syncs(), 1, "get cost a sync");
+    assert_eq!(lines(&path), ["run_started", "step_started get"]);
+    // A passed outcome goes out with the next record, in the same write.
+    journal.step_finished(step("get"), &AT, &report(step("get"), StepOutcome::Passed));
+    assert_eq!(lines(&path).len(), 2);
+    assert_eq!(journal.checkpoint(step("check"), &AT), Ok(()));
+    assert_eq!(journal.syncs(), 1, "check cost a sync");
+    assert_eq!(last_two(&path), ["step_finished get", "step_started check"]);
+    journal.step_finished(
+        step("check"),
+        &AT,
+        &report(step("check"), StepOutcome::Passed),
+    );
 
-    // Side effects: the start record is in the file, and synced, when the checkpoint returns.
+    // Side effects: the start record (and what came before it) is in the file, and synced, when
+    // the checkpoint returns.
     let mut expected_syncs = 1;
-    for id in ["sh", "post", "marked_get"] {
+    for (id, before) in [("sh", "check"), ("post", "sh"), ("marked_get", "post")] {
         assert_eq!(journal.checkpoint(step(id), &AT), Ok(()));
         expected_syncs += 1;
         assert_eq!(journal.syncs(), expected_syncs, "{id} was not synced");
         assert_eq!(
-            lines(&path).last().map(String::as_str),
-            Some(format!("step_started {id}").as_str())
+            last_two(&path),
+            [
+                format!("step_finished {before}"),
+                format!("step_started {id}")
+            ]
         );
-        journal.step_finished(step(id), &AT, &report(step(id)));
+        journal.step_finished(step(id), &AT, &report(step(id), StepOutcome::Passed));
         assert_eq!(
             journal.syncs(),
             expected_syncs,
@@ -127,8 +140,14 @@ fn a_step_with_side_effects_is_synced_before_it_runs_a_read_only_one_is_not() {
         );
     }
 
+    // A failure is written at once: an operator may be asked about it next, for any time.
+    assert_eq!(journal.checkpoint(step("get"), &AT), Ok(()));
+    journal.step_finished(step("get"), &AT, &report(step("get"), StepOutcome::Failed));
+    assert_eq!(last_two(&path), ["step_started get", "step_finished get"]);
+    assert_eq!(journal.syncs(), expected_syncs);
+
     let read = read_journal(&path).unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(read.entries.len(), 11);
+    assert_eq!(read.entries.len(), 13);
     let seqs: Vec<u64> = read.entries.iter().map(|entry| entry.seq).collect();
-    assert_eq!(seqs, (1..=11).collect::<Vec<_>>(), "records out of order");
+    assert_eq!(seqs, (1..=13).collect::<Vec<_>>(), "records out of order");
 }

@@ -21,7 +21,7 @@ use sha2::{Digest, Sha256};
 use runbook_dsl::Runbook;
 
 pub use observer::JournalObserver;
-pub use reader::{JournalError, JournalRead, read_journal};
+pub use reader::{JournalEnd, JournalError, JournalRead, read_journal, scan_journal};
 pub use record::{Durability, Entry, JournalRecord, RunResumed, RunStarted};
 pub use summary::{Resumability, RunState, RunSummary};
 pub use writer::JournalWriter;

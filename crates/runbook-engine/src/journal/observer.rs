@@ -51,11 +51,12 @@ impl JournalObserver {
 }
 
 /// How durable a step's start record must be before the step runs: synced when the step can
-/// change anything ([`Effects`]), otherwise written with the step's outcome.
+/// change anything ([`Effects`]), otherwise only written (a killed process keeps it; a power cut
+/// may lose it, and resume then runs the read-only step again, harmlessly).
 pub fn checkpoint_durability(step: &Step) -> Durability {
     match Effects::of(step) {
         Effects::SideEffects => Durability::Synced,
-        Effects::ReadOnly => Durability::Deferred,
+        Effects::ReadOnly => Durability::Written,
     }
 }
 
@@ -72,10 +73,18 @@ pub fn step_finished_record(report: &StepReport) -> StepFinished {
         outputs: report
             .outputs
             .iter()
-            .filter(|(name, _)| !report.secret_outputs.contains(name))
+            .filter(|(name, _)| {
+                !report.secret_outputs.contains(name) && !report.large_outputs.contains(name)
+            })
             .map(|(name, value)| (name.clone(), value.clone()))
             .collect(),
         secret_outputs: report.secret_outputs.clone(),
+        large_outputs: report
+            .large_outputs
+            .iter()
+            .filter(|name| !report.secret_outputs.contains(name))
+            .cloned()
+            .collect(),
         error: report.error.as_ref().map(|error| RecordedError {
             kind: error.kind,
             message: error.message.clone(),

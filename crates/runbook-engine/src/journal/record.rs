@@ -41,9 +41,10 @@ pub enum JournalRecord {
 impl JournalRecord {
     /// When the record must reach the file and the disk, by default: the records that come before
     /// side effects (a step's start, a phase, a decision that changes what resume does) and the
-    /// ends of sessions are synced. A step's outcome announces no side effect; it is written at
-    /// once (a killed process loses nothing) and the next synced record makes it durable. The
-    /// journal's observer defers the start of a read-only step ([`crate::effects`]).
+    /// ends of sessions are synced; the journal's observer only writes the start of a read-only
+    /// step ([`crate::effects`]). A step's outcome announces no side effect: a failure is written
+    /// at once (an operator may now be asked about it, for as long as they take), a pass or a skip
+    /// goes out with the next record, which the engine writes before anything else can happen.
     pub fn durability(&self) -> Durability {
         match self {
             JournalRecord::RunStarted(_)
@@ -52,7 +53,12 @@ impl JournalRecord {
             | JournalRecord::StepStarted(_)
             | JournalRecord::Decision { .. }
             | JournalRecord::RunFinished(_) => Durability::Synced,
-            JournalRecord::StepFinished(_) => Durability::Written,
+            JournalRecord::StepFinished(finished) => match finished.outcome {
+                StepOutcome::Failed => Durability::Written,
+                StepOutcome::Passed | StepOutcome::Skipped | StepOutcome::NotRun => {
+                    Durability::Deferred
+                }
+            },
         }
     }
 }
@@ -66,9 +72,9 @@ pub enum Durability {
     /// reaches the disk with the next synced record.
     Written,
     /// Kept in memory and written together with the next record that is not deferred, in one
-    /// `write`. Only for the start of a read-only step: if the process dies before it is written,
-    /// the journal reads as if the run stopped just before that step, which resume handles by
-    /// running it, harmlessly.
+    /// `write`. Only for a step's outcome when the engine's next move is to write another record
+    /// (the next step's start, the run's end): a process killed in that instant leaves the step
+    /// looking "in doubt", the same safe reading as a power cut before the next sync.
     Deferred,
 }
 
@@ -125,6 +131,10 @@ pub struct StepFinished {
     /// Outputs that held a secret: named, never written.
     #[serde(default)]
     pub secret_outputs: Vec<String>,
+    /// Outputs too large to journal (their JSON over [`crate::kept::KEPT_BYTES`]): named, not
+    /// written. A step that refers to one after a resume is told why it is missing.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub large_outputs: Vec<String>,
     pub error: Option<RecordedError>,
     pub note: Option<String>,
     /// The step completed in an earlier session and was not run again.

@@ -1,15 +1,15 @@
 //! Appending to a journal: one [`Entry`] a line, synced before the side effect it announces.
 //!
 //! Records are serialised into one buffer and reach the file in as few `write`s as their
-//! [`Durability`] allows: a read-only step's start and its outcome go out together, in one write
-//! and without a sync (see [`crate::effects`]).
+//! [`Durability`] allows: a step's outcome goes out with the next step's start, in one write, and
+//! only the start of a step with side effects is synced (see [`crate::effects`]).
 
 use std::fs::{File, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use super::create_private_dir;
-use super::reader::JournalRead;
+use super::reader::JournalEnd;
 use super::record::{Durability, Entry, JournalRecord, RunResumed, RunStarted};
 
 /// Appends records to a run's journal.
@@ -47,7 +47,7 @@ impl JournalWriter {
 
     /// Opens an existing journal to continue it and records the resume. A torn last line (a record
     /// half written when the machine lost power) is cut off first, so the file stays valid JSON lines.
-    pub fn reopen(path: &Path, read: &JournalRead, resumed: RunResumed) -> std::io::Result<Self> {
+    pub fn reopen(path: &Path, read: &JournalEnd, resumed: RunResumed) -> std::io::Result<Self> {
         let file = OpenOptions::new().read(true).write(true).open(path)?;
         file.set_len(read.valid_bytes)?;
         file.sync_data()?;
@@ -56,7 +56,7 @@ impl JournalWriter {
         let mut writer = JournalWriter {
             file,
             path: path.to_owned(),
-            seq: read.entries.last().map_or(0, |entry| entry.seq),
+            seq: read.last_seq,
             pending: Vec::new(),
             syncs: 0,
         };
@@ -107,11 +107,27 @@ impl JournalWriter {
         }
     }
 
+    /// Writes what is pending now (tests; the end of a session does it by writing its last
+    /// record).
+    pub fn flush(&mut self) -> std::io::Result<()> {
+        self.write_pending()
+    }
+
     fn write_pending(&mut self) -> std::io::Result<()> {
         let result = self.file.write_all(&self.pending);
         // A failed write is not retried with the same bytes: the error stops the run at its next
         // checkpoint, and resume cuts a torn line off.
         self.pending.clear();
         result
+    }
+}
+
+impl Drop for JournalWriter {
+    /// A session that ends without its last record (an error path) still leaves the outcomes it
+    /// knew in the file.
+    fn drop(&mut self) {
+        if !self.pending.is_empty() {
+            let _ = self.write_pending();
+        }
     }
 }

@@ -7,23 +7,23 @@ use runbook_dsl::{Capture, CaptureSource};
 use crate::error::{StepError, StepErrorKind};
 use crate::redact::Redactor;
 
-/// Applies every capture; `json` is the parsed body (None when it was not JSON), `headers` the
-/// response headers (lowercase names).
+/// Applies every capture and returns the captured values, by name; `json` is the parsed body
+/// (None when it was not JSON), `headers` the response headers (lowercase names).
 pub(super) fn apply(
     captures: &[Capture],
     json: Option<&Value>,
     headers: Option<&Map<String, Value>>,
-    outputs: &mut Map<String, Value>,
     new_secrets: &mut Redactor,
-) -> Result<(), StepError> {
+) -> Result<Vec<(String, Value)>, StepError> {
+    let mut captured = Vec::with_capacity(captures.len());
     for capture in captures {
         let value = capture_one(capture, json, headers).map_err(|error| error.at(capture.span))?;
         if capture.secret {
             new_secrets.add_value(&value);
         }
-        outputs.insert(capture.name.clone(), value);
+        captured.push((capture.name.clone(), value));
     }
-    Ok(())
+    Ok(captured)
 }
 
 fn capture_one(

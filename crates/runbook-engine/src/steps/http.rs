@@ -49,34 +49,52 @@ pub(super) async fn execute(
         headers.insert(name.as_str().to_owned(), Value::String(value));
     }
     let bytes = read_limited(response, step.max_response_bytes, &described, timeout).await?;
-    let response = Received {
-        status,
-        json: if bytes.is_empty() {
-            None
-        } else {
-            serde_json::from_slice(&bytes).ok()
-        },
-        text: String::from_utf8_lossy(&bytes).into_owned(),
-        headers,
-    };
     let expected = if step.expect_status.is_empty() {
         (200..300).contains(&status)
     } else {
         step.expect_status.contains(&status)
     };
+    let response = Received::new(status, headers, bytes, !expected);
     if !expected {
         return Err(unexpected_status(step, &described, response, env));
     }
     outputs_of(step, response, env)
 }
 
-/// What came back.
+/// What came back. The body is parsed once and not copied: a 10 MiB body of small JSON values is
+/// a tree twenty times that size.
 struct Received {
     status: u16,
     headers: Map<String, Value>,
-    /// The body parsed as JSON, when it is JSON.
-    json: Option<Value>,
-    text: String,
+    /// The body: parsed when it is JSON, else its text.
+    body: Value,
+    /// Whether `body` is the parsed JSON (captures by JSONPath need it).
+    is_json: bool,
+    /// The body's text, kept only for the message of an unexpected status.
+    text: Option<String>,
+}
+
+impl Received {
+    fn new(status: u16, headers: Map<String, Value>, bytes: Vec<u8>, keep_text: bool) -> Self {
+        let json = if bytes.is_empty() {
+            None
+        } else {
+            serde_json::from_slice::<Value>(&bytes).ok()
+        };
+        let text = |bytes: &[u8]| String::from_utf8_lossy(bytes).into_owned();
+        let kept = keep_text.then(|| text(&bytes));
+        let (body, is_json) = match json {
+            Some(json) => (json, true),
+            None => (Value::String(text(&bytes)), false),
+        };
+        Received {
+            status,
+            headers,
+            body,
+            is_json,
+            text: kept,
+        }
+    }
 }
 
 /// The URL: template values in the path, query and fragment encoded as data; `query:` appended.
@@ -156,8 +174,9 @@ fn unexpected_status(
     let Received {
         status,
         headers,
-        json,
+        body,
         text,
+        ..
     } = response;
     let wanted = if step.expect_status.is_empty() {
         "a 2xx status".to_owned()
@@ -184,10 +203,10 @@ fn unexpected_status(
             "\n  redirect to {location} was not followed ({why})"
         ));
     }
-    if !text.is_empty() {
+    if let Some(text) = text.filter(|text| !text.is_empty()) {
         // Redact before cutting, so a secret across the cut cannot show in part.
-        let body = env.context.redactor.redact(&env.new_secrets.redact(&text));
-        message.push_str(&format!("\n  body: {}", snippet(&body)));
+        let shown = env.context.redactor.redact(&env.new_secrets.redact(&text));
+        message.push_str(&format!("\n  body: {}", snippet(&shown)));
     }
     let mut error = StepError::new(StepErrorKind::UnexpectedResult, message);
     error.status = Some(status);
@@ -201,7 +220,7 @@ fn unexpected_status(
     let body = if step.discard_body {
         Value::String("(discarded: discard_body)".into())
     } else {
-        json.unwrap_or(Value::String(text))
+        body
     };
     produced.insert("body".into(), body);
     produced.insert("headers".into(), Value::Object(headers));
@@ -218,19 +237,21 @@ fn outputs_of(
     let Received {
         status,
         headers,
-        json,
-        text,
+        body,
+        is_json,
+        ..
     } = response;
     let mut outputs = Map::new();
     outputs.insert("status".into(), Value::from(status));
-    outputs.insert("body".into(), json.clone().unwrap_or(Value::String(text)));
-    capture::apply(
+    // Captures read the body where it lies; it moves into the outputs afterwards, uncopied.
+    let captured = capture::apply(
         &step.captures,
-        json.as_ref(),
+        is_json.then_some(&body),
         Some(&headers),
-        &mut outputs,
         &mut env.new_secrets,
     )?;
+    outputs.insert("body".into(), body);
+    outputs.extend(captured);
     outputs.insert("headers".into(), Value::Object(headers));
     check_own(&step.asserts, env.context, &outputs)
         .map_err(|error| error.with_outputs(outputs.clone()))?;
@@ -265,7 +286,9 @@ async fn read_limited(
     {
         return Err(too_large());
     }
-    let mut body = Vec::new();
+    // Sized once from the declared length (never beyond the limit): no doubling and copying.
+    let declared = response.content_length().unwrap_or(0).min(limit);
+    let mut body = Vec::with_capacity(usize::try_from(declared).unwrap_or(0));
     while let Some(chunk) = response
         .chunk()
         .await
