@@ -19,6 +19,7 @@ pub mod predicate;
 pub mod processes;
 pub mod prompter;
 pub mod redact;
+mod references;
 pub mod render;
 pub mod report;
 pub mod resume;

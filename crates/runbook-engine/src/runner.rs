@@ -94,7 +94,7 @@ impl Engine {
         let context = self.context(runbook, inputs, &started_at);
 
         observer.run_started(runbook);
-        let mut run = Run::new(self, context, observer);
+        let mut run = Run::new(self, runbook, context, observer);
         let main = run.run_list(&runbook.steps, Phase::Main, 0).await;
         let stop = main.err();
         let ending = match &stop {

@@ -146,7 +146,9 @@ impl Run<'_, '_> {
         outputs: Map<String, Value>,
         started: Instant,
     ) -> Executed {
+        let mut outputs = outputs;
         self.show_outputs(&mut report, &outputs);
+        self.drop_unreferenced(&step.id, &report.large_outputs, &mut outputs);
         self.context
             .steps
             .insert(step.id.clone(), StepState::Completed(outputs));
@@ -160,16 +162,20 @@ impl Run<'_, '_> {
         step: &Step,
         at: &Position,
         mut report: StepReport,
-        error: StepError,
+        mut error: StepError,
         started: Instant,
     ) -> Executed {
-        if let Some(outputs) = &error.outputs {
-            self.show_outputs(&mut report, outputs);
-        }
-        self.context.steps.insert(
-            step.id.clone(),
-            StepState::Failed(error.outputs.clone().map(|outputs| *outputs)),
-        );
+        // The outputs move to the context: the report and the error that travel on do not carry
+        // a second copy of them.
+        let outputs = error.outputs.take().map(|outputs| {
+            let mut outputs = *outputs;
+            self.show_outputs(&mut report, &outputs);
+            self.drop_unreferenced(&step.id, &report.large_outputs, &mut outputs);
+            outputs
+        });
+        self.context
+            .steps
+            .insert(step.id.clone(), StepState::Failed(outputs));
         let error = error.map_message(|message| self.context.redactor.redact(message));
         report.outcome = StepOutcome::Failed;
         report.error = Some(error.clone());

@@ -22,6 +22,8 @@ mod tests;
 
 use std::collections::{HashMap, HashSet};
 
+use serde_json::{Map, Value};
+
 use crate::context::RunContext;
 use crate::observer::Observer;
 use crate::report::{StepReport, Stop};
@@ -32,6 +34,10 @@ pub(crate) use reports::not_run;
 /// The mutable state of one run.
 pub(crate) struct Run<'e, 'o> {
     engine: &'e Engine,
+    runbook: &'e runbook_dsl::Runbook,
+    /// The step outputs the runbook refers to, worked out the first time a step produces an
+    /// output too large to keep in the report ([`crate::references`]); `Some(None)`: unknown.
+    referenced: Option<Option<HashSet<(String, String)>>>,
     context: RunContext,
     observer: &'o mut dyn Observer,
     reports: Vec<StepReport>,
@@ -57,11 +63,14 @@ pub(crate) struct Run<'e, 'o> {
 impl<'e, 'o> Run<'e, 'o> {
     pub(crate) fn new(
         engine: &'e Engine,
+        runbook: &'e runbook_dsl::Runbook,
         context: RunContext,
         observer: &'o mut dyn Observer,
     ) -> Self {
         Run {
             engine,
+            runbook,
+            referenced: None,
             context,
             observer,
             reports: Vec::new(),
@@ -110,6 +119,32 @@ impl<'e, 'o> Run<'e, 'o> {
         };
         self.context.run.failed_step = stop.step().map(str::to_owned);
         self.context.run.failure = Some(failure);
+    }
+
+    /// Lets go of the large outputs no template refers to: nothing can read them again, and each
+    /// can be a tree of hundreds of megabytes. Only outputs the report could not keep whole
+    /// (`large_outputs`) are considered; small ones stay, whatever refers to them.
+    fn drop_unreferenced(
+        &mut self,
+        step: &str,
+        large: &[String],
+        outputs: &mut Map<String, Value>,
+    ) {
+        if large.is_empty() {
+            return;
+        }
+        let runbook = self.runbook;
+        let Some(referenced) = self
+            .referenced
+            .get_or_insert_with(|| crate::references::referenced_outputs(runbook))
+        else {
+            return;
+        };
+        for name in large {
+            if !referenced.contains(&(step.to_owned(), name.clone())) {
+                outputs.remove(name);
+            }
+        }
     }
 
     /// The reports and the irreversible steps that completed.

@@ -11,5 +11,6 @@ mod attempts;
 mod compensation;
 mod groups;
 mod interrupt;
+mod large;
 mod order;
 mod resume;
