@@ -27,15 +27,26 @@ pub enum Kept {
 /// the size of the value is allocated: the redacted JSON is written into a bounded buffer, and a
 /// string is copied only when it holds a secret.
 pub fn keep(value: &Value, redactor: &Redactor) -> Kept {
+    // Most outputs are small: find that out by counting (no allocation, stops at the limit), then
+    // copy them redacted as before. Masks can make a value a little longer or shorter; the limit
+    // is on the value as produced.
+    let mut counted = Counted {
+        bytes: 0,
+        limit: Some(KEPT_BYTES as u64),
+    };
+    if serde_json::to_writer(&mut counted, value).is_ok() {
+        return Kept::Whole(redactor.redact_value(value));
+    }
     let mut start = Bounded {
         bytes: Vec::new(),
         limit: KEPT_BYTES,
     };
     let shown = Redacted { value, redactor };
-    if serde_json::to_writer(&mut start, &shown).is_ok() {
-        return Kept::Whole(redactor.redact_value(value));
-    }
-    let mut size = Counted(0);
+    let _ = serde_json::to_writer(&mut start, &shown);
+    let mut size = Counted {
+        bytes: 0,
+        limit: None,
+    };
     let _ = serde_json::to_writer(&mut size, &shown);
     // Cut at a character boundary; every secret was masked before the cut, so no part of one
     // can show.
@@ -49,7 +60,7 @@ pub fn keep(value: &Value, redactor: &Redactor) -> Kept {
     Kept::Excerpt(format!(
         "{text}… (excerpt: the whole value is {} bytes of JSON; reports and the journal keep at \
          most {KEPT_BYTES})",
-        size.0
+        size.bytes
     ))
 }
 
@@ -76,12 +87,18 @@ impl Write for Bounded {
     }
 }
 
-/// A writer that only counts.
-struct Counted(u64);
+/// A writer that only counts, and fails past `limit` when there is one.
+struct Counted {
+    bytes: u64,
+    limit: Option<u64>,
+}
 
 impl Write for Counted {
     fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
-        self.0 += data.len() as u64;
+        self.bytes += data.len() as u64;
+        if self.limit.is_some_and(|limit| self.bytes > limit) {
+            return Err(std::io::Error::other("over the limit"));
+        }
         Ok(data.len())
     }
 

@@ -107,12 +107,6 @@ impl JournalWriter {
         }
     }
 
-    /// Writes what is pending now (tests; the end of a session does it by writing its last
-    /// record).
-    pub fn flush(&mut self) -> std::io::Result<()> {
-        self.write_pending()
-    }
-
     fn write_pending(&mut self) -> std::io::Result<()> {
         let result = self.file.write_all(&self.pending);
         // A failed write is not retried with the same bytes: the error stops the run at its next
