@@ -51,7 +51,7 @@ runbook() {  # runbook FILE STEPS EXTRA_CAPTURE
     for k in $(seq "$2"); do
       printf '  - id: big%s\n    http:\n      url: "%s"\n      max_response_bytes: 20000000\n' "$k" "$url"
       printf '      capture:\n        first: "$.data[0].i"\n'
-      [[ -n "$3" ]] && printf '        every: {jsonpath: "$..*", all: true}\n'
+      if [[ -n "$3" ]]; then printf '        every: {jsonpath: "$..*", all: true}\n'; fi
     done; } > "$1"
 }
 runbook "$work/one.yaml" 1 ""; runbook "$work/six.yaml" 6 ""; runbook "$work/star.yaml" 1 star
