@@ -5,7 +5,7 @@ use std::str::FromStr;
 use rust_decimal::Decimal;
 use serde_json::{Map, Value, json};
 
-use runbook_plugin::{ActionSpec, ParamSpec, PluginError, PluginErrorKind};
+use runbook_plugin::{ActionSpec, ParamKind, ParamSpec, PluginError, PluginErrorKind};
 
 pub const SPEC: ActionSpec = ActionSpec {
     name: "alpaca.compare_accounts",
@@ -15,36 +15,42 @@ pub const SPEC: ActionSpec = ActionSpec {
             name: "expected",
             required: true,
             secret: false,
+            kind: ParamKind::Object,
             summary: "the pre-rotation account (e.g. {{steps.snapshot.outputs.account}})",
         },
         ParamSpec {
             name: "actual",
             required: true,
             secret: false,
+            kind: ParamKind::Object,
             summary: "the account the new key sees",
         },
         ParamSpec {
             name: "fields",
             required: false,
             secret: false,
+            kind: ParamKind::StringList,
             summary: "fields to compare (default: id, account_number, equity)",
         },
         ParamSpec {
             name: "tolerance",
             required: false,
             secret: false,
+            kind: ParamKind::Object,
             summary: "per-field allowed decimal difference, e.g. {equity: \"1.00\"} (default: exact)",
         },
         ParamSpec {
             name: "expect",
             required: false,
             secret: false,
+            kind: ParamKind::Choice(&["live", "paper"]),
             summary: "`live` (default) or `paper`: the environment being rotated",
         },
         ParamSpec {
             name: "fail",
             required: false,
             secret: false,
+            kind: ParamKind::Boolean,
             summary: "fail the step unless they match (default true); false only reports the verdict",
         },
     ],

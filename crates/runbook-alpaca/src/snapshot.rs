@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use serde_json::{Map, Value};
 
 use runbook_plugin::{
-    ActionSpec, Host, HttpRequest, ParamSpec, PluginError, PluginErrorKind, string_param,
+    ActionSpec, Host, HttpRequest, ParamKind, ParamSpec, PluginError, PluginErrorKind, string_param,
 };
 
 pub const SPEC: ActionSpec = ActionSpec {
@@ -17,30 +17,35 @@ pub const SPEC: ActionSpec = ActionSpec {
             name: "base_url",
             required: true,
             secret: false,
+            kind: ParamKind::String,
             summary: "e.g. https://api.alpaca.markets",
         },
         ParamSpec {
             name: "key_id",
             required: true,
             secret: true,
+            kind: ParamKind::String,
             summary: "APCA-API-KEY-ID",
         },
         ParamSpec {
             name: "secret_key",
             required: true,
             secret: true,
+            kind: ParamKind::String,
             summary: "APCA-API-SECRET-KEY",
         },
         ParamSpec {
             name: "dir",
             required: false,
             secret: false,
+            kind: ParamKind::String,
             summary: "save the snapshot in this directory (created owner-only)",
         },
         ParamSpec {
             name: "paper_base_url",
             required: false,
             secret: false,
+            kind: ParamKind::String,
             summary: "if the key is rejected at base_url, try it here: a paper key then reports \
                       environment `paper` instead of failing (live and paper keys only work on \
                       their own API)",
@@ -49,6 +54,7 @@ pub const SPEC: ActionSpec = ActionSpec {
             name: "label",
             required: false,
             secret: false,
+            kind: ParamKind::String,
             summary: "file name prefix (default alpaca-account)",
         },
     ],

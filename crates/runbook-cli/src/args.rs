@@ -14,7 +14,7 @@ pub struct Args {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Check runbook files (or every .yaml/.yml under directories) without running anything.
+    /// Check runbook files (or the runbooks under directories) without running anything.
     Lint(LintArgs),
     /// Run a runbook.
     Run(RunArgs),
@@ -26,6 +26,59 @@ pub enum Command {
     Runs(RunsArgs),
     /// Show one run: every step, its outcome and what to do next.
     Show(ShowArgs),
+    /// Rehearse a runbook against its rehearsal file's simulated services, commands and answers:
+    /// every scenario (or those named), its verdict, and path coverage. Nothing leaves the
+    /// process; time is virtual.
+    Rehearse(RehearseArgs),
+    /// Dry run: every step in order, what it would send, run and change, where the operator is
+    /// asked what, the commit point, failure paths and loops. Sends nothing, runs nothing.
+    Plan(PlanArgs),
+    /// Print the runbook as a Markdown SOP document (for a wiki), generated from the file that runs.
+    Render(FileArgs),
+    /// Print the runbook's flow as a Mermaid flowchart: steps, undo, failure paths, loops, commit
+    /// point.
+    Graph(FileArgs),
+    /// Write NAME.yaml: a commented runbook skeleton that lints clean. Never overwrites a file.
+    New(NewArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell) on stdout.
+    Completions(CompletionsArgs),
+    /// Print the man page (roff) on stdout: `runbook man | man -l -`.
+    Man,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct PlanArgs {
+    /// The runbook file.
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+    /// Set an input as `run` would: `--input name=value` (repeatable). A secret input's value is
+    /// never shown, only whether it has one.
+    #[arg(short, long = "input", value_name = "NAME=VALUE")]
+    pub inputs: Vec<String>,
+    /// Output format: text for people, or the plan as JSON on stdout.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Human)]
+    pub output: OutputFormat,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct FileArgs {
+    /// The runbook file.
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct NewArgs {
+    /// The runbook's name: writes NAME.yaml (a path is allowed: `ops/rotate-db-password`).
+    #[arg(value_name = "NAME")]
+    pub name: String,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct CompletionsArgs {
+    /// The shell to generate completions for.
+    #[arg(value_name = "SHELL", value_enum)]
+    pub shell: clap_complete::Shell,
 }
 
 /// Where runs, journals and locks live.
@@ -117,12 +170,35 @@ pub struct ShowArgs {
 
 #[derive(Debug, clap::Args)]
 pub struct LintArgs {
-    /// Files or directories to check.
-    #[arg(required = true, value_name = "PATH")]
+    /// Files or directories to check. Files named here are always linted; directories are walked
+    /// like ripgrep does (.gitignore, .ignore, hidden folders skipped) and only files that look like
+    /// runbooks are linted (see docs/ci.md).
+    #[arg(value_name = "PATH", required_unless_present_any = ["explain", "list_rules"])]
     pub paths: Vec<PathBuf>,
     /// How findings are printed.
     #[arg(long, value_enum, default_value_t = LintFormat::Human)]
     pub format: LintFormat,
+    /// `--deny warnings`: warnings fail lint too (exit 3), as errors do.
+    #[arg(long, value_enum, value_name = "WHAT")]
+    pub deny: Option<Deny>,
+    /// In directories, lint every .yaml/.yml file (except answers and rehearsal files), not only
+    /// those that look like runbooks.
+    #[arg(long)]
+    pub all_yaml: bool,
+    /// In directories, also lint files whose path matches this glob (e.g. `ops/**/*.yml`);
+    /// repeatable.
+    #[arg(long = "include-glob", value_name = "GLOB")]
+    pub include_globs: Vec<String>,
+    /// Print the documentation of one rule (`unknown_step` or `runbook::check::unknown_step`).
+    #[arg(long, value_name = "RULE", conflicts_with_all = ["paths", "list_rules", "list_suppressions"])]
+    pub explain: Option<String>,
+    /// List every rule: name, severity, code and summary.
+    #[arg(long, conflicts_with_all = ["paths", "list_suppressions"])]
+    pub list_rules: bool,
+    /// List the suppression comments in the given files (file:line, rule, reason) instead of
+    /// findings.
+    #[arg(long)]
+    pub list_suppressions: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -131,8 +207,18 @@ pub enum LintFormat {
     Human,
     /// GitHub Actions workflow commands (`::error file=..,line=..,col=..::message`).
     Github,
-    /// One JSON object per finding, one per line.
+    /// One JSON object per finding, one per line (JSON Lines).
     Json,
+    /// One SARIF 2.1.0 log, for code scanning.
+    Sarif,
+    /// One JUnit XML report: a test case per file, a failure per finding.
+    Junit,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Deny {
+    /// Warnings fail lint (exit 3).
+    Warnings,
 }
 
 #[derive(Debug, clap::Args)]
@@ -155,4 +241,30 @@ pub struct SchemaArgs {
     /// Write the schema to this file instead of stdout.
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
+    /// The schema of rehearsal files (NAME.rehearsal.yaml) instead of runbooks.
+    #[arg(long)]
+    pub rehearsal: bool,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct RehearseArgs {
+    /// The runbook (its NAME.rehearsal.yaml beside it is used) or the rehearsal file.
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+    /// Run only this scenario (repeatable). Default: every scenario.
+    #[arg(long, value_name = "NAME")]
+    pub scenario: Vec<String>,
+    /// Keep each scenario's journal, audit log and stand-ins under DIR/SCENARIO (default: a
+    /// temporary directory, removed at the end).
+    #[arg(long, value_name = "DIR")]
+    pub keep: Option<PathBuf>,
+    /// Output: each scenario's operator view, verdict and the coverage; or one JSON document.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Human)]
+    pub output: OutputFormat,
+    /// Answer prompts live at the terminal instead of from the rehearsal's answers.
+    #[arg(long)]
+    pub interactive: bool,
+    /// Write a starting rehearsal file (NAME.rehearsal.yaml) for the runbook FILE, and stop.
+    #[arg(long, conflicts_with_all = ["scenario", "keep", "interactive"])]
+    pub init: bool,
 }

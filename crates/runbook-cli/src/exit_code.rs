@@ -15,11 +15,15 @@ pub const TIMEOUT: u8 = 5;
 /// The operator declined a confirmation or did not type the confirmation phrase, with nothing to
 /// roll back. (An abort chosen after a failed step keeps that failure's own code.)
 pub const DECLINED: u8 = 6;
+/// The steps completed, but at least one failed with `on_error: warn`: look at the warnings.
+pub const WARNINGS: u8 = 8;
 /// A step failed; compensation and the failure path then completed: the system is in the state the
 /// runbook's failure path leaves it in.
 pub const ROLLED_BACK: u8 = 10;
 /// A step failed, and a compensation, failure-path or finally step failed too: manual work needed.
 pub const ROLLBACK_FAILED: u8 = 11;
+/// `runbook rehearse`: a scenario's outcome differs from what it declares.
+pub const REHEARSAL_DIFFERS: u8 = 12;
 /// Stopped by Ctrl-C (after running compensation, the failure path and finally, unless a second
 /// signal came). SIGTERM and SIGHUP give 143 and 129: 128 plus the signal's number, see
 /// `interrupt::exit_code_for`.

@@ -10,8 +10,8 @@ use tokio::signal::unix::{SignalKind, signal};
 
 use runbook_dsl::{Runbook, Step};
 use runbook_engine::{
-    CheckpointError, Decision, Interrupt, Observer, Phase, Position, Progress, RunReport, Signal,
-    StepOutcome, StepReport,
+    CheckpointError, Decision, Interrupt, Observer, Phase, Position, Progress, RunEvent, RunReport,
+    Signal, StepOutcome, StepReport,
 };
 
 use crate::exit_code;
@@ -183,6 +183,7 @@ impl Observer for Tracking {
     }
     fn step_progress(&mut self, _: &Step, _: &Progress) {}
     fn decision(&mut self, _: &Step, _: Decision) {}
+    fn run_event(&mut self, _: &RunEvent<'_>) {}
     fn run_finished(&mut self, _: &RunReport) {}
     fn step_started(&mut self, step: &Step, at: &Position) {
         if let Ok(mut state) = self.state.lock() {

@@ -13,6 +13,7 @@ mod launch_exec;
 mod lock;
 mod plugins;
 mod prompt;
+mod rehearse;
 mod render;
 mod session;
 mod state;
@@ -21,6 +22,7 @@ use clap::Parser;
 
 fn main() -> std::process::ExitCode {
     launch::launch_if_asked();
+    rehearse::shim::run_if_asked();
     let args = args::Args::parse();
     let result = match args.command {
         args::Command::Lint(lint) => commands::lint::run(&lint),
@@ -29,6 +31,13 @@ fn main() -> std::process::ExitCode {
         args::Command::Resume(resume) => commands::resume::run(&resume),
         args::Command::Runs(runs) => commands::runs::run(&runs),
         args::Command::Show(show) => commands::show::run(&show),
+        args::Command::Rehearse(rehearse) => rehearse::run(&rehearse),
+        args::Command::Plan(plan) => commands::plan::run(&plan),
+        args::Command::Render(file) => commands::render::run(&file),
+        args::Command::Graph(file) => commands::graph::run(&file),
+        args::Command::New(new) => commands::new::run(&new),
+        args::Command::Completions(shell) => commands::completions::completions(&shell),
+        args::Command::Man => commands::completions::man(),
     };
     failure::finish(result)
 }

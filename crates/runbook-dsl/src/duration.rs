@@ -1,4 +1,9 @@
-//! Durations as authors write them: `500ms`, `30s`, `2m`, `1h30m`, or a bare number of seconds.
+//! Durations: the one parser and the one printer of the workspace, so whatever runbook prints
+//! (`1.5s`, `2m3s`, `500ms`) can be written back into a runbook.
+//!
+//! Both are jiff's "friendly" format: `500ms`, `30s`, `1.5s`, `2m`, `2min`, `1h30m`, `1h 30m`,
+//! `500us`, `2 minutes`; a bare number is seconds. Units stop at hours: a day is not always 24
+//! hours, and a runbook that waits that long belongs to a scheduler.
 //!
 //! Every duration a runbook uses, written or rendered from a template at run time, goes through
 //! [`parse_duration`], so it is never longer than [`MAX_DURATION`]. The ceiling keeps the engine's
@@ -8,16 +13,26 @@
 use std::fmt;
 use std::time::Duration;
 
+use jiff::fmt::friendly::{Designator, FractionalUnit, Spacing, SpanParser, SpanPrinter};
+
 /// The longest duration a runbook may use: 7 days (`168h`). A step that waits longer than a week
 /// belongs to a scheduler, not to a runbook an operator is watching; the same ceiling applies to
 /// timeouts, poll intervals and timeouts, retry delays and `average_duration`.
 pub const MAX_DURATION: Duration = Duration::from_secs(7 * 24 * 3600);
 
+static PARSER: SpanParser = SpanParser::new();
+
+/// `1.5s`, `2m3s`, `1h30m`: compact units, no spaces, seconds with a fraction when there is one.
+static PRINTER: SpanPrinter = SpanPrinter::new()
+    .designator(Designator::Compact)
+    .spacing(Spacing::None)
+    .fractional(Some(FractionalUnit::Second));
+
 /// Why a text is not a duration a runbook may use.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum DurationError {
     /// Not a number and a unit.
-    #[error("`{text}` is not a duration; write e.g. `500ms`, `30s`, `2m` or `1h30m`")]
+    #[error("`{text}` is not a duration; write e.g. `500ms`, `30s`, `1.5s`, `2m` or `1h30m`")]
     Malformed { text: String },
     /// Parses, but is longer than [`MAX_DURATION`].
     #[error(
@@ -40,72 +55,59 @@ pub fn parse_duration(text: &str) -> Result<Duration, DurationError> {
     Ok(duration)
 }
 
-/// The sum of the parts, saturating (an overflowing number is "too long", not "malformed").
 fn parse_unbounded(text: &str) -> Result<Duration, DurationError> {
-    let malformed = || DurationError::Malformed {
-        text: text.to_owned(),
-    };
+    let trimmed = text.trim();
     let too_long = || DurationError::TooLong {
         text: text.to_owned(),
         max: MAX_DURATION,
     };
-    let trimmed = text.trim();
     if !trimmed.is_empty() && trimmed.bytes().all(|b| b.is_ascii_digit()) {
         return trimmed
             .parse::<u64>()
             .map(Duration::from_secs)
             .map_err(|_| too_long());
     }
-    let mut total = Duration::ZERO;
-    let mut rest = trimmed;
-    if rest.is_empty() {
-        return Err(malformed());
-    }
-    while !rest.is_empty() {
-        let digits = rest
-            .find(|c: char| !c.is_ascii_digit())
-            .unwrap_or(rest.len());
-        if digits == 0 {
-            return Err(malformed());
+    PARSER.parse_unsigned_duration(trimmed).map_err(|error| {
+        // jiff's errors are text only; an overflow is "too long", anything else "malformed".
+        let message = error.to_string();
+        if message.contains("overflow") || message.contains("too big") {
+            too_long()
+        } else {
+            DurationError::Malformed {
+                text: text.to_owned(),
+            }
         }
-        // Only ASCII digits here: the one way to fail is a number too large for a u64.
-        let number: u64 = rest[..digits].parse().map_err(|_| too_long())?;
-        rest = &rest[digits..];
-        let unit_len = rest
-            .find(|c: char| c.is_ascii_digit())
-            .unwrap_or(rest.len());
-        let unit = rest[..unit_len].trim();
-        rest = &rest[unit_len..];
-        let part = match unit {
-            "ms" => Duration::from_millis(number),
-            "s" => Duration::from_secs(number),
-            "m" => Duration::from_secs(number.saturating_mul(60)),
-            "h" => Duration::from_secs(number.saturating_mul(3600)),
-            _ => return Err(malformed()),
-        };
-        total = total.saturating_add(part);
-    }
-    Ok(total)
+    })
 }
 
-/// A duration in the largest DSL unit that divides it: `168h`, `90s`, `1500ms`.
+/// Prints a duration the way [`parse_duration`] reads it: `500ms` under a second, else `1.5s`,
+/// `2m3s`, `1h30m`, `168h` (exact to the millisecond; round first to show less).
+pub fn format_duration(duration: Duration) -> String {
+    let millis = Duration::from_millis(u64::try_from(duration.as_millis()).unwrap_or(u64::MAX));
+    if millis < Duration::from_secs(1) {
+        return format!("{}ms", millis.as_millis());
+    }
+    PRINTER.unsigned_duration_to_string(&millis)
+}
+
+/// [`format_duration`] to the tenth of a second (milliseconds under a second), for elapsed times
+/// in progress lines: `12ms`, `1.5s`, `2m3.4s`.
+pub fn format_elapsed(duration: Duration) -> String {
+    if duration < Duration::from_secs(1) {
+        return format_duration(duration);
+    }
+    let tenths = (duration.as_millis() + 50) / 100;
+    let rounded = u64::try_from(tenths.saturating_mul(100)).unwrap_or(u64::MAX);
+    format_duration(Duration::from_millis(rounded))
+}
+
+/// [`format_duration`] as a `Display` value, for messages.
 #[derive(Debug, Clone, Copy)]
 pub struct DisplayDuration(pub Duration);
 
 impl fmt::Display for DisplayDuration {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let millis = self.0.as_millis();
-        if !millis.is_multiple_of(1000) {
-            return write!(f, "{millis}ms");
-        }
-        let seconds = millis / 1000;
-        if seconds != 0 && seconds.is_multiple_of(3600) {
-            write!(f, "{}h", seconds / 3600)
-        } else if seconds != 0 && seconds.is_multiple_of(60) {
-            write!(f, "{}m", seconds / 60)
-        } else {
-            write!(f, "{seconds}s")
-        }
+        f.write_str(&format_duration(self.0))
     }
 }
 
@@ -124,8 +126,29 @@ mod tests {
     }
 
     #[test]
+    fn parses_what_authors_and_the_tool_write() {
+        assert_eq!(parse_duration("1.5s"), Ok(Duration::from_millis(1500)));
+        assert_eq!(parse_duration("2min"), Ok(Duration::from_secs(120)));
+        assert_eq!(parse_duration("500us"), Ok(Duration::from_micros(500)));
+        assert_eq!(parse_duration("1h 30m"), Ok(Duration::from_secs(5400)));
+        assert_eq!(parse_duration("2 minutes"), Ok(Duration::from_secs(120)));
+    }
+
+    #[test]
+    fn everything_printed_parses_back() {
+        for millis in [
+            0, 1, 500, 999, 1000, 1500, 1460, 2000, 61_001, 90_000, 123_400, 5_400_000,
+        ] {
+            let duration = Duration::from_millis(millis);
+            let printed = format_duration(duration);
+            assert_eq!(parse_duration(&printed), Ok(duration), "{printed}");
+        }
+        assert_eq!(format_duration(MAX_DURATION), "168h");
+    }
+
+    #[test]
     fn rejects_garbage() {
-        for text in ["", "ten seconds", "10 parsecs", "ms", "-5s", "1d"] {
+        for text in ["", "ten seconds", "10 parsecs", "ms", "-5s", "1d", "soon"] {
             assert!(
                 matches!(parse_duration(text), Err(DurationError::Malformed { .. })),
                 "{text}"
@@ -165,19 +188,19 @@ mod tests {
         let bad = parse_duration("soon").err().map(|e| e.to_string());
         assert_eq!(
             bad.as_deref(),
-            Some("`soon` is not a duration; write e.g. `500ms`, `30s`, `2m` or `1h30m`")
+            Some("`soon` is not a duration; write e.g. `500ms`, `30s`, `1.5s`, `2m` or `1h30m`")
         );
     }
 
     #[test]
-    fn displays_in_the_largest_unit() {
-        assert_eq!(DisplayDuration(MAX_DURATION).to_string(), "168h");
-        assert_eq!(DisplayDuration(Duration::from_secs(120)).to_string(), "2m");
-        assert_eq!(DisplayDuration(Duration::from_secs(90)).to_string(), "90s");
-        assert_eq!(
-            DisplayDuration(Duration::from_millis(1500)).to_string(),
-            "1500ms"
-        );
-        assert_eq!(DisplayDuration(Duration::ZERO).to_string(), "0s");
+    fn prints_compactly() {
+        assert_eq!(format_duration(Duration::from_secs(120)), "2m");
+        assert_eq!(format_duration(Duration::from_secs(90)), "1m30s");
+        assert_eq!(format_duration(Duration::from_millis(1500)), "1.5s");
+        assert_eq!(format_duration(Duration::from_millis(250)), "250ms");
+        assert_eq!(format_duration(Duration::ZERO), "0ms");
+        assert_eq!(format_elapsed(Duration::from_millis(1460)), "1.5s");
+        assert_eq!(format_elapsed(Duration::from_millis(123_456)), "2m3.5s");
+        assert_eq!(format_elapsed(Duration::from_millis(12)), "12ms");
     }
 }

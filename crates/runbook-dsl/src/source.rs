@@ -1,12 +1,16 @@
 //! A runbook's text and the byte spans findings point into.
 
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
 /// The text of one runbook file, kept so findings can show the offending line.
 #[derive(Debug, Clone)]
 pub struct Source {
     pub path: PathBuf,
     pub text: String,
+    /// Byte offset of each line's start, built on first use: positions are looked up once per
+    /// finding, and a scan from the top each time made many findings in a big file quadratic.
+    line_starts: OnceLock<Vec<usize>>,
 }
 
 impl Source {
@@ -20,7 +24,30 @@ impl Source {
         Self {
             path: path.into(),
             text,
+            line_starts: OnceLock::new(),
         }
+    }
+
+    fn line_starts(&self) -> &[usize] {
+        self.line_starts.get_or_init(|| {
+            std::iter::once(0)
+                .chain(self.text.match_indices('\n').map(|(at, _)| at + 1))
+                .collect()
+        })
+    }
+
+    /// The byte range of the line holding `offset` (without its line break).
+    pub fn line_span(&self, offset: usize) -> Span {
+        let offset = offset.min(self.text.len());
+        let starts = self.line_starts();
+        let index = starts
+            .partition_point(|start| *start <= offset)
+            .saturating_sub(1);
+        let start = starts.get(index).copied().unwrap_or(0);
+        let end = starts
+            .get(index + 1)
+            .map_or(self.text.len(), |next| next.saturating_sub(1));
+        Span::new(start, end.max(start))
     }
 
     pub fn path(&self) -> &Path {
@@ -29,12 +56,14 @@ impl Source {
 
     /// 1-based line and column (in characters) of a byte offset.
     pub fn line_col(&self, offset: usize) -> (usize, usize) {
-        let offset = offset.min(self.text.len());
-        let before = &self.text[..floor_char_boundary(&self.text, offset)];
-        let line = before.matches('\n').count() + 1;
-        let line_start = before.rfind('\n').map_or(0, |i| i + 1);
-        let col = before[line_start..].chars().count() + 1;
-        (line, col)
+        let offset = floor_char_boundary(&self.text, offset.min(self.text.len()));
+        let starts = self.line_starts();
+        let index = starts
+            .partition_point(|start| *start <= offset)
+            .saturating_sub(1);
+        let line_start = starts.get(index).copied().unwrap_or(0).min(offset);
+        let col = self.text[line_start..offset].chars().count() + 1;
+        (index + 1, col)
     }
 
     /// The byte span of a parsed node: the parser's byte range when it has one, else the position of
@@ -55,19 +84,17 @@ impl Source {
 
     /// Byte offset of a 1-based line and character column, clamped to the text.
     pub fn offset_of(&self, line: usize, col: usize) -> usize {
-        let mut offset = 0;
-        for (index, text_line) in self.text.split_inclusive('\n').enumerate() {
-            if index + 1 == line {
-                let within: usize = text_line
-                    .chars()
-                    .take(col.saturating_sub(1))
-                    .map(char::len_utf8)
-                    .sum();
-                return offset + within;
-            }
-            offset += text_line.len();
-        }
-        self.text.len()
+        let starts = self.line_starts();
+        let Some(start) = line.checked_sub(1).and_then(|index| starts.get(index)) else {
+            return self.text.len();
+        };
+        let within: usize = self.text[*start..]
+            .chars()
+            .take_while(|c| *c != '\n')
+            .take(col.saturating_sub(1))
+            .map(char::len_utf8)
+            .sum();
+        start + within
     }
 }
 
@@ -124,5 +151,9 @@ mod tests {
         let x = source.text.find('x').unwrap_or_default();
         assert_eq!(source.line_col(x), (2, 6));
         assert_eq!(source.offset_of(2, 6), x);
+        assert_eq!(source.offset_of(9, 1), source.text.len());
+        assert_eq!(source.line_col(source.text.len()), (3, 1));
+        let line = source.line_span(x);
+        assert_eq!(&source.text[line.start..line.end], "b: é x");
     }
 }

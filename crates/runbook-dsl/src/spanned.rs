@@ -1,11 +1,15 @@
 //! `Spanned<T>`: a value with the byte span of the YAML node it came from.
 //!
-//! Our own wrapper rather than `serde_saphyr::Spanned` directly, so the YAML crate (whose releases move
-//! fast) appears in one module only, and so the wrapper can be transparent in the JSON Schema.
+//! Our own wrapper, filled by the runbook loader's own deserializer (`crate::yaml`), so the wrapper
+//! can be transparent in the JSON Schema and the loader can offer a value again while it looks for
+//! more problems in it.
 
 use std::borrow::Cow;
+use std::fmt;
+use std::marker::PhantomData;
 
 use schemars::{JsonSchema, Schema, SchemaGenerator};
+use serde::de::{MapAccess, Visitor};
 use serde::{Deserialize, Deserializer};
 
 /// Where a YAML node starts, as the parser reported it: 1-based line and column, and the byte range
@@ -37,23 +41,52 @@ impl<T> std::ops::Deref for Spanned<T> {
     }
 }
 
+/// The struct name by which [`Spanned`] asks the runbook loader (`crate::yaml`) for a node's
+/// location; the loader answers with a mapping of [`LOC`] and [`VALUE`].
+pub(crate) const NAME: &str = "$runbook::Spanned";
+pub(crate) const LOC: &str = "$loc";
+pub(crate) const VALUE: &str = "$value";
+
 impl<'de, T: Deserialize<'de>> Deserialize<'de> for Spanned<T> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let inner = serde_saphyr::Spanned::<T>::deserialize(deserializer)?;
-        let location = inner.referenced;
-        let span = location.span();
-        let bytes = match (span.byte_offset(), span.byte_len()) {
-            (Some(offset), Some(len)) if offset != u64::from(u32::MAX) => Some((offset, len)),
-            _ => None,
-        };
-        Ok(Spanned {
-            value: inner.value,
-            loc: Loc {
-                line: location.line(),
-                column: location.column(),
-                bytes,
-            },
-        })
+        deserializer.deserialize_struct(NAME, &[LOC, VALUE], SpannedVisitor(PhantomData))
+    }
+}
+
+struct SpannedVisitor<T>(PhantomData<T>);
+
+impl<'de, T: Deserialize<'de>> Visitor<'de> for SpannedVisitor<T> {
+    type Value = Spanned<T>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a value with its location")
+    }
+
+    /// The loader offers the value again after a failure while it probes for more problems: the
+    /// last outcome counts.
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut loc = None;
+        let mut outcome = None;
+        while let Some(key) = map.next_key::<String>()? {
+            if key == LOC {
+                let (line, column, offset, len): (u64, u64, u64, u64) = map.next_value()?;
+                loc = Some(Loc {
+                    line,
+                    column,
+                    bytes: Some((offset, len)),
+                });
+            } else {
+                outcome = Some(map.next_value::<T>());
+            }
+        }
+        match outcome {
+            Some(Ok(value)) => Ok(Spanned {
+                value,
+                loc: loc.unwrap_or_default(),
+            }),
+            Some(Err(error)) => Err(error),
+            None => Err(serde::de::Error::missing_field(VALUE)),
+        }
     }
 }
 

@@ -1,23 +1,31 @@
 //! Templates: handlebars syntax, parsed once by the handlebars crate at check time.
 //!
-//! Runbooks allow only path expressions (`{{inputs.x}}`, `{{steps.ID.outputs.y}}`, `{{env.NAME}}`,
-//! `{{outputs.y}}`): no helpers, no blocks, no triple braces. Handlebars' `{{#if missing}}` is silently
-//! false even in strict mode and `{{{x}}}` bypasses escaping, so conditions are typed predicates
-//! instead. The engine renders the parsed parts itself (single pass: a substituted value is never
-//! parsed again) and treats an undefined or null value as an error, never as an empty string.
+//! Runbooks allow path expressions (`{{inputs.x}}`, `{{steps.ID.outputs.y}}`, `{{env.NAME}}`,
+//! `{{outputs.y}}`) and calls of a closed set of pure functions (`{{last 4 inputs.key_id}}`, see
+//! [`function`]): no user-defined helpers, no blocks, no triple braces. Handlebars' `{{#if missing}}`
+//! is silently false even in strict mode and `{{{x}}}` bypasses escaping, so conditions are typed
+//! predicates instead. The engine renders the parsed parts itself (single pass: a substituted
+//! value, or a function's result, is never parsed again) and treats an undefined or null value as
+//! an error, never as an empty string.
 //!
 //! Two shapes: [`parse_template`] gives a [`ParsedTemplate`] whose references are paths as written;
-//! the check pass turns it into a [`Template`] whose every reference is a known [`RefPath`] (an
-//! unknown one is a finding), and only that reaches the checked model and the engine.
+//! the check pass turns it into a [`Template`] whose every reference is a known [`RefPath`] and
+//! every call a known [`Function`] with admissible arguments (anything else is a finding), and only
+//! that reaches the checked model and the engine.
 
+mod call;
+pub mod function;
 mod parse;
+mod parse_call;
 mod shell;
 
+pub use call::{Arg, Call, ParsedArg, ParsedCall};
+pub use function::{Accepts, Function, MAX_CALL_DEPTH, ValueType};
 pub use parse::{
     ParsedPart, ParsedRef, ParsedTemplate, TemplateError, TemplateErrorKind, classify,
     parse_template,
 };
-pub use shell::{ShellContext, ShellUse, shell_contexts, shell_uses};
+pub use shell::{CommandWord, ShellContext, ShellUse, command_words, shell_contexts, shell_uses};
 
 use crate::source::Span;
 
@@ -35,6 +43,8 @@ pub struct Template {
 pub enum Part {
     Literal(String),
     Ref(Reference),
+    /// `{{function arg ...}}`: its result is inserted like a reference's value.
+    Call(Call),
 }
 
 /// One `{{path}}` in a template.
@@ -60,6 +70,8 @@ pub enum RefPath {
     },
     /// `steps.ID.started_at`, `steps.ID.finished_at` (RFC 3339, UTC) or `steps.ID.duration_ms`.
     StepTiming { step: String, field: TimingField },
+    /// `steps.ID.outcome`: `passed`, `failed`, `skipped`, `warned` or `not_run` (a string).
+    StepOutcome { step: String },
     /// `run.id`, `run.actor`, `run.started_at`.
     Run { field: RunField },
     /// `outputs.NAME[.rest]`: the current step's own outputs (in its `assert` only).
@@ -135,14 +147,46 @@ impl Template {
         }
     }
 
+    /// The call when the whole string is exactly one `{{function ...}}`: it then yields the typed
+    /// result (`{{add x 1}}` is a number).
+    pub fn single_call(&self) -> Option<&Call> {
+        match self.parts.as_slice() {
+            [Part::Call(call)] => Some(call),
+            _ => None,
+        }
+    }
+
+    /// Every reference, including those inside calls, in order.
     pub fn references(&self) -> impl Iterator<Item = &Reference> {
+        self.parts.iter().flat_map(|part| match part {
+            Part::Ref(reference) => vec![reference],
+            Part::Call(call) => call.references(),
+            Part::Literal(_) => Vec::new(),
+        })
+    }
+
+    /// The references whose value, or a secret derived from it, can reach the rendered text: all
+    /// but those under `length` (see [`Function::derives_secret`]).
+    pub fn revealing_references(&self) -> impl Iterator<Item = &Reference> {
+        self.parts.iter().flat_map(|part| match part {
+            Part::Ref(reference) => vec![reference],
+            Part::Call(call) => call.revealing_references(),
+            Part::Literal(_) => Vec::new(),
+        })
+    }
+
+    /// Each `{{...}}` that inserts a value (a reference or a call), in order: its text as written
+    /// (without braces) and where it is.
+    pub fn insertions(&self) -> impl Iterator<Item = (&str, Span)> {
         self.parts.iter().filter_map(|part| match part {
-            Part::Ref(reference) => Some(reference),
+            Part::Ref(reference) => Some((reference.text.as_str(), reference.span)),
+            Part::Call(call) => Some((call.text.as_str(), call.span)),
             Part::Literal(_) => None,
         })
     }
 
-    pub fn has_references(&self) -> bool {
-        self.references().next().is_some()
+    /// Whether anything is inserted at run time (otherwise the text is a plain literal).
+    pub fn has_insertions(&self) -> bool {
+        self.insertions().next().is_some()
     }
 }

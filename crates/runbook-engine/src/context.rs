@@ -13,8 +13,24 @@ pub enum StepState {
     Skipped,
     /// Failed; with what it produced before failing, when it produced anything.
     Failed(Option<Map<String, Value>>),
+    /// Failed as a warning (`on_error: warn`); with what it produced before failing.
+    Warned(Option<Map<String, Value>>),
     /// Interrupted in an earlier session and, by policy or the operator's choice, not re-run.
     NotRerun,
+}
+
+impl StepState {
+    /// `{{steps.ID.outcome}}`. A step that was interrupted counts as failed; one resume did not
+    /// re-run counts as skipped.
+    pub fn outcome(&self) -> crate::report::StepOutcome {
+        use crate::report::StepOutcome;
+        match self {
+            StepState::Completed(_) => StepOutcome::Passed,
+            StepState::Skipped | StepState::NotRerun => StepOutcome::Skipped,
+            StepState::Failed(_) => StepOutcome::Failed,
+            StepState::Warned(_) => StepOutcome::Warned,
+        }
+    }
 }
 
 /// When a step last started and finished.
@@ -60,17 +76,38 @@ pub struct RunContext {
 pub struct Scope<'a> {
     pub run: &'a RunContext,
     pub own: Option<&'a Map<String, Value>>,
+    /// Secrets the step itself captured, not yet in the run's redactor (it gets them when the step
+    /// ends): a function applied to one of them yields a secret too.
+    pub own_secrets: Option<&'a Redactor>,
 }
 
 impl<'a> Scope<'a> {
     pub fn new(run: &'a RunContext) -> Self {
-        Scope { run, own: None }
+        Scope {
+            run,
+            own: None,
+            own_secrets: None,
+        }
     }
 
     pub fn with_own(run: &'a RunContext, own: &'a Map<String, Value>) -> Self {
         Scope {
             run,
             own: Some(own),
+            own_secrets: None,
+        }
+    }
+
+    /// A step's own outputs, and the secrets it captured in them.
+    pub fn with_own_secrets(
+        run: &'a RunContext,
+        own: &'a Map<String, Value>,
+        secrets: &'a Redactor,
+    ) -> Self {
+        Scope {
+            run,
+            own: Some(own),
+            own_secrets: Some(secrets),
         }
     }
 }

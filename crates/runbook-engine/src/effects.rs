@@ -9,7 +9,9 @@
 //! The rule (also in `docs/durable-runs.md`), conservative wherever it is in doubt:
 //!
 //! - **read-only**: an `http` step whose method is `GET`, `HEAD` or `OPTIONS` (the methods HTTP
-//!   defines as safe, RFC 9110 §9.2.1), and an `assert` step (it only evaluates conditions);
+//!   defines as safe, RFC 9110 §9.2.1), an `assert` step (it only evaluates conditions), a `note`
+//!   (its text goes to the report, journal and audit log with its outcome record; said again on a
+//!   resume, it changes nothing) and a `stop` (it ends the run as failed, and does so again);
 //! - **side effects**: everything else: `shell`, `plugin`, `audit` (it writes the audit log),
 //!   `prompt` (the operator's answer is an event, and resume counts prompts by their start
 //!   records), and `http` with `POST`, `PUT`, `PATCH` or `DELETE`;
@@ -60,7 +62,7 @@ impl Effects {
                     Effects::SideEffects
                 }
             },
-            Action::Assert(_) => Effects::ReadOnly,
+            Action::Assert(_) | Action::Note(_) | Action::Stop(_) => Effects::ReadOnly,
             Action::Shell(_) | Action::Plugin(_) | Action::Audit(_) | Action::Prompt(_) => {
                 Effects::SideEffects
             }

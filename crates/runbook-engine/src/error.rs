@@ -28,6 +28,8 @@ pub enum StepErrorKind {
     Prompt,
     /// Ctrl-C: the step was cancelled.
     Interrupted,
+    /// A `stop` step ended the run with its message.
+    Stopped,
 }
 
 /// A step failure. The message has already been redacted.

@@ -6,9 +6,11 @@
 pub mod answers;
 pub mod audit;
 pub mod audit_http;
+pub mod clock;
 pub mod context;
 pub mod effects;
 pub mod error;
+pub mod functions;
 pub mod http_client;
 pub mod inputs;
 pub mod interrupt;
@@ -26,15 +28,18 @@ pub mod resume;
 pub mod runner;
 mod sequence;
 pub mod steps;
+pub mod transport;
 
 pub use answers::AnswersPrompter;
 pub use error::{StepError, StepErrorKind};
 pub use inputs::{InputError, ResolvedInputs, resolve_inputs};
 pub use interrupt::{Interrupt, Signal};
-pub use observer::{CheckpointError, Fanout, NullObserver, Observer, Position, Progress};
+pub use observer::{CheckpointError, Fanout, NullObserver, Observer, Position, Progress, RunEvent};
 pub use prompter::{Decision, NoOperator, PromptContext, PromptError, Prompter, SharedPrompter};
 pub use redact::Redactor;
-pub use report::{OperatorRecord, Phase, RunReport, RunStatus, StepOutcome, StepReport, Stop};
-pub use runner::{Engine, EngineOptions};
+pub use report::{
+    OperatorRecord, Phase, PreconditionsRecord, RunReport, RunStatus, StepOutcome, StepReport, Stop,
+};
+pub use runner::{CommandEnvironment, Engine, EngineOptions};
 pub use steps::kill_running_commands;
 pub use steps::prompt::AnswerRejected;

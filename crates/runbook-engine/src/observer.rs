@@ -8,7 +8,7 @@ use std::time::Duration;
 use runbook_dsl::{Runbook, Step};
 
 use crate::prompter::Decision;
-use crate::report::{Phase, RunReport, StepReport};
+use crate::report::{Phase, PreconditionsRecord, RunReport, StepReport, Stop};
 
 /// Where a step sits: its phase, nesting depth, and (for top-level steps) its position.
 #[derive(Debug, Clone, Copy)]
@@ -63,8 +63,8 @@ impl fmt::Display for Progress {
                 observed,
             } => write!(
                 f,
-                "waiting: attempt {attempt}, {:.1}s, last observed: {observed}",
-                elapsed.as_secs_f64()
+                "waiting: attempt {attempt}, {}, last observed: {observed}",
+                runbook_dsl::duration::format_elapsed(*elapsed)
             ),
             Progress::Retrying {
                 attempt,
@@ -74,13 +74,26 @@ impl fmt::Display for Progress {
             } => write!(
                 f,
                 "attempt {attempt} of {of} failed ({error}); retrying in {}",
-                crate::steps::humanize_duration(*wait)
+                runbook_dsl::duration::format_duration(*wait)
             ),
             Progress::GroupAttempt { attempt, of } => write!(f, "attempt {attempt} of {of}"),
             Progress::SkippedByOperator => f.write_str("failed; the operator chose to skip it"),
             Progress::NoDecision { reason } => write!(f, "no decision ({reason}): aborting"),
         }
     }
+}
+
+/// Something that happened to the run as a whole, between steps.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum RunEvent<'a> {
+    /// The operator was asked, once, to confirm the runbook's preconditions.
+    Preconditions(&'a PreconditionsRecord),
+    /// The steps stopped (a failure, a `stop` step, or a signal): compensation, the failure path
+    /// and `finally` follow. `failure` is `{{run.failure}}` (redacted): the innermost failed
+    /// step's own message.
+    Stopped { stop: &'a Stop, failure: &'a str },
+    /// A commit point passed: `disarmed` registered compensations will not run.
+    CommitPassed { step: &'a str, disarmed: usize },
 }
 
 /// Why a step may not start: the record that must precede its side effects could not be made.
@@ -106,6 +119,8 @@ pub trait Observer {
     fn step_finished(&mut self, step: &Step, at: &Position, report: &StepReport);
     /// The operator decided about a failed or interrupted step.
     fn decision(&mut self, step: &Step, decision: Decision);
+    /// Something happened to the run as a whole (see [`RunEvent`]).
+    fn run_event(&mut self, event: &RunEvent<'_>);
     fn run_finished(&mut self, report: &RunReport);
 }
 
@@ -123,6 +138,7 @@ impl Observer for NullObserver {
     fn step_progress(&mut self, _: &Step, _: &Progress) {}
     fn step_finished(&mut self, _: &Step, _: &Position, _: &StepReport) {}
     fn decision(&mut self, _: &Step, _: Decision) {}
+    fn run_event(&mut self, _: &RunEvent<'_>) {}
     fn run_finished(&mut self, _: &RunReport) {}
 }
 
@@ -160,6 +176,9 @@ impl Observer for Fanout<'_> {
     }
     fn decision(&mut self, step: &Step, decision: Decision) {
         self.0.iter_mut().for_each(|o| o.decision(step, decision));
+    }
+    fn run_event(&mut self, event: &RunEvent<'_>) {
+        self.0.iter_mut().for_each(|o| o.run_event(event));
     }
     fn run_finished(&mut self, report: &RunReport) {
         self.0.iter_mut().for_each(|o| o.run_finished(report));

@@ -3,7 +3,7 @@
 mod forms;
 mod serialize;
 
-use std::sync::OnceLock;
+use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, Input, MatchKind};
 use serde_json::Value;
@@ -17,21 +17,105 @@ pub const MASK: &str = "********";
 /// The set of secret values known to this run, and every form of each that is masked (see
 /// [`forms`]). All forms of all secrets are found in one leftmost-longest pass, so a secret that
 /// contains another, or a form that contains another, is masked whole.
-#[derive(Debug, Clone, Default)]
+///
+/// The set only grows, so it can also grow through a shared reference ([`Redactor::add_derived`]):
+/// a template function applied to a secret (`{{sha256 inputs.key}}`) yields a new secret while a
+/// step renders its fields, and it must be masked from that moment on, everywhere the run's
+/// redactor is consulted, before the step's rendered text goes anywhere. Growing can only mask
+/// more, never less.
+#[derive(Debug, Default)]
 pub struct Redactor {
+    state: Mutex<State>,
+}
+
+#[derive(Debug, Clone, Default)]
+struct State {
     /// The secret values as given.
     secrets: Vec<String>,
     /// Every form of every secret, and whether it must stand as a whole token (short secrets).
     patterns: Vec<(String, bool)>,
-    /// Built on first use after a change.
-    automaton: OnceLock<Option<AhoCorasick>>,
+    /// Built on first use after a change (`Some(None)`: no patterns, nothing to find).
+    automaton: Option<Option<AhoCorasick>>,
+}
+
+impl Clone for Redactor {
+    fn clone(&self) -> Self {
+        Redactor {
+            state: Mutex::new(self.lock().clone()),
+        }
+    }
 }
 
 impl Redactor {
+    fn lock(&self) -> MutexGuard<'_, State> {
+        // A panic while holding the lock cannot leave the set half-updated in a way that unmasks
+        // anything (patterns are only appended), so a poisoned lock is still usable.
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The state, locked once, with its automaton built: every search reads it without locking
+    /// again (a large value's strings are searched under one lock).
+    fn ready(&self) -> MutexGuard<'_, State> {
+        let mut state = self.lock();
+        state.build();
+        state
+    }
+
     /// Registers a secret value and its encoded forms. Empty values are ignored. A value shorter
     /// than [`MIN_SECRET_CHARS`] (only captures can be) is masked only where it stands as a whole
     /// token, not inside longer words or numbers.
     pub fn add(&mut self, secret: &str) {
+        let state = self.state.get_mut().unwrap_or_else(PoisonError::into_inner);
+        state.add(secret);
+    }
+
+    /// Registers every string inside a value.
+    pub fn add_value(&mut self, value: &Value) {
+        let state = self.state.get_mut().unwrap_or_else(PoisonError::into_inner);
+        state.add_value(value);
+    }
+
+    /// Registers every string inside a value derived from a secret while a step renders (a
+    /// template function's result), through a shared reference: see the type's documentation.
+    pub fn add_derived(&self, value: &Value) {
+        self.lock().add_value(value);
+    }
+
+    /// Adds every secret another redactor knows.
+    pub fn merge(&mut self, other: &Redactor) {
+        let secrets = other.lock().secrets.clone();
+        for secret in &secrets {
+            self.add(secret);
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.lock().secrets.is_empty()
+    }
+
+    /// Whether `text` holds a secret in any known form (no copy is made).
+    pub fn finds_secret_in(&self, text: &str) -> bool {
+        self.ready().finds_secret_in(text)
+    }
+
+    /// Whether any string, key or number inside `value` holds a secret (no copy is made).
+    pub fn finds_secret_in_value(&self, value: &Value) -> bool {
+        self.ready().finds_secret_in_value(value)
+    }
+
+    /// `text` with every form of every secret replaced by [`MASK`], in one pass.
+    pub fn redact(&self, text: &str) -> String {
+        self.ready().redact(text)
+    }
+
+    /// A copy of `value` with every string redacted.
+    pub fn redact_value(&self, value: &Value) -> Value {
+        self.ready().redact_value(value)
+    }
+}
+
+impl State {
+    fn add(&mut self, secret: &str) {
         if secret.is_empty() || self.secrets.iter().any(|known| known == secret) {
             return;
         }
@@ -49,11 +133,10 @@ impl Redactor {
                 }
             }
         }
-        self.automaton = OnceLock::new();
+        self.automaton = None;
     }
 
-    /// Registers every string inside a value.
-    pub fn add_value(&mut self, value: &Value) {
+    fn add_value(&mut self, value: &Value) {
         match value {
             Value::String(text) => self.add(text),
             Value::Array(items) => items.iter().for_each(|item| self.add_value(item)),
@@ -63,24 +146,30 @@ impl Redactor {
         }
     }
 
-    /// Adds every secret another redactor knows.
-    pub fn merge(&mut self, other: &Redactor) {
-        for secret in &other.secrets {
-            self.add(secret);
+    /// Builds the automaton if a secret was added since it was last built.
+    fn build(&mut self) {
+        if self.automaton.is_none() {
+            let built = if self.patterns.is_empty() {
+                None
+            } else {
+                AhoCorasickBuilder::new()
+                    .match_kind(MatchKind::LeftmostLongest)
+                    .build(self.patterns.iter().map(|(form, _)| form.as_str()))
+                    .ok()
+            };
+            self.automaton = Some(built);
         }
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.secrets.is_empty()
+    fn is_secret_number(&self, number: &serde_json::Number) -> bool {
+        !self.secrets.is_empty() && self.secrets.contains(&number.to_string())
     }
 
-    /// Whether `text` holds a secret in any known form (no copy is made).
-    pub fn finds_secret_in(&self, text: &str) -> bool {
+    fn finds_secret_in(&self, text: &str) -> bool {
         self.next_secret(text, 0).is_some()
     }
 
-    /// Whether any string, key or number inside `value` holds a secret (no copy is made).
-    pub fn finds_secret_in_value(&self, value: &Value) -> bool {
+    fn finds_secret_in_value(&self, value: &Value) -> bool {
         if self.secrets.is_empty() {
             return false;
         }
@@ -90,29 +179,18 @@ impl Redactor {
             Value::Object(fields) => fields
                 .iter()
                 .any(|(key, item)| self.finds_secret_in(key) || self.finds_secret_in_value(item)),
-            Value::Number(number) => self.secrets.contains(&number.to_string()),
+            Value::Number(number) => self.is_secret_number(number),
             Value::Null | Value::Bool(_) => false,
         }
     }
 
-    fn automaton(&self) -> Option<&AhoCorasick> {
-        self.automaton
-            .get_or_init(|| {
-                if self.patterns.is_empty() {
-                    return None;
-                }
-                AhoCorasickBuilder::new()
-                    .match_kind(MatchKind::LeftmostLongest)
-                    .build(self.patterns.iter().map(|(form, _)| form.as_str()))
-                    .ok()
-            })
-            .as_ref()
-    }
-
     /// The next secret form in `text` at or after `from`, as a byte range: leftmost-longest, and a
-    /// short secret's form only where it stands as a whole token.
+    /// short secret's form only where it stands as a whole token. Needs [`State::build`] first
+    /// (without it nothing is found, which [`Redactor::ready`] rules out).
     fn next_secret(&self, text: &str, mut from: usize) -> Option<std::ops::Range<usize>> {
-        let automaton = self.automaton()?;
+        let Some(Some(automaton)) = &self.automaton else {
+            return None;
+        };
         let bytes = text.as_bytes();
         while from < bytes.len() {
             let found = automaton.find(Input::new(text).span(from..text.len()))?;
@@ -134,8 +212,7 @@ impl Redactor {
         None
     }
 
-    /// `text` with every form of every secret replaced by [`MASK`], in one pass.
-    pub fn redact(&self, text: &str) -> String {
+    fn redact(&self, text: &str) -> String {
         let mut out = String::with_capacity(text.len());
         let mut copied = 0;
         while let Some(found) = self.next_secret(text, copied) {
@@ -147,8 +224,7 @@ impl Redactor {
         out
     }
 
-    /// A copy of `value` with every string redacted.
-    pub fn redact_value(&self, value: &Value) -> Value {
+    fn redact_value(&self, value: &Value) -> Value {
         if self.secrets.is_empty() {
             return value.clone();
         }
@@ -163,7 +239,7 @@ impl Redactor {
                     .map(|(key, v)| (self.redact(key), self.redact_value(v)))
                     .collect(),
             ),
-            Value::Number(number) if self.secrets.contains(&number.to_string()) => {
+            Value::Number(number) if self.is_secret_number(number) => {
                 Value::String(MASK.to_owned())
             }
             Value::Null | Value::Bool(_) | Value::Number(_) => value.clone(),

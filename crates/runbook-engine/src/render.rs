@@ -1,7 +1,10 @@
 //! Renders parsed templates against a [`Scope`].
 //!
 //! Strict: an undefined name or a null value is an error, never an empty string. Single pass: a value
-//! substituted into a string is never parsed again, so a response cannot inject a template.
+//! substituted into a string (or a function's result) is never parsed again, so a response cannot
+//! inject a template.
+
+mod call;
 
 use std::borrow::Cow;
 
@@ -12,6 +15,8 @@ use runbook_dsl::source::Span;
 use runbook_dsl::template::{
     Part, RefPath, Reference, RunField, ShellContext, Template, TimingField, shell_contexts,
 };
+
+pub(crate) use call::evaluate_call;
 
 use crate::context::{Scope, StepState};
 use crate::error::{StepError, StepErrorKind};
@@ -94,16 +99,23 @@ pub fn resolve<'s>(reference: &Reference, scope: Scope<'s>) -> Result<Cow<'s, Va
                     "is undefined: step `{step}` was skipped (its `when` did not hold)"
                 )));
             }
-            Some(StepState::Failed(Some(outputs))) => match outputs.get(output) {
-                Some(value) => (Cow::Borrowed(value), rest),
-                None => {
-                    return Err(undefined(format!(
-                        "is undefined: step `{step}` failed before producing `{output}`"
-                    )));
+            Some(StepState::Failed(Some(outputs)) | StepState::Warned(Some(outputs))) => {
+                match outputs.get(output) {
+                    Some(value) => (Cow::Borrowed(value), rest),
+                    None => {
+                        return Err(undefined(format!(
+                            "is undefined: step `{step}` failed before producing `{output}`"
+                        )));
+                    }
                 }
-            },
+            }
             Some(StepState::Failed(None)) => {
                 return Err(undefined(format!("is undefined: step `{step}` failed")));
+            }
+            Some(StepState::Warned(None)) => {
+                return Err(undefined(format!(
+                    "is undefined: step `{step}` failed (a warning) before producing it"
+                )));
             }
             Some(StepState::NotRerun) => {
                 return Err(undefined(format!(
@@ -132,6 +144,14 @@ pub fn resolve<'s>(reference: &Reference, scope: Scope<'s>) -> Result<Cow<'s, Va
                 )));
             }
         },
+        RefPath::StepOutcome { step } => {
+            let outcome = scope
+                .run
+                .steps
+                .get(step)
+                .map_or(crate::report::StepOutcome::NotRun, StepState::outcome);
+            return Ok(Cow::Owned(Value::String(outcome.word().to_owned())));
+        }
         RefPath::StepTiming { step, field } => {
             let Some(times) = scope.run.times.get(step) else {
                 return Err(undefined(format!(
@@ -204,7 +224,11 @@ fn render_text(template: &Template, scope: Scope) -> Result<String, RenderError>
             Part::Literal(text) => out.push_str(text),
             Part::Ref(reference) => {
                 let value = resolve(reference, scope)?;
-                out.push_str(&text_of(reference, &value)?);
+                out.push_str(&text_of(&reference.text, &value)?);
+            }
+            Part::Call(call) => {
+                let value = evaluate_call(call, scope)?;
+                out.push_str(&text_of(&call.text, &value)?);
             }
         }
     }
@@ -224,7 +248,14 @@ pub fn render_string_with(
             Part::Literal(text) => out.push_str(text),
             Part::Ref(reference) => {
                 let value = resolve(reference, scope).map_err(|error| error.within(template))?;
-                let text = text_of(reference, &value).map_err(|error| error.within(template))?;
+                let text =
+                    text_of(&reference.text, &value).map_err(|error| error.within(template))?;
+                let inserted = insert(&out, text.into_owned());
+                out.push_str(&inserted);
+            }
+            Part::Call(call) => {
+                let value = evaluate_call(call, scope).map_err(|error| error.within(template))?;
+                let text = text_of(&call.text, &value).map_err(|error| error.within(template))?;
                 let inserted = insert(&out, text.into_owned());
                 out.push_str(&inserted);
             }
@@ -233,14 +264,18 @@ pub fn render_string_with(
     Ok(out)
 }
 
-/// A template as a typed value: exactly one reference keeps its type; anything else is a string.
+/// A template as a typed value: exactly one reference or one call keeps its type; anything else is
+/// a string.
 pub fn render_typed(template: &Template, scope: Scope) -> Result<Value, RenderError> {
-    match template.single_ref() {
-        Some(reference) => resolve(reference, scope)
+    if let Some(reference) = template.single_ref() {
+        return resolve(reference, scope)
             .map(Cow::into_owned)
-            .map_err(|error| error.within(template)),
-        None => render_string(template, scope).map(Value::String),
+            .map_err(|error| error.within(template));
     }
+    if let Some(call) = template.single_call() {
+        return evaluate_call(call, scope).map_err(|error| error.within(template));
+    }
+    render_string(template, scope).map(Value::String)
 }
 
 /// A structured value whose strings are templates.
@@ -287,44 +322,59 @@ fn shell_text(
             Part::Literal(text) => command.push_str(text),
             Part::Ref(reference) => {
                 let value = resolve(reference, scope)?;
-                let name = format!("RUNBOOK_REF_{}", env.len() + 1);
-                match contexts.next() {
-                    Some(ShellContext::Unquoted) | None => {
-                        command.push_str(&format!("\"${{{name}}}\""));
-                    }
-                    Some(
-                        ShellContext::DoubleQuoted
-                        | ShellContext::HereDoc
-                        | ShellContext::Arithmetic,
-                    ) => command.push_str(&format!("${{{name}}}")),
-                    // The check pass rejects these; never hand the shell text that would not expand.
-                    Some(
-                        ShellContext::SingleQuoted
-                        | ShellContext::QuotedHereDoc
-                        | ShellContext::Escaped,
-                    ) => {
-                        return Err(RenderError {
-                            reference: reference.text.clone(),
-                            reason: "is quoted in the shell command, where it would not expand"
-                                .into(),
-                            undefined: false,
-                            span: None,
-                        });
-                    }
-                }
-                env.push((name, text_of(reference, &value)?.into_owned()));
+                let expansion = shell_expansion(&reference.text, contexts.next(), env.len())?;
+                command.push_str(&expansion);
+                env.push((
+                    format!("RUNBOOK_REF_{}", env.len() + 1),
+                    text_of(&reference.text, &value)?.into_owned(),
+                ));
+            }
+            // A call's result reaches the shell exactly as a reference's value does.
+            Part::Call(call) => {
+                let value = evaluate_call(call, scope)?;
+                let expansion = shell_expansion(&call.text, contexts.next(), env.len())?;
+                command.push_str(&expansion);
+                env.push((
+                    format!("RUNBOOK_REF_{}", env.len() + 1),
+                    text_of(&call.text, &value)?.into_owned(),
+                ));
             }
         }
     }
     Ok((command, env))
 }
 
-/// How a value reads inside a string. Null is an error: it is almost always a mistake.
-fn text_of<'v>(reference: &Reference, value: &'v Value) -> Result<Cow<'v, str>, RenderError> {
+/// How the `n`-th insertion (0-based) of a shell command expands where it sits.
+fn shell_expansion(
+    written: &str,
+    context: Option<ShellContext>,
+    n: usize,
+) -> Result<String, RenderError> {
+    let name = format!("RUNBOOK_REF_{}", n + 1);
+    match context {
+        Some(ShellContext::Unquoted) | None => Ok(format!("\"${{{name}}}\"")),
+        Some(ShellContext::DoubleQuoted | ShellContext::HereDoc | ShellContext::Arithmetic) => {
+            Ok(format!("${{{name}}}"))
+        }
+        // The check pass rejects these; never hand the shell text that would not expand.
+        Some(ShellContext::SingleQuoted | ShellContext::QuotedHereDoc | ShellContext::Escaped) => {
+            Err(RenderError {
+                reference: written.to_owned(),
+                reason: "is quoted in the shell command, where it would not expand".into(),
+                undefined: false,
+                span: None,
+            })
+        }
+    }
+}
+
+/// How a value reads inside a string. Null is an error: it is almost always a mistake. `written`
+/// is the reference or call as written, for the error.
+fn text_of<'v>(written: &str, value: &'v Value) -> Result<Cow<'v, str>, RenderError> {
     match value {
         Value::String(text) => Ok(Cow::Borrowed(text)),
         Value::Null => Err(RenderError {
-            reference: reference.text.clone(),
+            reference: written.to_owned(),
             reason: "is null; a null cannot be put into text".into(),
             undefined: false,
             span: None,

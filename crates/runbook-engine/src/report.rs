@@ -10,6 +10,8 @@ use crate::error::StepError;
 #[serde(rename_all = "snake_case")]
 pub enum RunStatus {
     Succeeded,
+    /// The steps completed, and at least one failed with `on_error: warn` (outcome `warned`).
+    SucceededWithWarnings,
     /// A step failed; there was nothing to compensate and no failure path.
     Failed,
     /// A step failed; compensation and the failure path then completed.
@@ -25,6 +27,7 @@ impl RunStatus {
     pub fn word(self) -> &'static str {
         match self {
             RunStatus::Succeeded => "succeeded",
+            RunStatus::SucceededWithWarnings => "succeeded_with_warnings",
             RunStatus::Failed => "failed",
             RunStatus::RolledBack => "rolled_back",
             RunStatus::RollbackFailed => "rollback_failed",
@@ -69,6 +72,9 @@ pub enum StepOutcome {
     Skipped,
     /// The run stopped before it started.
     NotRun,
+    /// It failed, and its `on_error: warn` (or, for a `note`, its nature) made the failure a
+    /// warning: the run went on.
+    Warned,
 }
 
 impl StepOutcome {
@@ -79,6 +85,7 @@ impl StepOutcome {
             StepOutcome::Failed => "failed",
             StepOutcome::Skipped => "skipped",
             StepOutcome::NotRun => "not_run",
+            StepOutcome::Warned => "warned",
         }
     }
 }
@@ -189,6 +196,25 @@ pub struct RunReport {
     /// Irreversible steps that completed: what this run can no longer undo.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub irreversible_done: Vec<String>,
+    /// The last commit point that passed: compensation registered before it was disarmed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub commit_point: Option<String>,
+    /// The header's preconditions and whether the operator confirmed them (absent when the
+    /// runbook has none).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub preconditions: Option<PreconditionsRecord>,
+}
+
+/// The operator's one confirmation of the runbook's preconditions, before the first step.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PreconditionsRecord {
+    pub items: Vec<String>,
+    pub confirmed: bool,
+    /// Who answered: `terminal`, `answers file` or `none`.
+    pub answered_by: String,
+    /// Why the run did not start, when they were not confirmed (redacted).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refusal: Option<String>,
 }
 
 impl RunReport {
@@ -204,6 +230,13 @@ impl RunReport {
 
     pub fn count(&self, outcome: StepOutcome) -> usize {
         self.steps.iter().filter(|s| s.outcome == outcome).count()
+    }
+
+    /// Main-phase steps whose failure was a warning.
+    pub fn warnings(&self) -> impl Iterator<Item = &StepReport> {
+        self.steps
+            .iter()
+            .filter(|step| step.outcome == StepOutcome::Warned && step.phase == Phase::Main)
     }
 
     /// Reports of compensation and failure-path steps that failed.

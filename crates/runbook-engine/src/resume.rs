@@ -10,12 +10,14 @@ use runbook_dsl::{Runbook, Step};
 use crate::journal::record::{JournalRecord, StepFinished, StepStarted};
 use crate::journal::{JournalError, JournalRead};
 use crate::prompter::Decision;
-use crate::report::{Phase, StepOutcome};
+use crate::report::{Phase, StepOutcome, Stop};
 
 /// A main-phase step that finished in an earlier session.
 #[derive(Debug, Clone)]
 pub struct CompletedStep {
     pub skipped: bool,
+    /// It failed with `on_error: warn`: done, as a warning.
+    pub warned: bool,
     pub outputs: Map<String, Value>,
     /// Outputs that held a secret and were not journaled.
     pub withheld: Vec<String>,
@@ -34,6 +36,32 @@ pub struct ResumePlan {
     /// How many times each step started in earlier sessions: a repeated prompt continues with the
     /// next answer set of an answers file, not the first.
     pub started: HashMap<String, u32>,
+    /// The last outcome of each main-phase step, for `{{steps.ID.outcome}}` in an undo that a
+    /// resume finishes.
+    pub outcomes: HashMap<String, StepOutcome>,
+    /// The last session was killed while it undid what the run did: the resume finishes that.
+    pub cut_off_undo: Option<CutOffUndo>,
+}
+
+/// An undo that a SIGKILL (or a crash) cut off: the last session recorded why it stopped, began
+/// compensation, and never ended.
+#[derive(Debug, Clone)]
+pub struct CutOffUndo {
+    pub stop: Stop,
+    /// `{{run.failure}}` as that session had it.
+    pub failure: String,
+    /// Compensation, failure-path and `finally` steps that finished in that session, in order:
+    /// they are not run again.
+    pub finished: Vec<StepFinished>,
+}
+
+/// What the last session did after it stopped, while the journal is replayed.
+#[derive(Default)]
+struct Session {
+    stopped: Option<(Stop, String)>,
+    undo_began: bool,
+    finished: Vec<StepFinished>,
+    ended: bool,
 }
 
 impl ResumePlan {
@@ -41,14 +69,14 @@ impl ResumePlan {
     pub fn replay(journal: &JournalRead, runbook: &Runbook) -> ResumePlan {
         let mut replay = Replay::new(runbook);
         journal.records().for_each(|record| replay.add(record));
-        replay.plan
+        replay.finish()
     }
 
     /// Replays a journal on disk, read as a stream.
     pub fn scan(path: &std::path::Path, runbook: &Runbook) -> Result<ResumePlan, JournalError> {
         let mut replay = Replay::new(runbook);
         crate::journal::scan_journal(path, |entry| replay.add(&entry.record))?;
-        Ok(replay.plan)
+        Ok(replay.finish())
     }
 }
 
@@ -57,6 +85,8 @@ struct Replay<'r> {
     /// For every step inside a group, the `finally` steps of the groups around it.
     cleanups: HashMap<&'r str, Vec<&'r str>>,
     plan: ResumePlan,
+    /// What the session being replayed did after it stopped.
+    session: Session,
 }
 
 impl<'r> Replay<'r> {
@@ -64,13 +94,31 @@ impl<'r> Replay<'r> {
         Replay {
             cleanups: enclosing_cleanups(&runbook.steps),
             plan: ResumePlan::default(),
+            session: Session::default(),
         }
     }
 
     fn add(&mut self, record: &JournalRecord) {
         let plan = &mut self.plan;
+        let session = &mut self.session;
         let cleanups = &self.cleanups;
         match record {
+            JournalRecord::RunStarted(_) | JournalRecord::RunResumed(_) => {
+                *session = Session::default();
+            }
+            JournalRecord::RunFinished(_) => session.ended = true,
+            JournalRecord::RunStopped { stop, failure } => {
+                session.stopped = Some((stop.clone(), failure.clone()));
+            }
+            JournalRecord::PhaseStarted {
+                phase: Phase::Rollback,
+                ..
+            } => session.undo_began = true,
+            JournalRecord::StepFinished(finished)
+                if finished.phase != Phase::Main && session.stopped.is_some() =>
+            {
+                session.finished.push(finished.clone());
+            }
             JournalRecord::StepStarted(StepStarted {
                 step,
                 phase: Phase::Main,
@@ -86,6 +134,8 @@ impl<'r> Replay<'r> {
                 }
             }
             JournalRecord::StepFinished(finished) if finished.phase == Phase::Main => {
+                plan.outcomes
+                    .insert(finished.step.clone(), finished.outcome);
                 plan.step_finished(finished)
             }
             // The operator skipped a failed or interrupted step: it counts as done (skipped).
@@ -98,6 +148,7 @@ impl<'r> Replay<'r> {
                     step.clone(),
                     CompletedStep {
                         skipped: true,
+                        warned: false,
                         outputs: Map::new(),
                         withheld: Vec::new(),
                         too_large: Vec::new(),
@@ -105,15 +156,31 @@ impl<'r> Replay<'r> {
                         finished_at: None,
                     },
                 );
+                plan.outcomes.insert(step.clone(), StepOutcome::Skipped);
             }
             JournalRecord::StepStarted(_)
             | JournalRecord::StepFinished(_)
             | JournalRecord::Decision { .. }
-            | JournalRecord::RunStarted(_)
-            | JournalRecord::RunResumed(_)
             | JournalRecord::PhaseStarted { .. }
-            | JournalRecord::RunFinished(_) => {}
+            | JournalRecord::CommitPassed { .. } => {}
         }
+    }
+
+    /// The plan, with the last session's undo if it was cut off.
+    fn finish(self) -> ResumePlan {
+        let Replay {
+            mut plan, session, ..
+        } = self;
+        if let (false, true, Some((stop, failure))) =
+            (session.ended, session.undo_began, session.stopped)
+        {
+            plan.cut_off_undo = Some(CutOffUndo {
+                stop,
+                failure,
+                finished: session.finished,
+            });
+        }
+        plan
     }
 }
 
@@ -128,11 +195,12 @@ impl ResumePlan {
         }
         self.in_doubt.remove(step);
         match record.outcome {
-            StepOutcome::Passed | StepOutcome::Skipped => {
+            StepOutcome::Passed | StepOutcome::Skipped | StepOutcome::Warned => {
                 self.completed.insert(
                     step.clone(),
                     CompletedStep {
                         skipped: record.outcome == StepOutcome::Skipped,
+                        warned: record.outcome == StepOutcome::Warned,
                         outputs: record.outputs.clone(),
                         withheld: record.secret_outputs.clone(),
                         too_large: record.large_outputs.clone(),

@@ -1,12 +1,11 @@
 //! The engine's entry point: the run's phases (steps, compensation, failure path, finally) and how
 //! the run ended.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use runbook_dsl::Runbook;
 
 use crate::context::RunContext;
-use crate::http_client::HttpClients;
 use crate::inputs::ResolvedInputs;
 use crate::interrupt::Interrupt;
 use crate::observer::Observer;
@@ -44,16 +43,35 @@ pub struct EngineOptions {
     /// it sets up the process (the CLI's sets a parent-death signal) and `exec`s the rest of its
     /// arguments. Empty: `sh` is started directly.
     pub launcher: Vec<std::ffi::OsString>,
+    /// Where HTTP requests go; `None`: the network ([`crate::transport::ReqwestTransport`]).
+    pub transport: Option<crate::transport::SharedTransport>,
+    /// Where time comes from: the system clock, or a rehearsal's virtual one.
+    pub clock: crate::clock::SharedClock,
+    /// The shell and environment shell steps run with; `None`: `sh` from `PATH`, with this
+    /// process's environment.
+    pub commands: Option<CommandEnvironment>,
+}
+
+/// How shell steps' commands are started when not from this process's own environment: a
+/// rehearsal runs them with `PATH` holding only its stand-ins.
+#[derive(Debug, Clone, Default)]
+pub struct CommandEnvironment {
+    /// The shell, by absolute path (`PATH` may not lead to one).
+    pub shell: std::path::PathBuf,
+    /// Start from an empty environment rather than this process's.
+    pub clear: bool,
+    /// Set last, so a step's own `env:` cannot override them (`PATH` above all).
+    pub vars: Vec<(String, String)>,
 }
 
 /// Executes checked runbooks.
 pub struct Engine {
     pub(crate) options: EngineOptions,
-    pub(crate) http: HttpClients,
+    pub(crate) http: crate::transport::SharedTransport,
     pub(crate) prompter: SharedPrompter,
     /// How prompts are answered, read once: a prompt abandoned by a signal may still hold the
     /// prompter's lock on its blocked thread, and the run's end must not wait for it.
-    prompts: String,
+    pub(crate) prompts: String,
 }
 
 impl Default for Engine {
@@ -74,10 +92,17 @@ impl Engine {
             .unwrap_or_else(|_| "unknown".to_owned());
         Engine {
             prompts,
-            options,
-            http: HttpClients::default(),
+            http: options.transport.clone().unwrap_or_else(|| {
+                std::sync::Arc::new(crate::transport::ReqwestTransport::default())
+            }),
             prompter,
+            options,
         }
+    }
+
+    /// The clock this engine's runs use.
+    pub fn clock(&self) -> &crate::clock::SharedClock {
+        &self.options.clock
     }
 
     /// Runs the runbook: its steps; on failure, compensation (newest first) and the failure path;
@@ -88,27 +113,68 @@ impl Engine {
         inputs: ResolvedInputs,
         observer: &mut dyn Observer,
     ) -> RunReport {
-        let started = Instant::now();
-        let started_at = jiff::Timestamp::now().to_string();
+        let started = self.options.clock.moment();
+        let started_at = self.options.clock.now().to_string();
         let report_inputs = inputs.for_report();
         let context = self.context(runbook, inputs, &started_at);
 
         observer.run_started(runbook);
         let mut run = Run::new(self, runbook, context, observer);
-        let main = run.run_list(&runbook.steps, Phase::Main, 0).await;
-        let stop = main.err();
-        let ending = match &stop {
-            // A resume that could not get a decision changed nothing: no cleanup, it stays
-            // resumable.
-            Some(_) if run.undecided() => Ending::default(),
-            Some(stop) => undo(&mut run, runbook, stop).await,
-            None => Ending::default(),
+        let cut_off = self
+            .options
+            .resume
+            .as_ref()
+            .and_then(|plan| plan.cut_off_undo.clone());
+        let (preconditions, refusal) = match &cut_off {
+            // An undo to finish must not wait for anyone's confirmation.
+            Some(_) => (None, None),
+            None => match run.confirm_preconditions(&runbook.meta.preconditions).await {
+                Some((record, refusal)) => (Some(record), refusal),
+                None => (None, None),
+            },
+        };
+        let refused = refusal.is_some();
+        let (stop, ending) = if let Some(cut) = &cut_off {
+            // A crash cut the undo off: no step runs again; what was registered is undone.
+            run.rebuild_for_undo(&runbook.steps);
+            let ending = undo(&mut run, runbook, &cut.stop, Some(&cut.failure)).await;
+            (Some(cut.stop.clone()), ending)
+        } else if let Some(refusal) = &refusal {
+            // Nothing was done: no compensation, failure path or finally.
+            let stop = if refusal.kind == crate::error::StepErrorKind::Interrupted {
+                Stop::Interrupted {
+                    step: Some(PRECONDITIONS.to_owned()),
+                    signal: self.options.interrupt.signal(),
+                }
+            } else {
+                Stop::Failed {
+                    step: PRECONDITIONS.to_owned(),
+                }
+            };
+            (Some(stop), Ending::default())
+        } else {
+            let main = run.run_list(&runbook.steps, Phase::Main, 0).await;
+            let stop = main.err();
+            let ending = match &stop {
+                // A resume that could not get a decision changed nothing: no cleanup, it stays
+                // resumable.
+                Some(_) if run.undecided() => Ending::default(),
+                Some(stop) => undo(&mut run, runbook, stop, None).await,
+                None => Ending::default(),
+            };
+            (stop, ending)
         };
         let finally_failed = !run.undecided()
+            && !refused
             && !runbook.finally.is_empty()
             && run_finally(&mut run, runbook, stop.is_none()).await;
+        let warned = run
+            .reports()
+            .iter()
+            .any(|step| step.phase == Phase::Main && step.outcome == StepOutcome::Warned);
         let status = match &stop {
             None if finally_failed => RunStatus::Failed,
+            None if warned => RunStatus::SucceededWithWarnings,
             None => RunStatus::Succeeded,
             Some(Stop::Interrupted { .. }) => RunStatus::Interrupted,
             Some(Stop::Failed { .. }) if ending.cleanup_failed || finally_failed => {
@@ -126,8 +192,13 @@ impl Engine {
                 .map(|step| step.id.clone()),
             None => None,
         };
-        let (mut reports, irreversible_done) = run.finish();
-        reports.extend(crate::sequence::not_run(&runbook.steps, &reports));
+        let (mut reports, irreversible_done, commit_point) = run.finish();
+        if cut_off.is_none() {
+            reports.extend(crate::sequence::not_run(&runbook.steps, &reports));
+        }
+        if let Some(refusal) = refusal {
+            reports.insert(0, refused_report(refusal));
+        }
         let report = RunReport {
             run_id: self.options.run.id.clone(),
             runbook: runbook.meta.id.clone(),
@@ -145,6 +216,8 @@ impl Engine {
             failed_step,
             stop,
             irreversible_done,
+            commit_point,
+            preconditions,
         };
         observer.run_finished(&report);
         report
@@ -193,12 +266,18 @@ struct Ending {
 }
 
 /// After a failure or Ctrl-C: compensation (newest first), then the runbook's failure path.
-async fn undo(run: &mut Run<'_, '_>, runbook: &Runbook, stop: &Stop) -> Ending {
+/// `known_failure`: `{{run.failure}}` as an earlier session recorded it (finishing its undo).
+async fn undo(
+    run: &mut Run<'_, '_>,
+    runbook: &Runbook,
+    stop: &Stop,
+    known_failure: Option<&str>,
+) -> Ending {
     let reason = match stop {
         Stop::Interrupted { .. } => "interrupted".to_owned(),
         Stop::Failed { step } => format!("step `{step}` failed"),
     };
-    run.mark_stopped(stop);
+    run.mark_stopped(stop, known_failure);
     let mut ending = Ending::default();
     if run.has_compensations() {
         run.observer().phase_started(Phase::Rollback, &reason);
@@ -222,6 +301,31 @@ async fn run_finally(run: &mut Run<'_, '_>, runbook: &Runbook, steps_completed: 
     };
     run.observer().phase_started(Phase::Finally, reason);
     !run.run_cleanup(&runbook.finally, Phase::Finally).await
+}
+
+/// The id the report gives the operator's confirmation of the preconditions when it was refused.
+pub const PRECONDITIONS: &str = runbook_dsl::PRECONDITIONS_ID;
+
+/// The report of preconditions that were not confirmed: the run's one failed "step".
+fn refused_report(error: crate::error::StepError) -> crate::report::StepReport {
+    crate::report::StepReport {
+        id: PRECONDITIONS.to_owned(),
+        name: "Preconditions".to_owned(),
+        kind: PRECONDITIONS,
+        phase: Phase::Main,
+        outcome: StepOutcome::Failed,
+        duration_ms: 0,
+        attempts: 1,
+        irreversible: false,
+        outputs: serde_json::Map::new(),
+        secret_outputs: Vec::new(),
+        large_outputs: Vec::new(),
+        started_at: None,
+        finished_at: None,
+        error: Some(error),
+        note: None,
+        restored: false,
+    }
 }
 
 pub(crate) fn millis(duration: Duration) -> u64 {

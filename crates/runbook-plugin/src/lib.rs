@@ -37,7 +37,25 @@ pub struct ParamSpec {
     pub required: bool,
     /// The value is a credential: the engine registers it as a secret.
     pub secret: bool,
+    /// What the value is, for the JSON Schema editors use (any value may also be a template).
+    pub kind: ParamKind,
     pub summary: &'static str,
+}
+
+/// The type of a parameter's value. A value may always be a template string instead (a single
+/// `{{reference}}` keeps the referenced value's type), so this types literal values only.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ParamKind {
+    String,
+    Boolean,
+    /// A list of strings.
+    StringList,
+    /// A mapping (e.g. an account snapshot, per-field tolerances).
+    Object,
+    /// One of these strings.
+    Choice(&'static [&'static str]),
+    /// Anything JSON can hold.
+    Any,
 }
 
 impl ActionSpec {

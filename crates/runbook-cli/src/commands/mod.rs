@@ -1,6 +1,11 @@
 //! One file per subcommand.
 
+pub mod completions;
+pub mod graph;
 pub mod lint;
+pub mod new;
+pub mod plan;
+pub mod render;
 pub mod resume;
 pub mod run;
 pub mod runs;

@@ -20,7 +20,7 @@ pub fn run(args: &ResumeArgs) -> anyhow::Result<()> {
     // The same answer `runbook runs` and `runbook show` give.
     let resumability = summary.resumable;
     let code = match resumability {
-        Resumability::Resumable => None,
+        Resumability::Resumable | Resumability::UndoCutOff => None,
         // Another process holds the run: the answer the run lock would give.
         Resumability::Running { .. } => Some(crate::exit_code::LOCKED),
         Resumability::Succeeded | Resumability::Compensated | Resumability::NoStart => {

@@ -15,42 +15,29 @@ pub fn run(args: &RunArgs) -> anyhow::Result<()> {
     execute(&args.session, &source, &runbook, Start::New)
 }
 
-/// The checked runbook, or its findings printed on stderr.
+/// The checked runbook, or its findings printed on stderr. Suppression comments apply as in lint:
+/// a suppressed warning is not printed, and a malformed suppression stops the run.
 pub fn check_or_report(source: &runbook_dsl::Source) -> anyhow::Result<runbook_dsl::Runbook> {
-    match runbook_dsl::load_and_check_with(source, &crate::plugins::registry()) {
-        Ok(runbook) => {
-            if !runbook.warnings.is_empty() {
-                let color = use_color(true);
-                let mut err = std::io::stderr().lock();
-                for finding in &runbook.warnings {
-                    writeln!(
-                        err,
-                        "{}\n",
-                        diagnostic::render_human(source, finding, color)
-                    )?;
-                }
-            }
-            Ok(runbook)
-        }
-        Err(findings) => {
-            let color = use_color(true);
-            let mut err = std::io::stderr().lock();
-            for finding in &findings {
-                writeln!(
-                    err,
-                    "{}\n",
-                    diagnostic::render_human(source, finding, color)
-                )?;
-            }
-            let count = findings.len();
-            writeln!(
-                err,
-                "error: {} has {count} finding{}; fix {} (see `runbook lint`) before running",
-                source.path.display(),
-                if count == 1 { "" } else { "s" },
-                if count == 1 { "it" } else { "them" },
-            )?;
-            Err(Failure::reported(exit_code::INVALID_RUNBOOK).into())
-        }
+    let linted = runbook_dsl::lint(source, &crate::plugins::registry());
+    let color = use_color(true);
+    let mut err = std::io::stderr().lock();
+    for finding in linted.findings() {
+        writeln!(
+            err,
+            "{}\n",
+            diagnostic::render_human(source, finding, color)
+        )?;
     }
+    if let Some(runbook) = linted.runbook {
+        return Ok(runbook);
+    }
+    let count = linted.findings().len();
+    writeln!(
+        err,
+        "error: {} has {count} finding{}; fix {} (see `runbook lint`) before running",
+        source.path.display(),
+        if count == 1 { "" } else { "s" },
+        if count == 1 { "it" } else { "them" },
+    )?;
+    Err(Failure::reported(exit_code::INVALID_RUNBOOK).into())
 }

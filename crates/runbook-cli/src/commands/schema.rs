@@ -5,7 +5,11 @@ use std::io::Write;
 use crate::args::SchemaArgs;
 
 pub fn run(args: &SchemaArgs) -> anyhow::Result<()> {
-    let schema = runbook_dsl::schema::runbook_schema_json();
+    let schema = if args.rehearsal {
+        runbook_dsl::schema::rehearsal_schema_json()
+    } else {
+        runbook_dsl::schema::runbook_schema_json_with(&crate::plugins::registry())
+    };
     match &args.out {
         Some(path) => std::fs::write(path, schema).map_err(|error| {
             crate::failure::Failure::usage(format!("cannot write {}: {error}", path.display()))

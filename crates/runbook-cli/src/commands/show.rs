@@ -48,6 +48,7 @@ pub fn run(args: &ShowArgs) -> anyhow::Result<()> {
     writeln!(out)?;
     let next = match (summary.state, summary.resumable) {
         (_, Resumability::Resumable) => Some(format!("runbook resume {run_id}")),
+        (_, Resumability::UndoCutOff) => Some(Resumability::UndoCutOff.advice(&run_id)),
         (RunState::Finished(_), Resumability::Succeeded) => None,
         (_, Resumability::Running { .. }) => {
             Some("the run is still in progress (its process is alive)".to_owned())
@@ -105,6 +106,16 @@ fn describe(record: &JournalRecord) -> String {
         JournalRecord::StepFinished(finished) => describe_finished(finished),
         JournalRecord::Decision { step, decision } => {
             format!("  decided  {step}: {}", decision.word())
+        }
+        JournalRecord::RunStopped { stop, failure } => {
+            let first = failure.lines().next().unwrap_or("");
+            match stop.step() {
+                Some(step) => format!("stopped: {} at `{step}`: {first}", stop.cause()),
+                None => format!("stopped: {}: {first}", stop.cause()),
+            }
+        }
+        JournalRecord::CommitPassed { step } => {
+            format!("  commit point passed: `{step}` (undo disarmed)")
         }
         JournalRecord::RunFinished(finished) => {
             let mut line = format!("run finished: {}", finished.status.word());

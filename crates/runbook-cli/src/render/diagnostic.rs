@@ -12,19 +12,21 @@ pub fn render_human(source: &Source, finding: &Finding, color: bool) -> String {
     let len = source.text.len();
     let start = finding.span.start.min(len);
     let end = finding.span.end.clamp(start, len);
-    let level = match finding.severity {
+    let level = match finding.severity() {
         Severity::Error => Level::ERROR,
         Severity::Warning => Level::WARNING,
     };
+    let (excerpt, line, range) = excerpt(source, start, end);
     let annotation = AnnotationKind::Primary
-        .span(start..end)
+        .span(range)
         .label(finding.label.as_deref());
     let mut report = vec![
         level
             .primary_title(finding.message.as_str())
             .id(finding.code.as_str())
             .element(
-                Snippet::source(source.text.as_str())
+                Snippet::source(excerpt)
+                    .line_start(line)
                     .path(path.as_str())
                     .fold(true)
                     .annotation(annotation),
@@ -50,12 +52,14 @@ pub fn render_location(source: &Source, span: Span, color: bool) -> String {
     let start = span.start.min(len);
     let end = span.end.clamp(start, len);
     let path = source.path.display().to_string();
+    let (excerpt, line, range) = excerpt(source, start, end);
     let report = vec![
         Level::NOTE.primary_title("in the runbook").element(
-            Snippet::source(source.text.as_str())
+            Snippet::source(excerpt)
+                .line_start(line)
                 .path(path.as_str())
                 .fold(true)
-                .annotation(AnnotationKind::Primary.span(start..end)),
+                .annotation(AnnotationKind::Primary.span(range)),
         ),
     ];
     let renderer = if color {
@@ -66,39 +70,107 @@ pub fn render_location(source: &Source, span: Span, color: bool) -> String {
     renderer.render(&report)
 }
 
+/// Where a finding is, in every unit a consumer may want: 1-based lines and columns (columns count
+/// characters; the end is exclusive, the column just after the last character) and byte offsets
+/// into the file's text (after a leading byte-order mark, which is not part of the YAML).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Region {
+    pub start_line: usize,
+    pub start_column: usize,
+    pub end_line: usize,
+    pub end_column: usize,
+    pub start_offset: usize,
+    pub end_offset: usize,
+}
+
+pub fn region(source: &Source, span: Span) -> Region {
+    let len = source.text.len();
+    let start = span.start.min(len);
+    let end = span.end.clamp(start, len);
+    let (start_line, start_column) = source.line_col(start);
+    let (end_line, end_column) = source.line_col(end);
+    Region {
+        start_line,
+        start_column,
+        end_line,
+        end_column,
+        start_offset: start,
+        end_offset: end,
+    }
+}
+
+/// The message with its help appended, for formats that have one text field.
+pub fn message_with_help(finding: &Finding) -> String {
+    match &finding.help {
+        Some(help) => format!("{} (help: {help})", finding.message),
+        None => finding.message.clone(),
+    }
+}
+
+/// The lines that `start..end` covers, their first line number, and the span within them. The
+/// renderer is given only these lines: handing it the whole file for every finding made many
+/// findings in a big file quadratic.
+fn excerpt(source: &Source, start: usize, end: usize) -> (&str, usize, std::ops::Range<usize>) {
+    let first = source.line_span(start);
+    let last = source.line_span(end);
+    let (line, _) = source.line_col(first.start);
+    let excerpt = &source.text[first.start..last.end.max(first.start)];
+    (excerpt, line, start - first.start..end - first.start)
+}
+
 /// A GitHub Actions workflow command, so CI shows the finding on the line.
 pub fn render_github(source: &Source, finding: &Finding) -> String {
-    let (line, col) = source.line_col(finding.span.start);
-    let mut message = finding.message.clone();
-    if let Some(help) = &finding.help {
-        message.push_str(&format!(" (help: {help})"));
-    }
-    let level = match finding.severity {
-        Severity::Error => "error",
-        Severity::Warning => "warning",
-    };
+    let at = region(source, finding.span);
     format!(
-        "::{level} file={},line={line},col={col},title={}::{}",
+        "::{} file={},line={},col={},endLine={},endColumn={},title={}::{}",
+        finding.severity().as_str(),
         escape_property(&source.path.display().to_string()),
+        at.start_line,
+        at.start_column,
+        at.end_line,
+        at.end_column,
         escape_property(finding.code.as_str()),
-        escape_data(&message)
+        escape_data(&message_with_help(finding))
     )
+}
+
+/// One finding as a JSON object (one line of `--format json`). Fields in alphabetical order.
+#[derive(Debug, serde::Serialize)]
+struct JsonFinding<'a> {
+    code: &'static str,
+    column: usize,
+    end_column: usize,
+    end_line: usize,
+    end_offset: usize,
+    file: String,
+    help: Option<&'a str>,
+    label: Option<&'a str>,
+    line: usize,
+    message: &'a str,
+    rule: &'static str,
+    severity: runbook_dsl::Severity,
+    start_offset: usize,
 }
 
 /// One JSON object per finding.
 pub fn render_json(source: &Source, finding: &Finding) -> String {
-    let (line, column) = source.line_col(finding.span.start);
-    serde_json::json!({
-        "file": source.path.display().to_string(),
-        "line": line,
-        "column": column,
-        "severity": finding.severity,
-        "code": finding.code.as_str(),
-        "message": finding.message,
-        "label": finding.label,
-        "help": finding.help,
-    })
-    .to_string()
+    let at = region(source, finding.span);
+    let json = JsonFinding {
+        code: finding.code.as_str(),
+        column: at.start_column,
+        end_column: at.end_column,
+        end_line: at.end_line,
+        end_offset: at.end_offset,
+        file: source.path.display().to_string(),
+        help: finding.help.as_deref(),
+        label: finding.label.as_deref(),
+        line: at.start_line,
+        message: &finding.message,
+        rule: finding.code.name(),
+        severity: finding.severity(),
+        start_offset: at.start_offset,
+    };
+    serde_json::to_string(&json).unwrap_or_default()
 }
 
 fn escape_data(text: &str) -> String {

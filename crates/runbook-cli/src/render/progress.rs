@@ -9,7 +9,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use runbook_dsl::{Runbook, Source, Step};
 use runbook_engine::{
-    CheckpointError, Decision, Observer, Phase, Position, Progress, RunReport, RunStatus,
+    CheckpointError, Decision, Observer, Phase, Position, Progress, RunEvent, RunReport, RunStatus,
     StepOutcome, StepReport,
 };
 
@@ -26,6 +26,9 @@ pub struct TerminalObserver {
     resumed: bool,
     /// The runbook's text, to show where a failure points.
     source: Option<Source>,
+    /// A rehearsal's run: its records live in a scenario's temporary directory, so there is no
+    /// `runbook resume` or `runbook show` to suggest.
+    rehearsal: bool,
 }
 
 impl TerminalObserver {
@@ -37,7 +40,15 @@ impl TerminalObserver {
             animate: std::io::stdout().is_terminal(),
             run_id: run_id.to_owned(),
             resumed,
+            rehearsal: false,
         }
+    }
+
+    /// For a rehearsal: the end of run suggests no `runbook resume`/`show` of a record that is
+    /// deleted with the scenario's directory.
+    pub fn in_rehearsal(mut self) -> Self {
+        self.rehearsal = true;
+        self
     }
 
     fn print(&self, line: &str) {
@@ -85,6 +96,9 @@ impl Observer for TerminalObserver {
             format!("run {}", self.run_id)
         });
         self.print(&self.style.dim(&facts.join(" · ")));
+        if runbook.meta.mode == Some(runbook_dsl::Mode::OperatorAssisted) {
+            self.print_sop_header(&runbook.meta);
+        }
         self.print("");
     }
 
@@ -146,16 +160,24 @@ impl Observer for TerminalObserver {
         }
         extra.push(format_duration(report.duration_ms));
         let detail = self.style.dim(&extra.join(", "));
-        let marker = if step.irreversible {
-            format!(" {}", self.style.yellow("[point of no return]"))
-        } else {
-            String::new()
-        };
+        let mut marker = String::new();
+        if step.irreversible {
+            marker.push_str(&format!(" {}", self.style.yellow("[point of no return]")));
+        }
+        if step.commit {
+            marker.push_str(&format!(" {}", self.style.yellow("[commit point]")));
+        }
+        let is_note = step
+            .kind
+            .action()
+            .is_some_and(|action| matches!(action, runbook_dsl::Action::Note(_)));
         let line = match report.outcome {
             StepOutcome::Passed => {
+                // A note's text is printed in full below its line.
                 let note = report
                     .note
                     .as_deref()
+                    .filter(|_| !is_note)
                     .map(|note| format!(" {}", self.style.dim(&format!("({note})"))))
                     .unwrap_or_default();
                 format!(
@@ -179,11 +201,31 @@ impl Observer for TerminalObserver {
                 ))
             ),
             StepOutcome::NotRun => format!("{pad}· {position}{}", step.name),
+            StepOutcome::Warned => format!(
+                "{pad}{} {position}{}{marker} {detail} {}",
+                self.style.yellow("!"),
+                step.name,
+                self.style.yellow("(warning: the run goes on)")
+            ),
         };
         self.print(&line);
+        if is_note
+            && report.outcome == StepOutcome::Passed
+            && let Some(message) = &report.note
+        {
+            for text in message.lines() {
+                self.print(&format!("{pad}    {}", self.style.bold(text)));
+            }
+        }
         if let Some(error) = &report.error {
+            let warned = report.outcome == StepOutcome::Warned;
             for text in error.message.lines() {
-                self.print(&format!("{pad}    {}", self.style.red(text)));
+                let text = if warned {
+                    self.style.yellow(text)
+                } else {
+                    self.style.red(text)
+                };
+                self.print(&format!("{pad}    {text}"));
             }
             if let (Some(span), Some(source)) = (error.span, &self.source) {
                 let location = super::diagnostic::render_location(source, span, self.style.color);
@@ -209,6 +251,34 @@ impl Observer for TerminalObserver {
         Ok(())
     }
 
+    fn run_event(&mut self, event: &RunEvent<'_>) {
+        self.stop_spinner();
+        match event {
+            RunEvent::Preconditions(record) if record.confirmed => self.print(&format!(
+                "  {} preconditions confirmed ({})",
+                self.style.green("✓"),
+                record.answered_by
+            )),
+            RunEvent::Preconditions(record) => {
+                self.print(&format!("  {} preconditions", self.style.red("✗")));
+                if let Some(refusal) = &record.refusal {
+                    for text in refusal.lines() {
+                        self.print(&format!("      {}", self.style.red(text)));
+                    }
+                }
+            }
+            RunEvent::CommitPassed { step, disarmed } => self.print(&format!(
+                "    {}",
+                self.style.dim(&format!(
+                    "commit point passed: `{step}` (undo disarmed: {disarmed} registered \
+                     compensation{} will not run)",
+                    if *disarmed == 1 { "" } else { "s" }
+                ))
+            )),
+            RunEvent::Stopped { .. } => {}
+        }
+    }
+
     fn run_finished(&mut self, report: &RunReport) {
         self.stop_spinner();
         for step in report
@@ -226,7 +296,11 @@ impl Observer for TerminalObserver {
         let failed = report.count(StepOutcome::Failed);
         let skipped = report.count(StepOutcome::Skipped);
         let not_run = report.count(StepOutcome::NotRun);
+        let warned = report.count(StepOutcome::Warned);
         let mut counts = vec![format!("{passed} passed")];
+        if warned > 0 {
+            counts.push(format!("{warned} warned"));
+        }
         if failed > 0 {
             counts.push(format!("{failed} failed"));
         }
@@ -249,6 +323,10 @@ impl Observer for TerminalObserver {
         self.print("");
         let headline = match report.status {
             RunStatus::Succeeded => format!("{} {summary}", self.style.green("succeeded:")),
+            RunStatus::SucceededWithWarnings => format!(
+                "{} {summary}",
+                self.style.yellow("succeeded with warnings:")
+            ),
             RunStatus::Failed => format!("{}{at}: {summary}", self.style.red("failed")),
             RunStatus::RolledBack => format!(
                 "{}{at}; compensation and the failure path completed: {summary}",
@@ -273,6 +351,24 @@ impl Observer for TerminalObserver {
         if report.status == RunStatus::RollbackFailed {
             self.print("  manual action is needed: the steps above marked ✗ did not complete");
         }
+        for step in report.warnings() {
+            let first = step
+                .error
+                .as_ref()
+                .and_then(|error| error.message.lines().next())
+                .unwrap_or("");
+            self.print(&format!(
+                "  {} `{}`: {first}",
+                self.style.yellow("warning:"),
+                step.id
+            ));
+        }
+        if let Some(step) = &report.commit_point {
+            self.print(&format!(
+                "  {} `{step}` (undo disarmed)",
+                self.style.yellow("commit point passed:")
+            ));
+        }
         if !report.irreversible_done.is_empty() && report.status != RunStatus::Succeeded {
             self.print(&format!(
                 "  {} {} (what it did cannot be undone)",
@@ -289,14 +385,18 @@ impl Observer for TerminalObserver {
             .steps
             .iter()
             .any(|step| step.phase == Phase::Rollback);
-        match Resumability::decide(Some(report.status), compensated) {
-            Resumability::Resumable => self.print(&format!(
-                "  to continue after fixing the cause: runbook resume {}",
-                self.run_id
-            )),
-            Resumability::Succeeded => {}
-            Resumability::Compensated | Resumability::Running { .. } | Resumability::NoStart => {
-                self.print(&format!("  the run's record: runbook show {}", self.run_id))
+        if !self.rehearsal {
+            match Resumability::decide(Some(report.status), compensated, false) {
+                Resumability::Resumable | Resumability::UndoCutOff => self.print(&format!(
+                    "  to continue after fixing the cause: runbook resume {}",
+                    self.run_id
+                )),
+                Resumability::Succeeded => {}
+                Resumability::Compensated
+                | Resumability::Running { .. }
+                | Resumability::NoStart => {
+                    self.print(&format!("  the run's record: runbook show {}", self.run_id))
+                }
             }
         }
         if report.operator.answers_file_replaced_operator {
@@ -307,13 +407,44 @@ impl Observer for TerminalObserver {
     }
 }
 
-/// `12ms`, `1.5s`, `2m03s`.
-pub fn format_duration(millis: u64) -> String {
-    if millis < 1000 {
-        format!("{millis}ms")
-    } else if millis < 60_000 {
-        format!("{:.1}s", millis as f64 / 1000.0)
-    } else {
-        format!("{}m{:02}s", millis / 60_000, (millis % 60_000) / 1000)
+impl TerminalObserver {
+    /// What the SOP says the operator should know before starting, for an operator-assisted run.
+    fn print_sop_header(&self, meta: &runbook_dsl::Metadata) {
+        if let Some(description) = &meta.description {
+            self.print("");
+            for text in description.trim_end().lines() {
+                self.print(&format!("  {text}"));
+            }
+        }
+        let mut facts = Vec::new();
+        if let Some(role) = &meta.required_role {
+            facts.push(format!("required role: {role}"));
+        }
+        if let Some(duration) = &meta.average_duration {
+            facts.push(format!("takes about {duration}"));
+        }
+        if !facts.is_empty() {
+            self.print("");
+            self.print(&format!("  {}", facts.join(" · ")));
+        }
+        for (title, items) in [
+            ("prerequisites", &meta.prerequisites),
+            ("gotchas", &meta.gotchas),
+        ] {
+            if items.is_empty() {
+                continue;
+            }
+            self.print("");
+            self.print(&format!("  {}", self.style.bold(title)));
+            for item in items {
+                self.print(&format!("    - {item}"));
+            }
+        }
     }
+}
+
+/// `12ms`, `1.5s`, `2m3.4s`: the workspace's one duration printer, to a tenth of a second, so a
+/// time shown here can be written in a runbook as is.
+pub fn format_duration(millis: u64) -> String {
+    runbook_dsl::duration::format_elapsed(std::time::Duration::from_millis(millis))
 }

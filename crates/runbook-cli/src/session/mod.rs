@@ -20,6 +20,8 @@ use crate::args::SessionArgs;
 use crate::interrupt::{RunState, Tracking};
 use crate::render::progress::TerminalObserver;
 use crate::render::style::use_color;
+pub(crate) use outcome::exit_code_for;
+
 use config::Config;
 use records::Records;
 

@@ -40,9 +40,10 @@ pub(super) fn finish(report: &RunReport, human: bool, lost: Undelivered) -> anyh
 }
 
 /// The exit code that names how the run ended.
-fn exit_code_for(report: &RunReport) -> u8 {
+pub(crate) fn exit_code_for(report: &RunReport) -> u8 {
     match report.status {
         RunStatus::Succeeded => exit_code::SUCCESS,
+        RunStatus::SucceededWithWarnings => exit_code::WARNINGS,
         RunStatus::Interrupted => crate::interrupt::exit_code_for(match &report.stop {
             Some(Stop::Interrupted { signal, .. }) => *signal,
             _ => None,
@@ -53,6 +54,7 @@ fn exit_code_for(report: &RunReport) -> u8 {
             Some(StepErrorKind::Assertion) => exit_code::ASSERTION_FAILED,
             Some(StepErrorKind::Timeout) => exit_code::TIMEOUT,
             Some(StepErrorKind::Declined) => exit_code::DECLINED,
+            // A `stop` step's failure (`stopped`) is a failure like the rest: its message says why.
             _ => exit_code::STEP_FAILED,
         },
     }

@@ -1040,9 +1040,11 @@ fn assert_code(output: &Output, code: i32) {
     );
 }
 
-/// The answers of the happy path: LIVE typed, the new pair entered.
+/// The answers of the happy path: the preconditions confirmed, LIVE typed, the new pair entered.
 fn answers(new_keys: &[(&str, &str)]) -> String {
-    let mut text = String::from("confirm_live_dashboard:\n  phrase: LIVE\nnew_key:\n");
+    let mut text = String::from(
+        "preconditions:\n  confirm: true\nconfirm_live_dashboard:\n  phrase: LIVE\nnew_key:\n",
+    );
     for (key_id, secret) in new_keys {
         text.push_str(&format!("  - {{key_id: {key_id}, secret_key: {secret}}}\n"));
     }
@@ -1505,6 +1507,14 @@ async fn open_orders_at_the_terminal_the_operator_sees_them_and_continues() {
         seen.push_str(&before);
         seen.push_str(text);
     };
+    // The SOP's Critical section first: the preconditions, confirmed once.
+    expect(
+        &mut session,
+        "Before the first step, confirm that all of these hold:",
+    );
+    expect(&mut session, "algorithmic strategies that use these keys");
+    expect(&mut session, "Do they all hold?");
+    session.send_line("y").expect("answer");
     expect(&mut session, "There are open orders on the live account");
     expect(
         &mut session,
@@ -2129,6 +2139,8 @@ async fn the_infisical_secrets_file_is_private_and_removed() {
     assert_eq!(fields[2], "700", "directory mode: {file_line}");
 }
 
+/// No findings at all: no errors and no warnings (the header's preconditions are the prompt
+/// before `pause_trading`, the first side effect).
 #[test]
 fn the_runbook_lints_clean() {
     let mut command = runbook();
@@ -2136,7 +2148,7 @@ fn the_runbook_lints_clean() {
     command.current_dir(workspace_root());
     let output = finish(command);
     assert_code(&output, 0);
-    assert!(output.stdout.contains("no findings"), "{}", output.stdout);
+    assert_eq!(output.stdout, "1 runbook checked: no findings\n");
 }
 
 /// The production-only check must not refuse a production app whose name merely contains one of

@@ -11,7 +11,9 @@ use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 use crate::control::{accept_posts, recorded};
-use crate::support::{Background as Running, KillGroupOnDrop, Sandbox, group_alive, poll_until};
+use crate::support::{
+    Background as Running, KillGroupOnDrop, Sandbox, group_alive, poll_until, wait_until_async,
+};
 
 /// `runbook run rb.yaml --input base_url=URI [extra...]`, stdin closed, stdout and stderr piped.
 fn start(yaml: &str, server: &MockServer, extra: &[&str]) -> Running {
@@ -31,18 +33,16 @@ fn start(yaml: &str, server: &MockServer, extra: &[&str]) -> Running {
 
 /// Polls the server until `done` holds for its recorded requests.
 async fn until_received(server: &MockServer, what: &str, done: impl Fn(&[String]) -> bool) {
-    let started = Instant::now();
-    loop {
+    let done = &done;
+    wait_until_async(Duration::from_secs(15), what, || async move {
         let received = recorded(server).await;
         if done(&received) {
-            return;
+            Ok(())
+        } else {
+            Err(format!("{received:?}"))
         }
-        assert!(
-            started.elapsed() < Duration::from_secs(15),
-            "waited in vain for {what}; received: {received:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    })
+    .await;
 }
 
 /// Trading never reports disabled: the wait would run for a minute.

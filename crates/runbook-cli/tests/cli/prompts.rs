@@ -908,7 +908,7 @@ steps:
         sandbox.write("rb.yaml", yaml);
         let mut session = spawn(&sandbox, &server.uri());
         session
-            .exp_regex(r"waiting: attempt \d+, [0-9.]+s, last observed: true")
+            .exp_regex(r"waiting: attempt \d+, ([0-9.]+(ms|s|m|h))+, last observed: true")
             .expect("the spinner shows the attempt, elapsed time and last value");
         let (rest, code) = finish(&mut session);
         assert_eq!(code, 5, "{rest}");

@@ -238,6 +238,27 @@ impl Background {
     }
 }
 
+/// Polls an async `look` every 20 ms until it returns `Ok`, or panics after `within` naming `what`
+/// and the last `Err` it saw (what was there instead: the requests a stand-in received, say).
+pub async fn wait_until_async<F, Fut>(within: std::time::Duration, what: &str, mut look: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<(), String>>,
+{
+    let deadline = std::time::Instant::now() + within;
+    loop {
+        let seen = match look().await {
+            Ok(()) => return,
+            Err(seen) => seen,
+        };
+        assert!(
+            std::time::Instant::now() < deadline,
+            "waited in vain ({within:?}) for {what}; saw: {seen}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
+
 /// Polls `condition` every 20 ms until it holds or `within` has passed; returns whether it held.
 /// Tests wait on a condition like this, never on a fixed sleep that races the thing waited for.
 pub fn poll_until(within: std::time::Duration, mut condition: impl FnMut() -> bool) -> bool {

@@ -2,6 +2,7 @@
 
 use super::Checker;
 use super::references::Scope;
+use crate::decimal::Decimal;
 use crate::finding::{Finding, FindingCode};
 use crate::model::{CompareOp, Condition, ConditionKind, ValueTemplate};
 use crate::raw::RawCondition;
@@ -126,14 +127,17 @@ impl Checker<'_> {
             compare.iter().find(|(_, operand)| operand.is_some())
         {
             let operand_checked = self.value_template(operand, scope)?;
-            if matches!(
-                op,
-                CompareOp::GreaterThan
-                    | CompareOp::GreaterOrEqual
-                    | CompareOp::LessThan
-                    | CompareOp::LessOrEqual
-            ) && let ValueTemplate::Literal(value) = &operand_checked
-                && !value.is_number()
+            let numeric = |value: &serde_json::Value| match value {
+                serde_json::Value::String(text) => Decimal::parse_text(text).is_some(),
+                serde_json::Value::Number(_) => true,
+                serde_json::Value::Null
+                | serde_json::Value::Bool(_)
+                | serde_json::Value::Array(_)
+                | serde_json::Value::Object(_) => false,
+            };
+            if op.orders()
+                && let ValueTemplate::Literal(value) = &operand_checked
+                && !numeric(value)
             {
                 let operand_span = self.span(operand);
                 self.report(
@@ -145,7 +149,10 @@ impl Checker<'_> {
                             op.keyword()
                         ),
                     )
-                    .with_label("expected a number"),
+                    .with_label("expected a number")
+                    .with_help(
+                        "write a number such as `1000` or a numeric string such as `\"1000.50\"`",
+                    ),
                 );
                 return None;
             }

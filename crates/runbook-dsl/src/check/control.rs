@@ -9,6 +9,7 @@ use crate::finding::{Finding, FindingCode};
 use crate::model::{DurationValue, GroupStep, Retry, RetryOn, StepKind, Until};
 use crate::raw::{RawGroup, RawStep};
 use crate::spanned::Spanned;
+use crate::suggest::did_you_mean;
 
 impl Checker<'_> {
     /// `until` + `poll` and `retry`; both apply to http and shell steps only. `None` when a finding
@@ -177,7 +178,10 @@ impl Checker<'_> {
                                             span,
                                             format!("`{text}` is not a retryable failure"),
                                         )
-                                        .with_help("use transport, timeout, 4xx, 5xx, exit, or a status code such as 429"),
+                                        .with_help(match did_you_mean(text, RetryOn::CLASSES) {
+                                            Some(class) => format!("did you mean `{class}`?"),
+                                            None => "use transport, timeout, 4xx, 5xx, exit, or a status code such as 429".to_owned(),
+                                        }),
                                     );
                                 }
                             }
@@ -245,6 +249,11 @@ impl Checker<'_> {
         }
         let steps = self.check_step_list(&group.steps, Placement::Sequence);
         let finally = self.check_step_list(&group.finally, Placement::Sequence);
+        // An undo runs after a failure at any later point, so, like the failure path, it may
+        // refer to any step (one that did not run is a run-time error; branch on its outcome).
+        self.cleanup_depth += 1;
+        let undo = self.check_step_list(&group.undo, Placement::Anywhere);
+        self.cleanup_depth -= 1;
         let max_attempts = match &group.repeat {
             None => 1,
             Some(repeat) if repeat.value.max_attempts.value == 0 => {
@@ -264,6 +273,7 @@ impl Checker<'_> {
         (self.findings.len() == before).then_some(GroupStep {
             steps,
             finally,
+            undo,
             max_attempts,
         })
     }

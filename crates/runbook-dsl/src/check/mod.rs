@@ -7,11 +7,14 @@
 mod audit;
 mod conditions;
 mod control;
+mod functions;
 mod http;
 mod inputs;
+mod note;
 mod plugin;
 mod prompt;
 mod references;
+mod safety;
 mod shell;
 mod steps;
 mod taint;
@@ -23,6 +26,7 @@ use crate::model::{Metadata, Runbook, Steps};
 use crate::raw::{InputType, Mode, RawRunbook, RawStep};
 use crate::source::{Source, Span};
 use crate::spanned::Spanned;
+use crate::yaml::Dropped;
 use steps::Placement;
 
 /// Checks a loaded runbook, with no plugins linked.
@@ -36,17 +40,38 @@ pub fn check_with(
     source: &Source,
     catalog: &dyn runbook_plugin::Catalog,
 ) -> Result<Runbook, Vec<Finding>> {
-    let mut checker = Checker::new(source, raw, catalog);
+    check_loaded(raw, source, catalog, &Dropped::default())
+}
+
+/// [`check_with`] on a runbook some parts of which did not load (`dropped`, already reported):
+/// references to them are not reported again.
+pub fn check_loaded(
+    raw: &RawRunbook,
+    source: &Source,
+    catalog: &dyn runbook_plugin::Catalog,
+    dropped: &Dropped,
+) -> Result<Runbook, Vec<Finding>> {
+    let mut checker = Checker::new(source, raw, catalog, dropped);
     let inputs = checker.check_inputs(raw);
     let steps = checker.check_step_list(&raw.steps, Placement::Sequence);
+    checker.cleanup_depth += 1;
     let on_failure = checker.check_step_list(&raw.on_failure, Placement::Anywhere);
     let finally = checker.check_step_list(&raw.finally, Placement::Anywhere);
+    checker.cleanup_depth -= 1;
     let meta = checker.check_metadata(raw);
     if !checker.findings.iter().any(Finding::is_error) {
         let lists: [&[crate::model::Step]; 3] = [&steps, &on_failure, &finally];
         let secret_outputs = taint::tainted_outputs(&lists);
         let mut warnings = checker.findings;
-        warnings.extend(taint::secrets_in_prompts(&lists, &inputs, &secret_outputs));
+        let facts = safety::Facts::new(
+            source,
+            raw,
+            [&steps, &on_failure, &finally],
+            &inputs,
+            &meta,
+            &secret_outputs,
+        );
+        warnings.extend(safety::check_safety(&facts));
         warnings.sort_by_key(|finding| finding.span.start);
         Ok(Runbook::checked(
             source.path.clone(),
@@ -66,6 +91,9 @@ pub fn check_with(
         Err(checker.findings)
     }
 }
+
+/// How far before a value [`Checker::key_span`] looks for its key, in bytes.
+const KEY_WINDOW: usize = 1024;
 
 /// What a step makes available to the steps after it.
 #[derive(Debug, Clone)]
@@ -90,11 +118,24 @@ pub(crate) struct Checker<'a> {
     seen_ids: BTreeMap<String, Span>,
     /// The number the next checked step gets; the same order as [`number_steps`].
     next_index: usize,
+    /// How many cleanup lists (rollback, undo, `on_failure`, `finally`) enclose the steps being
+    /// checked: a commit point belongs to the main sequence only, and cleanup may ask for the
+    /// outcome of any step.
+    cleanup_depth: usize,
     mode: Option<Mode>,
+    /// Steps and inputs that did not load (already reported): references to them are not.
+    dropped: &'a Dropped,
+    /// Did-you-mean work left for this file (step ids and inputs are as many as the file holds).
+    suggest_budget: crate::suggest::Budget,
 }
 
 impl<'a> Checker<'a> {
-    fn new(source: &'a Source, raw: &RawRunbook, catalog: &'a dyn runbook_plugin::Catalog) -> Self {
+    fn new(
+        source: &'a Source,
+        raw: &RawRunbook,
+        catalog: &'a dyn runbook_plugin::Catalog,
+        dropped: &'a Dropped,
+    ) -> Self {
         let mut step_index = BTreeMap::new();
         let mut next = 0;
         for list in [&raw.steps, &raw.on_failure, &raw.finally] {
@@ -110,7 +151,10 @@ impl<'a> Checker<'a> {
             env_refs: BTreeSet::new(),
             seen_ids: BTreeMap::new(),
             next_index: 0,
+            cleanup_depth: 0,
             mode: raw.mode.as_ref().map(|mode| mode.value),
+            dropped,
+            suggest_budget: crate::suggest::Budget::default(),
         }
     }
 
@@ -121,24 +165,7 @@ impl<'a> Checker<'a> {
     /// The span of the mapping key `key` whose value starts at `value` (map keys carry no span of
     /// their own): the nearest `key:` before the value, or the value itself.
     pub(crate) fn key_span(&self, value: Span, key: &str) -> Span {
-        if !value.is_known() || key.is_empty() {
-            return value;
-        }
-        let before = self.source.text.get(..value.start).unwrap_or("");
-        let mut search_end = before.len();
-        while let Some(at) = before[..search_end].rfind(key) {
-            let after = before[at + key.len()..].trim_start_matches(['"', '\'']);
-            let boundary = at == 0
-                || !before[..at]
-                    .chars()
-                    .next_back()
-                    .is_some_and(|c| c.is_alphanumeric() || c == '_');
-            if boundary && after.starts_with(':') {
-                return Span::new(at, at + key.len());
-            }
-            search_end = at;
-        }
-        value
+        key_span(self.source, value, key)
     }
 
     pub(crate) fn report(&mut self, finding: Finding) {
@@ -174,7 +201,63 @@ impl<'a> Checker<'a> {
             prerequisites: raw.prerequisites.clone(),
             references: raw.references.clone(),
             gotchas: raw.gotchas.clone(),
+            preconditions: self.check_preconditions(raw),
         }
+    }
+}
+
+/// The span of the mapping key `key` whose value starts at `value`: the nearest `key:` before the
+/// value, or the value itself.
+pub(crate) fn key_span(source: &Source, value: Span, key: &str) -> Span {
+    if !value.is_known() || key.is_empty() {
+        return value;
+    }
+    let before = source.text.get(..value.start).unwrap_or("");
+    // The key sits just before its value; a bounded window keeps this constant-time per call
+    // whatever the file's size (a key not found there is reported at the value).
+    let mut window_start = value.start.saturating_sub(key.len() + KEY_WINDOW);
+    while !before.is_char_boundary(window_start) {
+        window_start -= 1;
+    }
+    let mut search_end = before.len();
+    while let Some(at) = before[window_start..search_end]
+        .rfind(key)
+        .map(|at| at + window_start)
+    {
+        let after = before[at + key.len()..].trim_start_matches(['"', '\'']);
+        let boundary = at == 0
+            || !before[..at]
+                .chars()
+                .next_back()
+                .is_some_and(|c| c.is_alphanumeric() || c == '_');
+        if boundary && after.starts_with(':') {
+            return Span::new(at, at + key.len());
+        }
+        search_end = at;
+    }
+    value
+}
+
+impl Checker<'_> {
+    /// The header's preconditions: each a non-empty line the operator confirms.
+    fn check_preconditions(&mut self, raw: &RawRunbook) -> Vec<String> {
+        let mut out = Vec::new();
+        for item in &raw.preconditions {
+            if item.value.trim().is_empty() {
+                let span = self.span(item);
+                self.report(
+                    Finding::error(
+                        FindingCode::InvalidValue,
+                        span,
+                        "a precondition is empty: the operator would confirm nothing",
+                    )
+                    .with_label("empty precondition")
+                    .with_help("say what must be true, e.g. `maintenance window announced`"),
+                );
+            }
+            out.push(item.value.trim().to_owned());
+        }
+        out
     }
 }
 
@@ -187,6 +270,7 @@ fn number_steps(steps: &[Spanned<RawStep>], next: &mut usize, index: &mut BTreeM
         if let Some(group) = &step.value.group {
             number_steps(&group.value.steps, next, index);
             number_steps(&group.value.finally, next, index);
+            number_steps(&group.value.undo, next, index);
         }
         number_steps(&step.value.rollback, next, index);
     }
@@ -195,7 +279,7 @@ fn number_steps(steps: &[Spanned<RawStep>], next: &mut usize, index: &mut BTreeM
 impl Checker<'_> {
     /// Compiles a regular expression field, reporting where it does not compile.
     pub(crate) fn regex(&mut self, pattern: &Spanned<String>) -> Option<regex::Regex> {
-        match regex::Regex::new(&pattern.value) {
+        match compile_regex(&pattern.value) {
             Ok(regex) => Some(regex),
             Err(error) => {
                 let span = self.span(pattern);
@@ -215,6 +299,30 @@ impl Checker<'_> {
             }
         }
     }
+}
+
+/// Regexes compiled so far on this thread: the same patterns (`^PA[0-9A-Z]+$`) recur across steps
+/// and files, and a `Regex` is cheap to clone. Cleared when full, so memory stays bounded.
+const REGEX_CACHE_ENTRIES: usize = 1024;
+
+thread_local! {
+    static REGEXES: std::cell::RefCell<std::collections::HashMap<String, regex::Regex>> =
+        std::cell::RefCell::new(std::collections::HashMap::new());
+}
+
+fn compile_regex(pattern: &str) -> Result<regex::Regex, regex::Error> {
+    REGEXES.with(|cache| {
+        if let Some(regex) = cache.borrow().get(pattern) {
+            return Ok(regex.clone());
+        }
+        let regex = regex::Regex::new(pattern)?;
+        let mut cache = cache.borrow_mut();
+        if cache.len() >= REGEX_CACHE_ENTRIES {
+            cache.clear();
+        }
+        cache.insert(pattern.to_owned(), regex.clone());
+        Ok(regex)
+    })
 }
 
 /// Lowercase ASCII letter first, then lowercase letters, digits and the given separators.

@@ -7,8 +7,16 @@ use crate::finding::{Finding, FindingCode};
 use crate::model::ValueTemplate;
 use crate::source::Span;
 use crate::spanned::Spanned;
-use crate::suggest::did_you_mean;
-use crate::template::{ParsedPart, ParsedRef, Part, RefPath, Reference, Template, parse_template};
+use crate::suggest::{did_you_mean, did_you_mean_within};
+
+/// How far past a node's start [`Checker::locate_text`] looks for a text, beyond twice its length.
+const LOCATE_WINDOW: usize = 1024;
+
+/// Most step names listed in a help text.
+const MAX_LISTED: usize = 10;
+use crate::template::{
+    ParsedPart, ParsedRef, Part, RefPath, Reference, Template, TimingField, parse_template,
+};
 
 /// What a template may refer to where it appears.
 #[derive(Debug, Clone, Copy)]
@@ -19,6 +27,36 @@ pub(crate) struct Scope<'s> {
     pub current: usize,
     /// The step's own outputs, available as `{{outputs.NAME}}` in its `assert` only.
     pub own_outputs: Option<&'s [String]>,
+    /// A rollback step: it runs when a later step fails, so it sees only the step it undoes and
+    /// the steps before that.
+    pub in_rollback: bool,
+}
+
+/// What a reference reads from another step, for messages.
+#[derive(Debug, Clone, Copy)]
+enum StepPart<'r> {
+    Output(&'r str),
+    Timing(TimingField),
+    Outcome,
+}
+
+impl StepPart<'_> {
+    /// "its outputs" / "its `started_at`".
+    fn describe(self) -> String {
+        match self {
+            StepPart::Output(_) => "its outputs".to_owned(),
+            StepPart::Timing(field) => format!("its `{}`", timing_name(field)),
+            StepPart::Outcome => "its `outcome`".to_owned(),
+        }
+    }
+}
+
+fn timing_name(field: TimingField) -> &'static str {
+    match field {
+        TimingField::StartedAt => "started_at",
+        TimingField::FinishedAt => "finished_at",
+        TimingField::DurationMs => "duration_ms",
+    }
 }
 
 impl Checker<'_> {
@@ -38,15 +76,13 @@ impl Checker<'_> {
                 for part in parsed.parts {
                     match part {
                         ParsedPart::Literal(text) => parts.push(Part::Literal(text)),
-                        ParsedPart::Ref(written) => match written.classify() {
-                            Some(reference) => {
-                                ok &= self.resolve(&reference, scope);
-                                parts.push(Part::Ref(reference));
-                            }
-                            None => {
-                                self.report_unknown_reference(&written);
-                                ok = false;
-                            }
+                        ParsedPart::Ref(written) => match self.reference(&written, scope) {
+                            Some(reference) => parts.push(Part::Ref(reference)),
+                            None => ok = false,
+                        },
+                        ParsedPart::Call(written) => match self.call(written, scope) {
+                            Some(call) => parts.push(Part::Call(call)),
+                            None => ok = false,
                         },
                     }
                 }
@@ -111,7 +147,7 @@ impl Checker<'_> {
                 // Nested strings have no span of their own: find them in the node's text.
                 let at = self.locate(node, text);
                 let template = self.template_at(text, at, scope)?;
-                Some(if template.has_references() {
+                Some(if template.has_insertions() {
                     ValueTemplate::Template(template)
                 } else {
                     ValueTemplate::Literal(value.clone())
@@ -173,13 +209,31 @@ impl Checker<'_> {
         if !node.is_known() || text.is_empty() {
             return node;
         }
+        // The text is inside (or right after the start of) its node: a bounded window keeps this
+        // linear in the text, whatever the file's size.
+        let mut end = (node.start + text.len() * 2 + LOCATE_WINDOW).min(self.source.text.len());
+        while !self.source.text.is_char_boundary(end) {
+            end -= 1;
+        }
         self.source
             .text
-            .get(node.start..)
+            .get(node.start..end)
             .and_then(|rest| rest.find(text))
             .map_or(node, |at| {
                 Span::new(node.start + at, node.start + at + text.len())
             })
+    }
+
+    /// Classifies and resolves a reference as written; reports and returns `None` when it cannot
+    /// exist.
+    pub(crate) fn reference(&mut self, written: &ParsedRef, scope: Scope) -> Option<Reference> {
+        match written.classify() {
+            Some(reference) => self.resolve(&reference, scope).then_some(reference),
+            None => {
+                self.report_unknown_reference(written);
+                None
+            }
+        }
     }
 
     /// Resolves a reference built outside a template (e.g. an audit duration's step event).
@@ -195,7 +249,14 @@ impl Checker<'_> {
                 if self.inputs.contains_key(name) {
                     return true;
                 }
-                let suggestion = did_you_mean(name, self.inputs.keys().map(String::as_str));
+                if self.dropped.all_inputs || self.dropped.inputs.contains(name) {
+                    return false;
+                }
+                let suggestion = did_you_mean_within(
+                    name,
+                    self.inputs.keys().map(String::as_str),
+                    &mut self.suggest_budget,
+                );
                 let finding = Finding::error(
                     FindingCode::UnknownInput,
                     span,
@@ -210,7 +271,8 @@ impl Checker<'_> {
                 self.report(finding);
                 false
             }
-            RefPath::StepTiming { step, .. } => self.resolve_step(step, span, scope),
+            RefPath::StepTiming { step, field } => self.resolve_step(step, *field, span, scope),
+            RefPath::StepOutcome { step } => self.resolve_outcome(step, span, scope),
             RefPath::Run { .. } => true,
             RefPath::StepOutput { step, output, .. } => {
                 self.resolve_step_output(step, output, span, scope)
@@ -219,7 +281,11 @@ impl Checker<'_> {
                 match scope.own_outputs {
                     Some(outputs) if outputs.iter().any(|o| o == output) => true,
                     Some(outputs) => {
-                        let suggestion = did_you_mean(output, outputs.iter().map(String::as_str));
+                        let suggestion = did_you_mean_within(
+                            output,
+                            outputs.iter().map(String::as_str),
+                            &mut self.suggest_budget,
+                        );
                         self.report(
                             Finding::error(
                                 FindingCode::UnknownOutput,
@@ -262,9 +328,17 @@ impl Checker<'_> {
         let span = reference.span;
         let first = segments.first().map(String::as_str).unwrap_or("");
         let roots = ["inputs", "steps", "env", "outputs", "run"];
+        let function = (segments.len() == 1)
+            .then(|| crate::template::Function::parse(first))
+            .flatten();
         let help = match (first, did_you_mean(first, roots)) {
-            ("steps", _) => "write `{{steps.ID.outputs.NAME}}`, or `{{steps.ID.started_at}}`, \
-                             `{{steps.ID.finished_at}}`, `{{steps.ID.duration_ms}}`"
+            _ if function.is_some() => format!(
+                "`{first}` is a function: give it its arguments, e.g. `{}`",
+                function.map_or("", |function| function.example())
+            ),
+            ("steps", _) => "write `{{steps.ID.outputs.NAME}}`, or `{{steps.ID.outcome}}`, \
+                             `{{steps.ID.started_at}}`, `{{steps.ID.finished_at}}`, \
+                             `{{steps.ID.duration_ms}}`"
                 .to_owned(),
             ("run", _) => "write `{{run.id}}`, `{{run.actor}}`, `{{run.started_at}}`, \
                  `{{run.failed_step}}` or `{{run.failure}}`"
@@ -286,17 +360,48 @@ impl Checker<'_> {
         );
     }
 
-    /// A reference to a step as a whole (its timings): the step must have run by then.
-    fn resolve_step(&mut self, step: &str, span: Span, scope: Scope) -> bool {
-        let visible = self
-            .checked_steps
+    /// Whether step `step` has finished by the time the step at `scope` runs.
+    fn has_run_before(&self, step: &str, scope: Scope) -> bool {
+        self.checked_steps
             .get(step)
-            .is_some_and(|info| info.index < scope.visible_before && info.index != scope.current);
-        if visible {
+            .is_some_and(|info| info.index < scope.visible_before && info.index != scope.current)
+    }
+
+    /// A reference to a step as a whole (its timings): the step must have run by then.
+    fn resolve_step(&mut self, step: &str, field: TimingField, span: Span, scope: Scope) -> bool {
+        if self.has_run_before(step, scope) {
             return true;
         }
-        // Reuse the output path's messages (unknown step, not yet run), naming no output.
-        self.resolve_step_output(step, "", span, scope)
+        self.report_unavailable_step(step, StepPart::Timing(field), span, scope);
+        false
+    }
+
+    /// `{{steps.ID.outcome}}`: in the main steps, of a step that runs before this one; in cleanup
+    /// (a rollback, an undo, `on_failure`, `finally`), of any step: one that never ran is
+    /// `not_run`, which is the point of asking.
+    fn resolve_outcome(&mut self, step: &str, span: Span, scope: Scope) -> bool {
+        if self.cleanup_depth > 0 {
+            match self.step_index.get(step) {
+                Some(index) if *index != scope.current => return true,
+                Some(_) => {
+                    self.report(
+                        Finding::error(
+                            FindingCode::StepNotYetRun,
+                            span,
+                            format!("step `{step}` asks for its own outcome"),
+                        )
+                        .with_label("the step has no outcome while it runs"),
+                    );
+                    return false;
+                }
+                None => {}
+            }
+        }
+        if self.has_run_before(step, scope) {
+            return true;
+        }
+        self.report_unavailable_step(step, StepPart::Outcome, span, scope);
+        false
     }
 
     fn resolve_step_output(&mut self, step: &str, output: &str, span: Span, scope: Scope) -> bool {
@@ -309,7 +414,11 @@ impl Checker<'_> {
                 return true;
             }
             let outputs = info.outputs.clone();
-            let suggestion = did_you_mean(output, outputs.iter().map(String::as_str));
+            let suggestion = did_you_mean_within(
+                output,
+                outputs.iter().map(String::as_str),
+                &mut self.suggest_budget,
+            );
             self.report(
                 Finding::error(
                     FindingCode::UnknownOutput,
@@ -325,29 +434,75 @@ impl Checker<'_> {
             );
             return false;
         }
+        self.report_unavailable_step(step, StepPart::Output(output), span, scope);
+        false
+    }
+
+    /// A step that is unknown, or not run yet where `part` of it is used.
+    fn report_unavailable_step(&mut self, step: &str, part: StepPart, span: Span, scope: Scope) {
+        if self.dropped.steps.contains(step) && !self.step_index.contains_key(step) {
+            return;
+        }
         match self.step_index.get(step) {
             Some(index) if *index == scope.current => {
-                self.report(
-                    Finding::error(
-                        FindingCode::StepNotYetRun,
-                        span,
-                        format!("step `{step}` refers to its own outputs through `steps.{step}`"),
-                    )
-                    .with_label("the step has not finished here")
-                    .with_help(format!(
-                        "in this step's `assert`, write `{{{{outputs.{output}}}}}`"
-                    )),
-                );
-            }
-            Some(_)
-                if self.checked_steps.contains_key(step) || self.step_index.contains_key(step) =>
-            {
+                let help = match part {
+                    StepPart::Output(output) => {
+                        format!("in this step's `assert`, write `{{{{outputs.{output}}}}}`")
+                    }
+                    StepPart::Timing(_) => {
+                        "a step's times are known once it has finished: use them in a later step"
+                            .to_owned()
+                    }
+                    StepPart::Outcome => {
+                        "a step's outcome is known once it has finished: test it in a later step, \
+                         `on_failure` or `finally`"
+                            .to_owned()
+                    }
+                };
                 self.report(
                     Finding::error(
                         FindingCode::StepNotYetRun,
                         span,
                         format!(
-                            "step `{step}` runs after this point, so its outputs do not exist yet"
+                            "step `{step}` refers to {} through `steps.{step}`",
+                            part.describe().replacen("its ", "its own ", 1)
+                        ),
+                    )
+                    .with_label("the step has not finished here")
+                    .with_help(help),
+                );
+            }
+            Some(_) if scope.in_rollback => {
+                self.report(
+                    Finding::error(
+                        FindingCode::StepNotYetRun,
+                        span,
+                        format!(
+                            "a rollback runs when a later step fails, which can be before step \
+                             `{step}` has run, so {} may not exist",
+                            part.describe()
+                        ),
+                    )
+                    .with_label("may not have run when this rollback runs")
+                    .with_help(
+                        "a rollback may use the step it undoes and the steps before that; move \
+                         step `{step}` earlier, or undo it in its own rollback"
+                            .replace("{step}", step),
+                    ),
+                );
+            }
+            Some(_) => {
+                self.report(
+                    Finding::error(
+                        FindingCode::StepNotYetRun,
+                        span,
+                        format!(
+                            "step `{step}` runs after this point, so {} {} yet",
+                            part.describe(),
+                            match part {
+                                StepPart::Output(_) => "do not exist",
+                                StepPart::Timing(_) | StepPart::Outcome => "is not known",
+                            }
                         ),
                     )
                     .with_label("used before that step can have run")
@@ -355,13 +510,23 @@ impl Checker<'_> {
                 );
             }
             _ => {
-                let earlier: Vec<&str> = self
+                // At most a few names: the help is for reading, and listing every step for
+                // every unknown reference would make lint quadratic.
+                let mut earlier: Vec<&str> = self
                     .checked_steps
                     .iter()
                     .filter(|(_, info)| info.index < scope.visible_before)
                     .map(|(id, _)| id.as_str())
+                    .take(MAX_LISTED + 1)
                     .collect();
-                let suggestion = did_you_mean(step, self.step_index.keys().map(String::as_str));
+                if earlier.len() > MAX_LISTED {
+                    earlier[MAX_LISTED] = "...";
+                }
+                let suggestion = did_you_mean_within(
+                    step,
+                    self.step_index.keys().map(String::as_str),
+                    &mut self.suggest_budget,
+                );
                 self.report(
                     Finding::error(
                         FindingCode::UnknownStep,
@@ -377,6 +542,5 @@ impl Checker<'_> {
                 );
             }
         }
-        false
     }
 }

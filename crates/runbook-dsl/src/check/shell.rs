@@ -99,8 +99,8 @@ impl Checker<'_> {
     fn check_quoting(&mut self, command: &Template) -> bool {
         let mut ok = true;
         let uses = crate::template::shell_uses(command);
-        for (reference, found) in command.references().zip(uses) {
-            let written = format!("`{{{{{}}}}}`", reference.text);
+        for ((text, span), found) in command.insertions().zip(uses) {
+            let written = format!("`{{{{{text}}}}}`");
             let not_expanding = match found.context {
                 ShellContext::SingleQuoted => Some((
                     format!("{written} is inside single quotes in a shell command"),
@@ -126,7 +126,7 @@ impl Checker<'_> {
             };
             if let Some((message, help)) = not_expanding {
                 self.report(
-                    Finding::error(FindingCode::QuotedShellReference, reference.span, message)
+                    Finding::error(FindingCode::QuotedShellReference, span, message)
                         .with_label("would not expand")
                         .with_help(help),
                 );
@@ -136,7 +136,7 @@ impl Checker<'_> {
                 self.report(
                     Finding::warning(
                         FindingCode::ReparsedShellReference,
-                        reference.span,
+                        span,
                         format!("{written} reaches `{by}`, which runs its value as shell code"),
                     )
                     .with_label("parsed as shell syntax again")

@@ -56,6 +56,21 @@ impl Checker<'_> {
                     .with_label("invalid id")
                     .with_help("ids appear in references such as `{{steps.ID.outputs.NAME}}`"),
                 );
+            } else if id == crate::model::PRECONDITIONS_ID {
+                // Answers files key prompt answers by step id, and the header's confirmation by
+                // this name: a step called so could never be answered unambiguously.
+                self.report(
+                    Finding::error(
+                        FindingCode::InvalidStepId,
+                        id_span,
+                        format!("step id `{id}` is reserved"),
+                    )
+                    .with_label("reserved for the header's preconditions")
+                    .with_help(
+                        "an answers file confirms the header's `preconditions:` under this key; \
+                         rename the step, e.g. `check_preconditions`",
+                    ),
+                );
             }
             let index = self.next_index;
             self.next_index += 1;
@@ -68,6 +83,7 @@ impl Checker<'_> {
                 visible_before,
                 current: index,
                 own_outputs: None,
+                in_rollback: matches!(placement, Placement::Rollback { .. }),
             };
             let result = self.check_step(scope, spanned, placement);
             // Register outputs even when the step has findings, so later references do not cascade.
@@ -120,8 +136,8 @@ impl Checker<'_> {
                     )
                     .with_label("no step kind")
                     .with_help(
-                        "add one of `http:`, `shell:`, `assert:`, `prompt:`, `group:`, `audit:` or \
-                         `plugin:`",
+                        "add one of `http:`, `shell:`, `assert:`, `prompt:`, `group:`, `audit:`, \
+                         `plugin:`, `note:` or `stop:`",
                     ),
                 );
                 None
@@ -174,15 +190,19 @@ impl Checker<'_> {
             Vec::new()
         } else {
             let before = self.findings.len();
+            self.cleanup_depth += 1;
             let steps = self.check_step_list(
                 &step.rollback,
                 Placement::Rollback {
                     owner: scope.current,
                 },
             );
+            self.cleanup_depth -= 1;
             ok &= self.findings.len() == before;
             steps
         };
+        let commit = self.check_commit(step, kind.as_ref());
+        ok &= self.check_ineffective(step, kind.as_ref());
         let (until, retry) = modifiers?;
         if !ok {
             return None;
@@ -211,6 +231,7 @@ impl Checker<'_> {
                 .map_or(OnError::Abort, |policy| policy.value),
             rollback,
             irreversible: step.irreversible,
+            commit: commit?,
             resume,
             _checked: crate::model::Checked::PROOF,
         })
@@ -232,12 +253,15 @@ impl Checker<'_> {
             group,
             audit,
             plugin,
+            note,
+            stop,
             until: _,
             poll: _,
             retry: _,
             on_error: _,
             rollback: _,
             irreversible: _,
+            commit: _,
             resume: _,
         } = step;
         let action = |action: Action| StepKind::Action(action);
@@ -276,6 +300,12 @@ impl Checker<'_> {
                 .check_plugin(scope, plugin)
                 .map(Action::Plugin)
                 .map(action);
+        }
+        if let Some(note) = note {
+            return self.check_note(scope, note).map(Action::Note).map(action);
+        }
+        if let Some(stop) = stop {
+            return self.check_stop(scope, stop).map(Action::Stop).map(action);
         }
         None
     }
@@ -416,7 +446,15 @@ impl Checker<'_> {
                         ok = false;
                         continue;
                     }
-                    match self.jsonpath(path, value_span) {
+                    // The mapping form's span is the mapping (its first key): point at the path.
+                    let path_span = match &spanned.value {
+                        RawCapture::JsonPath(_) => value_span,
+                        RawCapture::Spec(_) => {
+                            let key = self.locate_text(value_span, "jsonpath");
+                            self.locate_text(Span::new(key.end, key.end), path)
+                        }
+                    };
+                    match self.jsonpath(path, path_span) {
                         Some(path) => CaptureSource::JsonPath(path),
                         None => {
                             ok = false;

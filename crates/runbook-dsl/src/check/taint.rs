@@ -3,13 +3,14 @@
 //! output held that secret first, when A finished and was recorded. Captures read only their own
 //! step's result, so an earlier step's output reaches a secret capture only through a reference in
 //! that step's fields; every output so referenced is tainted, and, transitively, every output the
-//! tainted step itself referenced (a step's outputs can carry anything it was given).
+//! tainted step itself referenced (a step's outputs can carry anything it was given). A reference
+//! inside a function call counts like any other: `{{trim steps.A.outputs.stdout}}` carries A's
+//! output as surely as `{{steps.A.outputs.stdout}}`.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 
-use crate::finding::{Finding, FindingCode};
-use crate::model::{Action, Body, Input, Step, StepKind};
-use crate::template::{Part, RefPath, Template};
+use crate::model::{Action, Body, Step, StepKind};
+use crate::template::{RefPath, Template};
 
 /// `(step id, output name)` pairs that the engine treats as secret from the moment they exist.
 pub(super) fn tainted_outputs(lists: &[&[Step]]) -> BTreeSet<(String, String)> {
@@ -17,6 +18,7 @@ pub(super) fn tainted_outputs(lists: &[&[Step]]) -> BTreeSet<(String, String)> {
     for list in lists {
         collect_actions(list, &mut actions);
     }
+    let by_id = index_by_id(&actions);
     let mut tainted: BTreeSet<(String, String)> = BTreeSet::new();
     // Tainted steps whose own references are still to be followed.
     let mut pending: Vec<&str> = actions
@@ -29,13 +31,12 @@ pub(super) fn tainted_outputs(lists: &[&[Step]]) -> BTreeSet<(String, String)> {
         if !followed.insert(id) {
             continue;
         }
-        for (_, action) in actions.iter().filter(|(step, _)| *step == id) {
+        for action in by_id.get(id).into_iter().flatten() {
             for template in action_templates(action) {
-                for part in &template.parts {
-                    let Part::Ref(reference) = part else { continue };
+                for reference in template.references() {
                     if let RefPath::StepOutput { step, output, .. } = &reference.path
                         && tainted.insert((step.clone(), output.clone()))
-                        && let Some((source, _)) = actions.iter().find(|(s, _)| s == step)
+                        && let Some((source, _)) = by_id.get_key_value(step.as_str())
                     {
                         pending.push(source);
                     }
@@ -46,6 +47,16 @@ pub(super) fn tainted_outputs(lists: &[&[Step]]) -> BTreeSet<(String, String)> {
     tainted
 }
 
+/// The actions of each step id: looked up once per reference, so a scan of every step each time
+/// would make a long runbook quadratic.
+fn index_by_id<'a>(actions: &[(&'a str, &'a Action)]) -> HashMap<&'a str, Vec<&'a Action>> {
+    let mut by_id: HashMap<&str, Vec<&Action>> = HashMap::new();
+    for (id, action) in actions {
+        by_id.entry(id).or_default().push(action);
+    }
+    by_id
+}
+
 fn collect_actions<'a>(steps: &'a [Step], out: &mut Vec<(&'a str, &'a Action)>) {
     for step in steps {
         match &step.kind {
@@ -53,6 +64,7 @@ fn collect_actions<'a>(steps: &'a [Step], out: &mut Vec<(&'a str, &'a Action)>) 
             StepKind::Group(group) => {
                 collect_actions(&group.steps, out);
                 collect_actions(&group.finally, out);
+                collect_actions(&group.undo, out);
             }
         }
         collect_actions(&step.rollback, out);
@@ -98,81 +110,10 @@ fn action_templates(action: &Action) -> Vec<&Template> {
             out.extend(prompt.confirm.iter());
             out.extend(prompt.phrase.iter());
         }
-        // No outputs: nothing an assert reads can come back out of it.
-        Action::Assert(_) => {}
+        // A note's one output is its rendered message.
+        Action::Note(note) => out.push(&note.message),
+        // No outputs: nothing an assert or a stop reads can come back out of it.
+        Action::Assert(_) | Action::Stop(_) => {}
     }
     out
-}
-
-/// A warning for each secret referenced in a prompt's `instructions`, `confirm` or `phrase`: it is
-/// shown masked there, so it helps nobody and tells the reader of the runbook where a secret goes.
-pub(super) fn secrets_in_prompts(
-    lists: &[&[Step]],
-    inputs: &[Input],
-    tainted: &BTreeSet<(String, String)>,
-) -> Vec<Finding> {
-    let mut actions: Vec<(&str, &Action)> = Vec::new();
-    for list in lists {
-        collect_actions(list, &mut actions);
-    }
-    let is_secret_output = |step: &str, output: &str| {
-        tainted.contains(&(step.to_owned(), output.to_owned()))
-            || actions
-                .iter()
-                .filter(|(id, _)| *id == step)
-                .any(|(_, action)| {
-                    action
-                        .captures()
-                        .iter()
-                        .any(|capture| capture.secret && capture.name == output)
-                        || action.prompt().is_some_and(|prompt| {
-                            prompt
-                                .answers
-                                .iter()
-                                .any(|answer| answer.secret && answer.name == output)
-                        })
-                })
-    };
-    let mut findings = Vec::new();
-    for (_, action) in &actions {
-        let Some(prompt) = action.prompt() else {
-            continue;
-        };
-        let fields = [
-            ("instructions", &prompt.instructions),
-            ("confirm", &prompt.confirm),
-            ("phrase", &prompt.phrase),
-        ];
-        for (field, template) in fields {
-            let Some(template) = template else { continue };
-            for part in &template.parts {
-                let Part::Ref(reference) = part else { continue };
-                let secret = match &reference.path {
-                    RefPath::Input { name, .. } => inputs
-                        .iter()
-                        .any(|input| input.secret && input.name == *name),
-                    RefPath::StepOutput { step, output, .. } => is_secret_output(step, output),
-                    RefPath::StepTiming { .. }
-                    | RefPath::Run { .. }
-                    | RefPath::OwnOutput { .. }
-                    | RefPath::Env { .. } => false,
-                };
-                if secret {
-                    findings.push(
-                        Finding::warning(
-                            FindingCode::SecretInPrompt,
-                            reference.span,
-                            format!("a secret in the prompt's `{field}`"),
-                        )
-                        .with_label("shown as ******** to the operator")
-                        .with_help(
-                            "prompt text is printed (and echoed from an answers file), so secrets \
-                             in it are masked; tell the operator where to find the value instead",
-                        ),
-                    );
-                }
-            }
-        }
-    }
-    findings
 }

@@ -60,6 +60,22 @@ pub enum CompareOp {
 }
 
 impl CompareOp {
+    /// `greater_than` and the like: they compare numbers (and numeric strings) as exact decimals.
+    pub fn orders(self) -> bool {
+        match self {
+            CompareOp::GreaterThan
+            | CompareOp::GreaterOrEqual
+            | CompareOp::LessThan
+            | CompareOp::LessOrEqual => true,
+            CompareOp::Equals
+            | CompareOp::NotEquals
+            | CompareOp::Contains
+            | CompareOp::NotContains
+            | CompareOp::StartsWith
+            | CompareOp::EndsWith => false,
+        }
+    }
+
     /// The DSL keyword, for messages.
     pub fn keyword(self) -> &'static str {
         match self {

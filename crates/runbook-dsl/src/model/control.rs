@@ -55,6 +55,9 @@ pub enum RetryOn {
 }
 
 impl RetryOn {
+    /// The failure classes by name (a status code is the other way to name one).
+    pub const CLASSES: [&'static str; 5] = ["transport", "timeout", "4xx", "5xx", "exit"];
+
     pub fn parse(text: &str) -> Option<RetryOn> {
         match text {
             "transport" => Some(RetryOn::Transport),
@@ -97,6 +100,8 @@ pub struct Answer {
 pub struct GroupStep {
     pub steps: Vec<Step>,
     pub finally: Vec<Step>,
+    /// The phase's undo, registered as compensation when the group starts.
+    pub undo: Vec<Step>,
     /// 1 means the group runs once.
     pub max_attempts: u32,
 }
@@ -125,4 +130,16 @@ pub struct PluginStep {
     pub outputs: Vec<String>,
     /// Parameters the action declares secret.
     pub secret_params: Vec<String>,
+}
+
+/// Text shown to the operator and recorded; it cannot fail the run.
+#[derive(Debug, Clone)]
+pub struct NoteStep {
+    pub message: Template,
+}
+
+/// Ends the run as failed with this message.
+#[derive(Debug, Clone)]
+pub struct StopStep {
+    pub message: Template,
 }

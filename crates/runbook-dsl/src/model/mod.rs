@@ -10,12 +10,12 @@ mod value;
 
 pub use condition::{CompareOp, Condition, ConditionKind};
 pub use control::{
-    Answer, AuditStep, DurationValue, GroupStep, PluginStep, PromptStep, Retry, RetryOn, StepEvent,
-    Until,
+    Answer, AuditStep, DurationValue, GroupStep, NoteStep, PluginStep, PromptStep, Retry, RetryOn,
+    StepEvent, StopStep, Until,
 };
 pub use http_method::HttpMethod;
 pub(crate) use runbook::Steps;
-pub use runbook::{Input, Metadata, Runbook};
+pub use runbook::{Input, Metadata, PRECONDITIONS_ID, Runbook};
 pub use step::{
     Action, AssertStep, Body, Capture, CaptureSource, HttpStep, JsonPath, ShellStep, Step, StepKind,
 };

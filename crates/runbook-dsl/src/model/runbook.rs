@@ -65,19 +65,22 @@ impl Runbook {
         self.inputs.iter().find(|input| input.name == name)
     }
 
-    /// Whether any step (at any depth) asks the operator something.
+    /// Whether the run asks the operator something: preconditions to confirm, or a prompt step at
+    /// any depth.
     pub fn has_prompts(&self) -> bool {
         fn any(steps: &[Step]) -> bool {
             steps.iter().any(|step| {
                 step.kind.prompt().is_some()
                     || any(&step.rollback)
-                    || step
-                        .kind
-                        .group()
-                        .is_some_and(|group| any(&group.steps) || any(&group.finally))
+                    || step.kind.group().is_some_and(|group| {
+                        any(&group.steps) || any(&group.finally) || any(&group.undo)
+                    })
             })
         }
-        any(&self.steps) || any(&self.on_failure) || any(&self.finally)
+        !self.meta.preconditions.is_empty()
+            || any(&self.steps)
+            || any(&self.on_failure)
+            || any(&self.finally)
     }
 }
 
@@ -96,7 +99,13 @@ pub struct Metadata {
     pub prerequisites: Vec<String>,
     pub references: Vec<String>,
     pub gotchas: Vec<String>,
+    /// Confirmed once by the operator before the first step.
+    pub preconditions: Vec<String>,
 }
+
+/// The name the preconditions confirmation goes by where steps are named: its answers-file key,
+/// and the "step" a refused confirmation is reported as. No step may use it as its id.
+pub const PRECONDITIONS_ID: &str = "preconditions";
 
 /// A declared input.
 #[derive(Debug, Clone)]

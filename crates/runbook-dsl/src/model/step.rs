@@ -1,8 +1,8 @@
 use std::time::Duration;
 
 use super::{
-    AuditStep, Condition, GroupStep, HttpMethod, PluginStep, PromptStep, Retry, Until,
-    ValueTemplate,
+    AuditStep, Condition, GroupStep, HttpMethod, NoteStep, PluginStep, PromptStep, Retry, StopStep,
+    Until, ValueTemplate,
 };
 use crate::raw::{OnError, ResumePolicy, StdoutMode};
 use crate::source::Span;
@@ -25,6 +25,8 @@ pub struct Step {
     /// Compensation registered when this step succeeds.
     pub rollback: Vec<Step>,
     pub irreversible: bool,
+    /// The commit point: when this main-phase step passes, registered compensation is disarmed.
+    pub commit: bool,
     /// What resume does if this step was started but not known to finish.
     pub resume: ResumePolicy,
     /// Only the check pass makes steps.
@@ -51,6 +53,8 @@ pub enum Action {
     Prompt(PromptStep),
     Audit(AuditStep),
     Plugin(PluginStep),
+    Note(NoteStep),
+    Stop(StopStep),
 }
 
 impl StepKind {
@@ -112,6 +116,8 @@ impl Action {
             Action::Prompt(_) => "prompt",
             Action::Audit(_) => "audit",
             Action::Plugin(_) => "plugin",
+            Action::Note(_) => "note",
+            Action::Stop(_) => "stop",
         }
     }
 
@@ -122,7 +128,9 @@ impl Action {
             | Action::Shell(_)
             | Action::Assert(_)
             | Action::Audit(_)
-            | Action::Plugin(_) => None,
+            | Action::Plugin(_)
+            | Action::Note(_)
+            | Action::Stop(_) => None,
         }
     }
 
@@ -130,7 +138,12 @@ impl Action {
     pub fn can_poll(&self) -> bool {
         match self {
             Action::Http(_) | Action::Shell(_) => true,
-            Action::Assert(_) | Action::Prompt(_) | Action::Audit(_) | Action::Plugin(_) => false,
+            Action::Assert(_)
+            | Action::Prompt(_)
+            | Action::Audit(_)
+            | Action::Plugin(_)
+            | Action::Note(_)
+            | Action::Stop(_) => false,
         }
     }
 
@@ -139,8 +152,9 @@ impl Action {
         match self {
             Action::Http(_) => HttpStep::BUILTIN_OUTPUTS,
             Action::Shell(_) => ShellStep::BUILTIN_OUTPUTS,
-            Action::Assert(_) | Action::Prompt(_) | Action::Plugin(_) => &[],
+            Action::Assert(_) | Action::Prompt(_) | Action::Plugin(_) | Action::Stop(_) => &[],
             Action::Audit(_) => &["event"],
+            Action::Note(_) => &["message"],
         }
     }
 
@@ -160,7 +174,12 @@ impl Action {
                 }
                 outputs.extend(prompt.answers.iter().map(|answer| answer.name.clone()));
             }
-            Action::Http(_) | Action::Shell(_) | Action::Assert(_) | Action::Audit(_) => {}
+            Action::Http(_)
+            | Action::Shell(_)
+            | Action::Assert(_)
+            | Action::Audit(_)
+            | Action::Note(_)
+            | Action::Stop(_) => {}
         }
         outputs
     }
@@ -169,7 +188,12 @@ impl Action {
         match self {
             Action::Http(http) => &http.captures,
             Action::Shell(shell) => &shell.captures,
-            Action::Assert(_) | Action::Prompt(_) | Action::Audit(_) | Action::Plugin(_) => &[],
+            Action::Assert(_)
+            | Action::Prompt(_)
+            | Action::Audit(_)
+            | Action::Plugin(_)
+            | Action::Note(_)
+            | Action::Stop(_) => &[],
         }
     }
 
@@ -177,7 +201,10 @@ impl Action {
     pub fn default_resume(&self) -> ResumePolicy {
         match self {
             Action::Http(http) if http.method.is_safe() => ResumePolicy::Rerun,
-            Action::Assert(_) | Action::Audit(_) => ResumePolicy::Rerun,
+            // Telling the operator again, or stopping again, repeats no side effect.
+            Action::Assert(_) | Action::Audit(_) | Action::Note(_) | Action::Stop(_) => {
+                ResumePolicy::Rerun
+            }
             Action::Http(_) | Action::Shell(_) | Action::Prompt(_) | Action::Plugin(_) => {
                 ResumePolicy::Ask
             }

@@ -10,6 +10,7 @@ use crate::Spanned;
 /// group:
 ///   steps: [...]
 ///   finally: [...]
+///   undo: [...]
 ///   repeat:
 ///     max_attempts: 3
 /// ```
@@ -17,11 +18,17 @@ use crate::Spanned;
 #[serde(deny_unknown_fields)]
 pub struct RawGroup {
     /// The steps, run in order.
+    #[serde(deserialize_with = "crate::yaml::recover::steps")]
     pub steps: Vec<Spanned<RawStep>>,
     /// Steps that run after the group's steps, whether they passed or failed (and before any
     /// repeat).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::yaml::recover::steps")]
     pub finally: Vec<Spanned<RawStep>>,
+    /// The phase's undo: registered when the group STARTS (unlike a step's `rollback`, registered
+    /// when the step passes), and run with the other compensation, newest registered first, if the
+    /// run fails or is interrupted at or after that point (before a commit point).
+    #[serde(default)]
+    pub undo: Vec<Spanned<RawStep>>,
     /// Repeat the whole group when one of its steps fails, if the operator chooses to, up to
     /// `max_attempts` times in all.
     #[serde(default)]

@@ -44,17 +44,22 @@ pub struct RawRunbook {
     /// Known pitfalls the operator should read first.
     #[serde(default)]
     pub gotchas: Vec<String>,
-    /// Typed inputs, set with `--input name=value`, from an environment variable, or by default.
+    /// What the operator must confirm, once, before the first step (e.g. "maintenance window
+    /// announced"). In an answers file: `preconditions: {confirm: true}`.
     #[serde(default)]
+    pub preconditions: Vec<Spanned<String>>,
+    /// Typed inputs, set with `--input name=value`, from an environment variable, or by default.
+    #[serde(default, deserialize_with = "crate::yaml::recover::inputs")]
     pub inputs: IndexMap<String, Spanned<RawInput>>,
     /// The steps, run in order.
+    #[serde(deserialize_with = "crate::yaml::recover::steps")]
     pub steps: Vec<Spanned<RawStep>>,
     /// The failure path: steps run after compensation when the run fails (e.g. keep trading paused,
     /// write the failure audit event).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::yaml::recover::steps")]
     pub on_failure: Vec<Spanned<RawStep>>,
     /// Steps that always run last, whether the run succeeded, failed or was interrupted.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::yaml::recover::steps")]
     pub finally: Vec<Spanned<RawStep>>,
 }
 

@@ -44,19 +44,20 @@ pub struct RawShell {
     pub assert: Vec<Spanned<RawCondition>>,
 }
 
-/// One exit code or a list of them.
+/// One exit code or a list of them: 0 to 255, the codes a process can exit with (`-1` or `256`
+/// could never match, so they do not load).
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(untagged)]
 pub enum ExitSpec {
-    One(i32),
-    Any(Vec<i32>),
+    One(u8),
+    Any(Vec<u8>),
 }
 
 impl ExitSpec {
     pub fn codes(&self) -> Vec<i32> {
         match self {
-            ExitSpec::One(code) => vec![*code],
-            ExitSpec::Any(codes) => codes.clone(),
+            ExitSpec::One(code) => vec![i32::from(*code)],
+            ExitSpec::Any(codes) => codes.iter().copied().map(i32::from).collect(),
         }
     }
 }

@@ -2,12 +2,13 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 
 use super::{
-    RawAudit, RawCondition, RawGroup, RawHttp, RawPlugin, RawPoll, RawPrompt, RawRetry, RawShell,
+    RawAudit, RawCondition, RawGroup, RawHttp, RawNote, RawPlugin, RawPoll, RawPrompt, RawRetry,
+    RawShell, RawStop,
 };
 use crate::Spanned;
 
-/// One step. Exactly one step kind key (`http`, `shell`, `assert`, `prompt`, `group`) says what it
-/// does; the other keys say how it runs.
+/// One step. Exactly one step kind key (`http`, `shell`, `assert`, `prompt`, `group`, `audit`,
+/// `plugin`, `note`, `stop`) says what it does; the other keys say how it runs.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawStep {
@@ -47,6 +48,13 @@ pub struct RawStep {
     /// Run an action of a linked plugin.
     #[serde(default)]
     pub plugin: Option<Spanned<RawPlugin>>,
+    /// Tell the operator something (shown and recorded, secrets masked); it cannot fail the run.
+    #[serde(default)]
+    pub note: Option<Spanned<RawNote>>,
+    /// End the run as failed with a message, e.g. `STOP: wrong environment`; compensation, the
+    /// failure path and `finally` then run.
+    #[serde(default)]
+    pub stop: Option<Spanned<RawStop>>,
     /// Repeat this http or shell step until the condition holds (a wait). `{{outputs.NAME}}` refers
     /// to the latest attempt's outputs. Needs `poll`.
     #[serde(default)]
@@ -57,18 +65,23 @@ pub struct RawStep {
     /// Retry an http or shell step on transient failures.
     #[serde(default)]
     pub retry: Option<Spanned<RawRetry>>,
-    /// What a failure of this step does: `abort` (default), `continue`, or `ask` the operator
+    /// What a failure of this step does: `abort` (default), `continue`, `warn` (the step's outcome
+    /// is `warned` and the run goes on, ending `succeeded_with_warnings`), or `ask` the operator
     /// (retry / skip / abort).
     #[serde(default)]
     pub on_error: Option<Spanned<OnError>>,
     /// Compensating steps, registered when this step succeeds and run (newest first) if a later step
     /// fails.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::yaml::recover::steps")]
     pub rollback: Vec<Spanned<RawStep>>,
     /// The point of no return: once this step has run, what it did cannot be undone. Shown in progress
     /// and in the failure summary.
     #[serde(default)]
     pub irreversible: bool,
+    /// The commit point: once this step passes, every registered compensation (rollbacks and phase
+    /// undos) is disarmed; a later failure runs only `on_failure` and `finally`.
+    #[serde(default)]
+    pub commit: Option<Spanned<bool>>,
     /// What `runbook resume` does if this step was started but is not known to have finished:
     /// `rerun` (safe to repeat, e.g. a GET), `ask` the operator, or `never` re-run it (continue as if
     /// it had run; its outputs are then unavailable). Default: `rerun` for GET/HEAD requests, asserts
@@ -94,6 +107,9 @@ pub enum OnError {
     Abort,
     /// Record the failure and go on with the next step.
     Continue,
+    /// Record the failure as a warning (outcome `warned`) and go on; the run ends
+    /// `succeeded_with_warnings` (exit code 8) if nothing else fails.
+    Warn,
     /// Ask the operator: retry the step, skip it, or abort.
     Ask,
     /// Stop the whole run, even inside a repeat group (no repeat is offered): for failures that
@@ -113,6 +129,8 @@ impl RawStep {
             ("group", self.group.is_some()),
             ("audit", self.audit.is_some()),
             ("plugin", self.plugin.is_some()),
+            ("note", self.note.is_some()),
+            ("stop", self.stop.is_some()),
         ];
         present
             .into_iter()

@@ -1,8 +1,12 @@
 //! Parsing a template's text: literals and references as written, before the check pass says
 //! whether each reference has a known shape.
 
+use std::cell::RefCell;
+use std::collections::HashMap;
+
 use handlebars::template::{Parameter, TemplateElement};
 
+use super::call::ParsedCall;
 use super::{Part, RefPath, Reference, RunField, Template, TimingField};
 use crate::source::Span;
 
@@ -20,6 +24,8 @@ pub struct ParsedTemplate {
 pub enum ParsedPart {
     Literal(String),
     Ref(ParsedRef),
+    /// `{{function arg ...}}`
+    Call(ParsedCall),
 }
 
 /// One `{{path}}` as written.
@@ -45,17 +51,18 @@ impl ParsedRef {
 }
 
 impl ParsedTemplate {
-    /// The references, as written.
+    /// The top-level references, as written (not those inside calls).
     pub fn references(&self) -> impl Iterator<Item = &ParsedRef> {
         self.parts.iter().filter_map(|part| match part {
             ParsedPart::Ref(reference) => Some(reference),
-            ParsedPart::Literal(_) => None,
+            ParsedPart::Literal(_) | ParsedPart::Call(_) => None,
         })
     }
 
-    /// The template with every reference classified, or the references that have no known shape.
-    /// (The check pass does this part by part, so it can report every finding at once.)
-    pub fn into_template(self) -> Result<Template, Vec<ParsedRef>> {
+    /// The template with every reference classified and every function known, or the texts of
+    /// the references and functions that have no known meaning. Arity and argument types are the
+    /// check pass's (it does this part by part, so it can report every finding at once).
+    pub fn into_template(self) -> Result<Template, Vec<String>> {
         let mut parts = Vec::new();
         let mut unknown = Vec::new();
         for part in self.parts {
@@ -63,7 +70,11 @@ impl ParsedTemplate {
                 ParsedPart::Literal(text) => parts.push(Part::Literal(text)),
                 ParsedPart::Ref(reference) => match reference.classify() {
                     Some(checked) => parts.push(Part::Ref(checked)),
-                    None => unknown.push(reference),
+                    None => unknown.push(reference.text),
+                },
+                ParsedPart::Call(call) => match call.classify() {
+                    Ok(checked) => parts.push(Part::Call(checked)),
+                    Err(more) => unknown.extend(more),
                 },
             }
         }
@@ -77,6 +88,16 @@ impl ParsedTemplate {
             Err(unknown)
         }
     }
+}
+
+/// Templates parsed so far on this thread, by text, with spans relative to the text: runbooks
+/// repeat the same references (`{{inputs.base_url}}`) in step after step and file after file, and
+/// handlebars' parser was a third of lint's time. Cleared when full, so memory stays bounded.
+const CACHE_ENTRIES: usize = 4096;
+
+thread_local! {
+    static CACHE: RefCell<HashMap<String, Result<ParsedTemplate, TemplateError>>> =
+        RefCell::new(HashMap::new());
 }
 
 /// Parses `text`. `content_span` is where the text's first byte sits in the file, when it is known
@@ -93,6 +114,56 @@ pub fn parse_template(
             span: node_span,
         });
     }
+    let relative = CACHE.with(|cache| {
+        if let Some(hit) = cache.borrow().get(text) {
+            return hit.clone();
+        }
+        let parsed = parse_uncached(text, Span::new(0, 0), Some(0));
+        let mut cache = cache.borrow_mut();
+        if cache.len() >= CACHE_ENTRIES {
+            cache.clear();
+        }
+        cache.insert(text.to_owned(), parsed.clone());
+        parsed
+    })?;
+    // A call's spans (its own, its arguments', nested calls') are not shifted here: a template
+    // with calls is parsed again in place, which is rare and keeps every caret exact.
+    if relative
+        .parts
+        .iter()
+        .any(|part| matches!(part, ParsedPart::Call(_)))
+    {
+        return parse_uncached(text, node_span, content_start);
+    }
+    Ok(ParsedTemplate {
+        source: relative.source,
+        parts: relative
+            .parts
+            .into_iter()
+            .map(|part| match part {
+                ParsedPart::Literal(text) => ParsedPart::Literal(text),
+                ParsedPart::Ref(reference) => ParsedPart::Ref(ParsedRef {
+                    span: match content_start {
+                        Some(start) => {
+                            Span::new(start + reference.span.start, start + reference.span.end)
+                        }
+                        None => node_span,
+                    },
+                    ..reference
+                }),
+                ParsedPart::Call(call) => ParsedPart::Call(call),
+            })
+            .collect(),
+        span: node_span,
+    })
+}
+
+/// [`parse_template`] without the cache.
+fn parse_uncached(
+    text: &str,
+    node_span: Span,
+    content_start: Option<usize>,
+) -> Result<ParsedTemplate, TemplateError> {
     if let Some(at) = text.find("{{{") {
         return Err(TemplateError {
             kind: TemplateErrorKind::TripleBraces,
@@ -135,12 +206,22 @@ pub fn parse_template(
             }
             TemplateElement::Comment(_) => {}
             TemplateElement::Expression(helper) => {
-                if !helper.params.is_empty() || !helper.hash.is_empty() {
-                    return Err(unsupported(TemplateErrorKind::Helper));
-                }
                 let written = text.get(at..end).unwrap_or("");
                 if written.contains('~') {
                     return Err(unsupported(TemplateErrorKind::WhitespaceControl));
+                }
+                if !helper.hash.is_empty() {
+                    return Err(unsupported(TemplateErrorKind::NamedArgument));
+                }
+                if !helper.params.is_empty() {
+                    let locate = |from: usize, to: usize| match content_start {
+                        Some(start) => Span::new(start + from, start + to),
+                        None => node_span,
+                    };
+                    parts.push(ParsedPart::Call(super::parse_call::parse_call(
+                        text, at, end, &locate,
+                    )?));
+                    continue;
                 }
                 let raw = match &helper.name {
                     Parameter::Path(path) => path_text(path),
@@ -150,13 +231,7 @@ pub fn parse_template(
                     }
                     _ => return Err(unsupported(TemplateErrorKind::NotAReference)),
                 };
-                let relative = raw.starts_with("../")
-                    || raw.starts_with("./")
-                    || raw.starts_with('@')
-                    || raw == "this"
-                    || raw.starts_with("this.")
-                    || raw.starts_with("this/");
-                if relative {
+                if is_relative(&raw) {
                     return Err(unsupported(TemplateErrorKind::RelativeReference));
                 }
                 let span = match content_start {
@@ -208,7 +283,10 @@ impl TemplateError {
         match self.kind {
             TemplateErrorKind::Unclosed | TemplateErrorKind::Syntax => false,
             TemplateErrorKind::TripleBraces
-            | TemplateErrorKind::Helper
+            | TemplateErrorKind::NamedArgument
+            | TemplateErrorKind::NotAFunction
+            | TemplateErrorKind::UnsupportedArgument
+            | TemplateErrorKind::TooDeep
             | TemplateErrorKind::WhitespaceControl
             | TemplateErrorKind::NotAReference
             | TemplateErrorKind::RelativeReference
@@ -227,8 +305,14 @@ pub enum TemplateErrorKind {
     Syntax,
     /// `{{{...}}}`, which in handlebars means "do not escape".
     TripleBraces,
-    /// `{{helper arg}}` or `{{helper key=value}}`.
-    Helper,
+    /// `{{function key=value}}`: handlebars' hash arguments.
+    NamedArgument,
+    /// `{{inputs.x 1}}`: something other than a function name before arguments.
+    NotAFunction,
+    /// A list or mapping literal as a function argument.
+    UnsupportedArgument,
+    /// Calls nested deeper than [`super::function::MAX_CALL_DEPTH`].
+    TooDeep,
     /// `{{~x}}` or `{{x~}}`.
     WhitespaceControl,
     /// A literal, a subexpression or anything other than a path inside `{{ }}`.
@@ -252,9 +336,21 @@ impl std::fmt::Display for TemplateErrorKind {
                 "triple braces `{{{...}}}` are not allowed: runbook templates never escape, so \
                  write `{{...}}`"
             }
-            TemplateErrorKind::Helper => {
-                "helpers are not allowed in runbook templates: write a plain reference such as \
-                 `{{inputs.name}}`"
+            TemplateErrorKind::NamedArgument => {
+                "named arguments (`key=value`) are not allowed: functions take their arguments in \
+                 order, e.g. `{{last 4 inputs.key_id}}`"
+            }
+            TemplateErrorKind::NotAFunction => {
+                "only a function name can take arguments, e.g. `{{upper inputs.name}}`; a \
+                 reference stands alone in `{{ }}`"
+            }
+            TemplateErrorKind::UnsupportedArgument => {
+                "a function argument is a reference, a string, a number, a boolean or a call in \
+                 parentheses; list and mapping literals are not allowed"
+            }
+            TemplateErrorKind::TooDeep => {
+                "function calls nest at most 4 deep; split the work across steps or simplify the \
+                 expression"
             }
             TemplateErrorKind::WhitespaceControl => {
                 "whitespace control (`{{~` / `~}}`) is not allowed: it silently eats the text \
@@ -298,6 +394,17 @@ fn unclosed(text: &str) -> Option<usize> {
     None
 }
 
+/// `../x`, `./x`, `this` or an `@` variable: names relative to a handlebars context runbooks do
+/// not have.
+pub(super) fn is_relative(raw: &str) -> bool {
+    raw.starts_with("../")
+        || raw.starts_with("./")
+        || raw.starts_with('@')
+        || raw == "this"
+        || raw.starts_with("this.")
+        || raw.starts_with("this/")
+}
+
 fn path_text(path: &handlebars::Path) -> String {
     match path {
         handlebars::Path::Relative((_, raw)) => raw.clone(),
@@ -324,6 +431,9 @@ pub fn classify(segments: &[String]) -> Option<RefPath> {
                 field: TimingField::parse(&segments[2]).unwrap_or(TimingField::FinishedAt),
             }
         }
+        Some("steps") if segments.len() == 3 && segments[2] == "outcome" => RefPath::StepOutcome {
+            step: segments[1].clone(),
+        },
         Some("run") if segments.len() == 2 && RunField::parse(&segments[1]).is_some() => {
             RefPath::Run {
                 field: RunField::parse(&segments[1]).unwrap_or(RunField::Id),
@@ -342,7 +452,7 @@ pub fn classify(segments: &[String]) -> Option<RefPath> {
 }
 
 /// Splits a handlebars path (`a.b`, `a/b`, `a.[weird key]`) into segments.
-fn split_path(raw: &str) -> Vec<String> {
+pub(super) fn split_path(raw: &str) -> Vec<String> {
     let mut segments = Vec::new();
     let mut current = String::new();
     let mut in_brackets = false;
@@ -446,7 +556,9 @@ mod tests {
         for text in [
             "{{#if inputs.x}}yes{{/if}}",
             "{{{inputs.x}}}",
-            "{{lookup inputs 'x'}}",
+            "{{lookup inputs key='x'}}",
+            "{{upper [1, 2]}}",
+            "{{a (b (c (d (e inputs.x))))}}",
             "{{> partial}}",
             "echo {{~inputs.x}}",
             "{{inputs.x~}}",

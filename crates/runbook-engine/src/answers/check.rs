@@ -50,8 +50,12 @@ pub fn check_answers(runbook: &runbook_dsl::Runbook, answers: &Value) -> Result<
             Some(set) => check_set(&step.id, None, prompt, set, &mut problems),
         }
     }
+    check_preconditions(runbook, file, &mut problems);
     for key in file.keys() {
         if key == "decisions" || prompts.iter().any(|(step, _)| step.id == *key) {
+            continue;
+        }
+        if key == PRECONDITIONS {
             continue;
         }
         if ids.contains(&key.as_str()) {
@@ -91,6 +95,7 @@ fn collect_steps<'r>(
         if let Some(group) = step.kind.group() {
             collect_steps(&group.steps, main && step.when.is_none(), prompts, ids);
             collect_steps(&group.finally, false, prompts, ids);
+            collect_steps(&group.undo, false, prompts, ids);
         }
         collect_steps(&step.rollback, false, prompts, ids);
     }
@@ -168,6 +173,43 @@ fn check_set(
             ));
         }
     }
+}
+
+/// The key that answers the runbook's preconditions: `preconditions: {confirm: true}`.
+const PRECONDITIONS: &str = crate::runner::PRECONDITIONS;
+
+/// A runbook with preconditions needs their confirmation in the file; one without takes none.
+fn check_preconditions(
+    runbook: &runbook_dsl::Runbook,
+    file: &Map<String, Value>,
+    problems: &mut Vec<String>,
+) {
+    let answer = file.get(PRECONDITIONS);
+    if runbook.meta.preconditions.is_empty() {
+        if answer.is_some() {
+            problems.push(format!(
+                "`{PRECONDITIONS}` answers the runbook's preconditions, but it declares none"
+            ));
+        }
+        return;
+    }
+    let Some(answer) = answer else {
+        problems.push(format!(
+            "no answer for the runbook's preconditions: add `{PRECONDITIONS}: {{confirm: true}}`"
+        ));
+        return;
+    };
+    // The same shape as a prompt step that only asks `confirm`.
+    let confirm_only = runbook_dsl::PromptStep {
+        instructions: None,
+        confirm: Some(runbook_dsl::template::Template::literal(
+            "",
+            runbook_dsl::Span::UNKNOWN,
+        )),
+        phrase: None,
+        answers: Vec::new(),
+    };
+    check_set(PRECONDITIONS, None, &confirm_only, answer, problems);
 }
 
 fn check_decisions(decisions: &Value, ids: &[&str], problems: &mut Vec<String>) {

@@ -110,13 +110,25 @@ pub struct AuditIdentity {
 pub struct AuditLog {
     identity: AuditIdentity,
     sinks: Vec<Box<dyn AuditSink>>,
+    /// Stamps each record (a rehearsal's is virtual).
+    clock: crate::clock::SharedClock,
 }
 
 pub type SharedAudit = Arc<Mutex<AuditLog>>;
 
 impl AuditLog {
     pub fn new(identity: AuditIdentity, sinks: Vec<Box<dyn AuditSink>>) -> Self {
-        AuditLog { identity, sinks }
+        AuditLog {
+            identity,
+            sinks,
+            clock: crate::clock::SharedClock::system(),
+        }
+    }
+
+    /// Stamps records with `clock`'s time.
+    pub fn with_clock(mut self, clock: crate::clock::SharedClock) -> Self {
+        self.clock = clock;
+        self
     }
 
     /// Delivers what the sinks still hold (the HTTP sink's queue); returns the failures.
@@ -143,7 +155,7 @@ impl AuditLog {
         // Stamped into the record's own map (keys stay sorted, as before): no second map.
         let identity = &self.identity;
         let stamp = [
-            ("ts", jiff::Timestamp::now().to_string()),
+            ("ts", self.clock.now().to_string()),
             ("run_id", identity.run_id.clone()),
             ("runbook", identity.runbook.clone()),
             ("actor", identity.actor.clone()),

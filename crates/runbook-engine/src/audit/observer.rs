@@ -5,7 +5,7 @@ use serde_json::{Map, Value};
 
 use super::record::{AuditRecord, ErrorRecord, RunOpened, StepRecord};
 use super::{AuditError, SharedAudit};
-use crate::observer::{CheckpointError, Observer, Position, Progress};
+use crate::observer::{CheckpointError, Observer, Position, Progress, RunEvent};
 use crate::prompter::Decision;
 use crate::report::{Phase, RunReport, StepOutcome, StepReport};
 
@@ -98,12 +98,28 @@ impl Observer for AuditObserver {
 
     fn step_progress(&mut self, _step: &Step, _progress: &Progress) {}
 
+    fn run_event(&mut self, event: &RunEvent<'_>) {
+        self.write(match event {
+            RunEvent::Stopped { stop, failure } => AuditRecord::RunStopped {
+                failed_step: stop.step().map(str::to_owned),
+                failure: (*failure).to_owned(),
+            },
+            RunEvent::CommitPassed { step, disarmed } => AuditRecord::CommitPoint {
+                step: (*step).to_owned(),
+                disarmed: *disarmed,
+            },
+            RunEvent::Preconditions(record) => AuditRecord::Preconditions((*record).clone()),
+        });
+    }
+
     fn run_finished(&mut self, report: &RunReport) {
         self.write(AuditRecord::RunFinished {
             status: report.status,
             duration_ms: report.duration_ms,
             failed_step: report.failed_step.clone(),
             irreversible_done: report.irreversible_done.clone(),
+            commit_point: report.commit_point.clone(),
+            warnings: report.warnings().map(|step| step.id.clone()).collect(),
             operator: report.operator.clone(),
         });
     }

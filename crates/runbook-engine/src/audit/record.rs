@@ -30,6 +30,18 @@ pub enum AuditRecord {
         step: String,
         decision: Decision,
     },
+    /// The steps stopped: which step, and its own message (`{{run.failure}}`), before compensation.
+    RunStopped {
+        failed_step: Option<String>,
+        failure: String,
+    },
+    /// A commit point passed: compensation registered before it is disarmed.
+    CommitPoint {
+        step: String,
+        disarmed: usize,
+    },
+    /// The operator's one confirmation of the runbook's preconditions, before the first step.
+    Preconditions(crate::report::PreconditionsRecord),
     /// An `audit` step's event.
     Event {
         action: String,
@@ -41,6 +53,12 @@ pub enum AuditRecord {
         duration_ms: u64,
         failed_step: Option<String>,
         irreversible_done: Vec<String>,
+        /// The last commit point that passed.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        commit_point: Option<String>,
+        /// Main steps whose failure was only a warning (`on_error: warn`).
+        #[serde(skip_serializing_if = "Vec::is_empty")]
+        warnings: Vec<String>,
         operator: OperatorRecord,
     },
 }
@@ -50,7 +68,11 @@ impl AuditRecord {
     /// Step records ride along with them.
     pub fn needs_sync(&self) -> bool {
         match self {
-            AuditRecord::RunFinished { .. } | AuditRecord::Event { .. } => true,
+            AuditRecord::RunFinished { .. }
+            | AuditRecord::Event { .. }
+            | AuditRecord::CommitPoint { .. }
+            | AuditRecord::Preconditions(_) => true,
+            AuditRecord::RunStopped { .. } => false,
             AuditRecord::RunStarted(_)
             | AuditRecord::RunResumed(_)
             | AuditRecord::CompensationStarted { .. }

@@ -8,7 +8,7 @@ use super::record::{
 };
 use super::writer::JournalWriter;
 use crate::effects::Effects;
-use crate::observer::{CheckpointError, Observer, Position, Progress};
+use crate::observer::{CheckpointError, Observer, Position, Progress, RunEvent};
 use crate::prompter::Decision;
 use crate::report::{Phase, RunReport, StepReport};
 
@@ -134,6 +134,20 @@ impl Observer for JournalObserver {
             step: step.id.clone(),
             decision,
         });
+    }
+
+    fn run_event(&mut self, event: &RunEvent<'_>) {
+        match event {
+            RunEvent::Stopped { stop, failure } => self.write(JournalRecord::RunStopped {
+                stop: (*stop).clone(),
+                failure: (*failure).to_owned(),
+            }),
+            RunEvent::CommitPassed { step, .. } => self.write(JournalRecord::CommitPassed {
+                step: (*step).to_owned(),
+            }),
+            // The report and the audit log keep it; resume asks again.
+            RunEvent::Preconditions(_) => {}
+        }
     }
 
     fn run_finished(&mut self, report: &RunReport) {

@@ -28,6 +28,8 @@ impl JournalRead {
             | JournalRecord::StepStarted(_)
             | JournalRecord::StepFinished(_)
             | JournalRecord::Decision { .. }
+            | JournalRecord::RunStopped { .. }
+            | JournalRecord::CommitPassed { .. }
             | JournalRecord::RunFinished(_) => None,
         })
     }

@@ -34,6 +34,15 @@ pub enum JournalRecord {
     StepFinished(StepFinished),
     /// The operator decided about a failed or interrupted step.
     Decision { step: String, decision: Decision },
+    /// The steps stopped (before compensation, the failure path and `finally`): why, and the
+    /// failure as `{{run.failure}}` has it (redacted). A resume after a crash mid-undo reads it to
+    /// finish that undo.
+    RunStopped {
+        stop: crate::report::Stop,
+        failure: String,
+    },
+    /// A commit point passed: the compensation registered before it was disarmed.
+    CommitPassed { step: String },
     /// The end of a session.
     RunFinished(RunFinished),
 }
@@ -52,12 +61,15 @@ impl JournalRecord {
             | JournalRecord::PhaseStarted { .. }
             | JournalRecord::StepStarted(_)
             | JournalRecord::Decision { .. }
+            | JournalRecord::RunStopped { .. }
+            | JournalRecord::CommitPassed { .. }
             | JournalRecord::RunFinished(_) => Durability::Synced,
             JournalRecord::StepFinished(finished) => match finished.outcome {
                 StepOutcome::Failed => Durability::Written,
-                StepOutcome::Passed | StepOutcome::Skipped | StepOutcome::NotRun => {
-                    Durability::Deferred
-                }
+                StepOutcome::Passed
+                | StepOutcome::Warned
+                | StepOutcome::Skipped
+                | StepOutcome::NotRun => Durability::Deferred,
             },
         }
     }

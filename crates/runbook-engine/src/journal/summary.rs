@@ -50,6 +50,9 @@ pub enum Resumability {
     Succeeded,
     /// Compensation ran: what the run did was undone, so continuing after it would be wrong.
     Compensated,
+    /// The last session was killed while it undid what the run did: `runbook resume` finishes that
+    /// undo (and the failure path and `finally`), and nothing else.
+    UndoCutOff,
     /// A process is still running it.
     Running {
         pid: u32,
@@ -59,11 +62,14 @@ pub enum Resumability {
 }
 
 impl Resumability {
-    /// Decides from the last session's end (none when the process died) and whether compensation
-    /// ever ran.
-    pub fn decide(finished: Option<RunStatus>, compensated: bool) -> Resumability {
+    /// Decides from the last session's end (none when the process died), whether compensation
+    /// ever ran, and whether the last session was cut off in the middle of it.
+    pub fn decide(finished: Option<RunStatus>, compensated: bool, cut_off: bool) -> Resumability {
         match finished {
-            Some(RunStatus::Succeeded) => Resumability::Succeeded,
+            Some(RunStatus::Succeeded | RunStatus::SucceededWithWarnings) => {
+                Resumability::Succeeded
+            }
+            None if cut_off => Resumability::UndoCutOff,
             _ if compensated => Resumability::Compensated,
             Some(
                 RunStatus::Failed
@@ -76,13 +82,23 @@ impl Resumability {
     }
 
     pub fn is_resumable(&self) -> bool {
-        *self == Resumability::Resumable
+        match self {
+            Resumability::Resumable | Resumability::UndoCutOff => true,
+            Resumability::Succeeded
+            | Resumability::Compensated
+            | Resumability::Running { .. }
+            | Resumability::NoStart => false,
+        }
     }
 
     /// What to do next, for `show` and the refusal of `resume`.
     pub fn advice(&self, run_id: &str) -> String {
         match self {
             Resumability::Resumable => format!("runbook resume {run_id}"),
+            Resumability::UndoCutOff => format!(
+                "runbook resume {run_id} (it was killed while undoing what it did: resume finishes \
+                 that undo, then the failure path and finally; no step runs again)"
+            ),
             Resumability::Succeeded => {
                 format!("run {run_id} succeeded; there is nothing to resume")
             }
@@ -155,6 +171,11 @@ pub struct SummaryFold {
     finished: Option<RunFinished>,
     /// Compensation ran in some session.
     compensated: bool,
+    /// The last session recorded why it stopped and began compensation (it ended, or was cut off,
+    /// in the middle of an undo).
+    cut_off: bool,
+    /// The last session recorded why it stopped.
+    stopped: bool,
     /// Main-phase steps that passed (at most one entry per step of the runbook).
     passed: BTreeSet<String>,
     /// The last main-phase step record, as `step (outcome)`.
@@ -173,7 +194,10 @@ impl SummaryFold {
             JournalRecord::RunResumed(resumed) => {
                 self.session = Some((resumed.host.clone(), resumed.pid, entry.at));
                 self.finished = None;
+                self.stopped = false;
+                self.cut_off = false;
             }
+            JournalRecord::RunStopped { .. } => self.stopped = true,
             JournalRecord::RunFinished(end) => self.finished = Some(end.clone()),
             JournalRecord::StepStarted(StepStarted { step, phase, .. }) => {
                 if *phase == Phase::Main {
@@ -200,8 +224,14 @@ impl SummaryFold {
             JournalRecord::PhaseStarted {
                 phase: Phase::Rollback,
                 ..
-            } => self.compensated = true,
-            JournalRecord::PhaseStarted { .. } | JournalRecord::Decision { .. } => {}
+            } => {
+                self.compensated = true;
+                // Only a session that recorded why it stopped can have its undo finished.
+                self.cut_off = self.stopped;
+            }
+            JournalRecord::PhaseStarted { .. }
+            | JournalRecord::Decision { .. }
+            | JournalRecord::CommitPassed { .. } => {}
         }
     }
 
@@ -247,9 +277,11 @@ impl SummaryFold {
         summary.resumable = match summary.state {
             RunState::Running { pid } => Resumability::Running { pid },
             RunState::Empty => Resumability::NoStart,
-            RunState::Killed | RunState::Finished(_) => {
-                Resumability::decide(finished.map(|end| end.status), self.compensated)
-            }
+            RunState::Killed | RunState::Finished(_) => Resumability::decide(
+                finished.map(|end| end.status),
+                self.compensated,
+                self.cut_off,
+            ),
         };
         summary
     }

@@ -158,18 +158,45 @@ fn a_complete_last_line_that_is_not_a_record_is_damage_not_a_torn_write() -> Res
 #[test]
 fn resumability_is_one_definition() {
     use Resumability as R;
-    assert_eq!(R::decide(Some(RunStatus::Succeeded), false), R::Succeeded);
-    assert_eq!(R::decide(Some(RunStatus::Succeeded), true), R::Succeeded);
-    assert_eq!(R::decide(None, false), R::Resumable);
-    assert_eq!(R::decide(None, true), R::Compensated);
+    assert_eq!(
+        R::decide(Some(RunStatus::Succeeded), false, false),
+        R::Succeeded
+    );
+    assert_eq!(
+        R::decide(Some(RunStatus::Succeeded), true, false),
+        R::Succeeded
+    );
+    assert_eq!(
+        R::decide(Some(RunStatus::SucceededWithWarnings), false, false),
+        R::Succeeded
+    );
+    assert_eq!(R::decide(None, false, false), R::Resumable);
+    assert_eq!(R::decide(None, true, false), R::Compensated);
+    // Killed in the middle of an undo it had recorded the reason for: resume finishes the undo.
+    assert_eq!(R::decide(None, true, true), R::UndoCutOff);
+    assert!(R::UndoCutOff.is_resumable());
     for status in [
         RunStatus::Failed,
         RunStatus::RolledBack,
         RunStatus::RollbackFailed,
         RunStatus::Interrupted,
     ] {
-        assert_eq!(R::decide(Some(status), false), R::Resumable, "{status:?}");
-        assert_eq!(R::decide(Some(status), true), R::Compensated, "{status:?}");
+        assert_eq!(
+            R::decide(Some(status), false, false),
+            R::Resumable,
+            "{status:?}"
+        );
+        assert_eq!(
+            R::decide(Some(status), true, false),
+            R::Compensated,
+            "{status:?}"
+        );
+        // A session that ended finished its undo: nothing is cut off.
+        assert_eq!(
+            R::decide(Some(status), true, true),
+            R::Compensated,
+            "{status:?}"
+        );
     }
 }
 

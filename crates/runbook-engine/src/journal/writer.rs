@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use super::create_private_dir;
 use super::reader::JournalEnd;
 use super::record::{Durability, Entry, JournalRecord, RunResumed, RunStarted};
+use crate::clock::SharedClock;
 
 /// Appends records to a run's journal.
 pub struct JournalWriter {
@@ -22,11 +23,22 @@ pub struct JournalWriter {
     pending: Vec<u8>,
     /// How many times the file was synced: what the durability rule is tested by.
     syncs: u64,
+    /// Stamps each entry (a rehearsal's is virtual).
+    clock: SharedClock,
 }
 
 impl JournalWriter {
     /// Creates the journal of a new run (owner-only permissions) and records its start.
     pub fn create(path: &Path, started: RunStarted) -> std::io::Result<Self> {
+        Self::create_with_clock(path, started, SharedClock::system())
+    }
+
+    /// [`JournalWriter::create`], with entries stamped by `clock`.
+    pub fn create_with_clock(
+        path: &Path,
+        started: RunStarted,
+        clock: SharedClock,
+    ) -> std::io::Result<Self> {
         if let Some(parent) = path.parent() {
             create_private_dir(parent)?;
         }
@@ -40,6 +52,7 @@ impl JournalWriter {
             seq: 0,
             pending: Vec::new(),
             syncs: 0,
+            clock,
         };
         writer.append(JournalRecord::RunStarted(started))?;
         Ok(writer)
@@ -48,6 +61,16 @@ impl JournalWriter {
     /// Opens an existing journal to continue it and records the resume. A torn last line (a record
     /// half written when the machine lost power) is cut off first, so the file stays valid JSON lines.
     pub fn reopen(path: &Path, read: &JournalEnd, resumed: RunResumed) -> std::io::Result<Self> {
+        Self::reopen_with_clock(path, read, resumed, SharedClock::system())
+    }
+
+    /// [`JournalWriter::reopen`], with entries stamped by `clock`.
+    pub fn reopen_with_clock(
+        path: &Path,
+        read: &JournalEnd,
+        resumed: RunResumed,
+        clock: SharedClock,
+    ) -> std::io::Result<Self> {
         let file = OpenOptions::new().read(true).write(true).open(path)?;
         file.set_len(read.valid_bytes)?;
         file.sync_data()?;
@@ -59,6 +82,7 @@ impl JournalWriter {
             seq: read.last_seq,
             pending: Vec::new(),
             syncs: 0,
+            clock,
         };
         writer.append(JournalRecord::RunResumed(resumed))?;
         Ok(writer)
@@ -90,7 +114,7 @@ impl JournalWriter {
         self.seq += 1;
         let entry = Entry {
             seq: self.seq,
-            at: jiff::Timestamp::now(),
+            at: self.clock.now(),
             record,
         };
         serde_json::to_writer(&mut self.pending, &entry).map_err(std::io::Error::other)?;

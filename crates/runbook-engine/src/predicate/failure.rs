@@ -57,6 +57,10 @@ pub enum FailureReason {
         /// `equals` between values of different JSON types (`0` is not `"0"`).
         #[serde(skip_serializing_if = "std::ops::Not::not")]
         types_differ: bool,
+        /// An ordering comparison (`greater_than`, ...) with a side that is neither a number nor a
+        /// numeric string.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        not_a_number: Option<NotANumber>,
     },
     Length {
         expected: u64,
@@ -78,6 +82,25 @@ pub enum FailureReason {
     Any {
         alternatives: Vec<Alternative>,
     },
+}
+
+/// Which side of an ordering comparison is not a number.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NotANumber {
+    Actual,
+    Expected,
+    Both,
+}
+
+impl NotANumber {
+    fn describe(self) -> &'static str {
+        match self {
+            NotANumber::Actual => "the actual value is not a number",
+            NotANumber::Expected => "the expected value is not a number",
+            NotANumber::Both => "neither value is a number",
+        }
+    }
 }
 
 /// One alternative of an `any` that did not hold.
@@ -139,6 +162,7 @@ impl fmt::Display for ConditionFailure {
                 actual,
                 actual_from,
                 types_differ,
+                not_a_number,
             } => {
                 match expected {
                     Some(expected) => write!(f, "  expected ({operator}): {expected}")?,
@@ -152,6 +176,14 @@ impl fmt::Display for ConditionFailure {
                     f.write_str(
                         "\n  note: the types differ; values are compared with their types (`0` is \
                          not `\"0\"`)",
+                    )?;
+                }
+                if let Some(side) = not_a_number {
+                    write!(
+                        f,
+                        "\n  note: {}; `{operator}` compares numbers and numeric strings such as \
+                         \"123.45\"",
+                        side.describe()
                     )?;
                 }
                 Ok(())

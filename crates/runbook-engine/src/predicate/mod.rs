@@ -5,6 +5,7 @@ use std::cmp::Ordering;
 
 use serde_json::Value;
 
+use runbook_dsl::decimal::Decimal;
 use runbook_dsl::{CompareOp, Condition, ConditionKind, ValueTemplate};
 
 use crate::context::Scope;
@@ -13,7 +14,7 @@ use crate::render::{RenderError, render_value, type_name};
 
 mod failure;
 
-pub use failure::{Alternative, ConditionFailure, FailureReason, Shown};
+pub use failure::{Alternative, ConditionFailure, FailureReason, NotANumber, Shown};
 
 /// Whether a condition holds; when it does not, why.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -178,8 +179,9 @@ fn compare(
     operand: &ValueTemplate,
     redactor: &Redactor,
 ) -> Option<FailureReason> {
-    let ordered = |test: fn(Ordering) -> bool| match (actual, expected) {
-        (Value::Number(a), Value::Number(b)) => number_order(a, b).is_some_and(test),
+    let (actual_decimal, expected_decimal) = (decimal_of(actual), decimal_of(expected));
+    let ordered = |test: fn(Ordering) -> bool| match (&actual_decimal, &expected_decimal) {
+        (Some(a), Some(b)) => test(a.cmp(b)),
         _ => false,
     };
     let string_test = |test: fn(&str, &str) -> bool| match (actual, expected) {
@@ -205,9 +207,18 @@ fn compare(
     if let FailureReason::Mismatch {
         expected_from,
         types_differ,
+        not_a_number,
         ..
     } = &mut reason
     {
+        if op.orders() {
+            *not_a_number = match (actual_decimal.is_none(), expected_decimal.is_none()) {
+                (true, true) => Some(NotANumber::Both),
+                (true, false) => Some(NotANumber::Actual),
+                (false, true) => Some(NotANumber::Expected),
+                (false, false) => None,
+            };
+        }
         *expected_from = match operand {
             ValueTemplate::Template(template) => Some(template.source.clone()),
             ValueTemplate::Literal(_) | ValueTemplate::Array(_) | ValueTemplate::Object(_) => None,
@@ -235,91 +246,18 @@ fn equal(a: &Value, b: &Value) -> bool {
     }
 }
 
-/// Numbers compare exactly, by value (`1` equals `1.0` and `1e0`): serde_json keeps each number's
-/// text (`arbitrary_precision`), so `100000000000000000000001` is never rounded to a float; the two
-/// texts are compared as exact decimals.
+/// Numbers compare exactly, by value (`1` equals `1.0` and `1e0`), never rounded to a float.
 fn number_order(x: &serde_json::Number, y: &serde_json::Number) -> Option<Ordering> {
-    let (a, b) = (Exact::parse(&x.to_string())?, Exact::parse(&y.to_string())?);
-    Some(a.cmp(&b))
+    Some(Decimal::parse_number(x)?.cmp(&Decimal::parse_number(y)?))
 }
 
-/// A decimal number as `± 0.DIGITS × 10^magnitude` with no leading or trailing zero digits (zero has
-/// no digits and is never negative).
-#[derive(Debug, PartialEq, Eq)]
-struct Exact {
-    negative: bool,
-    digits: String,
-    magnitude: i64,
-}
-
-impl Exact {
-    fn parse(text: &str) -> Option<Exact> {
-        let (negative, rest) = match text.strip_prefix('-') {
-            Some(rest) => (true, rest),
-            None => (false, text.strip_prefix('+').unwrap_or(text)),
-        };
-        let (mantissa, exponent) = match rest.split_once(['e', 'E']) {
-            Some((mantissa, exponent)) => (mantissa, exponent.parse::<i64>().ok()?),
-            None => (rest, 0),
-        };
-        let (whole, fraction) = mantissa.split_once('.').unwrap_or((mantissa, ""));
-        if whole.is_empty() && fraction.is_empty()
-            || !whole
-                .bytes()
-                .chain(fraction.bytes())
-                .all(|b| b.is_ascii_digit())
-        {
-            return None;
-        }
-        let all = format!("{whole}{fraction}");
-        let leading = all.len() - all.trim_start_matches('0').len();
-        let digits = all.trim_matches('0').to_owned();
-        let magnitude = i64::try_from(whole.len())
-            .ok()?
-            .checked_sub(i64::try_from(leading).ok()?)?
-            .checked_add(exponent)?;
-        Some(if digits.is_empty() {
-            Exact {
-                negative: false,
-                digits,
-                magnitude: 0,
-            }
-        } else {
-            Exact {
-                negative,
-                digits,
-                magnitude,
-            }
-        })
-    }
-
-    fn abs_cmp(&self, other: &Exact) -> Ordering {
-        match (self.digits.is_empty(), other.digits.is_empty()) {
-            (true, true) => Ordering::Equal,
-            (true, false) => Ordering::Less,
-            (false, true) => Ordering::Greater,
-            (false, false) => self
-                .magnitude
-                .cmp(&other.magnitude)
-                .then_with(|| self.digits.cmp(&other.digits)),
-        }
-    }
-}
-
-impl Ord for Exact {
-    fn cmp(&self, other: &Exact) -> Ordering {
-        match (self.negative, other.negative) {
-            (false, false) => self.abs_cmp(other),
-            (true, true) => other.abs_cmp(self),
-            (true, false) => Ordering::Less,
-            (false, true) => Ordering::Greater,
-        }
-    }
-}
-
-impl PartialOrd for Exact {
-    fn partial_cmp(&self, other: &Exact) -> Option<Ordering> {
-        Some(self.cmp(other))
+/// A side of an ordering comparison as an exact decimal: a number, or a numeric string such as
+/// `"123346.11"` (APIs send money as strings to keep it exact).
+fn decimal_of(value: &Value) -> Option<Decimal> {
+    match value {
+        Value::Number(number) => Decimal::parse_number(number),
+        Value::String(text) => Decimal::parse_text(text),
+        Value::Null | Value::Bool(_) | Value::Array(_) | Value::Object(_) => None,
     }
 }
 
@@ -346,6 +284,7 @@ fn mismatch(
         actual: show(actual, redactor),
         actual_from: that.describe(),
         types_differ: false,
+        not_a_number: None,
     }
 }
 

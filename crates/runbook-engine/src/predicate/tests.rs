@@ -96,15 +96,128 @@ fn numbers_compare_by_value() -> Result<(), RenderError> {
         Scope::new(&run),
     )?;
     assert!(holds.holds());
-    let greater = evaluate(
+    let equal = evaluate(
         &condition(ConditionKind::Compare {
-            that: literal(Value::from("5")),
-            op: CompareOp::GreaterThan,
+            that: literal(Value::from("1")),
+            op: CompareOp::Equals,
             operand: literal(Value::from(1)),
         }),
         Scope::new(&run),
     )?;
-    assert!(!greater.holds(), "a string is not a number");
+    assert!(!equal.holds(), "equality stays typed: \"1\" is not 1");
+    Ok(())
+}
+
+fn order(that: Value, op: CompareOp, operand: Value) -> Result<Verdict, RenderError> {
+    let run = RunContext::default();
+    evaluate(
+        &condition(ConditionKind::Compare {
+            that: literal(that),
+            op,
+            operand: literal(operand),
+        }),
+        Scope::new(&run),
+    )
+}
+
+#[test]
+fn numeric_strings_order_as_exact_decimals() -> Result<(), RenderError> {
+    let number =
+        |text: &str| Value::Number(serde_json::from_str(text).unwrap_or_else(|_| 0.into()));
+    for (that, op, operand) in [
+        (
+            Value::from("123346.11"),
+            CompareOp::GreaterThan,
+            Value::from(1000),
+        ),
+        (
+            Value::from("1000.00"),
+            CompareOp::GreaterOrEqual,
+            Value::from(1000),
+        ),
+        (
+            Value::from("1000.00"),
+            CompareOp::LessOrEqual,
+            Value::from("1e3"),
+        ),
+        (Value::from("-0.01"), CompareOp::LessThan, Value::from(0)),
+        (
+            Value::from("100000000000000000000000.01"),
+            CompareOp::GreaterThan,
+            number("100000000000000000000000"),
+        ),
+        (
+            Value::from(5),
+            CompareOp::LessThan,
+            Value::from("5.000000000000000000001"),
+        ),
+    ] {
+        let verdict = order(that.clone(), op, operand.clone())?;
+        assert!(verdict.holds(), "{that} {} {operand}", op.keyword());
+    }
+    let verdict = order(
+        Value::from("999.99"),
+        CompareOp::GreaterThan,
+        Value::from(1000),
+    )?;
+    assert!(!verdict.holds());
+    Ok(())
+}
+
+#[test]
+fn a_side_that_is_not_a_number_says_so() -> Result<(), RenderError> {
+    for (that, operand, side, says) in [
+        (
+            Value::from("n/a"),
+            Value::from(1000),
+            NotANumber::Actual,
+            "the actual value is not a number",
+        ),
+        (
+            Value::from("1,000.00"),
+            Value::from(1),
+            NotANumber::Actual,
+            "the actual value is not a number",
+        ),
+        (
+            Value::Null,
+            Value::from(1),
+            NotANumber::Actual,
+            "the actual value is not a number",
+        ),
+        (
+            Value::from(5),
+            Value::from("lots"),
+            NotANumber::Expected,
+            "the expected value is not a number",
+        ),
+        (
+            Value::from(true),
+            Value::from("x"),
+            NotANumber::Both,
+            "neither value is a number",
+        ),
+    ] {
+        let Verdict::Fails(failure) = order(that.clone(), CompareOp::GreaterThan, operand)? else {
+            panic!("{that} is not a number: the comparison cannot hold");
+        };
+        let FailureReason::Mismatch { not_a_number, .. } = &failure.reason else {
+            panic!("{failure:?}");
+        };
+        assert_eq!(*not_a_number, Some(side));
+        let text = failure.to_string();
+        assert!(text.contains(says), "{text}");
+        assert!(
+            text.contains("`greater_than` compares numbers and numeric strings"),
+            "{text}"
+        );
+    }
+    // Not for equality: a string simply is not the number.
+    let Verdict::Fails(failure) = order(Value::from("x"), CompareOp::Equals, Value::from(1))?
+    else {
+        panic!("\"x\" is not 1");
+    };
+    assert!(!failure.to_string().contains("not a number"), "{failure}");
     Ok(())
 }
 

@@ -5,7 +5,7 @@
 use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
 use serde_json::Value;
 
-use super::{MASK, Redactor};
+use super::{MASK, Redactor, State};
 
 /// `value` as [`Redactor::redact_value`] would give it, serialised on the fly: every string and
 /// key with its secrets masked, a number that is a secret replaced by the mask.
@@ -16,24 +16,38 @@ pub struct Redacted<'a> {
 
 impl Serialize for Redacted<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let redactor = self.redactor;
+        // One lock for the whole value, not one per string.
+        let state = self.redactor.ready();
+        Masked {
+            value: self.value,
+            state: &state,
+        }
+        .serialize(serializer)
+    }
+}
+
+struct Masked<'a> {
+    value: &'a Value,
+    state: &'a State,
+}
+
+impl Serialize for Masked<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let state = self.state;
         match self.value {
             Value::Null | Value::Bool(_) => self.value.serialize(serializer),
             Value::Number(number) => {
-                if !redactor.is_empty() && redactor.secrets.contains(&number.to_string()) {
+                if state.is_secret_number(number) {
                     serializer.serialize_str(MASK)
                 } else {
                     number.serialize(serializer)
                 }
             }
-            Value::String(text) => serialize_text(text, redactor, serializer),
+            Value::String(text) => serialize_text(text, state, serializer),
             Value::Array(items) => {
                 let mut seq = serializer.serialize_seq(Some(items.len()))?;
                 for item in items {
-                    seq.serialize_element(&Redacted {
-                        value: item,
-                        redactor,
-                    })?;
+                    seq.serialize_element(&Masked { value: item, state })?;
                 }
                 seq.end()
             }
@@ -41,14 +55,8 @@ impl Serialize for Redacted<'_> {
                 let mut map = serializer.serialize_map(Some(fields.len()))?;
                 for (key, item) in fields {
                     map.serialize_entry(
-                        &RedactedText {
-                            text: key,
-                            redactor,
-                        },
-                        &Redacted {
-                            value: item,
-                            redactor,
-                        },
+                        &MaskedText { text: key, state },
+                        &Masked { value: item, state },
                     )?;
                 }
                 map.end()
@@ -57,25 +65,25 @@ impl Serialize for Redacted<'_> {
     }
 }
 
-struct RedactedText<'a> {
+struct MaskedText<'a> {
     text: &'a str,
-    redactor: &'a Redactor,
+    state: &'a State,
 }
 
-impl Serialize for RedactedText<'_> {
+impl Serialize for MaskedText<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serialize_text(self.text, self.redactor, serializer)
+        serialize_text(self.text, self.state, serializer)
     }
 }
 
 /// A string, copied only when it holds a secret.
 fn serialize_text<S: Serializer>(
     text: &str,
-    redactor: &Redactor,
+    state: &State,
     serializer: S,
 ) -> Result<S::Ok, S::Error> {
-    if redactor.finds_secret_in(text) {
-        serializer.serialize_str(&redactor.redact(text))
+    if state.finds_secret_in(text) {
+        serializer.serialize_str(&state.redact(text))
     } else {
         serializer.serialize_str(text)
     }

@@ -1,10 +1,11 @@
 //! A leaf step's attempts: its `retry` policy for failures, and its `until` polling (a wait that
 //! fails closed at its timeout). Every wait is cut short by Ctrl-C in the main phase.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde_json::{Map, Value};
 
+use runbook_dsl::duration::format_duration;
 use runbook_dsl::{Action, DurationValue, RetryOn, Step, Until};
 
 use super::Run;
@@ -39,7 +40,7 @@ impl Run<'_, '_> {
         action: &Action,
         at: &Position,
     ) -> (Outputs, u32) {
-        let started = Instant::now();
+        let started = self.engine.options.clock.moment();
         let poll = match &step.until {
             Some(until) => match resolve_poll(until, &self.context) {
                 Ok(poll) => Some((until, poll)),
@@ -139,7 +140,7 @@ impl Run<'_, '_> {
     ) -> StepError {
         let mut message = format!(
             "the condition did not hold within {} ({attempt} attempts); last observed: {observed}",
-            steps::humanize_duration(poll.timeout)
+            format_duration(poll.timeout)
         );
         if let Some(author) = &until.condition.message {
             let author = crate::render::render_string(author, Scope::new(&self.context))
@@ -162,7 +163,7 @@ impl Run<'_, '_> {
         };
         let mut env = StepEnv {
             context: &self.context,
-            http: &self.engine.http,
+            http: self.engine.http.as_ref(),
             prompter: &self.engine.prompter,
             occurrence,
             audit: self.engine.options.audit.as_ref(),
@@ -175,6 +176,7 @@ impl Run<'_, '_> {
                 .map(|dir| crate::processes::note_path(dir, &step.id)),
             files_dir: self.engine.options.files_dir.as_deref(),
             launcher: &self.engine.options.launcher,
+            commands: self.engine.options.commands.as_ref(),
             note: None,
             new_secrets: Default::default(),
         };
@@ -194,10 +196,7 @@ impl Run<'_, '_> {
                 Ok(result) => result,
                 Err(_) => Err(StepError::new(
                     StepErrorKind::Timeout,
-                    format!(
-                        "step did not finish within {}",
-                        steps::humanize_duration(limit)
-                    ),
+                    format!("step did not finish within {}", format_duration(limit)),
                 )),
             }
         };
@@ -220,13 +219,14 @@ impl Run<'_, '_> {
 
     /// Sleeps, unless Ctrl-C comes first (main phase). Returns false when interrupted.
     pub(super) async fn sleep(&self, at: &Position, duration: Duration) -> bool {
+        let clock = &self.engine.options.clock;
         if !at.cancellable() {
-            tokio::time::sleep(duration).await;
+            clock.sleep(duration).await;
             return true;
         }
         let interrupt = self.engine.options.interrupt.clone();
         tokio::select! {
-            _ = tokio::time::sleep(duration) => true,
+            _ = clock.sleep(duration) => true,
             _ = interrupt.wait() => false,
         }
     }

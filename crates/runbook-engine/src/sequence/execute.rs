@@ -1,14 +1,13 @@
 //! One execution of one step: a result restored from the journal, or `when`, the decision about a
 //! step left in doubt, the checkpoint, the work itself, and the report.
 
-use std::time::Instant;
-
 use serde_json::{Map, Value};
 
 use runbook_dsl::{Step, StepKind};
 
 use super::Run;
 use super::reports::new_report;
+use crate::clock::Moment;
 use crate::context::{Scope, StepState, StepTimes};
 use crate::error::{StepError, StepErrorKind};
 use crate::kept::Kept;
@@ -29,7 +28,7 @@ impl Run<'_, '_> {
         at: &Position,
         restorable: bool,
     ) -> Executed {
-        let started = Instant::now();
+        let started = self.engine.options.clock.moment();
         let report = new_report(step, at.phase, StepOutcome::Passed);
         // The earlier session's state applies once: a repeat of the group after a resume runs anew.
         let first_visit = at.phase == Phase::Main && self.resume_visited.insert(step.id.clone());
@@ -54,7 +53,7 @@ impl Run<'_, '_> {
                         StepErrorKind::Render,
                         format!("cannot evaluate `when`: {error}"),
                     );
-                    return self.failed(step, at, report, error, started);
+                    return self.failed_or_warned(step, at, report, error, started);
                 }
             }
         }
@@ -93,7 +92,7 @@ impl Run<'_, '_> {
         step: &Step,
         at: &Position,
         mut report: StepReport,
-        started: Instant,
+        started: Moment,
     ) -> Executed {
         if let Err(error) = self.observer.checkpoint(step, at) {
             let error = StepError::new(StepErrorKind::Process, error.to_string());
@@ -102,10 +101,15 @@ impl Run<'_, '_> {
         if at.phase == Phase::Main {
             self.executed += 1;
         }
-        let started_at = jiff::Timestamp::now();
+        let started_at = self.engine.options.clock.now();
         report.started_at = Some(started_at);
         let result = match &step.kind {
             StepKind::Group(group) => {
+                // A phase's undo is armed when the phase starts: a failure (or a signal) at any
+                // point inside it or after it runs the undo.
+                if at.phase == Phase::Main {
+                    self.compensations.register_undo(step, group);
+                }
                 let (result, attempts) = Box::pin(self.run_group(step, group, at)).await;
                 report.attempts = attempts;
                 result.map(|()| Map::new())
@@ -123,7 +127,7 @@ impl Run<'_, '_> {
                 result
             }
         };
-        let finished_at = jiff::Timestamp::now();
+        let finished_at = self.engine.options.clock.now();
         report.finished_at = Some(finished_at);
         self.context.times.insert(
             step.id.clone(),
@@ -134,8 +138,33 @@ impl Run<'_, '_> {
         );
         match result {
             Ok(outputs) => self.passed(step, at, report, outputs, started),
-            Err(error) => self.failed(step, at, report, error, started),
+            Err(error) => self.failed_or_warned(step, at, report, error, started),
         }
+    }
+
+    /// A failure of the step's own work: a warning when `on_error: warn` says so (main steps) or
+    /// when the step is a `note` (anywhere: a note cannot fail the run). A signal or a `stop` is
+    /// never a warning.
+    fn failed_or_warned(
+        &mut self,
+        step: &Step,
+        at: &Position,
+        report: StepReport,
+        error: StepError,
+        started: Moment,
+    ) -> Executed {
+        let note = step
+            .kind
+            .action()
+            .is_some_and(|action| matches!(action, runbook_dsl::Action::Note(_)));
+        let by_policy = at.phase == Phase::Main && step.on_error == runbook_dsl::OnError::Warn;
+        let warning = (note || by_policy)
+            && !self.undecided
+            && !matches!(
+                error.kind,
+                StepErrorKind::Interrupted | StepErrorKind::Stopped
+            );
+        self.record_failure(step, at, report, error, started, warning)
     }
 
     fn passed(
@@ -144,11 +173,20 @@ impl Run<'_, '_> {
         at: &Position,
         mut report: StepReport,
         outputs: Map<String, Value>,
-        started: Instant,
+        started: Moment,
     ) -> Executed {
         let mut outputs = outputs;
         self.show_outputs(&mut report, &outputs);
         self.drop_unreferenced(&step.id, &report.large_outputs, &mut outputs);
+        // A note's text is what the step is for: the report, journal and audit log carry it (masked).
+        if step
+            .kind
+            .action()
+            .is_some_and(|action| matches!(action, runbook_dsl::Action::Note(_)))
+            && let Some(Value::String(message)) = report.outputs.get("message")
+        {
+            report.note = Some(message.clone());
+        }
         self.context
             .steps
             .insert(step.id.clone(), StepState::Completed(outputs));
@@ -161,23 +199,43 @@ impl Run<'_, '_> {
         &mut self,
         step: &Step,
         at: &Position,
+        report: StepReport,
+        error: StepError,
+        started: Moment,
+    ) -> Executed {
+        self.record_failure(step, at, report, error, started, false)
+    }
+
+    /// A failure, or (`warning`) a failure that is only a warning: outcome `warned`, the run goes on.
+    fn record_failure(
+        &mut self,
+        step: &Step,
+        at: &Position,
         mut report: StepReport,
         mut error: StepError,
-        started: Instant,
+        started: Moment,
+        warning: bool,
     ) -> Executed {
         // The outputs move to the context: the report and the error that travel on do not carry
         // a second copy of them.
-        let outputs = error.outputs.take().map(|outputs| {
+        let produced = error.outputs.take().map(|outputs| {
             let mut outputs = *outputs;
             self.show_outputs(&mut report, &outputs);
             self.drop_unreferenced(&step.id, &report.large_outputs, &mut outputs);
             outputs
         });
-        self.context
-            .steps
-            .insert(step.id.clone(), StepState::Failed(outputs));
+        let state = if warning {
+            StepState::Warned(produced)
+        } else {
+            StepState::Failed(produced)
+        };
+        self.context.steps.insert(step.id.clone(), state);
         let error = error.map_message(|message| self.context.redactor.redact(message));
-        report.outcome = StepOutcome::Failed;
+        report.outcome = if warning {
+            StepOutcome::Warned
+        } else {
+            StepOutcome::Failed
+        };
         report.error = Some(error.clone());
         report.duration_ms = millis(started.elapsed());
         self.observer.step_finished(step, at, &report);

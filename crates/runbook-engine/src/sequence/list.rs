@@ -53,6 +53,11 @@ impl Run<'_, '_> {
                 total: steps.len(),
                 cleanup: false,
             };
+            if let Some((report, _)) = self.finished_before_cut_off(step, &at) {
+                all_passed &= report.outcome != StepOutcome::Failed;
+                self.reports.push(report);
+                continue;
+            }
             all_passed &= self.run_step(step, &at, false).await.is_ok();
         }
         all_passed
@@ -77,7 +82,8 @@ impl Run<'_, '_> {
                     }
                     return Ok(());
                 }
-                StepOutcome::Skipped | StepOutcome::NotRun => return Ok(()),
+                // A warning: the run goes on, and nothing it would undo is registered.
+                StepOutcome::Skipped | StepOutcome::NotRun | StepOutcome::Warned => return Ok(()),
                 StepOutcome::Failed => error,
             };
             if error
@@ -89,6 +95,15 @@ impl Run<'_, '_> {
             let failed = Stop::Failed {
                 step: step.id.clone(),
             };
+            // A `stop` step ends the run: no `on_error`, retry or repeat of a group overrides it.
+            if error
+                .as_ref()
+                .is_some_and(|e| e.kind == StepErrorKind::Stopped)
+                && at.phase == Phase::Main
+            {
+                self.fatal = true;
+                return Err(failed);
+            }
             // A resume that could not decide about a step in doubt changes nothing more: no retry,
             // no repeat of an enclosing group (which would start the step again), no cleanup.
             if at.phase != Phase::Main || self.fatal || self.undecided {
@@ -107,12 +122,15 @@ impl Run<'_, '_> {
         }
     }
 
-    /// What a main-phase step that passed leaves behind: its compensation, and the point of no
-    /// return when it was irreversible.
+    /// What a main-phase step that passed leaves behind: its compensation, the point of no
+    /// return when it was irreversible, and, at a commit point, nothing left to undo.
     pub(super) fn step_passed(&mut self, step: &Step) {
         self.compensations.register(step);
         if step.irreversible && !self.irreversible_done.contains(&step.id) {
             self.irreversible_done.push(step.id.clone());
+        }
+        if step.commit {
+            self.commit(step);
         }
     }
 }

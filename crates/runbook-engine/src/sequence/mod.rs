@@ -12,9 +12,11 @@
 mod attempts;
 mod compensation;
 mod execute;
+mod finish_undo;
 mod group;
 mod list;
 mod policy;
+mod preconditions;
 mod reports;
 mod restore;
 #[cfg(test)]
@@ -58,6 +60,10 @@ pub(crate) struct Run<'e, 'o> {
     interrupted_at: Option<String>,
     /// What the last leaf attempt had to say about how it ended (a daemon it left running).
     step_note: Option<String>,
+    /// The last commit point that passed.
+    commit_point: Option<String>,
+    /// When this session finishes an undo a crash cut off: the cleanup steps that had finished.
+    cut_off_finished: Vec<crate::journal::record::StepFinished>,
 }
 
 impl<'e, 'o> Run<'e, 'o> {
@@ -88,6 +94,14 @@ impl<'e, 'o> Run<'e, 'o> {
             executed: 0,
             interrupted_at: None,
             step_note: None,
+            commit_point: None,
+            cut_off_finished: engine
+                .options
+                .resume
+                .as_ref()
+                .and_then(|plan| plan.cut_off_undo.as_ref())
+                .map(|cut| cut.finished.clone())
+                .unwrap_or_default(),
         }
     }
 
@@ -104,20 +118,21 @@ impl<'e, 'o> Run<'e, 'o> {
         self.undecided
     }
 
-    /// Makes `{{run.failed_step}}` and `{{run.failure}}` available to the cleanup that follows.
-    pub(crate) fn mark_stopped(&mut self, stop: &Stop) {
-        let failure = match stop {
-            Stop::Failed { step } => self
-                .reports
-                .iter()
-                .rev()
-                .find(|report| report.id == *step)
-                .and_then(|report| report.error.as_ref())
-                .map(|error| error.message.clone())
-                .unwrap_or_else(|| format!("step `{step}` failed")),
-            Stop::Interrupted { signal, .. } => crate::interrupt::describe(*signal),
+    /// Makes `{{run.failed_step}}` and `{{run.failure}}` available to the cleanup that follows,
+    /// and tells the observers (the journal keeps it, so a resume can finish an undo that was cut
+    /// off). `known`: the failure as an earlier session recorded it.
+    pub(crate) fn mark_stopped(&mut self, stop: &Stop, known: Option<&str>) {
+        let failure = match (known, stop) {
+            (Some(known), _) => known.to_owned(),
+            (None, Stop::Failed { step }) => self.failure_message(step),
+            (None, Stop::Interrupted { signal, .. }) => crate::interrupt::describe(*signal),
         };
         self.context.run.failed_step = stop.step().map(str::to_owned);
+        self.observer
+            .run_event(&crate::observer::RunEvent::Stopped {
+                stop,
+                failure: &failure,
+            });
         self.context.run.failure = Some(failure);
     }
 
@@ -147,9 +162,29 @@ impl<'e, 'o> Run<'e, 'o> {
         }
     }
 
-    /// The reports and the irreversible steps that completed.
-    pub(crate) fn finish(self) -> (Vec<StepReport>, Vec<String>) {
-        (self.reports, self.irreversible_done)
+    /// The message of the step that really failed: for a group, the innermost failed step's own
+    /// message ("WRONG MODE: ..."), not the group's "step `x` failed (attempt 1 of 1)".
+    fn failure_message(&self, step: &str) -> String {
+        let own = self.reports.iter().rev().find(|report| report.id == *step);
+        let innermost = match own {
+            Some(report) if report.kind == "group" => self.reports.iter().rev().find(|report| {
+                report.phase == crate::report::Phase::Main
+                    && report.kind != "group"
+                    && report.outcome == crate::report::StepOutcome::Failed
+                    && report.error.is_some()
+            }),
+            Some(_) | None => None,
+        };
+        innermost
+            .or(own)
+            .and_then(|report| report.error.as_ref())
+            .map(|error| error.message.clone())
+            .unwrap_or_else(|| format!("step `{step}` failed"))
+    }
+
+    /// The reports, the irreversible steps that completed, and the last commit point.
+    pub(crate) fn finish(self) -> (Vec<StepReport>, Vec<String>, Option<String>) {
+        (self.reports, self.irreversible_done, self.commit_point)
     }
 
     fn interrupted(&self) -> bool {

@@ -40,6 +40,9 @@ impl Run<'_, '_> {
                 AfterFailure::Stop
             }
             OnError::Continue => AfterFailure::Tolerate,
+            // A failure `warn` applies to became a warning before it got here: this one could not
+            // be (the journal could not be written, a step in doubt had no decision), so it stops.
+            OnError::Warn => AfterFailure::Stop,
             OnError::Ask => {
                 let question = format!(
                     "step `{}` failed: {message}\nretry it, skip it, or abort the run?",

@@ -1,8 +1,6 @@
 //! What a resumed run takes back from the journal: completed steps (their outputs, times and
 //! compensation; secret answers asked again), and the decision about steps left in doubt.
 
-use std::time::Instant;
-
 use serde_json::Value;
 
 use serde_json::Map;
@@ -31,15 +29,20 @@ impl Run<'_, '_> {
     ) -> Executed {
         let (outputs, withheld) = match self.ask_withheld_again(step, &done).await {
             Ok(restored) => restored,
-            Err(error) => return self.failed(step, at, report, error, Instant::now()),
+            Err(error) => {
+                return self.failed(step, at, report, error, self.engine.options.clock.moment());
+            }
         };
         self.restore_state(&step.id, &withheld, &done);
         report.started_at = done.started_at;
         report.finished_at = done.finished_at;
-        if let Some(group) = step.kind.group()
-            && let Err(error) = self.restore_quietly(group).await
-        {
-            return self.failed(step, at, report, error, Instant::now());
+        if let Some(group) = step.kind.group() {
+            // The phase started in the earlier session: its undo is armed before what its steps
+            // registered, as it was then.
+            self.compensations.register_undo(step, group);
+            if let Err(error) = self.restore_quietly(group).await {
+                return self.failed(step, at, report, error, self.engine.options.clock.moment());
+            }
         }
         // What the earlier session withheld stays withheld: an answer asked again is a secret too,
         // and an output the journal never had must not be recorded as if it were its mask.
@@ -51,6 +54,11 @@ impl Run<'_, '_> {
                 .steps
                 .insert(step.id.clone(), StepState::Skipped);
             StepOutcome::Skipped
+        } else if done.warned {
+            self.context
+                .steps
+                .insert(step.id.clone(), StepState::Warned(Some(outputs)));
+            StepOutcome::Warned
         } else {
             self.context
                 .steps
@@ -127,6 +135,8 @@ impl Run<'_, '_> {
             let (outputs, withheld) = self.ask_withheld_again(step, done).await?;
             let state = if done.skipped {
                 StepState::Skipped
+            } else if done.warned {
+                StepState::Warned(Some(outputs))
             } else {
                 StepState::Completed(outputs)
             };
@@ -134,7 +144,10 @@ impl Run<'_, '_> {
             self.restore_state(&step.id, &withheld, done);
             self.resume_visited.insert(step.id.clone());
             // What it did still needs undoing if the run fails later.
-            if !done.skipped {
+            if let Some(inner) = step.kind.group() {
+                self.compensations.register_undo(step, inner);
+            }
+            if !done.skipped && !done.warned {
                 self.step_passed(step);
             }
         }

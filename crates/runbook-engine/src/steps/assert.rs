@@ -12,6 +12,6 @@ pub(super) fn execute(
     env: &StepEnv<'_>,
 ) -> Result<Map<String, Value>, StepError> {
     let no_outputs = Map::new();
-    check_own(&step.conditions, env.context, &no_outputs)?;
+    check_own(&step.conditions, env.context, &no_outputs, &env.new_secrets)?;
     Ok(no_outputs)
 }

@@ -1,17 +1,17 @@
 //! `http` steps: one request, a checked status, captures and assertions on the response.
 
-use std::error::Error as _;
 use std::time::Duration;
 
 use serde_json::{Map, Value};
 
-use runbook_dsl::{Body, HttpMethod, HttpStep};
+use runbook_dsl::{Body, HttpStep};
 
 use super::{StepEnv, capture, check_own};
 use crate::context::Scope;
 use crate::error::{StepError, StepErrorKind};
-use crate::http_client::{Transport, url_for_messages};
+use crate::http_client::url_for_messages;
 use crate::render::{render_string, render_string_with, render_value};
+use crate::transport::{HttpRequest, HttpResponse, TransportError};
 
 pub(super) async fn execute(
     step: &HttpStep,
@@ -20,35 +20,35 @@ pub(super) async fn execute(
 ) -> Result<Map<String, Value>, StepError> {
     let scope = Scope::new(env.context);
     let (url, url_text) = render_url(step, scope)?;
-    let transport = Transport::of(&url);
-    let client = env
-        .http
-        .get(step.follow_redirects, transport)
-        .map_err(|error| {
-            StepError::new(
-                StepErrorKind::Transport,
-                format!("cannot build the HTTP client: {error}"),
-            )
-        })?;
-    let method = request_method(step.method);
     let timeout = timeout.unwrap_or(HttpStep::DEFAULT_TIMEOUT);
-    let request = client.request(method.clone(), url).timeout(timeout);
-    let request = with_headers_and_body(step, request, scope)?;
+    let (headers, body) = headers_and_body(step, scope)?;
+    let request = HttpRequest {
+        method: step.method,
+        url,
+        headers,
+        body,
+        timeout,
+        follow_redirects: step.follow_redirects,
+        max_response_bytes: step.max_response_bytes,
+    };
 
     // Described without user name, password, query and fragment; the redactor knows a secret's
     // percent-encoded forms, so one in the path is masked.
-    let described = format!("{method} {}", url_for_messages(&url_text));
-    let response = request
-        .send()
+    let described = format!("{} {}", step.method.as_str(), url_for_messages(&url_text));
+    let response = env
+        .http
+        .send(request)
         .await
-        .map_err(|error| transport_error(&described, &error, timeout))?;
-    let status = response.status().as_u16();
+        .map_err(|error| transport_error(&described, &error))?;
+    let HttpResponse {
+        status,
+        headers: received_headers,
+        body: bytes,
+    } = response;
     let mut headers = Map::new();
-    for (name, value) in response.headers() {
-        let value = String::from_utf8_lossy(value.as_bytes()).into_owned();
-        headers.insert(name.as_str().to_owned(), Value::String(value));
+    for (name, value) in received_headers {
+        headers.insert(name, Value::String(value));
     }
-    let bytes = read_limited(response, step.max_response_bytes, &described, timeout).await?;
     let expected = if step.expect_status.is_empty() {
         (200..300).contains(&status)
     } else {
@@ -131,36 +131,41 @@ fn render_url(step: &HttpStep, scope: Scope) -> Result<(url::Url, String), StepE
     Ok((url, url_text))
 }
 
-fn with_headers_and_body(
+/// Header names and values, in order.
+type Headers = Vec<(String, String)>;
+
+/// The request's headers (a `content-type` added for a JSON body) and body, rendered.
+fn headers_and_body(
     step: &HttpStep,
-    mut request: reqwest::RequestBuilder,
     scope: Scope,
-) -> Result<reqwest::RequestBuilder, StepError> {
+) -> Result<(Headers, Option<Vec<u8>>), StepError> {
     let mut has_content_type = false;
+    let mut headers = Vec::with_capacity(step.headers.len() + 1);
     for (name, value) in &step.headers {
         let value = render_string(value, scope)?;
         has_content_type |= name.eq_ignore_ascii_case("content-type");
-        let header = reqwest::header::HeaderValue::from_str(&value).map_err(|_| {
-            StepError::new(
+        if reqwest::header::HeaderValue::from_str(&value).is_err() {
+            return Err(StepError::new(
                 StepErrorKind::Render,
                 format!(
                     "header `{name}` has a value that is not valid in HTTP (control characters?)"
                 ),
-            )
-        })?;
-        request = request.header(name.as_str(), header);
+            ));
+        }
+        headers.push((name.clone(), value));
     }
-    Ok(match &step.body {
+    let body = match &step.body {
         Some(Body::Json(value)) => {
             let body = render_value(value, scope)?;
             if !has_content_type {
-                request = request.header("content-type", "application/json");
+                headers.push(("content-type".into(), "application/json".into()));
             }
-            request.body(body.to_string())
+            Some(body.to_string().into_bytes())
         }
-        Some(Body::Text(template)) => request.body(render_string(template, scope)?),
-        None => request,
-    })
+        Some(Body::Text(template)) => Some(render_string(template, scope)?.into_bytes()),
+        None => None,
+    };
+    Ok((headers, body))
 }
 
 /// A status the step does not expect: what was wanted and got, a redirect not followed, the body
@@ -253,7 +258,7 @@ fn outputs_of(
     outputs.insert("body".into(), body);
     outputs.extend(captured);
     outputs.insert("headers".into(), Value::Object(headers));
-    check_own(&step.asserts, env.context, &outputs)
+    check_own(&step.asserts, env.context, &outputs, &env.new_secrets)
         .map_err(|error| error.with_outputs(outputs.clone()))?;
     if step.discard_body {
         outputs.insert(
@@ -264,76 +269,22 @@ fn outputs_of(
     Ok(outputs)
 }
 
-/// Reads the body, refusing more than `limit` bytes (a hostile or broken server cannot exhaust
-/// memory).
-async fn read_limited(
-    mut response: reqwest::Response,
-    limit: u64,
-    described: &str,
-    timeout: Duration,
-) -> Result<Vec<u8>, StepError> {
-    let too_large = || {
-        StepError::new(
-            StepErrorKind::Transport,
-            format!(
-                "{described}: response body exceeds {limit} bytes (raise `max_response_bytes` if this is expected)"
-            ),
-        )
+fn transport_error(described: &str, error: &TransportError) -> StepError {
+    let kind = if error.is_timeout() {
+        StepErrorKind::Timeout
+    } else {
+        StepErrorKind::Transport
     };
-    if response
-        .content_length()
-        .is_some_and(|length| length > limit)
-    {
-        return Err(too_large());
-    }
-    // Sized once from the declared length (never beyond the limit): no doubling and copying.
-    let declared = response.content_length().unwrap_or(0).min(limit);
-    let mut body = Vec::with_capacity(usize::try_from(declared).unwrap_or(0));
-    while let Some(chunk) = response
-        .chunk()
-        .await
-        .map_err(|error| transport_error(described, &error, timeout))?
-    {
-        if body.len() as u64 + chunk.len() as u64 > limit {
-            return Err(too_large());
+    let message = match error {
+        TransportError::ConnectTimeout { .. } => {
+            format!("{described}: {error} (the TCP/TLS connect limit)")
         }
-        body.extend_from_slice(&chunk);
-    }
-    Ok(body)
-}
-
-fn transport_error(described: &str, error: &reqwest::Error, timeout: Duration) -> StepError {
-    // The connect limit is shorter than most step timeouts: name the limit that was hit.
-    if error.is_timeout() && error.is_connect() {
-        return StepError::new(
-            StepErrorKind::Timeout,
-            format!(
-                "{described}: could not connect within {} (the TCP/TLS connect limit)",
-                humanize(timeout.min(crate::http_client::CONNECT_TIMEOUT))
-            ),
-        );
-    }
-    if error.is_timeout() {
-        return StepError::new(
-            StepErrorKind::Timeout,
-            format!(
-                "{described}: no complete response within {}",
-                humanize(timeout)
-            ),
-        );
-    }
-    let mut message = format!("{described}: request failed");
-    let mut source = error.source();
-    let mut causes = Vec::new();
-    while let Some(cause) = source {
-        causes.push(cause.to_string());
-        source = cause.source();
-    }
-    match causes.last() {
-        Some(root) => message.push_str(&format!(": {root}")),
-        None => message.push_str(&format!(": {error}")),
-    }
-    StepError::new(StepErrorKind::Transport, message)
+        TransportError::Timeout { .. }
+        | TransportError::TooLarge { .. }
+        | TransportError::Failed { .. }
+        | TransportError::NotSimulated { .. } => format!("{described}: {error}"),
+    };
+    StepError::new(kind, message)
 }
 
 /// A reference's text as it is put into a URL. Once the text before it has reached the path (a
@@ -364,29 +315,6 @@ fn snippet(text: &str) -> String {
         format!("{}…", trimmed.chars().take(300).collect::<String>())
     } else {
         trimmed.to_owned()
-    }
-}
-
-pub(crate) fn humanize(duration: Duration) -> String {
-    if duration.as_millis() < 1000 {
-        format!("{}ms", duration.as_millis())
-    } else if duration.subsec_millis() == 0 {
-        format!("{}s", duration.as_secs())
-    } else {
-        format!("{:.1}s", duration.as_secs_f64())
-    }
-}
-
-/// The reqwest method for a checked one: no parsing, no failure.
-fn request_method(method: HttpMethod) -> reqwest::Method {
-    match method {
-        HttpMethod::Get => reqwest::Method::GET,
-        HttpMethod::Post => reqwest::Method::POST,
-        HttpMethod::Put => reqwest::Method::PUT,
-        HttpMethod::Patch => reqwest::Method::PATCH,
-        HttpMethod::Delete => reqwest::Method::DELETE,
-        HttpMethod::Head => reqwest::Method::HEAD,
-        HttpMethod::Options => reqwest::Method::OPTIONS,
     }
 }
 

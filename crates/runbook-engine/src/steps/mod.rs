@@ -4,9 +4,11 @@ mod assert;
 mod audit;
 mod capture;
 mod http;
+mod note;
 mod plugin;
 pub(crate) mod prompt;
 mod shell;
+mod stop;
 
 use serde_json::{Map, Value};
 
@@ -14,17 +16,17 @@ use runbook_dsl::{Action, Condition, Step};
 
 use crate::context::{RunContext, Scope};
 use crate::error::{StepError, StepErrorKind};
-use crate::http_client::HttpClients;
 use crate::predicate::{Verdict, evaluate};
 use crate::redact::Redactor;
+use crate::transport::HttpTransport;
 
-pub(crate) use http::humanize as humanize_duration;
 pub use shell::kill_running_commands;
 
 /// What executing a step needs besides the step itself.
 pub struct StepEnv<'a> {
     pub context: &'a RunContext,
-    pub http: &'a HttpClients,
+    /// Where HTTP requests go: the network, or a rehearsal's simulated services.
+    pub http: &'a dyn HttpTransport,
     pub prompter: &'a crate::prompter::SharedPrompter,
     /// How many times this step has prompted in this run, including now.
     pub occurrence: u32,
@@ -39,6 +41,8 @@ pub struct StepEnv<'a> {
     pub files_dir: Option<&'a std::path::Path>,
     /// What `sh` is started through (see [`crate::runner::EngineOptions::launcher`]).
     pub launcher: &'a [std::ffi::OsString],
+    /// The shell and environment commands run with, when not the process's own (a rehearsal).
+    pub commands: Option<&'a crate::runner::CommandEnvironment>,
     /// Something worth knowing about how the step ended, for its report's note.
     pub note: Option<String>,
     /// Secrets discovered by this step (secret captures); the runner adds them to the run's redactor.
@@ -68,16 +72,20 @@ pub async fn execute(
         }
         Action::Audit(audit) => audit::execute(audit, env),
         Action::Plugin(plugin) => plugin::execute(plugin, env).await,
+        Action::Note(note) => note::execute(note, env),
+        Action::Stop(stop) => stop::execute(stop, env),
     }
 }
 
-/// Evaluates a step's own `assert` against its outputs.
+/// Evaluates a step's own `assert` against its outputs (`secrets`: what the step captured as
+/// secret, not yet known to the run's redactor).
 pub(crate) fn check_own(
     asserts: &[Condition],
     context: &RunContext,
     outputs: &Map<String, Value>,
+    secrets: &Redactor,
 ) -> Result<(), StepError> {
-    let scope = Scope::with_own(context, outputs);
+    let scope = Scope::with_own_secrets(context, outputs, secrets);
     let mut failures = Vec::new();
     for condition in asserts {
         match evaluate(condition, scope) {
@@ -98,4 +106,34 @@ pub(crate) fn check_own(
     .at(span);
     error.conditions = failures;
     Err(error)
+}
+
+/// A bare [`StepEnv`] for the kind modules' own tests.
+#[cfg(test)]
+pub(crate) mod tests_support {
+    use super::StepEnv;
+    use crate::context::RunContext;
+
+    pub(crate) fn env(context: &RunContext) -> StepEnv<'_> {
+        // Leaked: a few bytes per test, so the env can borrow them for as long as it likes.
+        let http: &'static crate::transport::ReqwestTransport =
+            Box::leak(Box::new(crate::transport::ReqwestTransport::default()));
+        let prompter: &'static crate::prompter::SharedPrompter = Box::leak(Box::new(
+            crate::prompter::shared(crate::prompter::NoOperator),
+        ));
+        StepEnv {
+            context,
+            http,
+            prompter,
+            occurrence: 1,
+            audit: None,
+            plugins: None,
+            process_note: None,
+            files_dir: None,
+            launcher: &[],
+            commands: None,
+            note: None,
+            new_secrets: Default::default(),
+        }
+    }
 }

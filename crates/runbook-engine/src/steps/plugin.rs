@@ -4,18 +4,18 @@ use std::sync::Mutex;
 
 use serde_json::{Map, Value};
 
-use runbook_dsl::PluginStep;
+use runbook_dsl::{HttpMethod, PluginStep};
 use runbook_plugin::{BoxFuture, Host, HttpRequest, HttpResponse, PluginError, PluginErrorKind};
 
 use super::StepEnv;
 use crate::context::Scope;
 use crate::error::{StepError, StepErrorKind};
-use crate::http_client::{HttpClients, Transport};
 use crate::redact::Redactor;
 use crate::render::render_value;
+use crate::transport::HttpTransport;
 
 /// Largest response a plugin may read through the host.
-const MAX_PLUGIN_RESPONSE: usize = 10 * 1024 * 1024;
+const MAX_PLUGIN_RESPONSE: u64 = 10 * 1024 * 1024;
 
 pub(super) async fn execute(
     step: &PluginStep,
@@ -60,7 +60,7 @@ pub(super) async fn execute(
 
 /// What a plugin may use of the engine: the same safe HTTP client as `http` steps.
 struct EngineHost<'a> {
-    http: &'a HttpClients,
+    http: &'a dyn HttpTransport,
     secrets: Mutex<Redactor>,
 }
 
@@ -68,49 +68,42 @@ impl Host for EngineHost<'_> {
     fn http(&self, request: HttpRequest) -> BoxFuture<'_, Result<HttpResponse, PluginError>> {
         Box::pin(async move {
             let transport = |message: String| PluginError::new(PluginErrorKind::Transport, message);
-            let client = self
-                .http
-                .get(false, Transport::of_text(&request.url))
-                .map_err(|error| transport(format!("cannot build the HTTP client: {error}")))?;
-            let method = reqwest::Method::from_bytes(request.method.as_bytes())
-                .map_err(|_| PluginError::invalid(format!("invalid method {}", request.method)))?;
-            let mut builder = client
-                .request(method, &request.url)
-                .timeout(request.timeout);
-            for (name, value) in &request.headers {
-                builder = builder.header(name.as_str(), value.as_str());
-            }
-            if let Some(body) = request.body {
-                builder = builder.body(body);
-            }
+            let method = HttpMethod::parse(&request.method).ok_or_else(|| {
+                PluginError::invalid(format!("invalid method {}", request.method))
+            })?;
             let shown = request
                 .url
                 .split('?')
                 .next()
                 .unwrap_or(&request.url)
                 .to_owned();
-            let mut response = builder.send().await.map_err(|error| {
-                if error.is_timeout() {
+            let url = url::Url::parse(&request.url)
+                .map_err(|error| PluginError::invalid(format!("{shown}: not a URL: {error}")))?;
+            let sent = crate::transport::HttpRequest {
+                method,
+                url,
+                headers: request.headers.into_iter().collect(),
+                body: request.body.map(String::into_bytes),
+                timeout: request.timeout,
+                follow_redirects: false,
+                max_response_bytes: MAX_PLUGIN_RESPONSE,
+            };
+            let response = self.http.send(sent).await.map_err(|error| match error {
+                crate::transport::TransportError::ConnectTimeout { .. }
+                | crate::transport::TransportError::Timeout { .. } => {
                     transport(format!("{shown}: no response in time"))
-                } else {
-                    transport(format!("{shown}: request failed: {error}"))
+                }
+                crate::transport::TransportError::TooLarge { .. } => transport(format!(
+                    "{shown}: response larger than {MAX_PLUGIN_RESPONSE} bytes"
+                )),
+                crate::transport::TransportError::Failed { .. }
+                | crate::transport::TransportError::NotSimulated { .. } => {
+                    transport(format!("{shown}: {error}"))
                 }
             })?;
-            let status = response.status().as_u16();
-            let mut body = Vec::new();
-            while let Some(chunk) = response.chunk().await.map_err(|error| {
-                transport(format!("{shown}: reading the response failed: {error}"))
-            })? {
-                if body.len() + chunk.len() > MAX_PLUGIN_RESPONSE {
-                    return Err(transport(format!(
-                        "{shown}: response larger than {MAX_PLUGIN_RESPONSE} bytes"
-                    )));
-                }
-                body.extend_from_slice(&chunk);
-            }
             Ok(HttpResponse {
-                status,
-                body: String::from_utf8_lossy(&body).into_owned(),
+                status: response.status,
+                body: String::from_utf8_lossy(&response.body).into_owned(),
             })
         })
     }

@@ -12,6 +12,8 @@
 //! would report better itself, and walking its full AST exhaustively is much more code than the
 //! quoting layers this analysis needs. Only the quoting layers decide how a value expands.
 
+pub use commands::{CommandWord, command_words};
+
 use super::{Part, Template};
 
 /// Where a reference sits in a shell command, which decides how it may be expanded.
@@ -56,12 +58,18 @@ pub fn shell_contexts(template: &Template) -> Vec<ShellContext> {
 
 /// Every reference in `template`, in order, with where it sits.
 pub fn shell_uses(template: &Template) -> Vec<ShellUse> {
+    scan(template).0
+}
+
+/// Reads `template` as a shell command once: where each of its values sits (a call's result is
+/// inserted exactly like a reference's value), and the simple commands it holds.
+fn scan(template: &Template) -> (Vec<ShellUse>, Vec<commands::Words>) {
     let mut tokens = Vec::new();
     let mut count = 0;
     for part in &template.parts {
         match part {
             Part::Literal(text) => tokens.extend(text.chars().map(Tok::Char)),
-            Part::Ref(_) => {
+            Part::Ref(_) | Part::Call(_) => {
                 tokens.push(Tok::Ref(count));
                 count += 1;
             }
@@ -74,8 +82,10 @@ pub fn shell_uses(template: &Template) -> Vec<ShellUse> {
         };
         count
     ];
-    Scanner::new(tokens, &mut found).command(End::Eof);
-    found
+    let mut scanner = Scanner::new(tokens, &mut found);
+    scanner.command(End::Eof);
+    let commands = std::mem::take(&mut scanner.commands);
+    (found, commands)
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -101,9 +111,18 @@ struct HereDoc {
 #[derive(Default)]
 struct Frame {
     words: Vec<String>,
+    /// The references in each of `words`, in order.
+    refs_of_words: Vec<Vec<usize>>,
+    /// Whether each of `words` holds an expansion (`$x`, `$(...)`, backticks): made at run time.
+    dynamic_words: Vec<bool>,
+    word_dynamic: bool,
     word: String,
     in_word: bool,
     word_refs: Vec<usize>,
+    /// References in the words of the current simple command.
+    command_refs: Vec<usize>,
+    /// References of the command before a `|`: code if this command is a shell reading stdin.
+    piped_refs: Vec<usize>,
     case_depth: usize,
     paren_depth: usize,
 }
@@ -114,6 +133,8 @@ struct Scanner<'a> {
     found: &'a mut [ShellUse],
     frames: Vec<Frame>,
     pending: Vec<HereDoc>,
+    /// Every simple command read, as its words (see [`commands`]).
+    commands: Vec<commands::Words>,
 }
 
 impl<'a> Scanner<'a> {
@@ -124,6 +145,7 @@ impl<'a> Scanner<'a> {
             found,
             frames: Vec::new(),
             pending: Vec::new(),
+            commands: Vec::new(),
         }
     }
 
@@ -152,6 +174,7 @@ impl<'a> Scanner<'a> {
         if in_word && let Some(frame) = self.frames.last_mut() {
             frame.in_word = true;
             frame.word_refs.push(index);
+            frame.command_refs.push(index);
         }
     }
 
@@ -159,6 +182,13 @@ impl<'a> Scanner<'a> {
         if let Some(frame) = self.frames.last_mut() {
             frame.in_word = true;
             frame.word.push_str(text);
+        }
+    }
+
+    /// The word being read holds an expansion: its text is known only at run time.
+    fn word_is_dynamic(&mut self) {
+        if let Some(frame) = self.frames.last_mut() {
+            frame.word_dynamic = true;
         }
     }
 
@@ -181,6 +211,10 @@ impl<'a> Scanner<'a> {
         frame.words.push(word);
         let at = frame.words.len() - 1;
         let refs = std::mem::take(&mut frame.word_refs);
+        frame.refs_of_words.push(refs.clone());
+        frame
+            .dynamic_words
+            .push(std::mem::take(&mut frame.word_dynamic));
         let reparsed = reparsing_command(&frame.words, at);
         if let Some(command) = reparsed {
             for index in refs {
@@ -191,11 +225,34 @@ impl<'a> Scanner<'a> {
         }
     }
 
-    fn end_command(&mut self) {
+    /// Ends a simple command; returns the references in its words.
+    fn end_command(&mut self) -> Vec<usize> {
         self.end_word();
-        if let Some(frame) = self.frames.last_mut() {
-            frame.words.clear();
+        let Some(frame) = self.frames.last_mut() else {
+            return Vec::new();
+        };
+        let piped = std::mem::take(&mut frame.piped_refs);
+        if !frame.words.is_empty()
+            && let Some(shell) = stdin_shell(&frame.words)
+        {
+            for index in piped {
+                if let Some(slot) = self.found.get_mut(index) {
+                    slot.reparsed_by = Some(format!("| {shell}"));
+                }
+            }
         }
+        let words = std::mem::take(&mut frame.words);
+        let refs = std::mem::take(&mut frame.refs_of_words);
+        let dynamic = std::mem::take(&mut frame.dynamic_words);
+        let command_refs = std::mem::take(&mut frame.command_refs);
+        if !words.is_empty() {
+            self.commands.push(commands::Words {
+                words,
+                refs,
+                dynamic,
+            });
+        }
+        command_refs
     }
 
     /// A list of commands, up to the end of input or the `)` closing a `$(`.
@@ -226,10 +283,12 @@ impl<'a> Scanner<'a> {
                 '`' => {
                     self.backtick(false);
                     self.word_text("");
+                    self.word_is_dynamic();
                 }
                 '$' => {
                     self.dollar(false);
                     self.word_text("");
+                    self.word_is_dynamic();
                 }
                 '#' if !self.frames.last().is_some_and(|frame| frame.in_word) => {
                     // To the end of the line; a reference in a comment does nothing.
@@ -242,18 +301,31 @@ impl<'a> Scanner<'a> {
                 }
                 ' ' | '\t' => self.end_word(),
                 '\n' => {
-                    self.end_command();
+                    let _ = self.end_command();
                     self.heredoc_bodies();
                 }
-                ';' | '&' | '|' => self.end_command(),
+                '|' => {
+                    // `||` runs the next command on failure; a single `|` feeds it our output.
+                    let or = matches!(self.peek(), Some(Tok::Char('|')));
+                    if or {
+                        self.pos += 1;
+                    }
+                    let refs = self.end_command();
+                    if !or && let Some(frame) = self.frames.last_mut() {
+                        frame.piped_refs = refs;
+                    }
+                }
+                ';' | '&' => {
+                    let _ = self.end_command();
+                }
                 '(' => {
-                    self.end_command();
+                    let _ = self.end_command();
                     if let Some(frame) = self.frames.last_mut() {
                         frame.paren_depth += 1;
                     }
                 }
                 ')' => {
-                    self.end_command();
+                    let _ = self.end_command();
                     let Some(frame) = self.frames.last_mut() else {
                         break;
                     };
@@ -266,8 +338,16 @@ impl<'a> Scanner<'a> {
                 '<' => {
                     self.end_word();
                     match (self.peek_char(0), self.peek_char(1)) {
-                        // `<<<`: a here-string (bash), an ordinary word follows.
-                        (Some('<'), Some('<')) => self.pos += 2,
+                        // `<<<`: a here-string (bash), an ordinary word follows. Kept as a
+                        // word: `bash <<< WORD` runs WORD as code.
+                        (Some('<'), Some('<')) => {
+                            self.pos += 2;
+                            if let Some(frame) = self.frames.last_mut() {
+                                frame.words.push("<<<".to_owned());
+                                frame.refs_of_words.push(Vec::new());
+                                frame.dynamic_words.push(false);
+                            }
+                        }
                         (Some('<'), _) => {
                             self.pos += 1;
                             self.heredoc_operator();
@@ -279,7 +359,7 @@ impl<'a> Scanner<'a> {
                 other => self.word_text(&other.to_string()),
             }
         }
-        self.end_command();
+        let _ = self.end_command();
         self.frames.pop();
     }
 
@@ -307,8 +387,14 @@ impl<'a> Scanner<'a> {
                     Some(Tok::Ref(index)) => self.record(index, ShellContext::Escaped, true),
                     None => {}
                 },
-                Tok::Char('$') => self.dollar(true),
-                Tok::Char('`') => self.backtick(true),
+                Tok::Char('$') => {
+                    self.dollar(true);
+                    self.word_is_dynamic();
+                }
+                Tok::Char('`') => {
+                    self.backtick(true);
+                    self.word_is_dynamic();
+                }
                 Tok::Char(c) => text.push(c),
                 Tok::Ref(index) => self.record(index, ShellContext::DoubleQuoted, true),
             }
@@ -402,7 +488,10 @@ impl<'a> Scanner<'a> {
                 Tok::Char(_) | Tok::Ref(_) => inner.push(tok),
             }
         }
-        Scanner::new(inner, self.found).command(End::Eof);
+        let mut scanner = Scanner::new(inner, self.found);
+        scanner.command(End::Eof);
+        let inner_commands = scanner.commands;
+        self.commands.extend(inner_commands);
     }
 
     /// After `<<`: `-`, blanks, then the delimiter word; the body starts on the next line.
@@ -511,12 +600,10 @@ impl<'a> Scanner<'a> {
     }
 }
 
-/// The command that parses the word at `at` as shell code, if any: `eval ARGS`, `sh -c WORD`,
-/// `su -c WORD`, `ssh [OPTIONS] HOST COMMAND...`, also behind `sudo`, `env`, `exec`, `nohup`,
-/// `timeout` and similar prefixes.
-fn reparsing_command(words: &[String], at: usize) -> Option<String> {
+/// The index of the word that names the command: after assignments, keywords and prefix
+/// commands (`sudo`, `env`, `exec`, `nohup`, `timeout`, ...), with their options.
+fn command_start(words: &[String]) -> Option<usize> {
     let mut i = 0;
-    // Assignments, keywords and prefix commands.
     loop {
         let word = words.get(i)?;
         let name = basename(word);
@@ -568,21 +655,39 @@ fn reparsing_command(words: &[String], at: usize) -> Option<String> {
             }
             continue;
         }
-        break;
+        return Some(i);
     }
+}
+
+fn is_shell(name: &str) -> bool {
+    matches!(
+        name,
+        "sh" | "bash" | "dash" | "zsh" | "ksh" | "ash" | "mksh" | "busybox"
+    )
+}
+
+/// The command that parses the word at `at` as shell code, if any: `eval ARGS`, `sh -c WORD`,
+/// `bash <<< WORD`, `su -c WORD`, `ssh [OPTIONS] HOST COMMAND...`, and a command run inside a
+/// container or pod (`kubectl exec POD -- sh -c WORD`, `docker exec C bash -lc WORD`), also
+/// behind `sudo`, `env`, `exec`, `nohup`, `timeout` and similar prefixes.
+fn reparsing_command(words: &[String], at: usize) -> Option<String> {
+    let i = command_start(words)?;
     if at <= i {
         return None;
     }
     let name = basename(words.get(i)?);
     match name {
         "eval" => Some("eval".into()),
-        "sh" | "bash" | "dash" | "zsh" | "ksh" | "ash" | "mksh" | "busybox" | "su" => {
+        _ if is_shell(name) || name == "su" => {
             // The first word after an option containing `c` (`-c`, `-lc`, `--command` for su).
             let mut saw_c = false;
             for (index, word) in words.iter().enumerate().skip(i + 1) {
                 let is_option = word.starts_with('-') && word.len() > 1;
                 if saw_c && !is_option {
                     return (index == at).then(|| format!("{name} -c"));
+                }
+                if word == "<<<" && !saw_c {
+                    return (index + 1 == at).then(|| format!("{name} <<<"));
                 }
                 if is_option
                     && ((!word.starts_with("--") && word.contains('c')) || word == "--command")
@@ -612,8 +717,51 @@ fn reparsing_command(words: &[String], at: usize) -> Option<String> {
             }
             (at > index).then(|| "ssh".into())
         }
+        // `kubectl exec POD -- CMD...`: the words after `--` are a command of their own.
+        "kubectl" | "oc" if words.get(i + 1).is_some_and(|word| word == "exec") => {
+            let dashes = words.iter().skip(i).position(|word| word == "--")? + i;
+            inner_command(words, dashes + 1, at, name)
+        }
+        // `docker exec [OPTIONS] CONTAINER CMD...`.
+        "docker" | "podman" if words.get(i + 1).is_some_and(|word| word == "exec") => {
+            let mut index = i + 2;
+            while let Some(word) = words.get(index) {
+                if !word.starts_with('-') {
+                    break;
+                }
+                let takes_value = matches!(
+                    word.as_str(),
+                    "-e" | "--env" | "-u" | "--user" | "-w" | "--workdir" | "--env-file"
+                );
+                index += if takes_value { 2 } else { 1 };
+            }
+            inner_command(words, index + 1, at, name)
+        }
         _ => None,
     }
+}
+
+/// The command that starts at `from` inside another one (`kubectl exec ... -- CMD`).
+fn inner_command(words: &[String], from: usize, at: usize, outer: &str) -> Option<String> {
+    let inner = words.get(from..)?;
+    let found = reparsing_command(inner, at.checked_sub(from)?)?;
+    Some(format!("{outer} exec ... {found}"))
+}
+
+/// The shell a command runs that reads its code from standard input (`| sh`, `| bash -s`): a shell
+/// with no `-c` and no script file.
+fn stdin_shell(words: &[String]) -> Option<String> {
+    let i = command_start(words)?;
+    let name = basename(words.get(i)?);
+    if !is_shell(name) {
+        return None;
+    }
+    let rest = words.get(i + 1..).unwrap_or(&[]);
+    // Options only, and none that gives the code (`-c`, `-lc`): the code comes on stdin.
+    let reads_stdin = rest
+        .iter()
+        .all(|word| word.starts_with('-') && (word.starts_with("--") || !word.contains('c')));
+    reads_stdin.then(|| name.to_owned())
 }
 
 fn basename(word: &str) -> &str {
@@ -624,5 +772,6 @@ fn is_name_char(c: char) -> bool {
     c.is_ascii_alphanumeric() || c == '_'
 }
 
+mod commands;
 #[cfg(test)]
 mod tests;

@@ -176,3 +176,27 @@ fn commands_that_parse_a_value_as_code() {
     );
     assert_eq!(reparsed("echo eval {{inputs.a}}"), [None]);
 }
+
+#[test]
+fn code_run_in_a_container_from_a_pipe_or_a_here_string() {
+    let some = |name: &str| Some(name.to_owned());
+    assert_eq!(
+        reparsed(r#"kubectl exec -n prod pod -- sh -c "echo {{inputs.a}}""#),
+        [some("kubectl exec ... sh -c")]
+    );
+    assert_eq!(
+        reparsed(r#"kubectl exec pod -- printenv {{inputs.a}}"#),
+        [None]
+    );
+    assert_eq!(
+        reparsed(r#"docker exec -u root c bash -lc "ls {{inputs.a}}""#),
+        [some("docker exec ... bash -c")]
+    );
+    assert_eq!(reparsed(r#"echo {{inputs.a}} | sh"#), [some("| sh")]);
+    assert_eq!(reparsed(r#"echo {{inputs.a}} | bash -s"#), [some("| bash")]);
+    assert_eq!(reparsed(r#"echo {{inputs.a}} || sh"#), [None]);
+    assert_eq!(reparsed(r#"echo {{inputs.a}} | grep x | sh"#), [None]);
+    assert_eq!(reparsed(r#"echo {{inputs.a}} | sh script.sh"#), [None]);
+    assert_eq!(reparsed(r#"bash <<< "{{inputs.a}}""#), [some("bash <<<")]);
+    assert_eq!(reparsed(r#"cat <<< "{{inputs.a}}""#), [None]);
+}

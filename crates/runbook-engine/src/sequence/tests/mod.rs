@@ -13,4 +13,6 @@ mod groups;
 mod interrupt;
 mod large;
 mod order;
+mod outcomes;
+mod phases;
 mod resume;

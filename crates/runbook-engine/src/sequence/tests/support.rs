@@ -12,7 +12,7 @@ use runbook_dsl::{Runbook, Source, Step};
 use crate::audit::AuditIdentity;
 use crate::interrupt::Interrupt;
 use crate::journal::{JournalObserver, JournalWriter, RunResumed, RunStarted, read_journal};
-use crate::observer::{Fanout, Observer, Position, Progress};
+use crate::observer::{Fanout, Observer, Position, Progress, RunEvent};
 use crate::prompter::{Decision, shared};
 
 pub(super) use super::script::{Script, asked};
@@ -99,6 +99,8 @@ pub(super) enum Event {
         restored: bool,
     },
     Decision(String, Decision),
+    /// `stopped STEP: FAILURE`, `commit STEP`, `preconditions confirmed|refused`.
+    Run(String),
     RunFinished(RunStatus),
 }
 
@@ -155,10 +157,22 @@ impl Recorder {
                 Event::Decision(step, decision) => {
                     Some(format!("decide {step} {}", decision.word()))
                 }
-                Event::RunStarted(_)
+                Event::Run(_)
+                | Event::RunStarted(_)
                 | Event::Checkpoint(_)
                 | Event::Progress(..)
                 | Event::RunFinished(_) => None,
+            })
+            .collect()
+    }
+
+    /// The run-level events ([`RunEvent`]) as short lines, in order.
+    pub(super) fn run_events(&self) -> Vec<&str> {
+        self.events
+            .iter()
+            .filter_map(|event| match event {
+                Event::Run(text) => Some(text.as_str()),
+                _ => None,
             })
             .collect()
     }
@@ -243,6 +257,18 @@ impl Observer for Recorder {
     }
     fn decision(&mut self, step: &Step, decision: Decision) {
         self.events.push(Event::Decision(step.id.clone(), decision));
+    }
+    fn run_event(&mut self, event: &RunEvent<'_>) {
+        self.events.push(Event::Run(match event {
+            RunEvent::Stopped { stop, failure } => {
+                format!("stopped {}: {failure}", stop.step().unwrap_or("-"))
+            }
+            RunEvent::CommitPassed { step, .. } => format!("commit {step}"),
+            RunEvent::Preconditions(record) if record.confirmed => {
+                "preconditions confirmed".to_owned()
+            }
+            RunEvent::Preconditions(_) => "preconditions refused".to_owned(),
+        }));
     }
     fn run_finished(&mut self, report: &RunReport) {
         self.events.push(Event::RunFinished(report.status));

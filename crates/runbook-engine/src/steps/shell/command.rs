@@ -22,14 +22,22 @@ pub(super) struct Prepared {
 pub(super) fn prepare(step: &ShellStep, env: &StepEnv<'_>) -> Result<Prepared, StepError> {
     let scope = Scope::new(env.context);
     let (command_text, ref_env) = render_shell(&step.command, scope)?;
+    // A rehearsal names the shell by absolute path: its `PATH` holds only stand-ins.
+    let shell = env.commands.map_or_else(
+        || std::ffi::OsString::from("sh"),
+        |c| c.shell.clone().into(),
+    );
     let mut command = match env.launcher.split_first() {
         Some((program, first_args)) => {
             let mut command = tokio::process::Command::new(program);
-            command.args(first_args).arg("sh");
+            command.args(first_args).arg(&shell);
             command
         }
-        None => tokio::process::Command::new("sh"),
+        None => tokio::process::Command::new(&shell),
     };
+    if env.commands.is_some_and(|c| c.clear) {
+        command.env_clear();
+    }
     command
         .arg("-c")
         .arg(&command_text)
@@ -96,6 +104,10 @@ pub(super) fn prepare(step: &ShellStep, env: &StepEnv<'_>) -> Result<Prepared, S
         Some(template) => Some(render_string(template, scope)?),
         None => None,
     };
+    // Last, so neither `env:` nor `files:` can point `PATH` away from a rehearsal's stand-ins.
+    if let Some(commands) = env.commands {
+        command.envs(commands.vars.iter().map(|(name, value)| (name, value)));
+    }
 
     Ok(Prepared {
         command,

@@ -17,9 +17,9 @@ use runbook_dsl::ShellStep;
 
 use super::StepEnv;
 use crate::error::{StepError, StepErrorKind};
-use crate::steps::http::humanize;
 use group::GroupGuard;
 use output::read_limited;
+use runbook_dsl::duration::format_duration;
 
 pub use group::kill_running_commands;
 
@@ -86,7 +86,7 @@ pub(super) async fn execute(
                 format!(
                     "`{}` did not finish within {}; it was killed",
                     step.command.source,
-                    humanize(timeout)
+                    format_duration(timeout)
                 ),
             ));
         }

@@ -11,8 +11,8 @@ use runbook_dsl::{ShellStep, StdoutMode};
 
 use super::group::GroupGuard;
 use crate::error::{StepError, StepErrorKind};
-use crate::steps::http::humanize;
 use crate::steps::{StepEnv, capture, check_own};
+use runbook_dsl::duration::format_duration;
 
 /// Most bytes kept from stdout or stderr; the rest is read and dropped so the child never blocks.
 pub(super) const MAX_CAPTURED_BYTES: usize = 8 * 1024 * 1024;
@@ -69,7 +69,7 @@ pub(super) async fn drain(
             "left running, detached from the step: {}; it still held the command's output when \
              the command exited, and what it printed after {} was not read",
             holders.join(", "),
-            humanize(OUTPUT_GRACE)
+            format_duration(OUTPUT_GRACE)
         )));
     }
     let _ = stop.send(true);
@@ -157,7 +157,7 @@ pub(super) fn outcome(
     outputs.insert("stderr".into(), Value::String(stderr_text));
     let captured = capture::apply(&step.captures, json.as_ref(), None, &mut env.new_secrets)?;
     outputs.extend(captured);
-    check_own(&step.asserts, env.context, &outputs)
+    check_own(&step.asserts, env.context, &outputs, &env.new_secrets)
         .map_err(|error| error.with_outputs(outputs.clone()))?;
     Ok(outputs)
 }
