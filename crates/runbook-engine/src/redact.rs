@@ -112,6 +112,13 @@ impl Redactor {
     pub fn redact_value(&self, value: &Value) -> Value {
         self.ready().redact_value(value)
     }
+
+    /// The start of `text` redacted, at most about `limit` bytes of it (a mask is never cut), and
+    /// whether anything was left off. Redacted before it is cut, so no part of a secret that
+    /// crosses the cut can show; nothing the size of `text` is allocated.
+    pub fn redact_start(&self, text: &str, limit: usize) -> (String, bool) {
+        self.ready().redact_start(text, limit)
+    }
 }
 
 impl State {
@@ -224,6 +231,28 @@ impl State {
         out
     }
 
+    fn redact_start(&self, text: &str, limit: usize) -> (String, bool) {
+        let mut out = String::with_capacity(limit.min(text.len()) + MASK.len());
+        let mut copied = 0;
+        while copied < text.len() && out.len() < limit {
+            let found = self.next_secret(text, copied);
+            // Up to the next secret there is none: that stretch may be cut anywhere.
+            let clear_end = found.as_ref().map_or(text.len(), |found| found.start);
+            let room = limit - out.len();
+            let end = floor_char(text, clear_end.min(copied.saturating_add(room)));
+            out.push_str(text.get(copied..end).unwrap_or_default());
+            copied = end;
+            match found {
+                Some(found) if end == found.start && out.len() < limit => {
+                    out.push_str(MASK);
+                    copied = found.end.max(found.start + 1);
+                }
+                Some(_) | None => break,
+            }
+        }
+        (out, copied < text.len())
+    }
+
     fn redact_value(&self, value: &Value) -> Value {
         if self.secrets.is_empty() {
             return value.clone();
@@ -247,6 +276,15 @@ impl State {
     }
 }
 
+/// The largest character boundary of `text` at or before `at`.
+fn floor_char(text: &str, mut at: usize) -> usize {
+    at = at.min(text.len());
+    while at > 0 && !text.is_char_boundary(at) {
+        at -= 1;
+    }
+    at
+}
+
 /// The byte index of the character after the one starting at `at`.
 fn next_char(text: &str, at: usize) -> usize {
     text.get(at..)
@@ -257,6 +295,24 @@ fn next_char(text: &str, at: usize) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_start_of_a_text_is_redacted_before_it_is_cut() {
+        let mut redactor = Redactor::default();
+        redactor.add("s3cret-value");
+        let text = format!("{}s3cret-value tail", "x".repeat(10));
+        // The cut falls inside the secret: it is masked whole, never shown in part.
+        let (start, cut) = redactor.redact_start(&text, 14);
+        assert_eq!(start, format!("{}{MASK}", "x".repeat(10)));
+        assert!(cut);
+        let (whole, cut) = redactor.redact_start(&text, 1000);
+        assert_eq!(whole, redactor.redact(&text));
+        assert!(!cut);
+        let (start, cut) = redactor.redact_start("ééé", 3);
+        assert_eq!((start.as_str(), cut), ("é", true));
+        let (start, cut) = Redactor::default().redact_start(&text, 4);
+        assert_eq!((start.as_str(), cut), ("xxxx", true));
+    }
 
     #[test]
     fn masks_every_occurrence_longest_first() {

@@ -10,7 +10,51 @@
 
 use std::collections::HashSet;
 
+use std::sync::OnceLock;
+
 use runbook_dsl::Runbook;
+
+/// The runbook's references to step outputs, worked out the first time they are asked about (a
+/// run without large outputs never pays for the scan).
+pub(crate) struct References<'r> {
+    runbook: &'r Runbook,
+    found: OnceLock<Option<HashSet<(String, String)>>>,
+}
+
+impl<'r> References<'r> {
+    pub(crate) fn new(runbook: &'r Runbook) -> Self {
+        References {
+            runbook,
+            found: OnceLock::new(),
+        }
+    }
+
+    /// Whether some template may read `step`'s `output` (yes when that cannot be told).
+    pub(crate) fn reads(&self, step: &str, output: &str) -> bool {
+        match self.found.get_or_init(|| referenced_outputs(self.runbook)) {
+            Some(found) => found.contains(&(step.to_owned(), output.to_owned())),
+            None => true,
+        }
+    }
+}
+
+/// One step's view of [`References`]: what a step executor asks before it lets go of an output.
+#[derive(Clone, Copy)]
+pub struct OutputReaders<'a> {
+    references: &'a References<'a>,
+    step: &'a runbook_dsl::Step,
+}
+
+impl<'a> OutputReaders<'a> {
+    pub(crate) fn new(references: &'a References<'a>, step: &'a runbook_dsl::Step) -> Self {
+        OutputReaders { references, step }
+    }
+
+    /// Whether a template other than the step's own `assert` may read its `output`.
+    pub fn later_read(&self, output: &str) -> bool {
+        self.references.reads(&self.step.id, output)
+    }
+}
 
 /// `(step id, output name)` pairs some template refers to; `None` when that cannot be told (then
 /// every output must be kept).

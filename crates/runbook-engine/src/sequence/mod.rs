@@ -36,10 +36,9 @@ pub(crate) use reports::not_run;
 /// The mutable state of one run.
 pub(crate) struct Run<'e, 'o> {
     engine: &'e Engine,
-    runbook: &'e runbook_dsl::Runbook,
     /// The step outputs the runbook refers to, worked out the first time a step produces an
-    /// output too large to keep in the report ([`crate::references`]); `Some(None)`: unknown.
-    referenced: Option<Option<HashSet<(String, String)>>>,
+    /// output too large to keep in the report ([`crate::references`]).
+    references: crate::references::References<'e>,
     context: RunContext,
     observer: &'o mut dyn Observer,
     reports: Vec<StepReport>,
@@ -75,8 +74,7 @@ impl<'e, 'o> Run<'e, 'o> {
     ) -> Self {
         Run {
             engine,
-            runbook,
-            referenced: None,
+            references: crate::references::References::new(runbook),
             context,
             observer,
             reports: Vec::new(),
@@ -148,15 +146,8 @@ impl<'e, 'o> Run<'e, 'o> {
         if large.is_empty() {
             return;
         }
-        let runbook = self.runbook;
-        let Some(referenced) = self
-            .referenced
-            .get_or_insert_with(|| crate::references::referenced_outputs(runbook))
-        else {
-            return;
-        };
         for name in large {
-            if !referenced.contains(&(step.to_owned(), name.clone())) {
+            if !self.references.reads(step, name) {
                 outputs.remove(name);
             }
         }
