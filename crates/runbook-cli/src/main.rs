@@ -9,6 +9,7 @@ mod exit_code;
 mod failure;
 mod interrupt;
 mod launch;
+mod launch_exec;
 mod lock;
 mod logging;
 mod output;

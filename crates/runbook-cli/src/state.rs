@@ -62,10 +62,11 @@ impl StateDir {
             if !files.exists() {
                 continue;
             }
-            let Ok(journal) = runbook_engine::journal::read_journal(&self.journal(&run_id)) else {
+            let scanned =
+                runbook_engine::journal::RunSummary::scan(&run_id, &self.journal(&run_id));
+            let Ok((summary, _)) = scanned else {
                 continue;
             };
-            let summary = runbook_engine::journal::RunSummary::of(&run_id, &journal);
             if !matches!(
                 summary.state,
                 runbook_engine::journal::RunState::Running { .. }

@@ -96,7 +96,10 @@ fn deliver(url: String, headers: Vec<(String, String)>, records: Receiver<Value>
     let clients = crate::http_client::HttpClients::default();
     for record in records {
         let result = runtime.block_on(async {
-            let client = clients.get(false).map_err(|error| error.to_string())?;
+            let transport = crate::http_client::Transport::of_text(&url);
+            let client = clients
+                .get(false, transport)
+                .map_err(|error| error.to_string())?;
             let mut request = client
                 .post(&url)
                 .timeout(POST_TIMEOUT)

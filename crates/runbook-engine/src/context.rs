@@ -61,6 +61,8 @@ pub struct RunContext {
     pub times: HashMap<String, StepTimes>,
     /// Outputs of steps completed before a resume that held a secret and were not journaled.
     pub withheld: std::collections::HashSet<(String, String)>,
+    /// Outputs of steps completed before a resume that were too large to journal.
+    pub too_large: std::collections::HashSet<(String, String)>,
     /// Outputs a later step's secret capture reads (the runbook's `secret_outputs`): masked whole
     /// and never journaled, from the moment they exist.
     pub tainted: std::collections::BTreeSet<(String, String)>,

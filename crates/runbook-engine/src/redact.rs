@@ -1,6 +1,7 @@
 //! Secret redaction: every string that leaves the engine passes through here.
 
 mod forms;
+mod serialize;
 
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
@@ -8,6 +9,7 @@ use aho_corasick::{AhoCorasick, AhoCorasickBuilder, Input, MatchKind};
 use serde_json::Value;
 
 pub use forms::MIN_SECRET_CHARS;
+pub use serialize::Redacted;
 
 /// What a secret is replaced with.
 pub const MASK: &str = "********";
@@ -32,7 +34,7 @@ struct State {
     secrets: Vec<String>,
     /// Every form of every secret, and whether it must stand as a whole token (short secrets).
     patterns: Vec<(String, bool)>,
-    /// Built on first use after a change.
+    /// Built on first use after a change (`Some(None)`: no patterns, nothing to find).
     automaton: Option<Option<AhoCorasick>>,
 }
 
@@ -49,6 +51,14 @@ impl Redactor {
         // A panic while holding the lock cannot leave the set half-updated in a way that unmasks
         // anything (patterns are only appended), so a poisoned lock is still usable.
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The state, locked once, with its automaton built: every search reads it without locking
+    /// again (a large value's strings are searched under one lock).
+    fn ready(&self) -> MutexGuard<'_, State> {
+        let mut state = self.lock();
+        state.build();
+        state
     }
 
     /// Registers a secret value and its encoded forms. Empty values are ignored. A value shorter
@@ -83,26 +93,31 @@ impl Redactor {
         self.lock().secrets.is_empty()
     }
 
-    /// Whether `text` holds a secret in any known form.
+    /// Whether `text` holds a secret in any known form (no copy is made).
     pub fn finds_secret_in(&self, text: &str) -> bool {
-        self.redact(text) != text
+        self.ready().finds_secret_in(text)
     }
 
-    /// Whether `value` holds a secret anywhere inside.
+    /// Whether any string, key or number inside `value` holds a secret (no copy is made).
     pub fn finds_secret_in_value(&self, value: &Value) -> bool {
-        self.redact_value(value) != *value
+        self.ready().finds_secret_in_value(value)
     }
 
     /// `text` with every form of every secret replaced by [`MASK`], in one pass.
     pub fn redact(&self, text: &str) -> String {
-        let mut state = self.lock();
-        state.redact(text)
+        self.ready().redact(text)
     }
 
     /// A copy of `value` with every string redacted.
     pub fn redact_value(&self, value: &Value) -> Value {
-        let mut state = self.lock();
-        state.redact_value(value)
+        self.ready().redact_value(value)
+    }
+
+    /// The start of `text` redacted, at most about `limit` bytes of it (a mask is never cut), and
+    /// whether anything was left off. Redacted before it is cut, so no part of a secret that
+    /// crosses the cut can show; nothing the size of `text` is allocated.
+    pub fn redact_start(&self, text: &str, limit: usize) -> (String, bool) {
+        self.ready().redact_start(text, limit)
     }
 }
 
@@ -153,19 +168,39 @@ impl State {
         }
     }
 
-    fn redact(&mut self, text: &str) -> String {
-        self.build();
+    fn is_secret_number(&self, number: &serde_json::Number) -> bool {
+        !self.secrets.is_empty() && self.secrets.contains(&number.to_string())
+    }
+
+    fn finds_secret_in(&self, text: &str) -> bool {
+        self.next_secret(text, 0).is_some()
+    }
+
+    fn finds_secret_in_value(&self, value: &Value) -> bool {
+        if self.secrets.is_empty() {
+            return false;
+        }
+        match value {
+            Value::String(text) => self.finds_secret_in(text),
+            Value::Array(items) => items.iter().any(|item| self.finds_secret_in_value(item)),
+            Value::Object(fields) => fields
+                .iter()
+                .any(|(key, item)| self.finds_secret_in(key) || self.finds_secret_in_value(item)),
+            Value::Number(number) => self.is_secret_number(number),
+            Value::Null | Value::Bool(_) => false,
+        }
+    }
+
+    /// The next secret form in `text` at or after `from`, as a byte range: leftmost-longest, and a
+    /// short secret's form only where it stands as a whole token. Needs [`State::build`] first
+    /// (without it nothing is found, which [`Redactor::ready`] rules out).
+    fn next_secret(&self, text: &str, mut from: usize) -> Option<std::ops::Range<usize>> {
         let Some(Some(automaton)) = &self.automaton else {
-            return text.to_owned();
+            return None;
         };
         let bytes = text.as_bytes();
-        let mut out = String::with_capacity(text.len());
-        let mut copied = 0;
-        let mut from = 0;
         while from < bytes.len() {
-            let Some(found) = automaton.find(Input::new(text).span(from..text.len())) else {
-                break;
-            };
+            let found = automaton.find(Input::new(text).span(from..text.len()))?;
             let whole_token = self
                 .patterns
                 .get(found.pattern().as_usize())
@@ -179,16 +214,46 @@ impl State {
                 from = next_char(text, found.start());
                 continue;
             }
-            out.push_str(text.get(copied..found.start()).unwrap_or_default());
+            return Some(found.range());
+        }
+        None
+    }
+
+    fn redact(&self, text: &str) -> String {
+        let mut out = String::with_capacity(text.len());
+        let mut copied = 0;
+        while let Some(found) = self.next_secret(text, copied) {
+            out.push_str(text.get(copied..found.start).unwrap_or_default());
             out.push_str(MASK);
-            copied = found.end();
-            from = found.end().max(found.start() + 1);
+            copied = found.end.max(found.start + 1);
         }
         out.push_str(text.get(copied..).unwrap_or_default());
         out
     }
 
-    fn redact_value(&mut self, value: &Value) -> Value {
+    fn redact_start(&self, text: &str, limit: usize) -> (String, bool) {
+        let mut out = String::with_capacity(limit.min(text.len()) + MASK.len());
+        let mut copied = 0;
+        while copied < text.len() && out.len() < limit {
+            let found = self.next_secret(text, copied);
+            // Up to the next secret there is none: that stretch may be cut anywhere.
+            let clear_end = found.as_ref().map_or(text.len(), |found| found.start);
+            let room = limit - out.len();
+            let end = floor_char(text, clear_end.min(copied.saturating_add(room)));
+            out.push_str(text.get(copied..end).unwrap_or_default());
+            copied = end;
+            match found {
+                Some(found) if end == found.start && out.len() < limit => {
+                    out.push_str(MASK);
+                    copied = found.end.max(found.start + 1);
+                }
+                Some(_) | None => break,
+            }
+        }
+        (out, copied < text.len())
+    }
+
+    fn redact_value(&self, value: &Value) -> Value {
         if self.secrets.is_empty() {
             return value.clone();
         }
@@ -203,12 +268,21 @@ impl State {
                     .map(|(key, v)| (self.redact(key), self.redact_value(v)))
                     .collect(),
             ),
-            Value::Number(number) if self.secrets.contains(&number.to_string()) => {
+            Value::Number(number) if self.is_secret_number(number) => {
                 Value::String(MASK.to_owned())
             }
             Value::Null | Value::Bool(_) | Value::Number(_) => value.clone(),
         }
     }
+}
+
+/// The largest character boundary of `text` at or before `at`.
+fn floor_char(text: &str, mut at: usize) -> usize {
+    at = at.min(text.len());
+    while at > 0 && !text.is_char_boundary(at) {
+        at -= 1;
+    }
+    at
 }
 
 /// The byte index of the character after the one starting at `at`.
@@ -221,6 +295,24 @@ fn next_char(text: &str, at: usize) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_start_of_a_text_is_redacted_before_it_is_cut() {
+        let mut redactor = Redactor::default();
+        redactor.add("s3cret-value");
+        let text = format!("{}s3cret-value tail", "x".repeat(10));
+        // The cut falls inside the secret: it is masked whole, never shown in part.
+        let (start, cut) = redactor.redact_start(&text, 14);
+        assert_eq!(start, format!("{}{MASK}", "x".repeat(10)));
+        assert!(cut);
+        let (whole, cut) = redactor.redact_start(&text, 1000);
+        assert_eq!(whole, redactor.redact(&text));
+        assert!(!cut);
+        let (start, cut) = redactor.redact_start("ééé", 3);
+        assert_eq!((start.as_str(), cut), ("é", true));
+        let (start, cut) = Redactor::default().redact_start(&text, 4);
+        assert_eq!((start.as_str(), cut), ("xxxx", true));
+    }
 
     #[test]
     fn masks_every_occurrence_longest_first() {

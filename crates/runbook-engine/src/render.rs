@@ -76,6 +76,18 @@ pub fn resolve<'s>(reference: &Reference, scope: Scope<'s>) -> Result<Cow<'s, Va
                          `{step}` completed before the run was resumed"
                     )));
                 }
+                None if scope
+                    .run
+                    .too_large
+                    .contains(&(step.clone(), output.clone())) =>
+                {
+                    return Err(undefined(format!(
+                        "is unavailable: it was larger than the journal keeps ({} bytes of \
+                         JSON), and step `{step}` completed before the run was resumed. Start a \
+                         new run to have it again",
+                        crate::kept::KEPT_BYTES
+                    )));
+                }
                 None => {
                     return Err(undefined(format!(
                         "is undefined: step `{step}` produced no output `{output}`"

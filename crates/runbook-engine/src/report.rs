@@ -109,6 +109,10 @@ pub struct StepReport {
     /// Outputs that hold a secret (shown masked; never journaled).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub secret_outputs: Vec<String>,
+    /// Outputs too large to keep whole ([`crate::kept`]): `outputs` has an excerpt; the journal
+    /// names them and does not keep them.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub large_outputs: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub started_at: Option<jiff::Timestamp>,
     #[serde(skip_serializing_if = "Option::is_none")]

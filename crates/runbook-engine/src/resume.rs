@@ -7,8 +7,8 @@ use serde_json::{Map, Value};
 
 use runbook_dsl::{Runbook, Step};
 
-use crate::journal::JournalRead;
 use crate::journal::record::{JournalRecord, StepFinished, StepStarted};
+use crate::journal::{JournalError, JournalRead};
 use crate::prompter::Decision;
 use crate::report::{Phase, StepOutcome, Stop};
 
@@ -21,6 +21,8 @@ pub struct CompletedStep {
     pub outputs: Map<String, Value>,
     /// Outputs that held a secret and were not journaled.
     pub withheld: Vec<String>,
+    /// Outputs too large to journal ([`crate::kept`]).
+    pub too_large: Vec<String>,
     pub started_at: Option<jiff::Timestamp>,
     pub finished_at: Option<jiff::Timestamp>,
 }
@@ -65,72 +67,110 @@ struct Session {
 impl ResumePlan {
     /// Replays the journal's step records, in order.
     pub fn replay(journal: &JournalRead, runbook: &Runbook) -> ResumePlan {
-        let cleanups = enclosing_cleanups(&runbook.steps);
-        let mut plan = ResumePlan::default();
-        let mut session = Session::default();
-        for record in journal.records() {
-            match record {
-                JournalRecord::RunStarted(_) | JournalRecord::RunResumed(_) => {
-                    session = Session::default();
-                }
-                JournalRecord::RunFinished(_) => session.ended = true,
-                JournalRecord::RunStopped { stop, failure } => {
-                    session.stopped = Some((stop.clone(), failure.clone()));
-                }
-                JournalRecord::PhaseStarted {
-                    phase: Phase::Rollback,
-                    ..
-                } => session.undo_began = true,
-                JournalRecord::StepFinished(finished)
-                    if finished.phase != Phase::Main && session.stopped.is_some() =>
-                {
-                    session.finished.push(finished.clone());
-                }
-                JournalRecord::StepStarted(StepStarted {
-                    step,
-                    phase: Phase::Main,
-                    ..
-                }) => {
-                    *plan.started.entry(step.clone()).or_insert(0) += 1;
-                    plan.completed.remove(step);
-                    plan.in_doubt.insert(step.clone());
-                    // A step of a group ran again, so that group's `finally` has to run again for
-                    // it: what an earlier `finally` did (or skipped) was for an earlier attempt.
-                    for cleanup in cleanups.get(step.as_str()).into_iter().flatten() {
-                        plan.completed.remove(*cleanup);
-                    }
-                }
-                JournalRecord::StepFinished(finished) if finished.phase == Phase::Main => {
-                    plan.outcomes
-                        .insert(finished.step.clone(), finished.outcome);
-                    plan.step_finished(finished)
-                }
-                // The operator skipped a failed or interrupted step: it counts as done (skipped).
-                JournalRecord::Decision {
-                    step,
-                    decision: Decision::Skip,
-                } => {
-                    plan.in_doubt.remove(step);
-                    plan.completed.insert(
-                        step.clone(),
-                        CompletedStep {
-                            skipped: true,
-                            warned: false,
-                            outputs: Map::new(),
-                            withheld: Vec::new(),
-                            started_at: None,
-                            finished_at: None,
-                        },
-                    );
-                    plan.outcomes.insert(step.clone(), StepOutcome::Skipped);
-                }
-                JournalRecord::StepStarted(_)
-                | JournalRecord::StepFinished(_)
-                | JournalRecord::Decision { .. }
-                | JournalRecord::PhaseStarted { .. }
-                | JournalRecord::CommitPassed { .. } => {}
-            }
+        let mut replay = Replay::new(runbook);
+        journal.records().for_each(|record| replay.add(record));
+        replay.finish()
+    }
+
+    /// Replays a journal on disk, read as a stream.
+    pub fn scan(path: &std::path::Path, runbook: &Runbook) -> Result<ResumePlan, JournalError> {
+        let mut replay = Replay::new(runbook);
+        crate::journal::scan_journal(path, |entry| replay.add(&entry.record))?;
+        Ok(replay.finish())
+    }
+}
+
+/// A resume plan being rebuilt, one record at a time.
+struct Replay<'r> {
+    /// For every step inside a group, the `finally` steps of the groups around it.
+    cleanups: HashMap<&'r str, Vec<&'r str>>,
+    plan: ResumePlan,
+    /// What the session being replayed did after it stopped.
+    session: Session,
+}
+
+impl<'r> Replay<'r> {
+    fn new(runbook: &'r Runbook) -> Self {
+        Replay {
+            cleanups: enclosing_cleanups(&runbook.steps),
+            plan: ResumePlan::default(),
+            session: Session::default(),
         }
+    }
+
+    fn add(&mut self, record: &JournalRecord) {
+        let plan = &mut self.plan;
+        let session = &mut self.session;
+        let cleanups = &self.cleanups;
+        match record {
+            JournalRecord::RunStarted(_) | JournalRecord::RunResumed(_) => {
+                *session = Session::default();
+            }
+            JournalRecord::RunFinished(_) => session.ended = true,
+            JournalRecord::RunStopped { stop, failure } => {
+                session.stopped = Some((stop.clone(), failure.clone()));
+            }
+            JournalRecord::PhaseStarted {
+                phase: Phase::Rollback,
+                ..
+            } => session.undo_began = true,
+            JournalRecord::StepFinished(finished)
+                if finished.phase != Phase::Main && session.stopped.is_some() =>
+            {
+                session.finished.push(finished.clone());
+            }
+            JournalRecord::StepStarted(StepStarted {
+                step,
+                phase: Phase::Main,
+                ..
+            }) => {
+                *plan.started.entry(step.clone()).or_insert(0) += 1;
+                plan.completed.remove(step);
+                plan.in_doubt.insert(step.clone());
+                // A step of a group ran again, so that group's `finally` has to run again for
+                // it: what an earlier `finally` did (or skipped) was for an earlier attempt.
+                for cleanup in cleanups.get(step.as_str()).into_iter().flatten() {
+                    plan.completed.remove(*cleanup);
+                }
+            }
+            JournalRecord::StepFinished(finished) if finished.phase == Phase::Main => {
+                plan.outcomes
+                    .insert(finished.step.clone(), finished.outcome);
+                plan.step_finished(finished)
+            }
+            // The operator skipped a failed or interrupted step: it counts as done (skipped).
+            JournalRecord::Decision {
+                step,
+                decision: Decision::Skip,
+            } => {
+                plan.in_doubt.remove(step);
+                plan.completed.insert(
+                    step.clone(),
+                    CompletedStep {
+                        skipped: true,
+                        warned: false,
+                        outputs: Map::new(),
+                        withheld: Vec::new(),
+                        too_large: Vec::new(),
+                        started_at: None,
+                        finished_at: None,
+                    },
+                );
+                plan.outcomes.insert(step.clone(), StepOutcome::Skipped);
+            }
+            JournalRecord::StepStarted(_)
+            | JournalRecord::StepFinished(_)
+            | JournalRecord::Decision { .. }
+            | JournalRecord::PhaseStarted { .. }
+            | JournalRecord::CommitPassed { .. } => {}
+        }
+    }
+
+    /// The plan, with the last session's undo if it was cut off.
+    fn finish(self) -> ResumePlan {
+        let Replay {
+            mut plan, session, ..
+        } = self;
         if let (false, true, Some((stop, failure))) =
             (session.ended, session.undo_began, session.stopped)
         {
@@ -142,7 +182,9 @@ impl ResumePlan {
         }
         plan
     }
+}
 
+impl ResumePlan {
     fn step_finished(&mut self, record: &StepFinished) {
         let step = &record.step;
         // A step still in doubt that a later session never started (no decision, an abort, or its
@@ -161,6 +203,7 @@ impl ResumePlan {
                         warned: record.outcome == StepOutcome::Warned,
                         outputs: record.outputs.clone(),
                         withheld: record.secret_outputs.clone(),
+                        too_large: record.large_outputs.clone(),
                         started_at: record.started_at,
                         finished_at: record.finished_at,
                     },

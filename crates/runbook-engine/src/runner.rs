@@ -122,7 +122,7 @@ impl Engine {
         let context = self.context(runbook, inputs, &started_at);
 
         observer.run_started(runbook);
-        let mut run = Run::new(self, context, observer);
+        let mut run = Run::new(self, runbook, context, observer);
         let cut_off = self
             .options
             .resume
@@ -322,6 +322,7 @@ fn refused_report(error: crate::error::StepError) -> crate::report::StepReport {
         irreversible: false,
         outputs: serde_json::Map::new(),
         secret_outputs: Vec::new(),
+        large_outputs: Vec::new(),
         started_at: None,
         finished_at: None,
         error: Some(error),

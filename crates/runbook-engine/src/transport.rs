@@ -12,7 +12,7 @@ use std::time::Duration;
 use runbook_dsl::HttpMethod;
 
 use crate::clock::BoxFuture;
-use crate::http_client::HttpClients;
+use crate::http_client::{HttpClients, Transport};
 
 /// A request ready to send: rendered, validated, nothing left to decide.
 #[derive(Debug, Clone)]
@@ -88,7 +88,7 @@ impl HttpTransport for ReqwestTransport {
         Box::pin(async move {
             let client = self
                 .clients
-                .get(request.follow_redirects)
+                .get(request.follow_redirects, Transport::of(&request.url))
                 .map_err(|error| TransportError::Failed {
                     cause: format!("cannot build the HTTP client: {error}"),
                 })?;
@@ -140,7 +140,9 @@ async fn read_limited(
     {
         return Err(TransportError::TooLarge { limit });
     }
-    let mut body = Vec::new();
+    // Sized once from the declared length (never beyond the limit): no doubling and copying.
+    let declared = response.content_length().unwrap_or(0).min(limit);
+    let mut body = Vec::with_capacity(usize::try_from(declared).unwrap_or(0));
     while let Some(chunk) = response
         .chunk()
         .await

@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use runbook_engine::journal::{Resumability, RunSummary, content_hash, read_journal};
+use runbook_engine::journal::{Resumability, RunSummary, content_hash};
 use runbook_engine::resume::ResumePlan;
 
 use crate::args::ResumeArgs;
@@ -13,10 +13,12 @@ use crate::state::StateDir;
 pub fn run(args: &ResumeArgs) -> anyhow::Result<()> {
     let state = StateDir::resolve(args.session.state.state_dir.as_deref())?;
     let run_id = state.find_run(&args.run_id)?;
-    let journal =
-        read_journal(&state.journal(&run_id)).map_err(|e| Failure::usage(e.to_string()))?;
+    let journal_path = state.journal(&run_id);
+    // Read as a stream, twice (summary, then plan): never the whole journal in memory.
+    let (summary, journal) =
+        RunSummary::scan(&run_id, &journal_path).map_err(|e| Failure::usage(e.to_string()))?;
     // The same answer `runbook runs` and `runbook show` give.
-    let resumability = RunSummary::of(&run_id, &journal).resumable;
+    let resumability = summary.resumable;
     let code = match resumability {
         Resumability::Resumable | Resumability::UndoCutOff => None,
         // Another process holds the run: the answer the run lock would give.
@@ -33,7 +35,7 @@ pub fn run(args: &ResumeArgs) -> anyhow::Result<()> {
         }
         .into());
     }
-    let Some((_, started)) = journal.run_started() else {
+    let Some((_, started)) = &journal.started else {
         return Err(Failure::usage(Resumability::NoStart.advice(&run_id)).into());
     };
     let path = PathBuf::from(&started.path);
@@ -50,7 +52,8 @@ pub fn run(args: &ResumeArgs) -> anyhow::Result<()> {
         .into());
     }
     let runbook = super::run::check_or_report(&source)?;
-    let plan = ResumePlan::replay(&journal, &runbook);
+    let plan =
+        ResumePlan::scan(&journal_path, &runbook).map_err(|e| Failure::usage(e.to_string()))?;
     if let Some(torn) = &journal.torn
         && !crate::output::quiet()
     {

@@ -12,7 +12,10 @@ use crate::session::{Start, execute};
 pub fn run(args: &RunArgs) -> anyhow::Result<()> {
     let source = super::read_source(&args.file)?;
     let runbook = check_or_report(&source)?;
-    execute(&args.session, &source, &runbook, Start::New)
+    let result = execute(&args.session, &source, &runbook, Start::New);
+    // As with the report (`session::execute`): the checked model is left to the exit.
+    std::mem::forget(runbook);
+    result
 }
 
 /// The checked runbook, or its findings printed on stderr. Suppression comments apply as in lint:

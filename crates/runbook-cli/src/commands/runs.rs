@@ -2,7 +2,7 @@
 
 use std::io::Write;
 
-use runbook_engine::journal::{RunSummary, read_journal};
+use runbook_engine::journal::RunSummary;
 
 use crate::args::{OutputFormat, RunsArgs};
 use crate::render::runs_table::render_runs;
@@ -14,8 +14,9 @@ pub fn run(args: &RunsArgs) -> anyhow::Result<()> {
     state.remove_leftover_files();
     let mut summaries = Vec::new();
     for run_id in state.run_ids() {
-        match read_journal(&state.journal(&run_id)) {
-            Ok(journal) => summaries.push(RunSummary::of(&run_id, &journal)),
+        // Read as a stream: memory does not grow with the journals' size.
+        match RunSummary::scan(&run_id, &state.journal(&run_id)) {
+            Ok((summary, _)) => summaries.push(summary),
             Err(error) => eprintln!("warning: {error}"),
         }
     }

@@ -3,25 +3,26 @@
 use std::io::Write;
 
 use runbook_engine::journal::record::{JournalRecord, StepFinished};
-use runbook_engine::journal::{Resumability, RunState, RunSummary, read_journal};
+use runbook_engine::journal::{Entry, Resumability, RunState, RunSummary, scan_journal};
 
 use crate::args::{OutputFormat, ShowArgs};
 use crate::failure::Failure;
 use crate::render::width::{output_width, wrap_hanging};
 use crate::state::StateDir;
 
+/// The journal is read as a stream (once for the summary, once for the records): a journal of
+/// any size costs the memory of its longest line.
 pub fn run(args: &ShowArgs) -> anyhow::Result<()> {
     let state = StateDir::resolve(args.state.state_dir.as_deref())?;
     let run_id = state.find_run(&args.run_id)?;
     let path = state.journal(&run_id);
-    let journal = read_journal(&path).map_err(|error| Failure::usage(error.to_string()))?;
+    let unreadable =
+        |error: runbook_engine::journal::JournalError| Failure::usage(error.to_string());
     let mut out = std::io::stdout().lock();
     if args.output == OutputFormat::Json {
-        serde_json::to_writer_pretty(&mut out, &journal.entries)?;
-        writeln!(out)?;
-        return Ok(());
+        return write_entries_json(&path, &mut out);
     }
-    let summary = RunSummary::of(&run_id, &journal);
+    let (summary, end) = RunSummary::scan(&run_id, &path).map_err(unreadable)?;
     writeln!(out, "run {run_id}")?;
     writeln!(out, "  runbook   {} ({})", summary.runbook, summary.path)?;
     let started = summary
@@ -30,18 +31,29 @@ pub fn run(args: &ShowArgs) -> anyhow::Result<()> {
     writeln!(out, "  started   {started} by {}", summary.actor)?;
     writeln!(out, "  state     {}", summary.state.as_str())?;
     writeln!(out, "  journal   {}", path.display())?;
-    if let Some(torn) = &journal.torn {
+    if let Some(torn) = &end.torn {
         writeln!(out, "  note      {torn}")?;
     }
     writeln!(out)?;
     let width = output_width();
-    for entry in &journal.entries {
+    let mut failed = None;
+    scan_journal(&path, |entry| {
+        if failed.is_some() {
+            return;
+        }
         let at = entry.at.strftime("%H:%M:%S").to_string();
         // Every line of an error, whole: this is where an operator reads why a run stopped, so
         // nothing is cut, only wrapped (at spaces) to the terminal.
         for text in wrap_hanging(&describe(&entry.record), &format!("{at}  "), DETAIL, width) {
-            writeln!(out, "{text}")?;
+            if let Err(error) = writeln!(out, "{text}") {
+                failed = Some(error);
+                return;
+            }
         }
+    })
+    .map_err(unreadable)?;
+    if let Some(error) = failed {
+        return Err(error.into());
     }
     writeln!(out)?;
     let next = match (summary.state, summary.resumable) {
@@ -63,6 +75,41 @@ pub fn run(args: &ShowArgs) -> anyhow::Result<()> {
 
 /// Where the lines after a record's first sit: under the step's name.
 const DETAIL: &str = "                     ";
+
+/// The records as one pretty-printed JSON array, written as they are read: byte for byte what
+/// pretty-printing the whole list at once gives, without holding it.
+fn write_entries_json(path: &std::path::Path, out: &mut impl Write) -> anyhow::Result<()> {
+    let mut count = 0usize;
+    let mut failed: Option<anyhow::Error> = None;
+    out.write_all(b"[")?;
+    scan_journal(path, |entry| {
+        if failed.is_none() {
+            failed = write_entry_json(&entry, count == 0, out).err();
+            count += 1;
+        }
+    })
+    .map_err(|error| Failure::usage(error.to_string()))?;
+    if let Some(error) = failed {
+        return Err(error);
+    }
+    out.write_all(if count == 0 { b"]\n" } else { b"\n]\n" })?;
+    Ok(())
+}
+
+/// One element of the array, indented one level.
+fn write_entry_json(entry: &Entry, first: bool, out: &mut impl Write) -> anyhow::Result<()> {
+    out.write_all(if first { b"\n" } else { b",\n" })?;
+    let text = serde_json::to_string_pretty(entry)?;
+    // Strings in JSON hold no raw newline: every line of the text is a line of structure.
+    for (index, line) in text.lines().enumerate() {
+        if index > 0 {
+            out.write_all(b"\n")?;
+        }
+        out.write_all(b"  ")?;
+        out.write_all(line.as_bytes())?;
+    }
+    Ok(())
+}
 
 /// One journal record as a line, then every further line of its error (indented by the caller).
 fn describe(record: &JournalRecord) -> String {
@@ -108,4 +155,56 @@ fn describe_finished(finished: &StepFinished) -> String {
         line.push_str(&format!(": {}", error.message));
     }
     line
+}
+
+#[cfg(test)]
+mod tests {
+    use runbook_engine::Phase;
+    use runbook_engine::journal::{JournalRecord, JournalWriter, RunStarted, read_journal};
+
+    #[test]
+    fn the_streamed_json_is_what_printing_the_whole_list_gives() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let path = dir.path().join("journal.jsonl");
+        let mut inputs = serde_json::Map::new();
+        inputs.insert(
+            "nested".into(),
+            serde_json::json!({"a": [1, {"b": "multi\nline"}], "e": {}}),
+        );
+        let started = RunStarted {
+            run_id: "r1".into(),
+            runbook: "demo".into(),
+            title: "Demo".into(),
+            path: "/tmp/demo.yaml".into(),
+            sha256: "00".into(),
+            inputs,
+            secret_inputs: Vec::new(),
+            actor: "alice".into(),
+            host: "nowhere.invalid".into(),
+            pid: 1,
+        };
+        let mut writer = JournalWriter::create(&path, started).unwrap_or_else(|e| panic!("{e}"));
+        writer
+            .append(JournalRecord::PhaseStarted {
+                phase: Phase::Finally,
+                reason: "always".into(),
+            })
+            .unwrap_or_else(|e| panic!("{e}"));
+        drop(writer);
+        let entries = read_journal(&path)
+            .unwrap_or_else(|e| panic!("{e}"))
+            .entries;
+        let expected = format!(
+            "{}\n",
+            serde_json::to_string_pretty(&entries).unwrap_or_default()
+        );
+        let mut streamed = Vec::new();
+        super::write_entries_json(&path, &mut streamed).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(String::from_utf8_lossy(&streamed), expected);
+
+        std::fs::write(&path, "").unwrap_or_else(|e| panic!("{e}"));
+        let mut empty = Vec::new();
+        super::write_entries_json(&path, &mut empty).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(String::from_utf8_lossy(&empty), "[]\n");
+    }
 }

@@ -229,7 +229,7 @@ pub fn run(setup: &Setup<'_>, scenario: &Scenario) -> anyhow::Result<Outcome> {
             };
             let writer = JournalWriter::reopen_with_clock(
                 &journal_path,
-                &journal,
+                &journal.end(),
                 resumed,
                 shared_clock.clone(),
             )

@@ -5,7 +5,7 @@
 use serde_json::{Map, Value};
 
 use runbook_dsl::{Mode, Runbook};
-use runbook_engine::journal::JournalRead;
+use runbook_engine::journal::JournalEnd;
 use runbook_engine::{Interrupt, OperatorRecord, ResolvedInputs, SharedPrompter};
 
 use super::Start;
@@ -98,11 +98,12 @@ fn resolve_inputs(
 /// A resumed run keeps the inputs it started with; only secrets (never journaled) are given again.
 fn recorded_inputs(
     runbook: &Runbook,
-    journal: &JournalRead,
+    journal: &JournalEnd,
     given: Vec<(String, String)>,
 ) -> Result<Vec<(String, String)>, Failure> {
     let recorded: Map<String, Value> = journal
-        .run_started()
+        .started
+        .as_ref()
         .map(|(_, started)| started.inputs.clone())
         .unwrap_or_default();
     for (name, _) in &given {

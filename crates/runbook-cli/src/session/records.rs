@@ -122,8 +122,9 @@ fn open_journal(
             };
             let writer = JournalWriter::reopen(&path, &journal, resumed).map_err(cannot_write)?;
             let started_at = journal
-                .run_started()
-                .map_or_else(|| config.since.clone(), |(entry, _)| entry.at.to_string());
+                .started
+                .as_ref()
+                .map_or_else(|| config.since.clone(), |(at, _)| at.to_string());
             Ok((writer, Some(*plan), started_at))
         }
     }

@@ -21,8 +21,8 @@ use sha2::{Digest, Sha256};
 use runbook_dsl::Runbook;
 
 pub use observer::JournalObserver;
-pub use reader::{JournalError, JournalRead, read_journal};
-pub use record::{Entry, JournalRecord, RunResumed, RunStarted};
+pub use reader::{JournalEnd, JournalError, JournalRead, read_journal, scan_journal};
+pub use record::{Durability, Entry, JournalRecord, RunResumed, RunStarted};
 pub use summary::{Resumability, RunState, RunSummary};
 pub use writer::JournalWriter;
 
@@ -70,5 +70,7 @@ pub fn create_private_dir(path: &Path) -> std::io::Result<()> {
     builder.create(path)
 }
 
+#[cfg(test)]
+mod durability_tests;
 #[cfg(test)]
 mod tests;

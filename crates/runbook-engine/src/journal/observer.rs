@@ -3,8 +3,11 @@
 
 use runbook_dsl::{Runbook, Step};
 
-use super::record::{JournalRecord, RecordedError, RunFinished, StepFinished, StepStarted};
+use super::record::{
+    Durability, JournalRecord, RecordedError, RunFinished, StepFinished, StepStarted,
+};
 use super::writer::JournalWriter;
+use crate::effects::Effects;
 use crate::observer::{CheckpointError, Observer, Position, Progress, RunEvent};
 use crate::prompter::Decision;
 use crate::report::{Phase, RunReport, StepReport};
@@ -22,18 +25,38 @@ impl JournalObserver {
         }
     }
 
+    /// How many times the journal was synced to disk in this session.
+    pub fn syncs(&self) -> u64 {
+        self.writer.syncs()
+    }
+
     /// The first write that failed, if any.
     pub fn error(&self) -> Option<&CheckpointError> {
         self.error.as_ref()
     }
 
     fn write(&mut self, record: JournalRecord) {
-        if let Err(error) = self.writer.append(record) {
+        let durability = record.durability();
+        self.write_as(record, durability);
+    }
+
+    fn write_as(&mut self, record: JournalRecord, durability: Durability) {
+        if let Err(error) = self.writer.append_as(record, durability) {
             self.error.get_or_insert(CheckpointError::Journal {
                 path: self.writer.path().to_owned(),
                 reason: error.to_string(),
             });
         }
+    }
+}
+
+/// How durable a step's start record must be before the step runs: synced when the step can
+/// change anything ([`Effects`]), otherwise only written (a killed process keeps it; a power cut
+/// may lose it, and resume then runs the read-only step again, harmlessly).
+pub fn checkpoint_durability(step: &Step) -> Durability {
+    match Effects::of(step) {
+        Effects::SideEffects => Durability::Synced,
+        Effects::ReadOnly => Durability::Written,
     }
 }
 
@@ -50,10 +73,18 @@ pub fn step_finished_record(report: &StepReport) -> StepFinished {
         outputs: report
             .outputs
             .iter()
-            .filter(|(name, _)| !report.secret_outputs.contains(name))
+            .filter(|(name, _)| {
+                !report.secret_outputs.contains(name) && !report.large_outputs.contains(name)
+            })
             .map(|(name, value)| (name.clone(), value.clone()))
             .collect(),
         secret_outputs: report.secret_outputs.clone(),
+        large_outputs: report
+            .large_outputs
+            .iter()
+            .filter(|name| !report.secret_outputs.contains(name))
+            .cloned()
+            .collect(),
         error: report.error.as_ref().map(|error| RecordedError {
             kind: error.kind,
             message: error.message.clone(),
@@ -80,11 +111,12 @@ impl Observer for JournalObserver {
     }
 
     fn checkpoint(&mut self, step: &Step, at: &Position) -> Result<(), CheckpointError> {
-        self.write(JournalRecord::StepStarted(StepStarted {
+        let record = JournalRecord::StepStarted(StepStarted {
             step: step.id.clone(),
             phase: at.phase,
             depth: at.depth,
-        }));
+        });
+        self.write_as(record, checkpoint_durability(step));
         match &self.error {
             Some(error) => Err(error.clone()),
             None => Ok(()),

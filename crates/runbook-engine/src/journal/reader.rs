@@ -7,7 +7,8 @@ use std::path::{Path, PathBuf};
 
 use super::record::{Entry, JournalRecord, RunStarted};
 
-/// A journal as read back.
+/// A journal as read back, every record in memory (tests, and small journals). `runs`, `show` and
+/// `resume` read journals as a stream with [`scan_journal`] instead.
 #[derive(Debug, Clone, Default)]
 pub struct JournalRead {
     pub entries: Vec<Entry>,
@@ -36,6 +37,40 @@ impl JournalRead {
     pub fn records(&self) -> impl DoubleEndedIterator<Item = &JournalRecord> {
         self.entries.iter().map(|entry| &entry.record)
     }
+
+    /// How the journal began and where it ends, as a scan would tell.
+    pub fn end(&self) -> JournalEnd {
+        let mut end = JournalEnd {
+            valid_bytes: self.valid_bytes,
+            torn: self.torn.clone(),
+            ..JournalEnd::default()
+        };
+        self.entries.iter().for_each(|entry| end.note(entry));
+        end
+    }
+}
+
+/// What continuing a journal needs besides its records: how it began (its start record and when
+/// it was written), the last sequence number, and where its last complete record ends.
+#[derive(Debug, Clone, Default)]
+pub struct JournalEnd {
+    pub started: Option<(jiff::Timestamp, RunStarted)>,
+    pub last_seq: u64,
+    /// Bytes up to the end of the last complete record.
+    pub valid_bytes: u64,
+    /// A last line that did not parse (a torn write), described for the operator.
+    pub torn: Option<String>,
+}
+
+impl JournalEnd {
+    fn note(&mut self, entry: &Entry) {
+        self.last_seq = entry.seq;
+        if self.started.is_none()
+            && let JournalRecord::RunStarted(started) = &entry.record
+        {
+            self.started = Some((entry.at, started.clone()));
+        }
+    }
 }
 
 /// Why a journal could not be read.
@@ -58,14 +93,28 @@ pub enum JournalError {
     },
 }
 
-/// Reads a journal. A torn last line is reported, not an error; a bad line anywhere else is.
+/// Reads a journal into memory. A torn last line is reported, not an error; a bad line anywhere
+/// else is.
 pub fn read_journal(path: &Path) -> Result<JournalRead, JournalError> {
+    let mut entries = Vec::new();
+    let end = scan_journal(path, |entry| entries.push(entry))?;
+    Ok(JournalRead {
+        entries,
+        valid_bytes: end.valid_bytes,
+        torn: end.torn,
+    })
+}
+
+/// Reads a journal as a stream: `visit` gets each record in order, and only one line is in
+/// memory at a time (a 62 MB journal costs what its longest line does). A torn last line is
+/// reported in the result, not an error; a bad line anywhere else is.
+pub fn scan_journal(path: &Path, mut visit: impl FnMut(Entry)) -> Result<JournalEnd, JournalError> {
     let io = |source| JournalError::Io {
         path: path.to_owned(),
         source,
     };
     let mut reader = BufReader::new(File::open(path).map_err(io)?);
-    let mut read = JournalRead::default();
+    let mut end = JournalEnd::default();
     let mut line = Vec::new();
     let mut line_number = 0;
     loop {
@@ -78,8 +127,9 @@ pub fn read_journal(path: &Path) -> Result<JournalRead, JournalError> {
         let complete = line.ends_with(b"\n");
         match serde_json::from_slice::<Entry>(&line) {
             Ok(entry) if complete => {
-                read.entries.push(entry);
-                read.valid_bytes += bytes as u64;
+                end.note(&entry);
+                end.valid_bytes += bytes as u64;
+                visit(entry);
             }
             parsed => {
                 let mut rest = Vec::new();
@@ -98,15 +148,15 @@ pub fn read_journal(path: &Path) -> Result<JournalRead, JournalError> {
                 }
                 if complete {
                     // A blank last line: nothing was lost.
-                    read.valid_bytes += bytes as u64;
+                    end.valid_bytes += bytes as u64;
                     break;
                 }
-                read.torn = Some(format!(
+                end.torn = Some(format!(
                     "the last line ({bytes} bytes, line {line_number}) was cut off mid-write and is ignored"
                 ));
                 break;
             }
         }
     }
-    Ok(read)
+    Ok(end)
 }

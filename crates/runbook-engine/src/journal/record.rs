@@ -48,10 +48,13 @@ pub enum JournalRecord {
 }
 
 impl JournalRecord {
-    /// Whether the record must be on disk before the run goes on: the records that come before side
-    /// effects (a step's start, a phase, a decision that changes what resume does) and the ends of
-    /// sessions. A step's outcome announces no side effect; the next synced record carries it.
-    pub fn needs_sync(&self) -> bool {
+    /// When the record must reach the file and the disk, by default: the records that come before
+    /// side effects (a step's start, a phase, a decision that changes what resume does) and the
+    /// ends of sessions are synced; the journal's observer only writes the start of a read-only
+    /// step ([`crate::effects`]). A step's outcome announces no side effect: a failure is written
+    /// at once (an operator may now be asked about it, for as long as they take), a pass or a skip
+    /// goes out with the next record, which the engine writes before anything else can happen.
+    pub fn durability(&self) -> Durability {
         match self {
             JournalRecord::RunStarted(_)
             | JournalRecord::RunResumed(_)
@@ -60,10 +63,31 @@ impl JournalRecord {
             | JournalRecord::Decision { .. }
             | JournalRecord::RunStopped { .. }
             | JournalRecord::CommitPassed { .. }
-            | JournalRecord::RunFinished(_) => true,
-            JournalRecord::StepFinished(_) => false,
+            | JournalRecord::RunFinished(_) => Durability::Synced,
+            JournalRecord::StepFinished(finished) => match finished.outcome {
+                StepOutcome::Failed => Durability::Written,
+                StepOutcome::Passed
+                | StepOutcome::Warned
+                | StepOutcome::Skipped
+                | StepOutcome::NotRun => Durability::Deferred,
+            },
         }
     }
+}
+
+/// When an appended record reaches the journal file, and the disk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Durability {
+    /// Written and synced (`fdatasync`), with everything before it, before the append returns.
+    Synced,
+    /// Written to the file before the append returns: it survives the process being killed, and
+    /// reaches the disk with the next synced record.
+    Written,
+    /// Kept in memory and written together with the next record that is not deferred, in one
+    /// `write`. Only for a step's outcome when the engine's next move is to write another record
+    /// (the next step's start, the run's end): a process killed in that instant leaves the step
+    /// looking "in doubt", the same safe reading as a power cut before the next sync.
+    Deferred,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -119,6 +143,10 @@ pub struct StepFinished {
     /// Outputs that held a secret: named, never written.
     #[serde(default)]
     pub secret_outputs: Vec<String>,
+    /// Outputs too large to journal (their JSON over [`crate::kept::KEPT_BYTES`]): named, not
+    /// written. A step that refers to one after a resume is told why it is missing.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub large_outputs: Vec<String>,
     pub error: Option<RecordedError>,
     pub note: Option<String>,
     /// The step completed in an earlier session and was not run again.

@@ -6,8 +6,8 @@ use std::path::Path;
 
 use serde::{Serialize, Serializer};
 
-use super::reader::JournalRead;
-use super::record::{JournalRecord, RunFinished, StepFinished, StepStarted};
+use super::reader::{JournalEnd, JournalError, JournalRead, scan_journal};
+use super::record::{Entry, JournalRecord, RunFinished, RunStarted, StepFinished, StepStarted};
 use crate::report::{Phase, RunStatus, StepOutcome};
 
 /// A run's state, from its journal.
@@ -143,7 +143,99 @@ pub struct RunSummary {
 }
 
 impl RunSummary {
+    /// The summary of a journal in memory.
     pub fn of(run_id: &str, journal: &JournalRead) -> RunSummary {
+        let mut fold = SummaryFold::default();
+        journal.entries.iter().for_each(|entry| fold.add(entry));
+        fold.summary(run_id)
+    }
+
+    /// The summary of a journal on disk, read as a stream (memory does not grow with the
+    /// journal), and where the journal ends.
+    pub fn scan(run_id: &str, path: &Path) -> Result<(RunSummary, JournalEnd), JournalError> {
+        let mut fold = SummaryFold::default();
+        let end = scan_journal(path, |entry| fold.add(&entry))?;
+        Ok((fold.summary(run_id), end))
+    }
+}
+
+/// What the records say, gathered one record at a time in order: the summary of a journal of any
+/// length without holding its records.
+#[derive(Debug, Default)]
+pub struct SummaryFold {
+    /// The first start record, and when it was written.
+    started: Option<(jiff::Timestamp, RunStarted)>,
+    /// Host, pid and start of the last session.
+    session: Option<(String, u32, jiff::Timestamp)>,
+    /// The end of the last session, if it ended.
+    finished: Option<RunFinished>,
+    /// Compensation ran in some session.
+    compensated: bool,
+    /// The last session recorded why it stopped and began compensation (it ended, or was cut off,
+    /// in the middle of an undo).
+    cut_off: bool,
+    /// The last session recorded why it stopped.
+    stopped: bool,
+    /// Main-phase steps that passed (at most one entry per step of the runbook).
+    passed: BTreeSet<String>,
+    /// The last main-phase step record, as `step (outcome)`.
+    last_main: Option<String>,
+}
+
+impl SummaryFold {
+    pub fn add(&mut self, entry: &Entry) {
+        match &entry.record {
+            JournalRecord::RunStarted(start) => {
+                self.session = Some((start.host.clone(), start.pid, entry.at));
+                if self.started.is_none() {
+                    self.started = Some((entry.at, start.clone()));
+                }
+            }
+            JournalRecord::RunResumed(resumed) => {
+                self.session = Some((resumed.host.clone(), resumed.pid, entry.at));
+                self.finished = None;
+                self.stopped = false;
+                self.cut_off = false;
+            }
+            JournalRecord::RunStopped { .. } => self.stopped = true,
+            JournalRecord::RunFinished(end) => self.finished = Some(end.clone()),
+            JournalRecord::StepStarted(StepStarted { step, phase, .. }) => {
+                if *phase == Phase::Main {
+                    self.last_main = Some(format!("{step} (started)"));
+                }
+            }
+            JournalRecord::StepFinished(StepFinished {
+                step,
+                phase,
+                outcome,
+                ..
+            }) => match phase {
+                Phase::Main => {
+                    if *outcome == StepOutcome::Passed && !self.passed.contains(step) {
+                        self.passed.insert(step.clone());
+                    }
+                    self.last_main = Some(format!("{step} ({})", outcome.word()));
+                }
+                Phase::Rollback => self.compensated = true,
+                Phase::OnFailure | Phase::Finally => {}
+            },
+            // Compensation began: what the run did was being undone, even if the session died
+            // before an undo step finished.
+            JournalRecord::PhaseStarted {
+                phase: Phase::Rollback,
+                ..
+            } => {
+                self.compensated = true;
+                // Only a session that recorded why it stopped can have its undo finished.
+                self.cut_off = self.stopped;
+            }
+            JournalRecord::PhaseStarted { .. }
+            | JournalRecord::Decision { .. }
+            | JournalRecord::CommitPassed { .. } => {}
+        }
+    }
+
+    pub fn summary(self, run_id: &str) -> RunSummary {
         let mut summary = RunSummary {
             run_id: run_id.to_owned(),
             runbook: String::new(),
@@ -156,29 +248,20 @@ impl RunSummary {
             steps_done: 0,
             resumable: Resumability::NoStart,
         };
-        let Some((entry, started)) = journal.run_started() else {
+        let Some((at, started)) = self.started else {
             return summary;
         };
-        summary.runbook.clone_from(&started.runbook);
-        summary.title.clone_from(&started.title);
-        summary.path.clone_from(&started.path);
-        summary.actor.clone_from(&started.actor);
-        summary.started_at = Some(entry.at);
-
-        let Facts {
-            session,
-            finished,
-            compensated,
-            cut_off,
-            stopped: _,
-            passed,
-            last_main,
-        } = Facts::of(journal);
-        summary.steps_done = passed.len();
-        summary.state = match (finished, session) {
+        summary.runbook = started.runbook;
+        summary.title = started.title;
+        summary.path = started.path;
+        summary.actor = started.actor;
+        summary.started_at = Some(at);
+        summary.steps_done = self.passed.len();
+        let finished = self.finished.as_ref();
+        summary.state = match (finished, &self.session) {
             (Some(end), _) => RunState::Finished(end.status),
-            (None, Some((host, pid, since))) if process_alive(host, pid, since) => {
-                RunState::Running { pid }
+            (None, Some((host, pid, since))) if process_alive(host, *pid, *since) => {
+                RunState::Running { pid: *pid }
             }
             (None, _) => RunState::Killed,
         };
@@ -189,91 +272,18 @@ impl RunSummary {
                     .and_then(|end| end.stop.as_ref())
                     .map_or("failed", |stop| stop.cause())
             )),
-            None => last_main,
+            None => self.last_main,
         };
         summary.resumable = match summary.state {
             RunState::Running { pid } => Resumability::Running { pid },
             RunState::Empty => Resumability::NoStart,
-            RunState::Killed | RunState::Finished(_) => {
-                Resumability::decide(finished.map(|end| end.status), compensated, cut_off)
-            }
+            RunState::Killed | RunState::Finished(_) => Resumability::decide(
+                finished.map(|end| end.status),
+                self.compensated,
+                self.cut_off,
+            ),
         };
         summary
-    }
-}
-
-/// What the records say, read once in order.
-#[derive(Default)]
-struct Facts<'j> {
-    /// Host, pid and start of the last session.
-    session: Option<(&'j str, u32, jiff::Timestamp)>,
-    /// The end of the last session, if it ended.
-    finished: Option<&'j RunFinished>,
-    /// Compensation ran in some session.
-    compensated: bool,
-    /// The last session recorded why it stopped and began compensation (it ended, or was cut off,
-    /// in the middle of an undo).
-    cut_off: bool,
-    /// The last session recorded why it stopped.
-    stopped: bool,
-    /// Main-phase steps that passed.
-    passed: BTreeSet<&'j str>,
-    /// The last main-phase step record, as `step (outcome)`.
-    last_main: Option<String>,
-}
-
-impl<'j> Facts<'j> {
-    fn of(journal: &'j JournalRead) -> Facts<'j> {
-        let mut facts = Facts::default();
-        for entry in &journal.entries {
-            match &entry.record {
-                JournalRecord::RunStarted(start) => {
-                    facts.session = Some((&start.host, start.pid, entry.at));
-                }
-                JournalRecord::RunResumed(resumed) => {
-                    facts.session = Some((&resumed.host, resumed.pid, entry.at));
-                    facts.finished = None;
-                    facts.stopped = false;
-                    facts.cut_off = false;
-                }
-                JournalRecord::RunStopped { .. } => facts.stopped = true,
-                JournalRecord::RunFinished(end) => facts.finished = Some(end),
-                JournalRecord::StepStarted(StepStarted { step, phase, .. }) => {
-                    if *phase == Phase::Main {
-                        facts.last_main = Some(format!("{step} (started)"));
-                    }
-                }
-                JournalRecord::StepFinished(StepFinished {
-                    step,
-                    phase,
-                    outcome,
-                    ..
-                }) => match phase {
-                    Phase::Main => {
-                        if *outcome == StepOutcome::Passed {
-                            facts.passed.insert(step.as_str());
-                        }
-                        facts.last_main = Some(format!("{step} ({})", outcome.word()));
-                    }
-                    Phase::Rollback => facts.compensated = true,
-                    Phase::OnFailure | Phase::Finally => {}
-                },
-                // Compensation began: what the run did was being undone, even if the session died
-                // before an undo step finished.
-                JournalRecord::PhaseStarted {
-                    phase: Phase::Rollback,
-                    ..
-                } => {
-                    facts.compensated = true;
-                    // Only a session that recorded why it stopped can have its undo finished.
-                    facts.cut_off = facts.stopped;
-                }
-                JournalRecord::PhaseStarted { .. }
-                | JournalRecord::Decision { .. }
-                | JournalRecord::CommitPassed { .. } => {}
-            }
-        }
-        facts
     }
 }
 

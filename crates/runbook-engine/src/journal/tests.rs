@@ -43,6 +43,7 @@ fn finished(step: &str, phase: Phase, outcome: StepOutcome) -> JournalRecord {
         finished_at: None,
         outputs: Map::new(),
         secret_outputs: Vec::new(),
+        large_outputs: Vec::new(),
         error: None,
         note: None,
         restored: false,
@@ -110,7 +111,7 @@ fn a_torn_last_line_is_detected_and_cut_on_reopen() -> Result<(), String> {
     let read = read_journal(&path).map_err(|e| e.to_string())?;
     assert_eq!(read.entries.len(), 2);
     assert!(read.torn.is_some());
-    drop(JournalWriter::reopen(&path, &read, resumed()).map_err(|e| e.to_string())?);
+    drop(JournalWriter::reopen(&path, &read.end(), resumed()).map_err(|e| e.to_string())?);
     let again = read_journal(&path).map_err(|e| e.to_string())?;
     assert_eq!(again.entries.len(), 3);
     assert!(again.torn.is_none());

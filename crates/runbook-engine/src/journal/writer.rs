@@ -1,12 +1,16 @@
 //! Appending to a journal: one [`Entry`] a line, synced before the side effect it announces.
+//!
+//! Records are serialised into one buffer and reach the file in as few `write`s as their
+//! [`Durability`] allows: a step's outcome goes out with the next step's start, in one write, and
+//! only the start of a step with side effects is synced (see [`crate::effects`]).
 
 use std::fs::{File, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use super::create_private_dir;
-use super::reader::JournalRead;
-use super::record::{Entry, JournalRecord, RunResumed, RunStarted};
+use super::reader::JournalEnd;
+use super::record::{Durability, Entry, JournalRecord, RunResumed, RunStarted};
 use crate::clock::SharedClock;
 
 /// Appends records to a run's journal.
@@ -14,6 +18,11 @@ pub struct JournalWriter {
     file: File,
     path: PathBuf,
     seq: u64,
+    /// Serialised records not written yet ([`Durability::Deferred`] ones, then the one being
+    /// appended).
+    pending: Vec<u8>,
+    /// How many times the file was synced: what the durability rule is tested by.
+    syncs: u64,
     /// Stamps each entry (a rehearsal's is virtual).
     clock: SharedClock,
 }
@@ -41,6 +50,8 @@ impl JournalWriter {
             file: options.open(path)?,
             path: path.to_owned(),
             seq: 0,
+            pending: Vec::new(),
+            syncs: 0,
             clock,
         };
         writer.append(JournalRecord::RunStarted(started))?;
@@ -49,14 +60,14 @@ impl JournalWriter {
 
     /// Opens an existing journal to continue it and records the resume. A torn last line (a record
     /// half written when the machine lost power) is cut off first, so the file stays valid JSON lines.
-    pub fn reopen(path: &Path, read: &JournalRead, resumed: RunResumed) -> std::io::Result<Self> {
+    pub fn reopen(path: &Path, read: &JournalEnd, resumed: RunResumed) -> std::io::Result<Self> {
         Self::reopen_with_clock(path, read, resumed, SharedClock::system())
     }
 
     /// [`JournalWriter::reopen`], with entries stamped by `clock`.
     pub fn reopen_with_clock(
         path: &Path,
-        read: &JournalRead,
+        read: &JournalEnd,
         resumed: RunResumed,
         clock: SharedClock,
     ) -> std::io::Result<Self> {
@@ -68,7 +79,9 @@ impl JournalWriter {
         let mut writer = JournalWriter {
             file,
             path: path.to_owned(),
-            seq: read.entries.last().map_or(0, |entry| entry.seq),
+            seq: read.last_seq,
+            pending: Vec::new(),
+            syncs: 0,
             clock,
         };
         writer.append(JournalRecord::RunResumed(resumed))?;
@@ -79,24 +92,63 @@ impl JournalWriter {
         &self.path
     }
 
-    /// Appends one record; records that come before side effects are synced to disk before this
-    /// returns ([`JournalRecord::needs_sync`]).
+    /// How many times this writer synced the file.
+    pub fn syncs(&self) -> u64 {
+        self.syncs
+    }
+
+    /// Appends one record with its own durability ([`JournalRecord::durability`]).
     pub fn append(&mut self, record: JournalRecord) -> std::io::Result<()> {
-        let sync = record.needs_sync();
+        let durability = record.durability();
+        self.append_as(record, durability)
+    }
+
+    /// Appends one record. [`Durability::Synced`]: it and everything before it are on disk before
+    /// this returns; [`Durability::Written`]: in the file; [`Durability::Deferred`]: in memory until
+    /// the next record that is not deferred.
+    pub fn append_as(
+        &mut self,
+        record: JournalRecord,
+        durability: Durability,
+    ) -> std::io::Result<()> {
         self.seq += 1;
         let entry = Entry {
             seq: self.seq,
             at: self.clock.now(),
             record,
         };
-        let mut line = serde_json::to_vec(&entry).map_err(std::io::Error::other)?;
-        line.push(b'\n');
-        self.file.write_all(&line)?;
-        if sync {
-            let started = std::time::Instant::now();
-            self.file.sync_data()?;
-            crate::trace::journal_sync(self.seq, line.len(), started.elapsed());
+        serde_json::to_writer(&mut self.pending, &entry).map_err(std::io::Error::other)?;
+        self.pending.push(b'\n');
+        match durability {
+            Durability::Deferred => Ok(()),
+            Durability::Written => self.write_pending(),
+            Durability::Synced => {
+                let bytes = self.pending.len();
+                self.write_pending()?;
+                let started = std::time::Instant::now();
+                self.file.sync_data()?;
+                self.syncs += 1;
+                crate::trace::journal_sync(self.seq, bytes, started.elapsed());
+                Ok(())
+            }
         }
-        Ok(())
+    }
+
+    fn write_pending(&mut self) -> std::io::Result<()> {
+        let result = self.file.write_all(&self.pending);
+        // A failed write is not retried with the same bytes: the error stops the run at its next
+        // checkpoint, and resume cuts a torn line off.
+        self.pending.clear();
+        result
+    }
+}
+
+impl Drop for JournalWriter {
+    /// A session that ends without its last record (an error path) still leaves the outcomes it
+    /// knew in the file.
+    fn drop(&mut self) {
+        if !self.pending.is_empty() {
+            let _ = self.write_pending();
+        }
     }
 }

@@ -195,6 +195,10 @@ impl Run<'_, '_> {
             commands: self.engine.options.commands.as_ref(),
             note: None,
             new_secrets: Default::default(),
+            readers: Some(crate::references::OutputReaders::new(
+                &self.references,
+                step,
+            )),
         };
         // The executors bound their own I/O; this outer bound also covers rendering. Prompts are
         // exempt (a person may take a while).

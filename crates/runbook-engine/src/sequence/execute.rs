@@ -10,6 +10,7 @@ use super::reports::new_report;
 use crate::clock::Moment;
 use crate::context::{Scope, StepState, StepTimes};
 use crate::error::{StepError, StepErrorKind};
+use crate::kept::Kept;
 use crate::observer::Position;
 use crate::predicate::{Verdict, evaluate};
 use crate::report::{Phase, StepOutcome, StepReport};
@@ -174,7 +175,9 @@ impl Run<'_, '_> {
         outputs: Map<String, Value>,
         started: Moment,
     ) -> Executed {
+        let mut outputs = outputs;
         self.show_outputs(&mut report, &outputs);
+        self.drop_unreferenced(&step.id, &report.large_outputs, &mut outputs);
         // A note's text is what the step is for: the report, journal and audit log carry it (masked).
         if step
             .kind
@@ -209,14 +212,18 @@ impl Run<'_, '_> {
         step: &Step,
         at: &Position,
         mut report: StepReport,
-        error: StepError,
+        mut error: StepError,
         started: Moment,
         warning: bool,
     ) -> Executed {
-        if let Some(outputs) = &error.outputs {
-            self.show_outputs(&mut report, outputs);
-        }
-        let produced = error.outputs.clone().map(|outputs| *outputs);
+        // The outputs move to the context: the report and the error that travel on do not carry
+        // a second copy of them.
+        let produced = error.outputs.take().map(|outputs| {
+            let mut outputs = *outputs;
+            self.show_outputs(&mut report, &outputs);
+            self.drop_unreferenced(&step.id, &report.large_outputs, &mut outputs);
+            outputs
+        });
         let state = if warning {
             StepState::Warned(produced)
         } else {
@@ -236,20 +243,37 @@ impl Run<'_, '_> {
     }
 
     /// Puts outputs in the report, masked; an output that holds a secret is named in
-    /// `secret_outputs` so the journal never writes it.
+    /// `secret_outputs` so the journal never writes it, and a large one is kept as an excerpt and
+    /// named in `large_outputs` ([`crate::kept`]).
     /// An output a later secret capture reads is masked whole: its secret is not known yet.
     pub(super) fn show_outputs(&self, report: &mut StepReport, outputs: &Map<String, Value>) {
+        let redactor = &self.context.redactor;
         for (name, value) in outputs {
-            let tainted = self
-                .context
-                .tainted
-                .contains(&(report.id.clone(), name.clone()));
-            let shown = if tainted {
-                Value::String(crate::redact::MASK.to_owned())
+            // Most runs taint nothing: no key pair is built to find that out.
+            let tainted = !self.context.tainted.is_empty()
+                && self
+                    .context
+                    .tainted
+                    .contains(&(report.id.clone(), name.clone()));
+            let (shown, held_secret) = if tainted {
+                let shown = Value::String(crate::redact::MASK.to_owned());
+                let differs = shown != *value;
+                (shown, differs)
             } else {
-                self.context.redactor.redact_value(value)
+                match crate::kept::keep(value, redactor) {
+                    Kept::Whole(shown) => {
+                        let differs = shown != *value;
+                        (shown, differs)
+                    }
+                    Kept::Excerpt(text) => {
+                        if !report.large_outputs.contains(name) {
+                            report.large_outputs.push(name.clone());
+                        }
+                        (Value::String(text), redactor.finds_secret_in_value(value))
+                    }
+                }
             };
-            if shown != *value && !report.secret_outputs.contains(name) {
+            if held_secret && !report.secret_outputs.contains(name) {
                 report.secret_outputs.push(name.clone());
             }
             report.outputs.insert(name.clone(), shown);

@@ -38,6 +38,11 @@ impl Run<'_, '_> {
                         .withheld
                         .insert((step.id.clone(), name.clone()));
                 }
+                for name in &done.too_large {
+                    self.context
+                        .too_large
+                        .insert((step.id.clone(), name.clone()));
+                }
                 if let (Some(started_at), Some(finished_at)) = (done.started_at, done.finished_at) {
                     self.context.times.insert(
                         step.id.clone(),
@@ -94,6 +99,7 @@ impl Run<'_, '_> {
         let mut report = new_report(step, at.phase, record.outcome);
         report.outputs = record.outputs.clone();
         report.secret_outputs = record.secret_outputs.clone();
+        report.large_outputs = record.large_outputs.clone();
         report.started_at = record.started_at;
         report.finished_at = record.finished_at;
         report.duration_ms = record.duration_ms;

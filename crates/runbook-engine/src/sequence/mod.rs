@@ -24,6 +24,8 @@ mod tests;
 
 use std::collections::{HashMap, HashSet};
 
+use serde_json::{Map, Value};
+
 use crate::context::RunContext;
 use crate::observer::Observer;
 use crate::report::{StepReport, Stop};
@@ -34,6 +36,9 @@ pub(crate) use reports::not_run;
 /// The mutable state of one run.
 pub(crate) struct Run<'e, 'o> {
     engine: &'e Engine,
+    /// The step outputs the runbook refers to, worked out the first time a step produces an
+    /// output too large to keep in the report ([`crate::references`]).
+    references: crate::references::References<'e>,
     context: RunContext,
     observer: &'o mut dyn Observer,
     reports: Vec<StepReport>,
@@ -63,11 +68,13 @@ pub(crate) struct Run<'e, 'o> {
 impl<'e, 'o> Run<'e, 'o> {
     pub(crate) fn new(
         engine: &'e Engine,
+        runbook: &'e runbook_dsl::Runbook,
         context: RunContext,
         observer: &'o mut dyn Observer,
     ) -> Self {
         Run {
             engine,
+            references: crate::references::References::new(runbook),
             context,
             observer,
             reports: Vec::new(),
@@ -125,6 +132,25 @@ impl<'e, 'o> Run<'e, 'o> {
                 failure: &failure,
             });
         self.context.run.failure = Some(failure);
+    }
+
+    /// Lets go of the large outputs no template refers to: nothing can read them again, and each
+    /// can be a tree of hundreds of megabytes. Only outputs the report could not keep whole
+    /// (`large_outputs`) are considered; small ones stay, whatever refers to them.
+    fn drop_unreferenced(
+        &mut self,
+        step: &str,
+        large: &[String],
+        outputs: &mut Map<String, Value>,
+    ) {
+        if large.is_empty() {
+            return;
+        }
+        for name in large {
+            if !self.references.reads(step, name) {
+                outputs.remove(name);
+            }
+        }
     }
 
     /// The message of the step that really failed: for a group, the innermost failed step's own

@@ -20,6 +20,7 @@ pub(super) fn new_report(step: &Step, phase: Phase, outcome: StepOutcome) -> Ste
         irreversible: step.irreversible,
         outputs: Map::new(),
         secret_outputs: Vec::new(),
+        large_outputs: Vec::new(),
         started_at: None,
         finished_at: None,
         error: None,

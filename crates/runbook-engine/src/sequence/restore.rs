@@ -47,6 +47,7 @@ impl Run<'_, '_> {
         // What the earlier session withheld stays withheld: an answer asked again is a secret too,
         // and an output the journal never had must not be recorded as if it were its mask.
         report.secret_outputs = done.withheld.clone();
+        report.large_outputs = done.too_large.clone();
         self.show_outputs(&mut report, &outputs);
         report.outcome = if done.skipped {
             self.context
@@ -158,6 +159,11 @@ impl Run<'_, '_> {
         for name in withheld {
             self.context
                 .withheld
+                .insert((step_id.to_owned(), name.clone()));
+        }
+        for name in &done.too_large {
+            self.context
+                .too_large
                 .insert((step_id.to_owned(), name.clone()));
         }
         if let (Some(started_at), Some(finished_at)) = (done.started_at, done.finished_at) {

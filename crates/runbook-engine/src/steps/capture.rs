@@ -2,57 +2,109 @@
 
 use serde_json::{Map, Value};
 
-use runbook_dsl::{Capture, CaptureSource};
+use runbook_dsl::{Capture, CaptureSource, JsonPath};
 
 use crate::error::{StepError, StepErrorKind};
 use crate::redact::Redactor;
 
-/// Applies every capture; `json` is the parsed body (None when it was not JSON), `headers` the
-/// response headers (lowercase names).
+/// The document captures read: a parsed body, or one left as bytes.
+pub(super) enum Document<'a> {
+    /// The body parsed (`None`: it was not JSON).
+    Parsed(Option<&'a Value>),
+    /// A body never parsed into a tree ([`super::lazy_json`]): a plain path is read from the
+    /// bytes directly; any other path parses them, once, for as long as the captures run.
+    Unparsed {
+        bytes: &'a [u8],
+        tree: std::cell::OnceCell<Option<Value>>,
+    },
+}
+
+impl<'a> Document<'a> {
+    pub(super) fn unparsed(bytes: &'a [u8]) -> Self {
+        Document::Unparsed {
+            bytes,
+            tree: std::cell::OnceCell::new(),
+        }
+    }
+
+    /// Every value `path` selects, or why none can be.
+    fn select(&self, capture: &Capture, path: &JsonPath) -> Result<Vec<Value>, StepError> {
+        let not_json = || {
+            StepError::new(
+                StepErrorKind::Capture,
+                format!(
+                    "capture `{}`: the body is not JSON, so JSONPath {} cannot apply",
+                    capture.name, path.text
+                ),
+            )
+        };
+        let tree = match self {
+            Document::Parsed(tree) => *tree,
+            Document::Unparsed { bytes, tree } => {
+                if let Some(steps) = super::lazy_json::plain_path(&path.query) {
+                    return super::lazy_json::select(bytes, &steps)
+                        .map(|found| found.into_iter().collect())
+                        .map_err(|_| not_json());
+                }
+                tree.get_or_init(|| serde_json::from_slice(bytes).ok())
+                    .as_ref()
+            }
+        };
+        let Some(document) = tree else {
+            return Err(not_json());
+        };
+        let found =
+            jsonpath_rust::query::js_path_process(&path.query, document).map_err(|error| {
+                StepError::new(
+                    StepErrorKind::Capture,
+                    format!(
+                        "capture `{}`: JSONPath {} failed: {error}",
+                        capture.name, path.text
+                    ),
+                )
+            })?;
+        Ok(found.into_iter().map(|r| r.val().clone()).collect())
+    }
+}
+
+/// Applies every capture and returns the captured values, by name; `json` is the parsed body
+/// (None when it was not JSON), `headers` the response headers (lowercase names).
 pub(super) fn apply(
     captures: &[Capture],
     json: Option<&Value>,
     headers: Option<&Map<String, Value>>,
-    outputs: &mut Map<String, Value>,
     new_secrets: &mut Redactor,
-) -> Result<(), StepError> {
+) -> Result<Vec<(String, Value)>, StepError> {
+    apply_to(captures, &Document::Parsed(json), headers, new_secrets)
+}
+
+/// [`apply`] over any [`Document`].
+pub(super) fn apply_to(
+    captures: &[Capture],
+    document: &Document<'_>,
+    headers: Option<&Map<String, Value>>,
+    new_secrets: &mut Redactor,
+) -> Result<Vec<(String, Value)>, StepError> {
+    let mut captured = Vec::with_capacity(captures.len());
     for capture in captures {
-        let value = capture_one(capture, json, headers).map_err(|error| error.at(capture.span))?;
+        let value =
+            capture_one(capture, document, headers).map_err(|error| error.at(capture.span))?;
         if capture.secret {
             new_secrets.add_value(&value);
         }
-        outputs.insert(capture.name.clone(), value);
+        captured.push((capture.name.clone(), value));
     }
-    Ok(())
+    Ok(captured)
 }
 
 fn capture_one(
     capture: &Capture,
-    json: Option<&Value>,
+    document: &Document<'_>,
     headers: Option<&Map<String, Value>>,
 ) -> Result<Value, StepError> {
     let value = match &capture.source {
         CaptureSource::JsonPath(path) => {
-            let Some(document) = json else {
-                return Err(StepError::new(
-                    StepErrorKind::Capture,
-                    format!(
-                        "capture `{}`: the body is not JSON, so JSONPath {} cannot apply",
-                        capture.name, path.text
-                    ),
-                ));
-            };
-            let found =
-                jsonpath_rust::query::js_path_process(&path.query, document).map_err(|error| {
-                    StepError::new(
-                        StepErrorKind::Capture,
-                        format!(
-                            "capture `{}`: JSONPath {} failed: {error}",
-                            capture.name, path.text
-                        ),
-                    )
-                })?;
-            let mut values: Vec<Value> = found.into_iter().map(|r| r.val().clone()).collect();
+            let mut values = document.select(capture, path)?;
             if capture.all {
                 Value::Array(values)
             } else if values.len() == 1 {

@@ -50,34 +50,55 @@ pub(super) async fn execute(
     for (name, value) in received_headers {
         headers.insert(name, Value::String(value));
     }
-    let response = Received {
-        status,
-        json: if bytes.is_empty() {
-            None
-        } else {
-            serde_json::from_slice(&bytes).ok()
-        },
-        text: String::from_utf8_lossy(&bytes).into_owned(),
-        headers,
-    };
     let expected = if step.expect_status.is_empty() {
         (200..300).contains(&status)
     } else {
         step.expect_status.contains(&status)
     };
+    if expected && !body_read_as_tree(step, env, bytes.len()) {
+        return outputs_of_unparsed(step, status, headers, &bytes, env);
+    }
+    let response = Received::new(status, headers, bytes, !expected);
     if !expected {
         return Err(unexpected_status(step, &described, response, env));
     }
     outputs_of(step, response, env)
 }
 
-/// What came back.
+/// What came back. The body is parsed once and not copied: a 10 MiB body of small JSON values is
+/// a tree twenty times that size.
 struct Received {
     status: u16,
     headers: Map<String, Value>,
-    /// The body parsed as JSON, when it is JSON.
-    json: Option<Value>,
-    text: String,
+    /// The body: parsed when it is JSON, else its text.
+    body: Value,
+    /// Whether `body` is the parsed JSON (captures by JSONPath need it).
+    is_json: bool,
+    /// The body's text, kept only for the message of an unexpected status.
+    text: Option<String>,
+}
+
+impl Received {
+    fn new(status: u16, headers: Map<String, Value>, bytes: Vec<u8>, keep_text: bool) -> Self {
+        let json = if bytes.is_empty() {
+            None
+        } else {
+            serde_json::from_slice::<Value>(&bytes).ok()
+        };
+        let text = |bytes: &[u8]| String::from_utf8_lossy(bytes).into_owned();
+        let kept = keep_text.then(|| text(&bytes));
+        let (body, is_json) = match json {
+            Some(json) => (json, true),
+            None => (Value::String(text(&bytes)), false),
+        };
+        Received {
+            status,
+            headers,
+            body,
+            is_json,
+            text: kept,
+        }
+    }
 }
 
 /// The URL: template values in the path, query and fragment encoded as data; `query:` appended.
@@ -162,8 +183,9 @@ fn unexpected_status(
     let Received {
         status,
         headers,
-        json,
+        body,
         text,
+        ..
     } = response;
     let wanted = if step.expect_status.is_empty() {
         "a 2xx status".to_owned()
@@ -190,10 +212,10 @@ fn unexpected_status(
             "\n  redirect to {location} was not followed ({why})"
         ));
     }
-    if !text.is_empty() {
+    if let Some(text) = text.filter(|text| !text.is_empty()) {
         // Redact before cutting, so a secret across the cut cannot show in part.
-        let body = env.context.redactor.redact(&env.new_secrets.redact(&text));
-        message.push_str(&format!("\n  body: {}", snippet(&body)));
+        let shown = env.context.redactor.redact(&env.new_secrets.redact(&text));
+        message.push_str(&format!("\n  body: {}", snippet(&shown)));
     }
     let mut error = StepError::new(StepErrorKind::UnexpectedResult, message);
     error.status = Some(status);
@@ -207,7 +229,7 @@ fn unexpected_status(
     let body = if step.discard_body {
         Value::String("(discarded: discard_body)".into())
     } else {
-        json.unwrap_or(Value::String(text))
+        body
     };
     produced.insert("body".into(), body);
     produced.insert("headers".into(), Value::Object(headers));
@@ -224,19 +246,21 @@ fn outputs_of(
     let Received {
         status,
         headers,
-        json,
-        text,
+        body,
+        is_json,
+        ..
     } = response;
     let mut outputs = Map::new();
     outputs.insert("status".into(), Value::from(status));
-    outputs.insert("body".into(), json.clone().unwrap_or(Value::String(text)));
-    capture::apply(
+    // Captures read the body where it lies; it moves into the outputs afterwards, uncopied.
+    let captured = capture::apply(
         &step.captures,
-        json.as_ref(),
+        is_json.then_some(&body),
         Some(&headers),
-        &mut outputs,
         &mut env.new_secrets,
     )?;
+    outputs.insert("body".into(), body);
+    outputs.extend(captured);
     outputs.insert("headers".into(), Value::Object(headers));
     check_own(&step.asserts, env.context, &outputs, &env.new_secrets)
         .map_err(|error| error.with_outputs(outputs.clone()))?;
@@ -247,6 +271,78 @@ fn outputs_of(
         );
     }
     Ok(outputs)
+}
+
+/// Whether anything will read the body as a tree: the step's own `assert`, or a later template.
+/// A body no larger than a report keeps whole is parsed anyway (it costs little, and the report
+/// and journal show it as JSON).
+fn body_read_as_tree(step: &HttpStep, env: &StepEnv<'_>, size: usize) -> bool {
+    if size <= crate::kept::KEPT_BYTES {
+        return true;
+    }
+    let later = env
+        .readers
+        .as_ref()
+        .is_none_or(|readers| readers.later_read("body"));
+    // The same conservative scan as [`crate::references`]: the checked model's `Debug` names
+    // every reference it holds.
+    later || format!("{:?}", step.asserts).contains("OwnOutput { output: \"body\"")
+}
+
+/// The outputs of an expected response whose body nothing reads as a tree: captures read the bytes
+/// ([`super::lazy_json`]), and the `body` output is a short redacted excerpt of the text. The
+/// body is never parsed whole (unless a capture's JSONPath needs more than names and indices).
+fn outputs_of_unparsed(
+    step: &HttpStep,
+    status: u16,
+    headers: Map<String, Value>,
+    bytes: &[u8],
+    env: &mut StepEnv<'_>,
+) -> Result<Map<String, Value>, StepError> {
+    let mut outputs = Map::new();
+    outputs.insert("status".into(), Value::from(status));
+    let captured = capture::apply_to(
+        &step.captures,
+        &capture::Document::unparsed(bytes),
+        Some(&headers),
+        &mut env.new_secrets,
+    )?;
+    let body = if step.discard_body {
+        "(discarded: discard_body)".to_owned()
+    } else {
+        unparsed_excerpt(bytes, env)
+    };
+    outputs.insert("body".into(), Value::String(body));
+    outputs.extend(captured);
+    outputs.insert("headers".into(), Value::Object(headers));
+    check_own(&step.asserts, env.context, &outputs, &env.new_secrets)
+        .map_err(|error| error.with_outputs(outputs.clone()))?;
+    Ok(outputs)
+}
+
+/// How much of a body no template reads the report keeps.
+const UNPARSED_EXCERPT_BYTES: usize = 4 * 1024;
+
+/// The start of a body no template reads, redacted (the run's secrets and this step's captured
+/// ones) before it is cut, with its size.
+fn unparsed_excerpt(bytes: &[u8], env: &StepEnv<'_>) -> String {
+    let text = match std::str::from_utf8(bytes) {
+        Ok(text) => std::borrow::Cow::Borrowed(text),
+        // Only the start is shown: convert no more than it (a cut character becomes U+FFFD).
+        Err(_) => String::from_utf8_lossy(
+            bytes
+                .get(..(2 * UNPARSED_EXCERPT_BYTES).min(bytes.len()))
+                .unwrap_or_default(),
+        ),
+    };
+    let mut secrets = env.context.redactor.clone();
+    secrets.merge(&env.new_secrets);
+    let (start, _) = secrets.redact_start(&text, UNPARSED_EXCERPT_BYTES);
+    format!(
+        "{start}… (excerpt: the body is {} bytes; no template reads it, so it was neither parsed \
+         nor kept)",
+        bytes.len()
+    )
 }
 
 fn transport_error(described: &str, error: &TransportError) -> StepError {

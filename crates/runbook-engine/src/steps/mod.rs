@@ -4,6 +4,7 @@ mod assert;
 mod audit;
 mod capture;
 mod http;
+mod lazy_json;
 mod note;
 mod plugin;
 pub(crate) mod prompt;
@@ -50,6 +51,8 @@ pub struct StepEnv<'a> {
     pub note: Option<String>,
     /// Secrets discovered by this step (secret captures); the runner adds them to the run's redactor.
     pub new_secrets: Redactor,
+    /// Which of this step's outputs later templates read (`None`: assume every one is read).
+    pub readers: Option<crate::references::OutputReaders<'a>>,
 }
 
 /// Runs one action to completion and returns its outputs. The one exhaustive dispatch over actions:
@@ -138,6 +141,7 @@ pub(crate) mod tests_support {
             commands: None,
             note: None,
             new_secrets: Default::default(),
+            readers: None,
         }
     }
 }

@@ -11,6 +11,7 @@ mod attempts;
 mod compensation;
 mod groups;
 mod interrupt;
+mod large;
 mod order;
 mod outcomes;
 mod phases;

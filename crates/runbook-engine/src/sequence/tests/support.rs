@@ -355,7 +355,7 @@ pub(super) async fn session(
             torn_line_dropped: None,
             allowed_changed_runbook: false,
         };
-        JournalWriter::reopen(&path, &journal, resumed)
+        JournalWriter::reopen(&path, &journal.end(), resumed)
     } else {
         let identity = AuditIdentity {
             run_id: "r1".into(),

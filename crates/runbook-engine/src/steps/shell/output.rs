@@ -155,13 +155,8 @@ pub(super) fn outcome(
     outputs.insert("exit_code".into(), Value::from(code));
     outputs.insert("stdout".into(), stdout_value);
     outputs.insert("stderr".into(), Value::String(stderr_text));
-    capture::apply(
-        &step.captures,
-        json.as_ref(),
-        None,
-        &mut outputs,
-        &mut env.new_secrets,
-    )?;
+    let captured = capture::apply(&step.captures, json.as_ref(), None, &mut env.new_secrets)?;
+    outputs.extend(captured);
     check_own(&step.asserts, env.context, &outputs, &env.new_secrets)
         .map_err(|error| error.with_outputs(outputs.clone()))?;
     Ok(outputs)

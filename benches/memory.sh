@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# Peak memory (max RSS from /usr/bin/time) of runs that handle large things:
+#   - one GET of a 10 MiB JSON body of small values (293,000 objects), with a capture;
+#   - six such GETs in one run;
+#   - one such GET with a `$..*` capture of every value;
+#   - `runbook runs` and `runbook show` over one journal of about 60 MB.
+# A local Python server on 127.0.0.1 serves the body. Prints MiB and the ratio to the body's size.
+#
+#   benches/memory.sh
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+work="${MEMORY_DIR:-/tmp/runbook-memory}"
+cargo build --release --quiet -p runbook-cli --manifest-path "$root/Cargo.toml"
+bin="$root/target/release/runbook"
+rm -rf "$work" && mkdir -p "$work"
+export RUNBOOK_STATE_DIR="$work/state"
+
+python3 - "$work/body.json" <<'PY'
+import json, sys
+parts, size, i = [], 0, 0
+while size < 10 * 1024 * 1024 - 100:
+    s = json.dumps({"i": i, "s": f"v{i}", "b": i % 2 == 0}, separators=(",", ":"))
+    parts.append(s); size += len(s) + 1; i += 1
+open(sys.argv[1], "w").write('{"data":[' + ",".join(parts) + "]}")
+PY
+cat > "$work/serve.py" <<'PY'
+import http.server, sys
+body = open(sys.argv[1], "rb").read()
+class Handler(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    def do_GET(self):
+        self.send_response(200)
+        self.send_header("content-type", "application/json")
+        self.send_header("content-length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+    def log_message(self, *args):
+        pass
+server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+open(sys.argv[2], "w").write(str(server.server_address[1]))
+server.serve_forever()
+PY
+python3 "$work/serve.py" "$work/body.json" "$work/port" & server=$!
+trap 'kill $server 2>/dev/null' EXIT
+for _ in $(seq 100); do [[ -s "$work/port" ]] && break; sleep 0.05; done
+url="http://127.0.0.1:$(cat "$work/port")/body"
+body_mib=$(python3 -c "import os; print(os.path.getsize('$work/body.json') / 1048576)")
+
+runbook() {  # runbook FILE STEPS EXTRA_CAPTURE
+  { printf 'id: memory\ntitle: Memory\nsteps:\n'
+    for k in $(seq "$2"); do
+      printf '  - id: big%s\n    http:\n      url: "%s"\n      max_response_bytes: 20000000\n' "$k" "$url"
+      printf '      capture:\n        first: "$.data[0].i"\n'
+      if [[ -n "$3" ]]; then printf '        every: {jsonpath: "$..*", all: true}\n'; fi
+    done; } > "$1"
+}
+runbook "$work/one.yaml" 1 ""; runbook "$work/six.yaml" 6 ""; runbook "$work/star.yaml" 1 star
+
+peak() {  # peak LABEL CMD...: prints a table row
+  local label="$1"; shift
+  /usr/bin/time -f "%M %e" -o "$work/time" "$@" >/dev/null 2>"$work/err" || { echo "| $label | FAILED: $(tail -1 "$work/err") |"; return; }
+  read -r kib secs < "$work/time"
+  python3 -c "k=$kib; print(f'| $label | {k/1024:.0f} MiB | {k/1024/$body_mib:.1f}x | $secs s |')"
+}
+printf '\nbody: %.1f MiB of JSON\n\n| run | peak RSS | / body | wall |\n|---|---|---|---|\n' "$body_mib"
+peak "one 10 MiB response" "$bin" run "$work/one.yaml"
+peak "six 10 MiB responses" "$bin" run "$work/six.yaml"
+peak 'one response, `$..*` capture' "$bin" run "$work/star.yaml"
+
+# A journal of about 60 MB: 2,000 shell steps, each printing 30,000 bytes (kept whole: under 64 KiB).
+{ printf 'id: long-journal\ntitle: Long journal\nsteps:\n'
+  for k in $(seq 2000); do printf '  - id: s%s\n    shell: {command: "yes a | head -c 30000"}\n' "$k"; done; } > "$work/journal.yaml"
+"$bin" run "$work/journal.yaml" >/dev/null
+journal=$(ls -S "$work"/state/runs/*/journal.jsonl | head -1)
+run_id=$(basename "$(dirname "$journal")")
+printf '\njournal: %s MB\n\n| command | peak RSS | wall |\n|---|---|---|\n' "$(( $(stat -c %s "$journal") / 1000000 ))"
+for cmd in "runs" "show $run_id" "show $run_id --output json"; do
+  # shellcheck disable=SC2086
+  /usr/bin/time -f "%M %e" -o "$work/time" "$bin" $cmd >/dev/null
+  read -r kib secs < "$work/time"
+  echo "| runbook $cmd | $(( kib / 1024 )) MiB | $secs s |"
+done

@@ -1,0 +1,153 @@
+//! The journal's durability rule, end to end through its observer: a step with side effects has a
+//! synced start record in the file before the step may run; a read-only step's start is written
+//! without a sync; a passed step's outcome goes out with the next record, in one write.
+
+use runbook_dsl::{Runbook, Source, Step};
+use serde_json::Map;
+
+use super::{JournalObserver, JournalWriter, RunStarted, read_journal};
+use crate::observer::{Observer, Position};
+use crate::report::{Phase, StepOutcome, StepReport};
+
+fn runbook() -> Runbook {
+    let text = r#"id: durability
+title: Durability
+steps:
+  - {id: get, http: {url: "http://127.0.0.1:1/a"}}
+  - {id: check, assert: [{that: "1", equals: "1"}]}
+  - {id: sh, shell: {command: "true"}}
+  - {id: post, http: {method: POST, url: "http://127.0.0.1:1/a"}}
+  - {id: marked_get, irreversible: true, http: {url: "http://127.0.0.1:1/a"}}
+"#;
+    let source = Source::new("durability.yaml", text);
+    runbook_dsl::load_and_check(&source)
+        .unwrap_or_else(|findings| panic!("the test runbook has findings: {findings:#?}"))
+}
+
+fn started() -> RunStarted {
+    RunStarted {
+        run_id: "r1".into(),
+        runbook: "durability".into(),
+        title: "Durability".into(),
+        path: "/tmp/durability.yaml".into(),
+        sha256: "00".into(),
+        inputs: Map::new(),
+        secret_inputs: Vec::new(),
+        actor: "alice".into(),
+        host: "nowhere.invalid".into(),
+        pid: 1,
+    }
+}
+
+fn report(step: &Step, outcome: StepOutcome) -> StepReport {
+    StepReport {
+        id: step.id.clone(),
+        name: step.name.clone(),
+        kind: step.kind.keyword(),
+        phase: Phase::Main,
+        outcome,
+        duration_ms: 0,
+        attempts: 1,
+        irreversible: step.irreversible,
+        outputs: Map::new(),
+        secret_outputs: Vec::new(),
+        large_outputs: Vec::new(),
+        started_at: None,
+        finished_at: None,
+        error: None,
+        note: None,
+        restored: false,
+    }
+}
+
+const AT: Position = Position {
+    phase: Phase::Main,
+    depth: 0,
+    index: 1,
+    total: 1,
+    cleanup: false,
+};
+
+/// The journal's lines as `type step` (the step empty for run records).
+fn lines(path: &std::path::Path) -> Vec<String> {
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    text.lines()
+        .map(|line| {
+            let value: serde_json::Value = serde_json::from_str(line).unwrap_or_default();
+            let field = |name: &str| value[name].as_str().unwrap_or_default().to_owned();
+            format!("{} {}", field("type"), field("step"))
+                .trim()
+                .to_owned()
+        })
+        .collect()
+}
+
+#[test]
+fn a_step_with_side_effects_is_synced_before_it_runs_a_read_only_one_is_not() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let path = dir.path().join("journal.jsonl");
+    let writer = JournalWriter::create(&path, started()).unwrap_or_else(|e| panic!("{e}"));
+    let mut journal = JournalObserver::new(writer);
+    assert_eq!(journal.syncs(), 1, "the run's start is synced");
+    let runbook = runbook();
+    let step = |id: &str| {
+        runbook
+            .steps
+            .iter()
+            .find(|step| step.id == id)
+            .unwrap_or_else(|| panic!("no step {id}"))
+    };
+    let last_two = |path: &std::path::Path| {
+        let all = lines(path);
+        all[all.len().saturating_sub(2)..].to_vec()
+    };
+
+    // Read-only: its start is in the file when the checkpoint returns, without a sync.
+    assert_eq!(journal.checkpoint(step("get"), &AT), Ok(()));
+    assert_eq!(journal.syncs(), 1, "get cost a sync");
+    assert_eq!(lines(&path), ["run_started", "step_started get"]);
+    // A passed outcome goes out with the next record, in the same write.
+    journal.step_finished(step("get"), &AT, &report(step("get"), StepOutcome::Passed));
+    assert_eq!(lines(&path).len(), 2);
+    assert_eq!(journal.checkpoint(step("check"), &AT), Ok(()));
+    assert_eq!(journal.syncs(), 1, "check cost a sync");
+    assert_eq!(last_two(&path), ["step_finished get", "step_started check"]);
+    journal.step_finished(
+        step("check"),
+        &AT,
+        &report(step("check"), StepOutcome::Passed),
+    );
+
+    // Side effects: the start record (and what came before it) is in the file, and synced, when
+    // the checkpoint returns.
+    let mut expected_syncs = 1;
+    for (id, before) in [("sh", "check"), ("post", "sh"), ("marked_get", "post")] {
+        assert_eq!(journal.checkpoint(step(id), &AT), Ok(()));
+        expected_syncs += 1;
+        assert_eq!(journal.syncs(), expected_syncs, "{id} was not synced");
+        assert_eq!(
+            last_two(&path),
+            [
+                format!("step_finished {before}"),
+                format!("step_started {id}")
+            ]
+        );
+        journal.step_finished(step(id), &AT, &report(step(id), StepOutcome::Passed));
+        assert_eq!(
+            journal.syncs(),
+            expected_syncs,
+            "{id}'s outcome cost a sync"
+        );
+    }
+
+    // A failure is written at once: an operator may be asked about it next, for any time.
+    assert_eq!(journal.checkpoint(step("get"), &AT), Ok(()));
+    journal.step_finished(step("get"), &AT, &report(step("get"), StepOutcome::Failed));
+    assert_eq!(last_two(&path), ["step_started get", "step_finished get"]);
+    assert_eq!(journal.syncs(), expected_syncs);
+
+    let read = read_journal(&path).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(read.entries.len(), 13);
+    let seqs: Vec<u64> = read.entries.iter().map(|entry| entry.seq).collect();
+    assert_eq!(seqs, (1..=13).collect::<Vec<_>>(), "records out of order");
+}
