@@ -275,6 +275,7 @@ impl Checker<'_> {
             finally,
             undo,
             max_attempts,
+            fragment: None,
         })
     }
 }

@@ -3,6 +3,7 @@
 use serde_json::Value;
 
 use super::Checker;
+use super::fragment::Binding;
 use crate::finding::{Finding, FindingCode};
 use crate::model::ValueTemplate;
 use crate::source::Span;
@@ -76,9 +77,16 @@ impl Checker<'_> {
                 for part in parsed.parts {
                     match part {
                         ParsedPart::Literal(text) => parts.push(Part::Literal(text)),
-                        ParsedPart::Ref(written) => match self.reference(&written, scope) {
-                            Some(reference) => parts.push(Part::Ref(reference)),
-                            None => ok = false,
+                        ParsedPart::Ref(written) => match self.param(&written) {
+                            Some(Some(Binding::Ref(reference))) => parts.push(Part::Ref(reference)),
+                            Some(Some(Binding::Literal(value))) => {
+                                parts.push(Part::Literal(literal_text(&value)));
+                            }
+                            Some(None) => ok = false,
+                            None => match self.reference(&written, scope) {
+                                Some(reference) => parts.push(Part::Ref(reference)),
+                                None => ok = false,
+                            },
                         },
                         ParsedPart::Call(written) => match self.call(written, scope) {
                             Some(call) => parts.push(Part::Call(call)),
@@ -228,7 +236,10 @@ impl Checker<'_> {
     /// exist.
     pub(crate) fn reference(&mut self, written: &ParsedRef, scope: Scope) -> Option<Reference> {
         match written.classify() {
-            Some(reference) => self.resolve(&reference, scope).then_some(reference),
+            Some(reference) => {
+                let reference = self.in_fragment(reference)?;
+                self.resolve(&reference, scope).then_some(reference)
+            }
             None => {
                 self.report_unknown_reference(written);
                 None
@@ -542,5 +553,13 @@ impl Checker<'_> {
                 );
             }
         }
+    }
+}
+
+/// A parameter's literal value as text: a string as it is, anything else as JSON.
+fn literal_text(value: &Value) -> String {
+    match value {
+        Value::String(text) => text.clone(),
+        other => other.to_string(),
     }
 }
