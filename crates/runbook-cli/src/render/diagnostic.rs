@@ -173,9 +173,21 @@ struct JsonFinding<'a> {
     label: Option<&'a str>,
     line: usize,
     message: &'a str,
+    /// Where a fragment with the finding is used (innermost first); absent when empty.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    notes: Vec<JsonNote<'a>>,
     rule: &'static str,
     severity: runbook_dsl::Severity,
     start_offset: usize,
+}
+
+/// A place a finding also points at.
+#[derive(Debug, serde::Serialize)]
+struct JsonNote<'a> {
+    column: usize,
+    file: String,
+    line: usize,
+    message: &'a str,
 }
 
 /// One JSON object per finding.
@@ -193,6 +205,20 @@ pub fn render_json(linted: &Source, finding: &Finding) -> String {
         label: finding.label.as_deref(),
         line: at.start_line,
         message: &finding.message,
+        notes: finding
+            .notes
+            .iter()
+            .map(|note| {
+                let file = note.file.as_deref().unwrap_or(linted);
+                let at = region(file, note.span);
+                JsonNote {
+                    column: at.start_column,
+                    file: file.path.display().to_string(),
+                    line: at.start_line,
+                    message: &note.message,
+                }
+            })
+            .collect(),
         rule: finding.code.name(),
         severity: finding.severity(),
         start_offset: at.start_offset,
