@@ -374,6 +374,25 @@ impl Checker<'_> {
         Some(None)
     }
 
+    /// The literal a string that is exactly `{{params.NAME}}` stands for, when it is bound to one.
+    pub(super) fn whole_param_literal(&mut self, text: &str, at: Span) -> Option<Value> {
+        if self.frames.is_empty() {
+            return None;
+        }
+        let parsed = parse_template(text, at, None).ok()?;
+        let [ParsedPart::Ref(written)] = parsed.parts.as_slice() else {
+            return None;
+        };
+        let name = match written.segments.as_slice() {
+            [root, name] if root == "params" => name,
+            _ => return None,
+        };
+        match self.frames.last()?.params.get(name)? {
+            Binding::Literal(value) => Some(value.clone()),
+            Binding::Ref(_) => None,
+        }
+    }
+
     /// A reference written in a fragment, as the run knows it: the fragment's step ids under the
     /// using step's; the runbook's inputs are out of reach.
     pub(super) fn in_fragment(&mut self, mut reference: Reference) -> Option<Reference> {

@@ -154,11 +154,19 @@ impl Checker<'_> {
             Value::String(text) => {
                 // Nested strings have no span of their own: find them in the node's text.
                 let at = self.locate(node, text);
+                // Exactly `{{params.NAME}}` bound to a literal keeps the literal's type, as exactly
+                // one reference keeps its value's.
+                if let Some(value) = self.whole_param_literal(text, at) {
+                    return Some(ValueTemplate::Literal(value));
+                }
                 let template = self.template_at(text, at, scope)?;
-                Some(if template.has_insertions() {
-                    ValueTemplate::Template(template)
-                } else {
-                    ValueTemplate::Literal(value.clone())
+                Some(match template.literal_text() {
+                    None => ValueTemplate::Template(template),
+                    // Inside a fragment a literal part may be a parameter's value.
+                    Some(literal) if !self.frames.is_empty() => {
+                        ValueTemplate::Literal(Value::String(literal))
+                    }
+                    Some(_) => ValueTemplate::Literal(value.clone()),
                 })
             }
             Value::Array(items) => {

@@ -204,3 +204,6 @@ pub(crate) fn as_runbook(
     };
     (runbook, crate::check::StandaloneFrame::new(params))
 }
+
+#[cfg(test)]
+mod tests;
