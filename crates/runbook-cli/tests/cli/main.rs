@@ -15,6 +15,7 @@ mod durable;
 mod durable_regressions;
 mod examples;
 mod fixtures;
+mod fragments;
 mod functions;
 mod hardening;
 mod http;
