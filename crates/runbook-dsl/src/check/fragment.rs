@@ -211,7 +211,7 @@ impl Checker<'_> {
                         [ParsedPart::Ref(written)] => Some(written.clone()),
                         _ => None,
                     })
-                    .filter(|written| is_param(written));
+                    .filter(is_param);
                 if let Some(written) = single_param {
                     self.param(&written)??
                 } else {
