@@ -419,7 +419,33 @@ impl Checker<'_> {
             RefPath::StepOutput { step, .. }
             | RefPath::StepTiming { step, .. }
             | RefPath::StepOutcome { step } => {
-                *step = format!("{}{step}", frame.prefix);
+                let prefixed = format!("{}{step}", frame.prefix);
+                if !frame.prefix.is_empty() && !self.step_index.contains_key(&prefixed) {
+                    // Said with the id as the fragment's author wrote it, not the run's.
+                    let written = step.clone();
+                    let own: Vec<&str> = self
+                        .step_index
+                        .keys()
+                        .filter_map(|id| id.strip_prefix(frame.prefix.as_str()))
+                        .filter(|id| !id.contains('.'))
+                        .collect();
+                    let finding = Finding::error(
+                        FindingCode::UnknownStep,
+                        reference.span,
+                        format!("unknown step `{written}`"),
+                    )
+                    .with_label("no step of this fragment has this id");
+                    let finding = match did_you_mean(&written, own.iter().copied()) {
+                        Some(candidate) => finding.with_suggestion(Some(candidate)),
+                        None => finding.with_help(
+                            "a fragment's steps refer only to the fragment's own steps; pass \
+                             what it needs from the runbook as a parameter",
+                        ),
+                    };
+                    self.report(finding);
+                    return None;
+                }
+                *step = prefixed;
                 Some(reference)
             }
             RefPath::Run { .. } | RefPath::OwnOutput { .. } | RefPath::Env { .. } => {
