@@ -55,12 +55,24 @@ impl Checker<'_> {
         path: &Spanned<String>,
     ) -> Option<GroupStep> {
         let fragments = self.fragments;
-        // A fragment that did not load was reported where it was loaded.
-        let used = path
-            .loc
-            .bytes
-            .and_then(|(offset, _)| fragments.uses.get(&offset))?;
         let use_span = self.span(path);
+        let key = path.loc.bytes.map(|(offset, _)| offset);
+        let Some(used) = key.and_then(|key| fragments.uses.get(&key)) else {
+            // A fragment that did not load was reported where it was loaded; one that was never
+            // looked for (a caller that reads no files) must not vanish from the runbook.
+            if !key.is_some_and(|key| fragments.tried.contains(&key)) {
+                self.report(
+                    Finding::error(
+                        FindingCode::FragmentNotFound,
+                        use_span,
+                        format!("fragment `{}` was not read", path.value),
+                    )
+                    .with_label("fragments are not read by this check")
+                    .with_help("check the runbook with `runbook lint`, which reads its fragments"),
+                );
+            }
+            return None;
+        };
         let params = self.fragment_arguments(scope, step, &used.raw.params, use_span, &used.path);
         let declared = used.raw.params.keys().cloned().collect();
         let before = self.findings.len();

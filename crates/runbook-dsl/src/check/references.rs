@@ -73,13 +73,18 @@ impl Checker<'_> {
         match parse_template(text, node, content_start) {
             Ok(parsed) => {
                 let mut ok = true;
+                let mut substituted = false;
                 let mut parts = Vec::new();
                 for part in parsed.parts {
                     match part {
                         ParsedPart::Literal(text) => parts.push(Part::Literal(text)),
                         ParsedPart::Ref(written) => match self.param(&written) {
-                            Some(Some(Binding::Ref(reference))) => parts.push(Part::Ref(reference)),
+                            Some(Some(Binding::Ref(reference))) => {
+                                substituted = true;
+                                parts.push(Part::Ref(reference));
+                            }
                             Some(Some(Binding::Literal(value))) => {
+                                substituted = true;
                                 parts.push(Part::Literal(literal_text(&value)));
                             }
                             Some(None) => ok = false,
@@ -94,8 +99,16 @@ impl Checker<'_> {
                         },
                     }
                 }
+                // Inside a fragment the text reads as the run sees it: `{{params.app}}` becomes
+                // the argument (`{{inputs.web_app}}`, or its literal), so `render` and failure
+                // messages say what each use does.
+                let source = if substituted {
+                    parts.iter().map(written_form).collect()
+                } else {
+                    parsed.source
+                };
                 ok.then_some(Template {
-                    source: parsed.source,
+                    source,
                     parts,
                     span: parsed.span,
                 })
@@ -573,5 +586,14 @@ fn literal_text(value: &Value) -> String {
         | Value::Number(_)
         | Value::Array(_)
         | Value::Object(_)) => other.to_string(),
+    }
+}
+
+/// A checked part as it would be written.
+fn written_form(part: &Part) -> String {
+    match part {
+        Part::Literal(text) => text.clone(),
+        Part::Ref(reference) => format!("{{{{{}}}}}", reference.text),
+        Part::Call(call) => format!("{{{{{}}}}}", call.text),
     }
 }

@@ -1,7 +1,7 @@
 //! Reading the fragments a runbook uses, each into its place in the address space, refusing
 //! cycles, escapes and unbounded expansion.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -26,6 +26,8 @@ pub(crate) struct Expansion {
     pub(crate) combined: Source,
     /// Each loaded fragment, by the byte offset of the `use:` value that loaded it.
     pub(crate) uses: HashMap<u64, UsedFragment>,
+    /// Every `use:` that loading looked at (loaded, or reported why not), by the same offset.
+    pub(crate) tried: HashSet<u64>,
     pub(crate) map: SourceMap,
     /// Problems found while loading, in the address space.
     pub(crate) findings: Vec<Finding>,
@@ -62,6 +64,7 @@ pub(crate) fn expand(
         files,
         combined,
         uses: HashMap::new(),
+        tried: HashSet::new(),
         regions: Vec::new(),
         findings: Vec::new(),
         fragment_files: Vec::new(),
@@ -75,6 +78,7 @@ pub(crate) fn expand(
     Expansion {
         combined,
         uses: loader.uses,
+        tried: loader.tried,
         map: SourceMap {
             regions: loader.regions,
         },
@@ -88,6 +92,7 @@ struct Loader<'f> {
     files: &'f dyn FragmentFiles,
     combined: String,
     uses: HashMap<u64, UsedFragment>,
+    tried: HashSet<u64>,
     regions: Vec<Region>,
     findings: Vec<Finding>,
     fragment_files: Vec<FragmentFile>,
@@ -122,6 +127,7 @@ impl Loader<'_> {
         let Some((key, at)) = span_of(written) else {
             return;
         };
+        self.tried.insert(key);
         let resolved = match resolve(from, &written.value) {
             Ok(resolved) => resolved,
             Err(error) => {

@@ -438,3 +438,15 @@ fn a_duration_parameter_left_to_its_default_is_checked_as_a_duration() {
         "{until:?}"
     );
 }
+
+#[test]
+fn a_check_that_reads_no_files_reports_a_use_instead_of_dropping_it() {
+    let text = format!("{HEAD}  - id: pause\n    use: fragments/pause.fragment.yaml\n");
+    let source = Source::new("ops/rb.yaml", text.as_str());
+    let loaded = crate::yaml::load_raw(&source);
+    let Some(raw) = loaded.raw.as_ref() else {
+        panic!("the runbook loads");
+    };
+    let findings = crate::check::check(raw, &source).err().unwrap_or_default();
+    assert_eq!(codes(&findings), [FindingCode::FragmentNotFound]);
+}
