@@ -77,7 +77,19 @@ pub fn load_and_check_fragment(
     let (runbook, frame) = fragment::as_runbook(raw);
     let expansion = fragment::expand(source, &[&runbook.steps, &runbook.finally], files);
     let checked = check::check_expanded(&runbook, catalog, &dropped, &expansion, Some(frame));
-    finish(findings, expansion, checked)
+    let said = |findings: Vec<Finding>| -> Vec<Finding> {
+        findings
+            .into_iter()
+            .map(fragment::as_parameter_finding)
+            .collect()
+    };
+    match finish(findings, expansion, checked) {
+        Ok(mut runbook) => {
+            runbook.warnings = said(std::mem::take(&mut runbook.warnings));
+            Ok(runbook)
+        }
+        Err(findings) => Err(said(findings)),
+    }
 }
 
 /// Load findings plus the check pass's, sorted and pointed at their files.

@@ -357,6 +357,23 @@ fn a_fragment_checks_alone_with_its_parameters_as_inputs() {
         ]
     );
     assert!(findings.iter().all(|f| f.file.is_none()));
+    // Parameters stand in as inputs, but findings call them parameters.
+    assert_eq!(
+        findings[0].message,
+        "default of parameter `p` is not an integer: \"nope\""
+    );
+
+    let unused = "fragment: f\ntitle: F\nparams:\n  spare: {}\nsteps:\n  - id: one\n    note: {message: hi}\n";
+    let source = Source::new("f.fragment.yaml", unused);
+    let runbook = crate::load_and_check_fragment(&source, &runbook_plugin::NoPlugins, &files(&[]))
+        .unwrap_or_else(|findings| panic!("{:?}", codes(&findings)));
+    let warning = &runbook.warnings[0];
+    assert_eq!(warning.code, FindingCode::UnusedInput);
+    assert_eq!(warning.message, "parameter `spare` is never used");
+    assert_eq!(
+        warning.help.as_deref(),
+        Some("refer to it as `{{params.spare}}` where it is meant to be used, or remove it")
+    );
 }
 
 #[test]
