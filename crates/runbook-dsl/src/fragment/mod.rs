@@ -205,9 +205,6 @@ pub(crate) fn as_runbook(
     (runbook, crate::check::StandaloneFrame::new(params))
 }
 
-#[cfg(test)]
-mod tests;
-
 /// A finding about an input of a fragment linted alone is about one of its parameters (they stand
 /// in as inputs): said so, with `{{params.NAME}}` for `{{inputs.NAME}}`.
 pub(crate) fn as_parameter_finding(mut finding: Finding) -> Finding {
@@ -217,17 +214,21 @@ pub(crate) fn as_parameter_finding(mut finding: Finding) -> Finding {
         FindingCode::UnusedInput | FindingCode::InvalidInput
     );
     if about_inputs && finding.file.is_none() {
-        let said = |text: &str| {
-            text.replace("input `", "parameter `")
-                .replace("{{inputs.", "{{params.")
-                .replace(
-                    "; pass it with `env:` or `--input`",
-                    "; the runbook passes it",
-                )
-        };
-        finding.message = said(&finding.message);
-        finding.help = finding.help.as_deref().map(said);
-        finding.label = finding.label.as_deref().map(said);
+        finding.message = said_of_parameters(&finding.message);
+        finding.help = finding.help.as_deref().map(said_of_parameters);
+        finding.label = finding.label.as_deref().map(said_of_parameters);
     }
     finding
 }
+
+fn said_of_parameters(text: &str) -> String {
+    text.replace("input `", "parameter `")
+        .replace("{{inputs.", "{{params.")
+        .replace(
+            "; pass it with `env:` or `--input`",
+            "; the runbook passes it",
+        )
+}
+
+#[cfg(test)]
+mod tests;
