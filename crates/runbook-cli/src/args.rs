@@ -8,8 +8,60 @@ use clap::{Parser, Subcommand, ValueEnum};
 #[derive(Debug, Parser)]
 #[command(name = "runbook", version, about, propagate_version = true)]
 pub struct Args {
+    #[command(flatten)]
+    pub global: GlobalArgs,
     #[command(subcommand)]
     pub command: Command,
+}
+
+/// Flags every command takes, before or after its name.
+#[derive(Debug, clap::Args)]
+#[command(next_help_heading = "Global options")]
+pub struct GlobalArgs {
+    /// When to colour: `auto` (a terminal, and NO_COLOR unset), `always` (into pipes and files
+    /// too; wins over NO_COLOR), `never`.
+    #[arg(
+        long,
+        value_enum,
+        global = true,
+        value_name = "WHEN",
+        default_value_t = ColorWhen::Auto
+    )]
+    pub color: ColorWhen,
+    /// Say less: only errors and the final result line. `run`/`resume`: no header, no step lines
+    /// but failed ones; `lint`: no warnings (unless --deny warnings); `rehearse`: no operator
+    /// view, only scenarios that did not match. Documents (plan, render, --output json, ...) are
+    /// printed whole.
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+    /// Say more, as traces on stderr (or --log-file): `-v` each HTTP request (method, URL,
+    /// status, time, size), command (argv, exit status, time) and linted file; `-vv` adds
+    /// request headers, the names of a command's variables, retries, polls and journal syncs;
+    /// `-vvv` everything. Secrets are masked. RUST_LOG (e.g. `runbook::http=debug`) chooses
+    /// instead.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    /// Append traces to this file instead of stderr (at the `-v` level unless -vv or RUST_LOG
+    /// says more). Created owner-only.
+    #[arg(
+        long,
+        global = true,
+        env = "RUNBOOK_LOG",
+        hide_env_values = true,
+        value_name = "PATH"
+    )]
+    pub log_file: Option<PathBuf>,
+}
+
+/// When to colour output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorWhen {
+    /// Colour a terminal, unless NO_COLOR is set.
+    Auto,
+    /// Always colour, also into pipes and files, whatever NO_COLOR says.
+    Always,
+    /// Never colour.
+    Never,
 }
 
 #[derive(Debug, Subcommand)]
@@ -56,7 +108,7 @@ pub struct PlanArgs {
     #[arg(short, long = "input", value_name = "NAME=VALUE")]
     pub inputs: Vec<String>,
     /// Output format: text for people, or the plan as JSON on stdout.
-    #[arg(long, value_enum, default_value_t = OutputFormat::Human)]
+    #[arg(short, long, value_enum, default_value_t = OutputFormat::Human)]
     pub output: OutputFormat,
 }
 
@@ -98,7 +150,7 @@ pub struct SessionArgs {
     #[arg(short, long = "input", value_name = "NAME=VALUE")]
     pub inputs: Vec<String>,
     /// Output format: progress for people, or the run report as JSON on stdout.
-    #[arg(long, value_enum, default_value_t = OutputFormat::Human)]
+    #[arg(short, long, value_enum, default_value_t = OutputFormat::Human)]
     pub output: OutputFormat,
     /// Answer prompts from this YAML file (keyed by step id) instead of the terminal: for
     /// rehearsals and tests. See docs/prompts.md.
@@ -152,8 +204,12 @@ pub struct RunsArgs {
     #[command(flatten)]
     pub state: StateArgs,
     /// Output format.
-    #[arg(long, value_enum, default_value_t = OutputFormat::Human)]
+    #[arg(short, long, value_enum, default_value_t = OutputFormat::Human)]
     pub output: OutputFormat,
+    /// Print every cell whole, however wide the table gets (on a terminal, long runbook ids,
+    /// actors and last steps are otherwise cut to fit, with `…`). Run ids are never cut.
+    #[arg(long)]
+    pub wide: bool,
 }
 
 #[derive(Debug, clap::Args)]
@@ -164,7 +220,7 @@ pub struct ShowArgs {
     #[command(flatten)]
     pub state: StateArgs,
     /// Output format: a summary, or the journal records as JSON.
-    #[arg(long, value_enum, default_value_t = OutputFormat::Human)]
+    #[arg(short, long, value_enum, default_value_t = OutputFormat::Human)]
     pub output: OutputFormat,
 }
 
@@ -176,8 +232,17 @@ pub struct LintArgs {
     #[arg(value_name = "PATH", required_unless_present_any = ["explain", "list_rules"])]
     pub paths: Vec<PathBuf>,
     /// How findings are printed.
-    #[arg(long, value_enum, default_value_t = LintFormat::Human)]
-    pub format: LintFormat,
+    #[arg(short, long, value_enum, default_value_t = LintFormat::Human)]
+    pub output: LintFormat,
+    /// The old name of --output, kept so existing CI keeps working; says it is deprecated.
+    #[arg(
+        long,
+        value_enum,
+        hide = true,
+        conflicts_with = "output",
+        value_name = "OUTPUT"
+    )]
+    pub format: Option<LintFormat>,
     /// `--deny warnings`: warnings fail lint too (exit 3), as errors do.
     #[arg(long, value_enum, value_name = "WHAT")]
     pub deny: Option<Deny>,
@@ -199,6 +264,13 @@ pub struct LintArgs {
     /// findings.
     #[arg(long)]
     pub list_suppressions: bool,
+}
+
+impl LintArgs {
+    /// The output format, by its name (`--output`) or its deprecated one (`--format`).
+    pub fn output(&self) -> LintFormat {
+        self.format.unwrap_or(self.output)
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -262,7 +334,7 @@ pub struct RehearseArgs {
     #[arg(long, value_name = "DIR")]
     pub keep: Option<PathBuf>,
     /// Output: each scenario's operator view, verdict and the coverage; or one JSON document.
-    #[arg(long, value_enum, default_value_t = OutputFormat::Human)]
+    #[arg(short, long, value_enum, default_value_t = OutputFormat::Human)]
     pub output: OutputFormat,
     /// Answer prompts live at the terminal instead of from the rehearsal's answers.
     #[arg(long)]

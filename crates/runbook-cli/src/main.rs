@@ -10,6 +10,8 @@ mod failure;
 mod interrupt;
 mod launch;
 mod lock;
+mod logging;
+mod output;
 mod plugins;
 mod prompt;
 mod rehearse;
@@ -17,12 +19,20 @@ mod render;
 mod session;
 mod state;
 
-use clap::Parser;
+use clap::{CommandFactory, FromArgMatches};
 
 fn main() -> std::process::ExitCode {
     launch::launch_if_asked();
     rehearse::shim::run_if_asked();
-    let args = args::Args::parse();
+    // clap prints help and usage errors before `--color` is parsed: tell it first.
+    let matches = args::Args::command()
+        .color(output::clap_color(std::env::args_os()))
+        .get_matches();
+    let args = args::Args::from_arg_matches(&matches).unwrap_or_else(|error| error.exit());
+    output::init(&args.global);
+    if let Err(error) = logging::install(&args.global) {
+        return failure::finish(Err(error.into()));
+    }
     let result = match args.command {
         args::Command::Lint(lint) => commands::lint::run(&lint),
         args::Command::Run(run) => commands::run::run(&run),

@@ -25,6 +25,7 @@ pub mod resume;
 pub mod runner;
 mod sequence;
 pub mod steps;
+pub mod trace;
 pub mod transport;
 
 pub use answers::AnswersPrompter;

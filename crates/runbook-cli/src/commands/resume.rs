@@ -52,7 +52,9 @@ pub fn run(args: &ResumeArgs) -> anyhow::Result<()> {
     let changed = changed || changed_fragments(&started.fragments, &run_id, args)?;
     let runbook = super::run::check_or_report(&source)?;
     let plan = ResumePlan::replay(&journal, &runbook);
-    if let Some(torn) = &journal.torn {
+    if let Some(torn) = &journal.torn
+        && !crate::output::quiet()
+    {
         eprintln!("note: run {run_id}'s journal: {torn}");
     }
     execute(

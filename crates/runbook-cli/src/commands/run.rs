@@ -37,7 +37,9 @@ pub fn check_or_report(source: &runbook_dsl::Source) -> anyhow::Result<runbook_d
     let linted = runbook_dsl::lint(source, &crate::plugins::registry());
     let color = use_color(true);
     let mut err = std::io::stderr().lock();
-    for finding in linted.findings() {
+    // `-q`: warnings do not stop a run; only errors are worth saying.
+    let shown = |finding: &&runbook_dsl::Finding| !crate::output::quiet() || finding.is_error();
+    for finding in linted.findings().iter().filter(shown) {
         writeln!(
             err,
             "{}\n",

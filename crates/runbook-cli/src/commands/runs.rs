@@ -5,6 +5,8 @@ use std::io::Write;
 use runbook_engine::journal::{RunSummary, read_journal};
 
 use crate::args::{OutputFormat, RunsArgs};
+use crate::render::runs_table::render_runs;
+use crate::render::width::output_width;
 use crate::state::StateDir;
 
 pub fn run(args: &RunsArgs) -> anyhow::Result<()> {
@@ -27,26 +29,7 @@ pub fn run(args: &RunsArgs) -> anyhow::Result<()> {
         writeln!(out, "no runs in {}", state.runs().display())?;
         return Ok(());
     }
-    writeln!(
-        out,
-        "{:<24} {:<26} {:<20} {:<12} {:<14} LAST STEP",
-        "RUN", "RUNBOOK", "STARTED", "ACTOR", "STATE"
-    )?;
-    for run in &summaries {
-        let started = run.started_at.map_or_else(
-            || "-".to_owned(),
-            |at| at.strftime("%Y-%m-%d %H:%M:%S").to_string(),
-        );
-        writeln!(
-            out,
-            "{:<24} {:<26} {:<20} {:<12} {:<14} {}",
-            run.run_id,
-            run.runbook,
-            started,
-            run.actor,
-            run.state.as_str(),
-            run.last_step.as_deref().unwrap_or("-")
-        )?;
-    }
+    let table = render_runs(&summaries, output_width(), args.wide);
+    writeln!(out, "{table}")?;
     Ok(())
 }

@@ -7,6 +7,7 @@ use runbook_engine::journal::{Resumability, RunState, RunSummary, read_journal};
 
 use crate::args::{OutputFormat, ShowArgs};
 use crate::failure::Failure;
+use crate::render::width::{output_width, wrap_hanging};
 use crate::state::StateDir;
 
 pub fn run(args: &ShowArgs) -> anyhow::Result<()> {
@@ -33,9 +34,14 @@ pub fn run(args: &ShowArgs) -> anyhow::Result<()> {
         writeln!(out, "  note      {torn}")?;
     }
     writeln!(out)?;
+    let width = output_width();
     for entry in &journal.entries {
         let at = entry.at.strftime("%H:%M:%S").to_string();
-        writeln!(out, "{at}  {}", describe(&entry.record))?;
+        // Every line of an error, whole: this is where an operator reads why a run stopped, so
+        // nothing is cut, only wrapped (at spaces) to the terminal.
+        for text in wrap_hanging(&describe(&entry.record), &format!("{at}  "), DETAIL, width) {
+            writeln!(out, "{text}")?;
+        }
     }
     writeln!(out)?;
     let next = match (summary.state, summary.resumable) {
@@ -48,12 +54,17 @@ pub fn run(args: &ShowArgs) -> anyhow::Result<()> {
         (_, why) => Some(why.advice(&run_id)),
     };
     if let Some(next) = next {
-        writeln!(out, "next: {next}")?;
+        for text in wrap_hanging(&next, "next: ", "      ", width) {
+            writeln!(out, "{text}")?;
+        }
     }
     Ok(())
 }
 
-/// One journal record as a line (a multi-line error keeps every line, indented).
+/// Where the lines after a record's first sit: under the step's name.
+const DETAIL: &str = "                     ";
+
+/// One journal record as a line, then every further line of its error (indented by the caller).
 fn describe(record: &JournalRecord) -> String {
     match record {
         JournalRecord::RunStarted(_) => "run started".to_owned(),
@@ -64,13 +75,10 @@ fn describe(record: &JournalRecord) -> String {
         JournalRecord::Decision { step, decision } => {
             format!("  decided  {step}: {}", decision.word())
         }
-        JournalRecord::RunStopped { stop, failure } => {
-            let first = failure.lines().next().unwrap_or("");
-            match stop.step() {
-                Some(step) => format!("stopped: {} at `{step}`: {first}", stop.cause()),
-                None => format!("stopped: {}: {first}", stop.cause()),
-            }
-        }
+        JournalRecord::RunStopped { stop, failure } => match stop.step() {
+            Some(step) => format!("stopped: {} at `{step}`: {failure}", stop.cause()),
+            None => format!("stopped: {}: {failure}", stop.cause()),
+        },
         JournalRecord::CommitPassed { step } => {
             format!("  commit point passed: `{step}` (undo disarmed)")
         }
@@ -97,11 +105,7 @@ fn describe_finished(finished: &StepFinished) -> String {
         line.push_str(&format!(" [{note}]"));
     }
     if let Some(error) = &finished.error {
-        let mut lines = error.message.lines();
-        line.push_str(&format!(": {}", lines.next().unwrap_or("")));
-        for more in lines {
-            line.push_str(&format!("\n{:10}           {more}", ""));
-        }
+        line.push_str(&format!(": {}", error.message));
     }
     line
 }

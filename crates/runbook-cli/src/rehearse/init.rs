@@ -124,8 +124,13 @@ pub fn starting_file(runbook: &Runbook, file_name: &str) -> String {
     }
     out.push_str("\nanswers:\n");
     let prompts: Vec<_> = index.prompts().collect();
-    if prompts.is_empty() {
+    let preconditions = !runbook.meta.preconditions.is_empty();
+    if prompts.is_empty() && !preconditions {
         out.clear_last_line("answers: {}\n");
+    }
+    // Confirmed once before the first step: without this answer no scenario gets past it.
+    if preconditions {
+        out.push_str("  preconditions: {confirm: true}\n");
     }
     for step in prompts {
         let Some(prompt) = step.kind.prompt() else {

@@ -61,6 +61,8 @@ pub fn run(args: &RehearseArgs) -> anyhow::Result<()> {
     let rehearsal = Arc::new(rehearsal);
     let scenarios = select(&rehearsal, &args.scenario)?;
     let human = args.output == OutputFormat::Human;
+    // `-q`: no operator view, only the scenarios that differ, and the summary.
+    let quiet = crate::output::quiet();
     let color = use_color(false);
     let style = Style { color };
     let keep = args.keep.clone();
@@ -93,7 +95,7 @@ pub fn run(args: &RehearseArgs) -> anyhow::Result<()> {
         runbook_engine::journal::create_private_dir(&dir).map_err(|error| {
             Failure::environment(format!("cannot create {}: {error}", dir.display()))
         })?;
-        if human {
+        if human && !quiet {
             render::scenario_header(&style, &scenario.name, scenario.description.as_deref());
         }
         let setup = scenario::Setup {
@@ -101,14 +103,17 @@ pub fn run(args: &RehearseArgs) -> anyhow::Result<()> {
             runbook: &runbook,
             source: &runbook_source,
             dir: &dir,
-            show: human,
+            show: human && !quiet,
             color,
             prompter: interactive.clone(),
         };
         let outcome = scenario::run(&setup, scenario)?;
         let differences = expect::compare(scenario, &outcome);
         outcomes.push((scenario, outcome, differences));
-        if human && let Some((scenario, outcome, differences)) = outcomes.last() {
+        if human
+            && let Some((scenario, outcome, differences)) = outcomes.last()
+            && !(quiet && differences.is_empty())
+        {
             render::verdict(
                 &style,
                 &render::Verdict {

@@ -160,7 +160,7 @@ pub fn render_github(linted: &Source, finding: &Finding) -> String {
     )
 }
 
-/// One finding as a JSON object (one line of `--format json`). Fields in alphabetical order.
+/// One finding as a JSON object (one line of `--output json`). Fields in alphabetical order.
 #[derive(Debug, serde::Serialize)]
 struct JsonFinding<'a> {
     code: &'static str,

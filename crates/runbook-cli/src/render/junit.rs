@@ -1,4 +1,4 @@
-//! `runbook lint --format junit`: a JUnit XML report, for CI systems that show test results (GitLab,
+//! `runbook lint --output junit`: a JUnit XML report, for CI systems that show test results (GitLab,
 //! Jenkins, Azure). One test case per file; one `<failure>` per finding that fails lint (errors,
 //! and warnings under `--deny warnings`); other warnings go to the case's `<system-out>`.
 //!

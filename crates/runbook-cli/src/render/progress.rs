@@ -15,7 +15,9 @@ use runbook_engine::{
 
 use runbook_engine::journal::Resumability;
 
+use super::not_run::StepPositions;
 use super::style::Style;
+use super::width::{output_width, wrap_hanging, wrap_lines};
 
 /// Writes progress to stdout.
 pub struct TerminalObserver {
@@ -31,6 +33,12 @@ pub struct TerminalObserver {
     /// A rehearsal's run: its records live in a scenario's temporary directory, so there is no
     /// `runbook resume` or `runbook show` to suggest.
     rehearsal: bool,
+    /// `-q`: failed steps and the end of run only.
+    quiet: bool,
+    /// Long messages are wrapped to this many columns (none: not a terminal, and no `COLUMNS`).
+    width: Option<usize>,
+    /// The runbook's steps by position, for the summary's compact list of steps that never ran.
+    positions: StepPositions,
 }
 
 impl TerminalObserver {
@@ -46,10 +54,13 @@ impl TerminalObserver {
             sources: runbook_dsl::fragment::SourceMap::default(),
             style: Style { color },
             spinner: None,
-            animate: std::io::stdout().is_terminal(),
+            animate: std::io::stdout().is_terminal() && !crate::output::quiet(),
             run_id: run_id.to_owned(),
             resumed,
             rehearsal: false,
+            quiet: crate::output::quiet(),
+            width: output_width(),
+            positions: StepPositions::default(),
         }
     }
 
@@ -71,6 +82,13 @@ impl TerminalObserver {
         }
     }
 
+    /// Prints `text` line by line under `indent`, wrapped to the output width, each piece styled.
+    fn print_wrapped(&self, text: &str, indent: &str, paint: impl Fn(&str) -> String) {
+        for line in wrap_lines(text, "", self.width.map(|w| w.saturating_sub(indent.len()))) {
+            self.print(&format!("{indent}{}", paint(&line)));
+        }
+    }
+
     fn stop_spinner(&mut self) {
         if let Some(spinner) = self.spinner.take() {
             spinner.finish_and_clear();
@@ -84,6 +102,10 @@ fn indent(at: &Position) -> String {
 
 impl Observer for TerminalObserver {
     fn run_started(&mut self, runbook: &Runbook) {
+        self.positions = StepPositions::of(&runbook.steps);
+        if self.quiet {
+            return;
+        }
         self.print(&self.style.bold(&runbook.meta.title));
         let count = runbook.steps.len();
         let mut facts = vec![
@@ -113,6 +135,9 @@ impl Observer for TerminalObserver {
 
     fn phase_started(&mut self, phase: Phase, reason: &str) {
         self.stop_spinner();
+        if self.quiet {
+            return;
+        }
         let title = match phase {
             Phase::Main => return,
             Phase::Rollback => format!("rolling back ({reason}): compensation, newest first"),
@@ -124,6 +149,9 @@ impl Observer for TerminalObserver {
     }
 
     fn step_started(&mut self, step: &Step, at: &Position) {
+        if self.quiet {
+            return;
+        }
         if step.kind.group().is_some() {
             self.print(&format!("{}▾ {}", indent(at), self.style.bold(&step.name)));
             return;
@@ -132,7 +160,13 @@ impl Observer for TerminalObserver {
             return;
         }
         let spinner = ProgressBar::new_spinner();
-        if let Ok(style) = ProgressStyle::with_template("{prefix}{spinner} {msg} {elapsed:.dim}") {
+        // `--color never` on a terminal: indicatif would dim the time on its own.
+        let template = if self.style.color {
+            "{prefix}{spinner} {msg} {elapsed:.dim}"
+        } else {
+            "{prefix}{spinner} {msg} {elapsed}"
+        };
+        if let Ok(style) = ProgressStyle::with_template(template) {
             spinner.set_style(style);
         }
         spinner.set_prefix(indent(at));
@@ -143,6 +177,7 @@ impl Observer for TerminalObserver {
 
     fn step_progress(&mut self, step: &Step, progress: &Progress) {
         match &self.spinner {
+            None if self.quiet => {}
             Some(spinner) => spinner.set_message(format!("{} · {progress}", step.name)),
             // Without a terminal, say only what matters later: retries and repeats, not each poll.
             None if !matches!(progress, Progress::Waiting { .. }) => {
@@ -157,6 +192,9 @@ impl Observer for TerminalObserver {
 
     fn step_finished(&mut self, step: &Step, at: &Position, report: &StepReport) {
         self.stop_spinner();
+        if self.quiet && report.outcome != StepOutcome::Failed {
+            return;
+        }
         let pad = indent(at);
         let position = if at.depth == 0 && at.phase == Phase::Main {
             self.style.dim(&format!("[{}/{}] ", at.index, at.total))
@@ -222,20 +260,17 @@ impl Observer for TerminalObserver {
             && report.outcome == StepOutcome::Passed
             && let Some(message) = &report.note
         {
-            for text in message.lines() {
-                self.print(&format!("{pad}    {}", self.style.bold(text)));
-            }
+            self.print_wrapped(message, &format!("{pad}    "), |text| self.style.bold(text));
         }
         if let Some(error) = &report.error {
             let warned = report.outcome == StepOutcome::Warned;
-            for text in error.message.lines() {
-                let text = if warned {
+            self.print_wrapped(&error.message, &format!("{pad}    "), |text| {
+                if warned {
                     self.style.yellow(text)
                 } else {
                     self.style.red(text)
-                };
-                self.print(&format!("{pad}    {text}"));
-            }
+                }
+            });
             if let (Some(span), Some(source)) = (error.span, &self.source) {
                 let located = self.sources.locate(span);
                 let source = located.file.as_deref().unwrap_or(source);
@@ -249,6 +284,9 @@ impl Observer for TerminalObserver {
     }
 
     fn decision(&mut self, step: &Step, decision: Decision) {
+        if self.quiet {
+            return;
+        }
         self.print(&format!(
             "    {}",
             self.style.dim(&format!(
@@ -266,6 +304,7 @@ impl Observer for TerminalObserver {
     fn run_event(&mut self, event: &RunEvent<'_>) {
         self.stop_spinner();
         match event {
+            RunEvent::Preconditions(record) if record.confirmed && self.quiet => {}
             RunEvent::Preconditions(record) if record.confirmed => self.print(&format!(
                 "  {} preconditions confirmed ({})",
                 self.style.green("✓"),
@@ -274,11 +313,10 @@ impl Observer for TerminalObserver {
             RunEvent::Preconditions(record) => {
                 self.print(&format!("  {} preconditions", self.style.red("✗")));
                 if let Some(refusal) = &record.refusal {
-                    for text in refusal.lines() {
-                        self.print(&format!("      {}", self.style.red(text)));
-                    }
+                    self.print_wrapped(refusal, "      ", |text| self.style.red(text));
                 }
             }
+            RunEvent::CommitPassed { .. } if self.quiet => {}
             RunEvent::CommitPassed { step, disarmed } => self.print(&format!(
                 "    {}",
                 self.style.dim(&format!(
@@ -293,17 +331,6 @@ impl Observer for TerminalObserver {
 
     fn run_finished(&mut self, report: &RunReport) {
         self.stop_spinner();
-        for step in report
-            .steps
-            .iter()
-            .filter(|s| s.outcome == StepOutcome::NotRun)
-        {
-            self.print(&format!(
-                "  · {} {}",
-                step.name,
-                self.style.dim("(not run)")
-            ));
-        }
         let passed = report.count(StepOutcome::Passed);
         let failed = report.count(StepOutcome::Failed);
         let skipped = report.count(StepOutcome::Skipped);
@@ -332,7 +359,9 @@ impl Observer for TerminalObserver {
             .as_deref()
             .map(|step| format!(" at step `{step}`"))
             .unwrap_or_default();
-        self.print("");
+        if !self.quiet {
+            self.print("");
+        }
         let headline = match report.status {
             RunStatus::Succeeded => format!("{} {summary}", self.style.green("succeeded:")),
             RunStatus::SucceededWithWarnings => format!(
@@ -359,21 +388,40 @@ impl Observer for TerminalObserver {
                 self.style.red("interrupted")
             ),
         };
-        self.print(&headline);
-        if report.status == RunStatus::RollbackFailed {
-            self.print("  manual action is needed: the steps above marked ✗ did not complete");
+        // Styled text wraps as well as plain: textwrap measures without the escape codes.
+        for line in wrap_hanging(&headline, "", "  ", self.width) {
+            self.print(&line);
         }
-        for step in report.warnings() {
+        let not_run = report
+            .steps
+            .iter()
+            .filter(|step| step.outcome == StepOutcome::NotRun)
+            .map(|step| step.id.as_str());
+        if let Some(not_run) = self
+            .positions
+            .describe_not_run(not_run)
+            .filter(|_| !self.quiet)
+        {
+            self.print_wrapped(&format!("not run: {not_run}"), "  ", |text| {
+                self.style.dim(text)
+            });
+        }
+        if report.status == RunStatus::RollbackFailed {
+            self.print_wrapped(
+                "manual action is needed: the steps above marked ✗ did not complete",
+                "  ",
+                |text| text.to_owned(),
+            );
+        }
+        for step in report.warnings().filter(|_| !self.quiet) {
             let first = step
                 .error
                 .as_ref()
                 .and_then(|error| error.message.lines().next())
                 .unwrap_or("");
-            self.print(&format!(
-                "  {} `{}`: {first}",
-                self.style.yellow("warning:"),
-                step.id
-            ));
+            self.print_wrapped(&format!("warning: `{}`: {first}", step.id), "  ", |text| {
+                self.style.yellow(text)
+            });
         }
         if let Some(step) = &report.commit_point {
             self.print(&format!(
@@ -382,8 +430,8 @@ impl Observer for TerminalObserver {
             ));
         }
         if !report.irreversible_done.is_empty() && report.status != RunStatus::Succeeded {
-            self.print(&format!(
-                "  {} {} (what it did cannot be undone)",
+            let line = format!(
+                "{} {} (what it did cannot be undone)",
                 self.style.yellow("point of no return passed:"),
                 report
                     .irreversible_done
@@ -391,25 +439,20 @@ impl Observer for TerminalObserver {
                     .map(|step| format!("`{step}`"))
                     .collect::<Vec<_>>()
                     .join(", ")
-            ));
+            );
+            self.print_wrapped(&line, "  ", |text| text.to_owned());
         }
         let compensated = report
             .steps
             .iter()
             .any(|step| step.phase == Phase::Rollback);
-        if !self.rehearsal {
-            match Resumability::decide(Some(report.status), compensated, false) {
-                Resumability::Resumable | Resumability::UndoCutOff => self.print(&format!(
-                    "  to continue after fixing the cause: runbook resume {}",
-                    self.run_id
-                )),
-                Resumability::Succeeded => {}
-                Resumability::Compensated
-                | Resumability::Running { .. }
-                | Resumability::NoStart => {
-                    self.print(&format!("  the run's record: runbook show {}", self.run_id))
-                }
-            }
+        if !self.rehearsal
+            && let Some(next) = resume_advice(
+                Resumability::decide(Some(report.status), compensated, false),
+                &self.run_id,
+            )
+        {
+            self.print_wrapped(&next, "  ", |text| text.to_owned());
         }
         if report.operator.answers_file_replaced_operator {
             self.print(&self.style.yellow(
@@ -424,9 +467,7 @@ impl TerminalObserver {
     fn print_sop_header(&self, meta: &runbook_dsl::Metadata) {
         if let Some(description) = &meta.description {
             self.print("");
-            for text in description.trim_end().lines() {
-                self.print(&format!("  {text}"));
-            }
+            self.print_wrapped(description.trim_end(), "  ", |text| text.to_owned());
         }
         let mut facts = Vec::new();
         if let Some(role) = &meta.required_role {
@@ -449,8 +490,31 @@ impl TerminalObserver {
             self.print("");
             self.print(&format!("  {}", self.style.bold(title)));
             for item in items {
-                self.print(&format!("    - {item}"));
+                // Continuation lines sit under the item's text, not under its dash.
+                let lines = wrap_lines(item, "", self.width.map(|w| w.saturating_sub(6)));
+                for (number, line) in lines.iter().enumerate() {
+                    let dash = if number == 0 { "- " } else { "  " };
+                    self.print(&format!("    {dash}{line}"));
+                }
             }
+        }
+    }
+}
+
+/// The summary's last word on the run: how to continue it, or why it cannot be continued and
+/// where its record is. Nothing after a success.
+fn resume_advice(resumability: Resumability, run_id: &str) -> Option<String> {
+    match resumability {
+        Resumability::Resumable | Resumability::UndoCutOff => Some(format!(
+            "to continue after fixing the cause: runbook resume {run_id}"
+        )),
+        Resumability::Succeeded => None,
+        Resumability::Compensated => Some(format!(
+            "cannot be resumed: compensation undid what the run did, so continuing it would act \
+             on undone work; start a new run (the run's record: runbook show {run_id})"
+        )),
+        Resumability::Running { .. } | Resumability::NoStart => {
+            Some(format!("the run's record: runbook show {run_id}"))
         }
     }
 }

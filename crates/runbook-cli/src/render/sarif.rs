@@ -1,4 +1,4 @@
-//! `runbook lint --format sarif`: one SARIF 2.1.0 log (serde-sarif's types, generated from the
+//! `runbook lint --output sarif`: one SARIF 2.1.0 log (serde-sarif's types, generated from the
 //! official schema), for GitHub code scanning and other SARIF viewers.
 //!
 //! `tool.driver.rules` is the whole rule catalog (id = the stable code, name, short and full

@@ -1,15 +1,15 @@
-//! Colour, only when the stream is a terminal and NO_COLOR is unset (https://no-color.org).
+//! Colour: as `--color` says (see [`crate::output::color`]); by default only when the stream is a
+//! terminal and NO_COLOR is unset (https://no-color.org).
 
-use std::io::IsTerminal;
+use crate::output::{Stream, color};
 
 /// Whether to colour output written to stdout (`stderr: false`) or stderr.
 pub fn use_color(stderr: bool) -> bool {
-    let terminal = if stderr {
-        std::io::stderr().is_terminal()
+    color(if stderr {
+        Stream::Stderr
     } else {
-        std::io::stdout().is_terminal()
-    };
-    terminal && std::env::var_os("NO_COLOR").is_none_or(|value| value.is_empty())
+        Stream::Stdout
+    })
 }
 
 /// Minimal ANSI styling; a no-op when colour is off.

@@ -44,6 +44,7 @@ pub fn execute(
     start: Start,
 ) -> anyhow::Result<()> {
     let config = Config::resolve(args, runbook, &start)?;
+    crate::logging::know_secrets(&config.inputs.redactor);
     let records = Records::open(&config, args, source, runbook, start)?;
     if config.human {
         say_before_running(&config, &records);
@@ -56,11 +57,12 @@ pub fn execute(
 /// Locks taken over from dead runs, and an answers file standing in for an operator.
 fn say_before_running(config: &Config, records: &Records) {
     let mut noted = std::collections::BTreeSet::new();
+    let quiet = crate::output::quiet();
     for stale in records
         .lock
         .stale
         .iter()
-        .filter(|stale| noted.insert(stale.run_id.clone()))
+        .filter(|stale| noted.insert(stale.run_id.clone()) && !quiet)
     {
         eprintln!(
             "note: took over a lock left by run {} (pid {}, {}@{}), whose process is gone",

@@ -1493,7 +1493,10 @@ async fn open_orders_at_the_terminal_the_operator_sees_them_and_continues() {
         .env("NO_COLOR", "1")
         .env("TERM", "xterm")
         .env_remove("RUST_LOG")
-        .env_remove("INFISICAL_PROJECT_ID");
+        .env_remove("INFISICAL_PROJECT_ID")
+        .env("HOME", crate::support::sandbox_home())
+        .env_remove("XDG_STATE_HOME")
+        .env_remove("COLUMNS");
     for (name, value) in rig.run_env() {
         command.env(name, value);
     }

@@ -40,7 +40,7 @@ fn fixture(name: &str) -> PathBuf {
 }
 
 /// Compares `actual` with the pinned file, or rewrites it with `UPDATE_FIXTURES=1`.
-fn assert_pinned(path: &Path, actual: &str) {
+pub(crate) fn assert_pinned(path: &Path, actual: &str) {
     if std::env::var_os("UPDATE_FIXTURES").is_some_and(|value| value == "1") {
         std::fs::write(path, actual)
             .unwrap_or_else(|error| panic!("cannot write {}: {error}", path.display()));
@@ -293,15 +293,57 @@ fn new_writes_a_skeleton_that_lints_clean_and_never_overwrites() {
     for kind in ["http:", "shell:", "assert:", "prompt:", "inputs:"] {
         assert!(written.contains(kind), "no {kind} in {written}");
     }
-    let lint = sandbox.run(&["lint", "rotate-db-password.yaml", "--deny", "warnings"]);
+    let rehearsal = sandbox.path().join("rotate-db-password.rehearsal.yaml");
+    assert!(
+        rehearsal.is_file(),
+        "no rehearsal file beside it: {output:?}"
+    );
+    let lint = sandbox.run(&[
+        "lint",
+        "rotate-db-password.yaml",
+        "rotate-db-password.rehearsal.yaml",
+        "--deny",
+        "warnings",
+    ]);
     assert_eq!(lint.code, 0, "the skeleton does not lint clean: {lint:?}");
-    assert_eq!(lint.stdout, "1 runbook checked: no findings\n");
+    assert_eq!(lint.stdout, "2 runbooks checked: no findings\n");
+    let rehearsed = sandbox.run(&["rehearse", "rotate-db-password.yaml"]);
+    assert_eq!(rehearsed.code, 0, "the skeleton's rehearsal: {rehearsed:?}");
+    assert!(
+        rehearsed
+            .stdout
+            .ends_with("4 scenarios: 4 matched, 0 differ\n"),
+        "{}",
+        rehearsed.stdout
+    );
+    assert!(
+        rehearsed
+            .stdout
+            .contains("  steps            4/4 exercised\n")
+            && rehearsed
+                .stdout
+                .contains("  prompt answers   2/2 exercised\n"),
+        "every step and answer rehearsed: {}",
+        rehearsed.stdout
+    );
 
     std::fs::write(&path, "mine").unwrap_or_else(|error| panic!("{error}"));
     let again = sandbox.run(&["new", "rotate-db-password"]);
     assert_eq!(again.code, 2, "{again:?}");
     assert!(again.stderr.contains("already exists"), "{again:?}");
     assert_eq!(std::fs::read_to_string(&path).unwrap_or_default(), "mine");
+
+    // A rehearsal file of that name is someone's work too: nothing is written.
+    sandbox.write("rotate-ops.rehearsal.yaml", "mine");
+    let taken = sandbox.run(&["new", "rotate-ops"]);
+    assert_eq!(taken.code, 2, "{taken:?}");
+    assert!(
+        taken
+            .stderr
+            .contains("rotate-ops.rehearsal.yaml already exists"),
+        "{taken:?}"
+    );
+    assert!(!sandbox.path().join("rotate-ops.yaml").exists());
 
     let bad = sandbox.run(&["new", "Rotate DB"]);
     assert_eq!(bad.code, 2, "{bad:?}");
@@ -312,6 +354,7 @@ fn new_writes_a_skeleton_that_lints_clean_and_never_overwrites() {
 fn new_points_the_modeline_at_the_repository_schema() {
     let sandbox = Sandbox::new();
     sandbox.write("schemas/runbook.schema.json", "{}");
+    sandbox.write("schemas/rehearsal.schema.json", "{}");
     sandbox.write("ops/deep/README", "runbooks live here");
     let output = sandbox.run(&["new", "ops/deep/x"]);
     assert_eq!(output.code, 0, "{output:?}");
@@ -321,6 +364,14 @@ fn new_points_the_modeline_at_the_repository_schema() {
         written.starts_with("# yaml-language-server: $schema=../../schemas/runbook.schema.json\n"),
         "{written}"
     );
+    let rehearsal = std::fs::read_to_string(sandbox.path().join("ops/deep/x.rehearsal.yaml"))
+        .unwrap_or_default();
+    assert!(
+        rehearsal
+            .starts_with("# yaml-language-server: $schema=../../schemas/rehearsal.schema.json\n"),
+        "{rehearsal}"
+    );
+    assert!(rehearsal.contains("\nrunbook: x.yaml\n"), "{rehearsal}");
 }
 
 #[test]

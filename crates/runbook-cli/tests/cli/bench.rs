@@ -42,6 +42,9 @@ impl Bench {
         command
             .current_dir(self.sandbox.path())
             .env("RUNBOOK_STATE_DIR", &self.state)
+            .env("HOME", crate::support::sandbox_home())
+            .env_remove("XDG_STATE_HOME")
+            .env_remove("COLUMNS")
             .args(args)
             .timeout(Duration::from_secs(60))
             .write_stdin("");
@@ -56,6 +59,9 @@ impl Bench {
             .args(args)
             .env("NO_COLOR", "1")
             .env("RUNBOOK_STATE_DIR", &self.state)
+            .env("HOME", crate::support::sandbox_home())
+            .env_remove("XDG_STATE_HOME")
+            .env_remove("COLUMNS")
             .env_remove("RUST_LOG")
             .env_remove("RUNBOOK_ACTOR")
             .env_remove("RUNBOOK_AUDIT_LOG")

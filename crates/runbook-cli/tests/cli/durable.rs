@@ -148,6 +148,9 @@ impl Bench {
         command
             .current_dir(self.sandbox.path())
             .env("RUNBOOK_STATE_DIR", &self.state)
+            .env("HOME", crate::support::sandbox_home())
+            .env_remove("XDG_STATE_HOME")
+            .env_remove("COLUMNS")
             .args(args)
             .write_stdin("");
         for (key, value) in env {
@@ -164,6 +167,9 @@ impl Bench {
             .args(args)
             .env("NO_COLOR", "1")
             .env("RUNBOOK_STATE_DIR", &self.state)
+            .env("HOME", crate::support::sandbox_home())
+            .env_remove("XDG_STATE_HOME")
+            .env_remove("COLUMNS")
             .env_remove("RUST_LOG")
             .env_remove("RUNBOOK_ACTOR")
             .env_remove("RUNBOOK_AUDIT_LOG")
@@ -1185,6 +1191,9 @@ async fn resume_finds_the_runbook_from_another_directory() {
     command
         .current_dir(elsewhere.path())
         .env("RUNBOOK_STATE_DIR", &doubt.bench.state)
+        .env("HOME", crate::support::sandbox_home())
+        .env_remove("XDG_STATE_HOME")
+        .env_remove("COLUMNS")
         .args(["resume", doubt.run_id.as_str()]);
     let resumed = finish(command);
     assert_code(&resumed, 0, "resume from elsewhere");
@@ -1705,6 +1714,9 @@ on_failure:
         .current_dir(sandbox.path())
         .args(["run", "rb.yaml"])
         .env("RUNBOOK_STATE_DIR", &state)
+        .env("HOME", crate::support::sandbox_home())
+        .env_remove("XDG_STATE_HOME")
+        .env_remove("COLUMNS")
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .spawn()

@@ -281,7 +281,7 @@ fn report(cases: &[PathBuf], failures: Vec<String>) {
 /// Durations are replaced only where the progress output prints a measured time: at the end of a step
 /// line (`  ✓ [1/3] name 12ms`) and of the summary (`... in 1.5s`). Durations the runbook itself states
 /// (`did not finish within 300ms`) stay as they are. In JSON reports, `duration_ms` and `started_at`.
-fn normalize(text: &str) -> String {
+pub(crate) fn normalize(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for line in text.split_inclusive('\n') {
         let (body, newline) = match line.strip_suffix('\n') {
@@ -309,7 +309,8 @@ fn normalize_line(line: &str) -> String {
             return format!("{indent}{key}{placeholder}{comma}");
         }
     }
-    let is_step_line = ["✓ [", "✗ ["].iter().any(|mark| trimmed.starts_with(mark));
+    // Main steps (`✓ [1/3] name 12ms`) and cleanup steps (`✓ name 12ms`) alike.
+    let is_step_line = ["✓ ", "✗ "].iter().any(|mark| trimmed.starts_with(mark));
     let is_summary = trimmed.starts_with("succeeded: ") || trimmed.starts_with("failed");
     if (is_step_line || is_summary)
         && let Some((head, last)) = line.rsplit_once(' ')

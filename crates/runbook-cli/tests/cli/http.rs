@@ -611,7 +611,7 @@ steps:
     let output = run(&sandbox, "rb.yaml", &server.uri(), &[], false);
     assert_code(&output, 1);
     assert!(
-        output.stdout.contains("· List open orders (not run)"),
+        output.stdout.contains("\n  not run: [2/2] `orders`\n"),
         "{}",
         output.stdout
     );

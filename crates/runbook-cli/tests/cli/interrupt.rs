@@ -27,6 +27,9 @@ fn start(yaml: &str, server: &MockServer, extra: &[&str]) -> Running {
         .args(extra)
         .env("NO_COLOR", "1")
         .env("RUNBOOK_STATE_DIR", crate::control::state_dir(&sandbox))
+        .env("HOME", crate::support::sandbox_home())
+        .env_remove("XDG_STATE_HOME")
+        .env_remove("COLUMNS")
         .env_remove("RUST_LOG");
     Running::spawn(command).keeping(sandbox)
 }

@@ -16,14 +16,14 @@ use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
 use crate::support::{Output, Sandbox, fresh_state_dir};
 
-const CANARY: &str = "CANARY s3cr3t+91ab#?ß&";
-const ENV: &str = "RB_CANARY";
+pub(crate) const CANARY: &str = "CANARY s3cr3t+91ab#?ß&";
+pub(crate) const ENV: &str = "RB_CANARY";
 
 // ---------------------------------------------------------------------------------------------
 // The sweep.
 
 /// The canary's encodings, each computed here independently of the redactor.
-fn encodings(secret: &str) -> Vec<(&'static str, String)> {
+pub(crate) fn encodings(secret: &str) -> Vec<(&'static str, String)> {
     let percent = |keep: &dyn Fn(u8) -> bool, plus: bool, upper: bool| -> String {
         secret
             .bytes()
@@ -115,7 +115,7 @@ fn encodings(secret: &str) -> Vec<(&'static str, String)> {
 }
 
 /// Channels searched and what was found.
-struct Sweep {
+pub(crate) struct Sweep {
     name: &'static str,
     forms: Vec<(&'static str, String)>,
     tried: usize,
@@ -123,7 +123,7 @@ struct Sweep {
 }
 
 impl Sweep {
-    fn new(name: &'static str) -> Self {
+    pub(crate) fn new(name: &'static str) -> Self {
         Sweep {
             name,
             forms: encodings(CANARY),
@@ -133,7 +133,7 @@ impl Sweep {
     }
 
     /// Searches one channel (a stream or a file) for every form.
-    fn check(&mut self, channel: &str, text: &str) {
+    pub(crate) fn check(&mut self, channel: &str, text: &str) {
         self.tried += 1;
         for (label, form) in &self.forms {
             if text.contains(form.as_str()) {
@@ -144,13 +144,13 @@ impl Sweep {
         }
     }
 
-    fn output(&mut self, what: &str, output: &Output) {
+    pub(crate) fn output(&mut self, what: &str, output: &Output) {
         self.check(&format!("{what} stdout"), &output.stdout);
         self.check(&format!("{what} stderr"), &output.stderr);
     }
 
     /// Every file under `dir` (journal, audit log, anything left behind).
-    fn tree(&mut self, dir: &Path) {
+    pub(crate) fn tree(&mut self, dir: &Path) {
         for file in files_under(dir) {
             let bytes = std::fs::read(&file).unwrap_or_default();
             self.check(
@@ -160,7 +160,7 @@ impl Sweep {
         }
     }
 
-    fn assert_clean(self) {
+    pub(crate) fn assert_clean(self) {
         let leaked = self.leaks.len();
         eprintln!(
             "sweep {}: {} channels tried, {leaked} leaked",
@@ -192,14 +192,14 @@ fn files_under(dir: &Path) -> Vec<PathBuf> {
 }
 
 /// Runs `runbook ARGS` in the sandbox with the canary in its environment and `state` as state dir.
-fn run(sandbox: &Sandbox, state: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
+pub(crate) fn run(sandbox: &Sandbox, state: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
     let state = state.display().to_string();
     let mut all = vec![(ENV, CANARY), ("RUNBOOK_STATE_DIR", state.as_str())];
     all.extend_from_slice(env);
     sandbox.run_with_env(args, &all)
 }
 
-const SECRET_INPUT: &str = "inputs:
+pub(crate) const SECRET_INPUT: &str = "inputs:
   base_url: {type: string, default: \"http://127.0.0.1:9\"}
   api_secret: {type: string, secret: true, env: RB_CANARY}
 ";
@@ -281,7 +281,7 @@ fn lint_warns_about_a_secret_in_prompt_text() {
 /// Answers with the `x-key` header it received in every encoding above, one per line, then the
 /// received path, then the key in a JSON document and in a JSON string inside a JSON document (as
 /// an API that wraps a payload sends it).
-struct EchoEncodings;
+pub(crate) struct EchoEncodings;
 
 impl Respond for EchoEncodings {
     fn respond(&self, request: &Request) -> ResponseTemplate {

@@ -1,4 +1,4 @@
-//! `runbook lint --format json|github|sarif|junit`, `--deny warnings` and `--list-suppressions` on
+//! `runbook lint --output json|github|sarif|junit`, `--deny warnings` and `--list-suppressions` on
 //! one runbook with an error, a warning and a suppressed warning.
 
 use runbook_dsl::FindingCode;
@@ -51,7 +51,7 @@ fn json_lines(stdout: &str) -> Vec<serde_json::Value> {
 
 #[test]
 fn json_has_start_and_end_positions_offsets_and_the_rule() {
-    let output = sandbox().run(&["lint", "--format", "json", "formats.yaml"]);
+    let output = sandbox().run(&["lint", "--output", "json", "formats.yaml"]);
     assert_eq!(output.code, 3, "{}", output.stderr);
     let findings = json_lines(&output.stdout);
     assert_eq!(findings.len(), 2, "{}", output.stdout);
@@ -76,7 +76,7 @@ fn json_has_start_and_end_positions_offsets_and_the_rule() {
 
 #[test]
 fn github_workflow_commands_carry_the_whole_range() {
-    let output = sandbox().run(&["lint", "--format", "github", "formats.yaml"]);
+    let output = sandbox().run(&["lint", "--output", "github", "formats.yaml"]);
     assert_eq!(output.code, 3);
     let lines: Vec<&str> = output.stdout.lines().collect();
     assert_eq!(lines.len(), 2, "{}", output.stdout);
@@ -107,7 +107,7 @@ fn sarif_validator() -> jsonschema::Validator {
 
 #[test]
 fn sarif_is_valid_against_the_official_schema_and_carries_the_catalog() {
-    let output = sandbox().run(&["lint", "--format", "sarif", "formats.yaml", "warnings.yaml"]);
+    let output = sandbox().run(&["lint", "--output", "sarif", "formats.yaml", "warnings.yaml"]);
     assert_eq!(output.code, 3, "{}", output.stderr);
     let log: serde_json::Value =
         serde_json::from_str(&output.stdout).unwrap_or_else(|error| panic!("{error}"));
@@ -178,7 +178,7 @@ fn sarif_validation_can_fail() {
 
 #[test]
 fn junit_has_a_case_per_file_and_a_failure_per_failing_finding() {
-    let output = sandbox().run(&["lint", "--format", "junit", "formats.yaml", "warnings.yaml"]);
+    let output = sandbox().run(&["lint", "--output", "junit", "formats.yaml", "warnings.yaml"]);
     assert_eq!(output.code, 3);
     let xml = &output.stdout;
     assert!(xml.starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites"));
@@ -191,7 +191,7 @@ fn junit_has_a_case_per_file_and_a_failure_per_failing_finding() {
 
     let denied = sandbox().run(&[
         "lint",
-        "--format",
+        "--output",
         "junit",
         "--deny",
         "warnings",

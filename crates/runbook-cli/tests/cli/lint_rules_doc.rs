@@ -113,7 +113,7 @@ fn every_bad_example_fires_its_rule_and_every_good_one_is_clean() {
         files.push(format!("{name}.good.yaml"));
         sandbox.write(&format!("{name}.good.yaml"), &rule.good);
     }
-    let mut args = vec!["lint", "--format", "json"];
+    let mut args = vec!["lint", "--output", "json"];
     args.extend(files.iter().map(String::as_str));
     let output = sandbox.run(&args);
     assert!(output.stderr.is_empty(), "stderr: {}", output.stderr);

@@ -85,7 +85,7 @@ fn a_repository_walk_lints_only_runbooks_that_are_not_ignored() {
 fn named_files_are_always_linted_and_flags_widen_the_walk() {
     let repo = repository();
     // Named explicitly: linted whatever it looks like (and it is not a valid runbook).
-    let named = repo.run(&["lint", "--format", "json", "docker-compose.yml"]);
+    let named = repo.run(&["lint", "--output", "json", "docker-compose.yml"]);
     assert_eq!(named.code, 3);
     let mut named_files = files_in(&named.stdout);
     named_files.dedup();
@@ -102,7 +102,7 @@ fn named_files_are_always_linted_and_flags_widen_the_walk() {
         too_big.stderr
     );
     std::fs::remove_dir_all(repo.path().join("data")).unwrap_or_else(|error| panic!("{error}"));
-    let all = repo.run(&["lint", "--all-yaml", "--format", "json", "."]);
+    let all = repo.run(&["lint", "--all-yaml", "--output", "json", "."]);
     let mut files = files_in(&all.stdout);
     files.dedup();
     assert_eq!(
@@ -120,7 +120,7 @@ fn named_files_are_always_linted_and_flags_widen_the_walk() {
         "lint",
         "--include-glob",
         "config/*.yaml",
-        "--format",
+        "--output",
         "json",
         ".",
     ]);
@@ -140,7 +140,7 @@ fn output_is_in_input_order_whatever_the_thread_timing() {
     }
     // Given in reverse: output follows the command line, not the file system or finishing order.
     names.reverse();
-    let mut args = vec!["lint", "--format", "json"];
+    let mut args = vec!["lint", "--output", "json"];
     args.extend(names.iter().map(String::as_str));
     let first = sandbox.run(&args);
     assert_eq!(files_in(&first.stdout), names);

@@ -182,6 +182,9 @@ impl Rig {
             .env("PATH", path)
             .env("NO_COLOR", "1")
             .env("RUNBOOK_STATE_DIR", sandbox.path().join(".state"))
+            .env("HOME", crate::support::sandbox_home())
+            .env_remove("XDG_STATE_HOME")
+            .env_remove("COLUMNS")
             .env_remove("RUNBOOK_AUDIT_LOG")
             .env_remove("RUST_LOG");
         Background::spawn(command).keeping(sandbox)
@@ -339,6 +342,9 @@ async fn an_old_key_that_still_works_is_a_warning_with_its_own_exit_code() {
         command
             .current_dir(sandbox.path())
             .env("RUNBOOK_STATE_DIR", sandbox.path().join(".state"))
+            .env("HOME", crate::support::sandbox_home())
+            .env_remove("XDG_STATE_HOME")
+            .env_remove("COLUMNS")
             .arg("runs");
         command
     });

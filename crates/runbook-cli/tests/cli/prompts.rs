@@ -461,6 +461,9 @@ async fn no_terminal_and_no_answers_file_fails_at_once() {
         .args(["run", "rb.yaml", "--input"])
         .arg(format!("base_url={}", server.uri()))
         .env("RUNBOOK_STATE_DIR", crate::control::state_dir(&sandbox))
+        .env("HOME", crate::support::sandbox_home())
+        .env_remove("XDG_STATE_HOME")
+        .env_remove("COLUMNS")
         .timeout(Duration::from_secs(20));
     let started = Instant::now();
     let output = crate::support::finish(command);
@@ -598,6 +601,9 @@ pub(crate) mod terminal {
             .env("NO_COLOR", "1")
             .env("TERM", "xterm")
             .env("RUNBOOK_STATE_DIR", crate::control::state_dir(sandbox))
+            .env("HOME", crate::support::sandbox_home())
+            .env_remove("XDG_STATE_HOME")
+            .env_remove("COLUMNS")
             .env_remove("RUST_LOG");
         rexpect::session::spawn_command(command, Some(15_000)).expect("spawn on a pty")
     }

@@ -521,3 +521,25 @@ fn a_rehearsed_run_suggests_no_resume_of_a_record_that_is_gone() {
         );
     }
 }
+
+/// A runbook with preconditions: the starting file confirms them, or no scenario got past them
+/// ("no answer for the runbook's preconditions").
+#[test]
+fn init_answers_the_preconditions() {
+    let sandbox = Sandbox::new();
+    sandbox.write(
+        "p.yaml",
+        "id: p\ntitle: P\nmode: operator-assisted\npreconditions:\n  - the operator is on console\n\
+         steps:\n  - id: hello\n    shell: {command: \"true\"}\n",
+    );
+    let output = sandbox.run(&["rehearse", "--init", "p.yaml"]);
+    assert_eq!(output.code, 0, "{output:?}");
+    let written = std::fs::read_to_string(sandbox.path().join("p.rehearsal.yaml"))
+        .unwrap_or_else(|error| panic!("not written: {error}"));
+    assert!(
+        written.contains("\nanswers:\n  preconditions: {confirm: true}\n"),
+        "{written}"
+    );
+    let run = sandbox.run(&["rehearse", "p.yaml"]);
+    assert_eq!(run.code, 0, "{run:?}");
+}

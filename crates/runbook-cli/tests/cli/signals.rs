@@ -37,6 +37,9 @@ fn start_in(sandbox: Sandbox, args: &[&str]) -> Running {
         .args(args)
         .env("NO_COLOR", "1")
         .env("RUNBOOK_STATE_DIR", state_dir(&sandbox))
+        .env("HOME", crate::support::sandbox_home())
+        .env_remove("XDG_STATE_HOME")
+        .env_remove("COLUMNS")
         .env("TMPDIR", tmp_dir(&sandbox))
         .env(SECRET_ENV, CANARY)
         .env_remove("RUST_LOG");
@@ -302,6 +305,9 @@ fn secret_files_left_by_a_sigkilled_run_are_removed_by_the_next_command() {
         .arg("runs")
         .env("NO_COLOR", "1")
         .env("RUNBOOK_STATE_DIR", state_dir(&sandbox))
+        .env("HOME", crate::support::sandbox_home())
+        .env_remove("XDG_STATE_HOME")
+        .env_remove("COLUMNS")
         .env("TMPDIR", tmp_dir(&sandbox))
         .output()
         .unwrap();

@@ -66,17 +66,32 @@ impl Sandbox {
 }
 
 /// The real binary, with colour off and a predictable environment. Each command gets its own state
-/// directory (journals, locks, audit log), so tests running in parallel never share a run lock.
+/// directory (journals, locks, audit log), so tests running in parallel never share a run lock, and
+/// a HOME of the tests' own (see [`sandbox_home`]). `COLUMNS` is unset: output is not wrapped
+/// unless a test asks for a width.
 pub fn runbook() -> Command {
     let mut command =
         Command::cargo_bin("runbook").unwrap_or_else(|error| panic!("binary: {error}"));
     command
         .env("NO_COLOR", "1")
         .env_remove("RUST_LOG")
+        .env_remove("RUNBOOK_LOG")
         .env_remove("RUNBOOK_ACTOR")
         .env_remove("RUNBOOK_AUDIT_LOG")
+        .env_remove("COLUMNS")
+        .env_remove("XDG_STATE_HOME")
+        .env("HOME", sandbox_home())
         .env("RUNBOOK_STATE_DIR", fresh_state_dir());
     command
+}
+
+/// The HOME every binary a test starts sees: a directory of the test target's own, so that a test
+/// that forgot its state directory writes there, never into the developer's
+/// `~/.local/state/runbook` and its audit log, which real rotations use.
+pub fn sandbox_home() -> PathBuf {
+    let home = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("home-{}", std::process::id()));
+    let _ = std::fs::create_dir_all(&home);
+    home
 }
 
 /// A new, empty directory under the target's temp dir (cleaned by `cargo clean`, not left in /tmp).

@@ -93,7 +93,9 @@ impl JournalWriter {
         line.push(b'\n');
         self.file.write_all(&line)?;
         if sync {
+            let started = std::time::Instant::now();
             self.file.sync_data()?;
+            crate::trace::journal_sync(self.seq, line.len(), started.elapsed());
         }
         Ok(())
     }

@@ -74,6 +74,13 @@ impl Run<'_, '_> {
                     return (Err(error), attempt);
                 }
                 let interval = poll_interval.unwrap_or(poll.interval);
+                crate::trace::poll(
+                    &step.id,
+                    attempt,
+                    elapsed,
+                    &observed,
+                    &self.context.redactor,
+                );
                 let progress = Progress::Waiting {
                     attempt,
                     elapsed,
@@ -101,6 +108,14 @@ impl Run<'_, '_> {
             }
             let base = retry_delay.unwrap_or(retry.delay);
             let wait = error.retry_after.unwrap_or(base).min(retry.max_delay);
+            crate::trace::retry(
+                &step.id,
+                attempt,
+                retry.attempts,
+                first_line(&error.message),
+                wait,
+                &self.context.redactor,
+            );
             let progress = Progress::Retrying {
                 attempt,
                 of: retry.attempts,
@@ -200,6 +215,8 @@ impl Run<'_, '_> {
                 )),
             }
         };
+        // Traces of the requests and commands of this attempt say which step they belong to.
+        let work = tracing::Instrument::instrument(work, crate::trace::step_span(&step.id));
         let result = tokio::select! {
             result = work => result,
             _ = interrupt.wait(), if cancellable => Err(interrupted(&interrupt)),

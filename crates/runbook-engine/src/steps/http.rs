@@ -35,11 +35,12 @@ pub(super) async fn execute(
     // Described without user name, password, query and fragment; the redactor knows a secret's
     // percent-encoded forms, so one in the path is masked.
     let described = format!("{} {}", step.method.as_str(), url_for_messages(&url_text));
-    let response = env
-        .http
-        .send(request)
-        .await
-        .map_err(|error| transport_error(&described, &error))?;
+    let traced = crate::trace::HttpCall::start(&request, &[&env.context.redactor]);
+    let response = env.http.send(request).await;
+    if let Some(traced) = traced {
+        traced.finish(&response, &[&env.context.redactor]);
+    }
+    let response = response.map_err(|error| transport_error(&described, &error))?;
     let HttpResponse {
         status,
         headers: received_headers,

@@ -41,6 +41,7 @@ pub(super) async fn execute(
     }
     let host = EngineHost {
         http: env.http,
+        run_secrets: &env.context.redactor,
         secrets: Mutex::new(Redactor::default()),
     };
     let result = plugin.run(&step.action, params, &host).await;
@@ -61,7 +62,22 @@ pub(super) async fn execute(
 /// What a plugin may use of the engine: the same safe HTTP client as `http` steps.
 struct EngineHost<'a> {
     http: &'a dyn HttpTransport,
+    /// The run's secrets, to redact the traces of the plugin's requests.
+    run_secrets: &'a Redactor,
     secrets: Mutex<Redactor>,
+}
+
+impl EngineHost<'_> {
+    /// Calls `trace` with the run's secrets and those the plugin added (the lock is not held
+    /// across an await).
+    fn traced<T>(&self, trace: impl FnOnce(&[&Redactor]) -> T) -> T {
+        // A poisoned lock still holds every secret added (they are only appended).
+        let secrets = self
+            .secrets
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        trace(&[self.run_secrets, &secrets])
+    }
 }
 
 impl Host for EngineHost<'_> {
@@ -88,7 +104,12 @@ impl Host for EngineHost<'_> {
                 follow_redirects: false,
                 max_response_bytes: MAX_PLUGIN_RESPONSE,
             };
-            let response = self.http.send(sent).await.map_err(|error| match error {
+            let traced = self.traced(|redactors| crate::trace::HttpCall::start(&sent, redactors));
+            let response = self.http.send(sent).await;
+            if let Some(traced) = traced {
+                self.traced(|redactors| traced.finish(&response, redactors));
+            }
+            let response = response.map_err(|error| match error {
                 crate::transport::TransportError::ConnectTimeout { .. }
                 | crate::transport::TransportError::Timeout { .. } => {
                     transport(format!("{shown}: no response in time"))

@@ -30,6 +30,12 @@ pub struct FileReport {
 
 pub fn run(args: &LintArgs) -> anyhow::Result<()> {
     let mut out = std::io::stdout().lock();
+    if args.format.is_some() && !crate::output::quiet() {
+        eprintln!(
+            "warning: `--format` is deprecated and will be removed; use `--output` (or `-o`)"
+        );
+    }
+    let format = args.output();
     if let Some(rule) = &args.explain {
         return explain::explain(rule, &mut out);
     }
@@ -42,6 +48,15 @@ pub fn run(args: &LintArgs) -> anyhow::Result<()> {
     };
     let candidates = walk::collect(&args.paths, &selection)?;
     let reports = lint_all(&candidates)?;
+    for report in &reports {
+        tracing::info!(
+            target: "runbook::lint",
+            file = %report.source.path.display(),
+            findings = report.filtered.findings.len(),
+            suppressed = report.filtered.suppressed.len(),
+            "linted"
+        );
+    }
     if reports.is_empty() {
         return Err(Failure::usage(
             "no runbooks found in the given paths (a runbook is a `*.runbook.yaml` file, a YAML file \
@@ -51,12 +66,12 @@ pub fn run(args: &LintArgs) -> anyhow::Result<()> {
         .into());
     }
     if args.list_suppressions {
-        return suppressions::list(&reports, args.format, &mut out);
+        return suppressions::list(&reports, format, &mut out);
     }
     let deny_warnings = args.deny.is_some_and(|deny| match deny {
         Deny::Warnings => true,
     });
-    print_findings(&reports, args.format, deny_warnings, &mut out)?;
+    print_findings(&reports, format, deny_warnings, &mut out)?;
     let fails = reports.iter().any(|report| {
         report
             .filtered
@@ -177,8 +192,20 @@ fn print_findings(
         LintFormat::Human | LintFormat::Github | LintFormat::Json => {}
     }
     let color = use_color(false);
+    // `-q`: people see errors only (a warning denied by --deny is an error); machines get all.
+    let hidden = |finding: &runbook_dsl::Finding| {
+        format == LintFormat::Human
+            && crate::output::quiet()
+            && !finding.is_error()
+            && !deny_warnings
+    };
+    let mut not_shown = 0;
     for report in reports {
         for finding in &report.filtered.findings {
+            if hidden(finding) {
+                not_shown += 1;
+                continue;
+            }
             match format {
                 LintFormat::Human => writeln!(
                     out,
@@ -199,7 +226,14 @@ fn print_findings(
         }
     }
     if format == LintFormat::Human {
-        writeln!(out, "{}", summary(reports))?;
+        let mut line = summary(reports);
+        if not_shown > 0 {
+            line.push_str(&format!(
+                ", {} not shown (--quiet)",
+                plural(not_shown, "warning")
+            ));
+        }
+        writeln!(out, "{line}")?;
     }
     Ok(())
 }

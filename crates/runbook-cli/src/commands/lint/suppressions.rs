@@ -6,7 +6,7 @@ use std::io::Write;
 use super::FileReport;
 use crate::args::LintFormat;
 
-/// `file:line: rule -- reason (N silenced)`, or one JSON object per suppression with `--format json`.
+/// `file:line: rule -- reason (N silenced)`, or one JSON object per suppression with `--output json`.
 pub fn list(
     reports: &[FileReport],
     format: LintFormat,

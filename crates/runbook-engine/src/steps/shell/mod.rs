@@ -33,6 +33,11 @@ pub(super) async fn execute(
         files: _files,
         stdin_text,
     } = command::prepare(step, env)?;
+    let traced = crate::trace::CommandCall::start(
+        command.as_std(),
+        env.launcher.len(),
+        &[&env.context.redactor],
+    );
     let mut child = command.spawn().map_err(|error| {
         StepError::new(
             StepErrorKind::Process,
@@ -81,6 +86,9 @@ pub(super) async fn execute(
     let status = match tokio::time::timeout(timeout, work).await {
         Ok(status) => status,
         Err(_) => {
+            if let Some(traced) = traced {
+                traced.finish(None);
+            }
             return Err(StepError::new(
                 StepErrorKind::Timeout,
                 format!(
@@ -102,6 +110,9 @@ pub(super) async fn execute(
         env,
     )
     .await;
+    if let (Some(traced), Ok(status)) = (traced, &status) {
+        traced.finish(Some(status));
+    }
     let status = status.map_err(|error| {
         StepError::new(
             StepErrorKind::Process,
