@@ -72,14 +72,14 @@ help: did you mean `flag`?
 1 runbook checked: 1 finding in 1 file
 "
     );
-    let json = bench.cmd(&["lint", "--format", "json", "rb.yaml"]);
+    let json = bench.cmd(&["lint", "--output", "json", "rb.yaml"]);
     let finding: serde_json::Value =
         serde_json::from_str(json.stdout.lines().next().unwrap_or_default()).expect("json");
     assert_eq!(finding["file"], "fragments/wait-ready.fragment.yaml");
     assert_eq!(finding["line"], 11);
     assert_eq!(finding["notes"][0]["file"], "rb.yaml");
     assert_eq!(finding["notes"][0]["line"], 8);
-    let github = bench.cmd(&["lint", "--format", "github", "rb.yaml"]);
+    let github = bench.cmd(&["lint", "--output", "github", "rb.yaml"]);
     assert!(
         github
             .stdout
@@ -96,7 +96,7 @@ fn the_walk_lints_a_fragment_alone_and_run_refuses_one() {
         "fragments/broken.fragment.yaml",
         "fragment: broken\ntitle: Broken\nsteps:\n  - id: a\n    note:\n      message: \"{{inputs.x}}\"\n",
     );
-    let output = bench.cmd(&["lint", "--format", "json", "fragments"]);
+    let output = bench.cmd(&["lint", "--output", "json", "fragments"]);
     assert_code(&output, 3, "lint of the fragments folder");
     let lines: Vec<&str> = output.stdout.lines().collect();
     assert_eq!(lines.len(), 1, "{}", output.stdout);
