@@ -314,8 +314,11 @@ pub struct SchemaArgs {
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
     /// The schema of rehearsal files (NAME.rehearsal.yaml) instead of runbooks.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "fragment")]
     pub rehearsal: bool,
+    /// The schema of fragment files (NAME.fragment.yaml) instead of runbooks.
+    #[arg(long)]
+    pub fragment: bool,
 }
 
 #[derive(Debug, clap::Args)]

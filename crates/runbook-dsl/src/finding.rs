@@ -5,7 +5,9 @@
 //! accessor are generated from it, so adding a rule is one entry (plus its section in
 //! `docs/lint-rules.md`, which a test checks against [`FindingCode::ALL`]).
 
-use crate::source::Span;
+use std::sync::Arc;
+
+use crate::source::{Source, Span};
 
 /// How bad a finding is. Errors make `lint` fail and stop `run` before any step starts; warnings
 /// are shown and fail `lint` only with `--deny warnings`.
@@ -234,6 +236,22 @@ rules! {
     /// A warning: a step that can never run (after a step that always stops the run, or with a
     /// `when` that is always false).
     UnreachableStep => check unreachable_step, Warning, "a step that can never run";
+    /// A `use:` step whose fragment file cannot be read, or is not a fragment.
+    FragmentNotFound => check fragment_not_found, Error, "a `use:` names a fragment file that cannot be read or is not a fragment";
+    /// A `use:` path that is absolute, or leaves the folder of the runbook that is being run.
+    FragmentPath => check fragment_path, Error, "a `use:` path that is absolute or leaves the runbook's folder";
+    /// Fragments that use each other in a cycle, or nest or repeat beyond the limits.
+    FragmentCycle => check fragment_cycle, Error, "fragments that use each other in a cycle, or beyond the nesting limits";
+    /// A `with:` argument the fragment has no parameter for.
+    UnknownFragmentArgument => check unknown_fragment_argument, Error, "a `with:` argument the fragment has no parameter for";
+    /// A required fragment parameter (one with no `default`) that `with:` does not give.
+    MissingFragmentArgument => check missing_fragment_argument, Error, "a required fragment parameter missing from `with:`";
+    /// A `with:` argument of the wrong type, not a literal or a single reference, or a literal
+    /// for a secret parameter.
+    InvalidFragmentArgument => check invalid_fragment_argument, Error, "a `with:` argument of the wrong type or shape, or a literal for a secret parameter";
+    /// A fragment reads something it cannot see: a parameter it does not declare, the runbook's
+    /// `inputs`, or a step that is not its own.
+    FragmentScope => check fragment_scope, Error, "a fragment reads an undeclared parameter, the runbook's inputs, or a step not its own";
     /// A warning: a capture that nothing refers to.
     UnusedCapture => check unused_capture, Warning, "a capture nothing refers to";
     /// A warning: an input that nothing refers to.
@@ -285,6 +303,11 @@ impl FindingCode {
 /// One problem in a runbook file. Its severity is its rule's ([`FindingCode::default_severity`]).
 #[derive(Debug, Clone)]
 pub struct Finding {
+    /// The file the span points into, when it is not the file being linted: a fragment the
+    /// runbook uses. `None` is the linted file itself.
+    pub file: Option<Arc<Source>>,
+    /// More places worth showing, e.g. where a fragment with the problem is used.
+    pub notes: Vec<Note>,
     pub code: FindingCode,
     /// What is wrong, in one sentence.
     pub message: String,
@@ -300,6 +323,8 @@ impl Finding {
     /// A finding of rule `code`, with the rule's severity.
     pub fn new(code: FindingCode, span: Span, message: impl Into<String>) -> Self {
         Self {
+            file: None,
+            notes: Vec::new(),
             code,
             message: message.into(),
             span,
@@ -347,6 +372,22 @@ impl Finding {
             Some(candidate) => self.with_help(format!("did you mean `{candidate}`?")),
             None => self,
         }
+    }
+}
+
+/// A secondary place a finding points at ("the fragment is used here").
+#[derive(Debug, Clone)]
+pub struct Note {
+    /// The file, when it is not the linted one.
+    pub file: Option<Arc<Source>>,
+    pub span: Span,
+    pub message: String,
+}
+
+impl Finding {
+    /// The file the span points into: [`Finding::file`], else `linted`.
+    pub fn source<'a>(&'a self, linted: &'a Source) -> &'a Source {
+        self.file.as_deref().unwrap_or(linted)
     }
 }
 

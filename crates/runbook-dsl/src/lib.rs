@@ -11,6 +11,7 @@ pub mod check;
 pub mod decimal;
 pub mod duration;
 pub mod finding;
+pub mod fragment;
 pub mod lint;
 pub mod model;
 pub mod raw;
@@ -37,31 +38,114 @@ pub fn load_and_check(source: &Source) -> Result<Runbook, Vec<Finding>> {
     load_and_check_with(source, &runbook_plugin::NoPlugins)
 }
 
-/// [`load_and_check`], with `plugin:` steps checked against the linked plugins.
+/// [`load_and_check`], with `plugin:` steps checked against the linked plugins, and fragments
+/// read from the file system.
 pub fn load_and_check_with(
     source: &Source,
     catalog: &dyn runbook_plugin::Catalog,
 ) -> Result<Runbook, Vec<Finding>> {
+    load_and_check_files(source, catalog, &fragment::FsFragments)
+}
+
+/// [`load_and_check_with`], with the fragments a `use:` names read from `files`. A finding inside
+/// a fragment has its [`Finding::file`] set and a note at each `use:` that led there.
+pub fn load_and_check_files(
+    source: &Source,
+    catalog: &dyn runbook_plugin::Catalog,
+    files: &dyn fragment::FragmentFiles,
+) -> Result<Runbook, Vec<Finding>> {
     let loaded = yaml::load_raw(source);
-    let mut findings = loaded.findings;
-    let checked = match &loaded.raw {
-        Some(raw) => Some(check::check_loaded(raw, source, catalog, &loaded.dropped)),
-        None => None,
+    let Some(raw) = &loaded.raw else {
+        return Err(sorted(loaded.findings));
     };
-    let result = match checked {
-        Some(Ok(runbook)) if findings.is_empty() => return Ok(runbook),
-        Some(Ok(runbook)) => {
-            findings.extend(runbook.warnings);
-            Err(findings)
-        }
-        Some(Err(more)) => {
-            findings.extend(more);
-            Err(findings)
-        }
-        None => Err(findings),
+    let expansion = fragment::expand(source, &[&raw.steps, &raw.on_failure, &raw.finally], files);
+    let checked = check::check_expanded(raw, catalog, &loaded.dropped, &expansion, None);
+    finish(loaded.findings, expansion, checked)
+}
+
+/// Loads and checks a fragment file on its own: its parameters stand in as inputs of a runbook
+/// that has its steps. What `runbook lint` does with `NAME.fragment.yaml`.
+pub fn load_and_check_fragment(
+    source: &Source,
+    catalog: &dyn runbook_plugin::Catalog,
+    files: &dyn fragment::FragmentFiles,
+) -> Result<Runbook, Vec<Finding>> {
+    let (raw, findings, dropped) = yaml::load_raw_as::<raw::RawFragment>(source);
+    let Some(raw) = raw else {
+        return Err(sorted(findings));
     };
-    result.map_err(|mut findings| {
-        findings.sort_by_key(|finding| (finding.span.start, finding.span.end));
+    let (runbook, frame) = fragment::as_runbook(raw);
+    let expansion = fragment::expand(source, &[&runbook.steps, &runbook.finally], files);
+    let checked = check::check_expanded(&runbook, catalog, &dropped, &expansion, Some(frame));
+    let said = |findings: Vec<Finding>| -> Vec<Finding> {
         findings
-    })
+            .into_iter()
+            .map(fragment::as_parameter_finding)
+            .collect()
+    };
+    match finish(findings, expansion, checked) {
+        Ok(mut runbook) => {
+            runbook.warnings = said(std::mem::take(&mut runbook.warnings));
+            Ok(runbook)
+        }
+        Err(findings) => Err(said(findings)),
+    }
+}
+
+/// Load findings plus the check pass's, sorted and pointed at their files.
+fn finish(
+    mut findings: Vec<Finding>,
+    expansion: fragment::Expansion,
+    checked: Result<Runbook, Vec<Finding>>,
+) -> Result<Runbook, Vec<Finding>> {
+    findings.extend(expansion.findings.iter().cloned());
+    let map = &expansion.map;
+    let attach = |findings: Vec<Finding>| -> Vec<Finding> {
+        dedup(
+            sorted(findings)
+                .into_iter()
+                .map(|f| map.attach(f))
+                .collect(),
+        )
+    };
+    match checked {
+        Ok(mut runbook) if findings.is_empty() => {
+            let warnings = std::mem::take(&mut runbook.warnings);
+            runbook.warnings = attach(warnings);
+            runbook.fragments = expansion.files;
+            runbook.sources = expansion.map;
+            Ok(runbook)
+        }
+        Ok(mut runbook) => {
+            findings.append(&mut runbook.warnings);
+            Err(attach(findings))
+        }
+        Err(more) => {
+            findings.extend(more);
+            Err(attach(findings))
+        }
+    }
+}
+
+fn sorted(mut findings: Vec<Finding>) -> Vec<Finding> {
+    findings.sort_by_key(|finding| (finding.span.start, finding.span.end));
+    findings
+}
+
+/// A fragment used twice reports each problem inside it twice: once is enough.
+fn dedup(findings: Vec<Finding>) -> Vec<Finding> {
+    let mut seen = std::collections::HashSet::new();
+    findings
+        .into_iter()
+        .filter(|finding| {
+            let file = finding.file.as_ref().map(|file| file.path.clone());
+            seen.insert((
+                file,
+                finding.span.start,
+                finding.span.end,
+                finding.code,
+                finding.message.clone(),
+            ))
+        })
+        .collect()
 }

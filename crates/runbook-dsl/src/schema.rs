@@ -26,13 +26,33 @@ pub fn runbook_schema_json() -> String {
     runbook_schema_json_with(&runbook_plugin::NoPlugins)
 }
 
+/// Where the committed fragment schema (`schemas/fragment.schema.json`) is served from.
+pub const FRAGMENT_SCHEMA_ID: &str = concat!(
+    env!("CARGO_PKG_REPOSITORY"),
+    "/raw/main/schemas/fragment.schema.json"
+);
+
 /// The runbook JSON Schema as pretty-printed JSON, with a trailing newline. With plugins, a
 /// `plugin:` step must `use` one of their actions and its `with` is typed by the action's spec.
 pub fn runbook_schema_json_with(catalog: &dyn Catalog) -> String {
+    schema_json_with::<RawRunbook>(catalog, "runbook", SCHEMA_ID)
+}
+
+/// The fragment-file JSON Schema (`NAME.fragment.yaml`): its steps are a runbook's, typed the
+/// same way.
+pub fn fragment_schema_json_with(catalog: &dyn Catalog) -> String {
+    schema_json_with::<crate::raw::RawFragment>(catalog, "runbook fragment", FRAGMENT_SCHEMA_ID)
+}
+
+fn schema_json_with<T: schemars::JsonSchema>(
+    catalog: &dyn Catalog,
+    title: &str,
+    id: &str,
+) -> String {
     let generator = SchemaSettings::draft07().into_generator();
-    let mut schema = generator.into_root_schema_for::<RawRunbook>();
-    schema.insert("title".into(), "runbook".into());
-    schema.insert("$id".into(), SCHEMA_ID.into());
+    let mut schema = generator.into_root_schema_for::<T>();
+    schema.insert("title".into(), title.into());
+    schema.insert("$id".into(), id.into());
     let actions: Vec<&ActionSpec> = catalog
         .names()
         .into_iter()

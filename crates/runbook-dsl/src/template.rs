@@ -185,6 +185,18 @@ impl Template {
         })
     }
 
+    /// The text, when nothing is inserted at run time: the literal parts joined (inside a fragment,
+    /// a parameter bound to a literal is one of them).
+    pub fn literal_text(&self) -> Option<String> {
+        self.parts
+            .iter()
+            .map(|part| match part {
+                Part::Literal(text) => Some(text.as_str()),
+                Part::Ref(_) | Part::Call(_) => None,
+            })
+            .collect()
+    }
+
     /// Whether anything is inserted at run time (otherwise the text is a plain literal).
     pub fn has_insertions(&self) -> bool {
         self.insertions().next().is_some()

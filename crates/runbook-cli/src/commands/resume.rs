@@ -51,6 +51,7 @@ pub fn run(args: &ResumeArgs) -> anyhow::Result<()> {
         ))
         .into());
     }
+    let changed = changed || changed_fragments(&started.fragments, &run_id, args)?;
     let runbook = super::run::check_or_report(&source)?;
     let plan =
         ResumePlan::scan(&journal_path, &runbook).map_err(|e| Failure::usage(e.to_string()))?;
@@ -70,4 +71,38 @@ pub fn run(args: &ResumeArgs) -> anyhow::Result<()> {
             changed_runbook: changed,
         },
     )
+}
+
+/// Whether a fragment the run started with changed since: refused as a changed runbook is (same
+/// message, same `--allow-changed-runbook`); with that flag, whether one did.
+fn changed_fragments(
+    recorded: &[runbook_engine::journal::FragmentHash],
+    run_id: &str,
+    args: &ResumeArgs,
+) -> anyhow::Result<bool> {
+    let mut changed = false;
+    for fragment in recorded {
+        let path = PathBuf::from(&fragment.path);
+        let now = std::fs::read_to_string(&path).map(|text| {
+            runbook_dsl::fragment::content_hash(text.strip_prefix('\u{feff}').unwrap_or(&text))
+        });
+        if now.as_ref().is_ok_and(|hash| *hash == fragment.sha256) {
+            continue;
+        }
+        changed = true;
+        if !args.allow_changed_runbook {
+            let what = match now {
+                Ok(_) => "changed since run {run_id} started (its content hash differs)",
+                Err(_) => "cannot be read any more (it was used when run {run_id} started)",
+            }
+            .replace("{run_id}", run_id);
+            return Err(Failure::usage(format!(
+                "fragment {} {what}, so the journal may not match its steps. Restore the file, or \
+                 pass --allow-changed-runbook if you are sure the change is safe.",
+                path.display()
+            ))
+            .into());
+        }
+    }
+    Ok(changed)
 }

@@ -10,12 +10,28 @@ use crate::render::style::use_color;
 use crate::session::{Start, execute};
 
 pub fn run(args: &RunArgs) -> anyhow::Result<()> {
+    refuse_fragment(&args.file)?;
     let source = super::read_source(&args.file)?;
     let runbook = check_or_report(&source)?;
     let result = execute(&args.session, &source, &runbook, Start::New);
     // As with the report (`session::execute`): the checked model is left to the exit.
     std::mem::forget(runbook);
     result
+}
+
+/// A fragment (`NAME.fragment.yaml`) runs only from a runbook's `use:` step: its parameters come
+/// from the runbook. (`lint`, `plan`, `render` and `graph` take one alone.)
+pub fn refuse_fragment(path: &std::path::Path) -> Result<(), Failure> {
+    if runbook_dsl::fragment::path::is_fragment(path) {
+        return Err(Failure::usage(format!(
+            "{} is a fragment: it runs from a runbook's step `use: {}` with its parameters under \
+             `with:`, not on its own (`runbook lint` and `runbook plan` take it alone)",
+            path.display(),
+            path.file_name()
+                .map_or_else(String::new, |name| name.to_string_lossy().into_owned())
+        )));
+    }
+    Ok(())
 }
 
 /// The checked runbook, or its findings printed on stderr. Suppression comments apply as in lint:

@@ -7,6 +7,8 @@ use crate::args::SchemaArgs;
 pub fn run(args: &SchemaArgs) -> anyhow::Result<()> {
     let schema = if args.rehearsal {
         runbook_dsl::schema::rehearsal_schema_json()
+    } else if args.fragment {
+        runbook_dsl::schema::fragment_schema_json_with(&crate::plugins::registry())
     } else {
         runbook_dsl::schema::runbook_schema_json_with(&crate::plugins::registry())
     };

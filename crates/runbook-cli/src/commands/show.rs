@@ -182,6 +182,7 @@ mod tests {
             actor: "alice".into(),
             host: "nowhere.invalid".into(),
             pid: 1,
+            fragments: Vec::new(),
         };
         let mut writer = JournalWriter::create(&path, started).unwrap_or_else(|e| panic!("{e}"));
         writer

@@ -177,6 +177,7 @@ fn load(source: &Source, runbook_path: Option<&Path>) -> anyhow::Result<Loaded> 
     let path = runbook_path
         .map(Path::to_owned)
         .unwrap_or_else(|| rehearsal::runbook_path(&source.path, &raw));
+    crate::commands::run::refuse_fragment(&path)?;
     let runbook_source = crate::commands::read_source(&path)?;
     let runbook = crate::commands::run::check_or_report(&runbook_source)?;
     let rehearsal = rehearsal::check(&raw, source, &runbook, Some(&runbook_source))
@@ -291,6 +292,7 @@ fn select<'a>(
 }
 
 fn write_starting_file(runbook_path: &Path) -> anyhow::Result<()> {
+    crate::commands::run::refuse_fragment(runbook_path)?;
     let source = crate::commands::read_source(runbook_path)?;
     let runbook = crate::commands::run::check_or_report(&source)?;
     let target = rehearsal::rehearsal_path_for(runbook_path);

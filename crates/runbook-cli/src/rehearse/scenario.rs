@@ -347,6 +347,7 @@ impl Session<'_> {
                 resumed,
                 Some(setup.source.clone()),
             )
+            .with_sources(setup.runbook.sources.clone())
             .in_rehearsal();
             &mut terminal
         } else {

@@ -6,8 +6,10 @@ use annotate_snippets::{AnnotationKind, Group, Level, Renderer, Snippet};
 use runbook_dsl::source::Span;
 use runbook_dsl::{Finding, Severity, Source};
 
-/// A finding for people.
-pub fn render_human(source: &Source, finding: &Finding, color: bool) -> String {
+/// A finding for people. One inside a fragment points into the fragment, with a note at each
+/// `use:` that led there.
+pub fn render_human(linted: &Source, finding: &Finding, color: bool) -> String {
+    let source = finding.source(linted);
     let path = source.path.display().to_string();
     let len = source.text.len();
     let start = finding.span.start.min(len);
@@ -32,6 +34,29 @@ pub fn render_human(source: &Source, finding: &Finding, color: bool) -> String {
                     .annotation(annotation),
             ),
     ];
+    let notes: Vec<(String, &Source, &runbook_dsl::finding::Note)> = finding
+        .notes
+        .iter()
+        .map(|note| {
+            let file = note.file.as_deref().unwrap_or(linted);
+            (file.path.display().to_string(), file, note)
+        })
+        .collect();
+    for (note_path, file, note) in &notes {
+        let len = file.text.len();
+        let start = note.span.start.min(len);
+        let end = note.span.end.clamp(start, len);
+        let (text, line, range) = self::excerpt(file, start, end);
+        report.push(
+            Group::with_title(Level::NOTE.secondary_title(note.message.as_str())).element(
+                Snippet::source(text)
+                    .line_start(line)
+                    .path(note_path.as_str())
+                    .fold(true)
+                    .annotation(AnnotationKind::Primary.span(range)),
+            ),
+        );
+    }
     if let Some(help) = &finding.help {
         report.push(Group::with_title(
             Level::HELP.secondary_title(help.as_str()),
@@ -119,7 +144,8 @@ fn excerpt(source: &Source, start: usize, end: usize) -> (&str, usize, std::ops:
 }
 
 /// A GitHub Actions workflow command, so CI shows the finding on the line.
-pub fn render_github(source: &Source, finding: &Finding) -> String {
+pub fn render_github(linted: &Source, finding: &Finding) -> String {
+    let source = finding.source(linted);
     let at = region(source, finding.span);
     format!(
         "::{} file={},line={},col={},endLine={},endColumn={},title={}::{}",
@@ -147,13 +173,26 @@ struct JsonFinding<'a> {
     label: Option<&'a str>,
     line: usize,
     message: &'a str,
+    /// Where a fragment with the finding is used (innermost first); absent when empty.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    notes: Vec<JsonNote<'a>>,
     rule: &'static str,
     severity: runbook_dsl::Severity,
     start_offset: usize,
 }
 
+/// A place a finding also points at.
+#[derive(Debug, serde::Serialize)]
+struct JsonNote<'a> {
+    column: usize,
+    file: String,
+    line: usize,
+    message: &'a str,
+}
+
 /// One JSON object per finding.
-pub fn render_json(source: &Source, finding: &Finding) -> String {
+pub fn render_json(linted: &Source, finding: &Finding) -> String {
+    let source = finding.source(linted);
     let at = region(source, finding.span);
     let json = JsonFinding {
         code: finding.code.as_str(),
@@ -166,6 +205,20 @@ pub fn render_json(source: &Source, finding: &Finding) -> String {
         label: finding.label.as_deref(),
         line: at.start_line,
         message: &finding.message,
+        notes: finding
+            .notes
+            .iter()
+            .map(|note| {
+                let file = note.file.as_deref().unwrap_or(linted);
+                let at = region(file, note.span);
+                JsonNote {
+                    column: at.start_column,
+                    file: file.path.display().to_string(),
+                    line: at.start_line,
+                    message: &note.message,
+                }
+            })
+            .collect(),
         rule: finding.code.name(),
         severity: finding.severity(),
         start_offset: at.start_offset,

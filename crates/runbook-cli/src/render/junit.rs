@@ -42,10 +42,11 @@ pub fn render_junit(files: &[(&Source, &Filtered)], deny_warnings: bool) -> Stri
         xml.push_str(">\n");
         let mut system_out = String::new();
         for finding in &filtered.findings {
-            let at = region(source, finding.span);
+            let at_file = finding.source(source);
+            let at = region(at_file, finding.span);
             let location = format!(
                 "{}:{}:{}",
-                source.path.display(),
+                at_file.path.display(),
                 at.start_line,
                 at.start_column
             );

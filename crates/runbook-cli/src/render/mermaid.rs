@@ -175,10 +175,13 @@ impl Graph {
     }
 }
 
+/// A Mermaid node id. A fragment's step ids (`pause.kill`) have a dot, which Mermaid reads as
+/// punctuation: it becomes `-`, which no step id of its own can have, so the id stays unique.
 fn node_id(step: &PlanStep) -> String {
+    let id = step.id.replace('.', "-");
     match step.group {
-        Some(_) => format!("g_{}", step.id),
-        None => format!("s_{}", step.id),
+        Some(_) => format!("g_{id}"),
+        None => format!("s_{id}"),
     }
 }
 

@@ -6,10 +6,17 @@ use runbook_dsl::{Action, CaptureSource, StepKind};
 
 use super::describe::{Shown, plain};
 
-/// One line per thing the step does (a group does nothing itself: its steps do).
+/// One line per thing the step does (a group does nothing itself: its steps do; a `use:` step
+/// names the fragment they come from).
 pub fn performs(shown: Shown<'_>, kind: &StepKind) -> Vec<String> {
     let action = match kind {
-        StepKind::Group(_) => return Vec::new(),
+        StepKind::Group(group) => {
+            return group
+                .fragment
+                .iter()
+                .map(|fragment| format!("runs fragment {}", fragment.path.display()))
+                .collect();
+        }
         StepKind::Action(action) => action,
     };
     let mut lines = Vec::new();

@@ -28,6 +28,8 @@ pub struct TerminalObserver {
     resumed: bool,
     /// The runbook's text, to show where a failure points.
     source: Option<Source>,
+    /// Where the steps of fragments are (their spans are past the runbook's text).
+    sources: runbook_dsl::fragment::SourceMap,
     /// A rehearsal's run: its records live in a scenario's temporary directory, so there is no
     /// `runbook resume` or `runbook show` to suggest.
     rehearsal: bool,
@@ -40,9 +42,16 @@ pub struct TerminalObserver {
 }
 
 impl TerminalObserver {
+    /// Failures inside a fragment point into the fragment's file.
+    pub fn with_sources(mut self, sources: runbook_dsl::fragment::SourceMap) -> Self {
+        self.sources = sources;
+        self
+    }
+
     pub fn new(color: bool, run_id: &str, resumed: bool, source: Option<Source>) -> Self {
         TerminalObserver {
             source,
+            sources: runbook_dsl::fragment::SourceMap::default(),
             style: Style { color },
             spinner: None,
             animate: std::io::stdout().is_terminal() && !crate::output::quiet(),
@@ -263,7 +272,10 @@ impl Observer for TerminalObserver {
                 }
             });
             if let (Some(span), Some(source)) = (error.span, &self.source) {
-                let location = super::diagnostic::render_location(source, span, self.style.color);
+                let located = self.sources.locate(span);
+                let source = located.file.as_deref().unwrap_or(source);
+                let location =
+                    super::diagnostic::render_location(source, located.span, self.style.color);
                 for text in location.lines() {
                     self.print(&format!("{pad}    {text}"));
                 }

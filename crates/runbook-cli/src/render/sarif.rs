@@ -92,7 +92,8 @@ fn level_name(severity: Severity) -> &'static str {
     severity.as_str()
 }
 
-fn result(source: &Source, finding: &Finding, suppressed_because: Option<&str>) -> SarifResult {
+fn result(linted: &Source, finding: &Finding, suppressed_because: Option<&str>) -> SarifResult {
+    let source = finding.source(linted);
     let at = region(source, finding.span);
     let number = |value: usize| i64::try_from(value).unwrap_or(i64::MAX);
     let sarif_region = Region::builder()

@@ -142,7 +142,8 @@ fn run(
                 &config.run_id,
                 is_resume,
                 Some(source.clone()),
-            );
+            )
+            .with_sources(runbook.sources.clone());
             &mut terminal
         } else {
             &mut null

@@ -401,3 +401,34 @@ fn help_lists_the_authoring_commands() {
         );
     }
 }
+
+#[test]
+fn plan_render_and_graph_of_a_runbook_with_fragments_are_pinned() {
+    let plan = succeeds(&["plan", "examples/webhook-secret-roll.yaml"]);
+    // The use step names its fragment; the fragment's steps are listed under it by their run
+    // ids, with the runbook's values for their parameters (secrets masked).
+    assert!(
+        plan.contains("  1. web: Set the webhook signing secret on a Heroku app and read it back\n     use\n     runs fragment fragments/heroku-config-secret.fragment.yaml\n    1.1. web.set: Set WEBHOOK_SIGNING_SECRET\n"),
+        "{plan}"
+    );
+    assert!(
+        plan.contains("PATCH https://api.heroku.com/apps/payments-worker/config-vars"),
+        "{plan}"
+    );
+    assert!(plan.contains("<secret inputs.new_secret>"), "{plan}");
+    assert_pinned(&fixture("webhook-secret-roll.plan.out"), &plan);
+    let render = succeeds(&["render", "examples/webhook-secret-roll.yaml"]);
+    assert!(
+        render.contains("`web.confirm` · http · read-only"),
+        "{render}"
+    );
+    assert_pinned(&fixture("webhook-secret-roll.render.md"), &render);
+    let graph = succeeds(&["graph", "examples/webhook-secret-roll.yaml"]);
+    // A fragment's dotted ids become Mermaid-safe node ids.
+    assert!(
+        graph.contains("  subgraph g_web[\"1. Set the webhook"),
+        "{graph}"
+    );
+    assert!(graph.contains("s_web-set --> s_web-confirm"), "{graph}");
+    assert_pinned(&fixture("webhook-secret-roll.graph.mmd"), &graph);
+}

@@ -9,6 +9,7 @@
 //! | `yaml steps` | steps (a list), or top-level sections (`inputs:`, `steps:`, `on_failure:`, `finally:`) | wrapped in a runbook, lints clean but for references to what it leaves out |
 //! | `yaml step` | fields of one step (`shell:`, `http:` with `capture:`, `when:`) | wrapped as one step, the same |
 //! | `yaml conditions` | a list of conditions, as under `assert:` | wrapped in an `assert` step, the same |
+//! | `yaml fragment` | a whole fragment file (`fragment:`, `params:`, `steps:`) | written as `fragments/ID.fragment.yaml` (its `fragment:` id), so later blocks can `use:` it, and linted alone with `--deny warnings` |
 //! | `yaml other` | not a runbook: a CI workflow, an answers or rehearsal file, a modeline | nothing |
 //!
 //! "References to what it leaves out" are the findings a fragment cannot help: inputs, steps and
@@ -17,7 +18,7 @@
 //! duration) fails the test, with the file and line of the block.
 //!
 //! docs/lint-rules.md keeps its own scheme for its rules' examples: a plain ```yaml block right
-//! after **Bad** or **Good** is checked by `lint_rules_doc.rs` (the Bad one must produce its rule,
+//! after **Bad**, **Good** or **Fragment** is checked by `lint_rules_doc.rs` (the Bad one must produce its rule,
 //! the Good one nothing), so it is left to that test here; its other yaml blocks follow the scheme
 //! above.
 
@@ -34,6 +35,7 @@ enum Kind {
     Steps,
     Step,
     Conditions,
+    Fragment,
     Other,
 }
 
@@ -43,6 +45,7 @@ const KINDS: &[(&str, Kind)] = &[
     ("steps", Kind::Steps),
     ("step", Kind::Step),
     ("conditions", Kind::Conditions),
+    ("fragment", Kind::Fragment),
     ("other", Kind::Other),
 ];
 
@@ -140,7 +143,10 @@ fn documentation(root: &Path) -> Vec<String> {
 fn is_rule_example(block: &Block) -> bool {
     block.file == "docs/lint-rules.md"
         && block.info == "yaml"
-        && matches!(block.label.as_str(), "**Bad**" | "**Good**")
+        && matches!(
+            block.label.as_str(),
+            "**Bad**" | "**Good**" | "**Fragment**"
+        )
 }
 
 fn kind_of(block: &Block) -> Result<Option<Kind>, String> {
@@ -186,7 +192,7 @@ fn runbook_text(kind: Kind, text: &str) -> String {
     // Operator-assisted, so that a fragment's prompts are allowed.
     const HEADER: &str = "id: doc-snippet\ntitle: A snippet of the docs\nmode: operator-assisted\n";
     match kind {
-        Kind::Runbook | Kind::Invalid | Kind::Other => text.to_owned(),
+        Kind::Runbook | Kind::Invalid | Kind::Fragment | Kind::Other => text.to_owned(),
         Kind::Steps => {
             let first = text
                 .lines()
@@ -227,6 +233,19 @@ fn every_runbook_snippet_in_the_docs_lints_as_it_says() {
             match kind_of(&block) {
                 Err(problem) => problems.push(problem),
                 Ok(None | Some(Kind::Other)) => {}
+                Ok(Some(Kind::Fragment)) => {
+                    // Named by its id, where the blocks that use it look for it.
+                    let id = block
+                        .text
+                        .lines()
+                        .find_map(|line| line.strip_prefix("fragment:"))
+                        .map_or_else(
+                            || format!("snippet-{}", checked.len()),
+                            |id| id.trim().to_owned(),
+                        );
+                    let name = format!("fragments/{id}.fragment.yaml");
+                    checked.push((block, Kind::Fragment, name));
+                }
                 Ok(Some(kind)) => {
                     let name = format!("snippet-{}.yaml", checked.len());
                     checked.push((block, kind, name));
@@ -280,7 +299,9 @@ fn every_runbook_snippet_in_the_docs_lints_as_it_says() {
                 block.at()
             )),
             Kind::Invalid => {}
-            Kind::Runbook | Kind::Steps | Kind::Step | Kind::Conditions if !wrong.is_empty() => {
+            Kind::Runbook | Kind::Steps | Kind::Step | Kind::Conditions | Kind::Fragment
+                if !wrong.is_empty() =>
+            {
                 problems.push(format!(
                     "{}: a `{}` block that does not lint clean (checked as {name}):\n{}",
                     block.at(),
@@ -288,7 +309,12 @@ fn every_runbook_snippet_in_the_docs_lints_as_it_says() {
                     wrong.join("\n")
                 ))
             }
-            Kind::Runbook | Kind::Steps | Kind::Step | Kind::Conditions | Kind::Other => {}
+            Kind::Runbook
+            | Kind::Steps
+            | Kind::Step
+            | Kind::Conditions
+            | Kind::Fragment
+            | Kind::Other => {}
         }
     }
     assert!(

@@ -13,6 +13,8 @@ struct Documented {
     code_line: String,
     bad: String,
     good: String,
+    /// A fragment file the examples use, written to `fragments/NAME.fragment.yaml`.
+    fragment: Option<String>,
 }
 
 fn documented_rules() -> BTreeMap<String, Documented> {
@@ -31,21 +33,22 @@ fn documented_rules() -> BTreeMap<String, Documented> {
             .find(|line| !line.is_empty())
             .unwrap_or_default()
             .to_owned();
-        let example = |label: &str| {
+        let block = |label: &str| {
             let marker = format!("**{label}**\n\n```yaml\n");
-            let start = body
-                .find(&marker)
-                .unwrap_or_else(|| panic!("`{name}` has no **{label}** yaml block"))
-                + marker.len();
+            let start = body.find(&marker)? + marker.len();
             let end = body[start..]
                 .find("```")
                 .unwrap_or_else(|| panic!("`{name}`: unclosed **{label}** block"));
-            body[start..start + end].to_owned()
+            Some(body[start..start + end].to_owned())
+        };
+        let example = |label: &str| {
+            block(label).unwrap_or_else(|| panic!("`{name}` has no **{label}** yaml block"))
         };
         let documented = Documented {
             code_line,
             bad: example("Bad"),
             good: example("Good"),
+            fragment: block("Fragment"),
         };
         assert!(
             rules.insert(name.to_owned(), documented).is_none(),
@@ -102,6 +105,9 @@ fn every_bad_example_fires_its_rule_and_every_good_one_is_clean() {
         .filter(|(name, _)| !REHEARSAL_RULES.contains(&name.as_str()))
         .collect();
     for (name, rule) in &documented {
+        if let Some(fragment) = &rule.fragment {
+            sandbox.write(&format!("fragments/{name}.fragment.yaml"), fragment);
+        }
         files.push(format!("{name}.bad.yaml"));
         sandbox.write(&format!("{name}.bad.yaml"), &rule.bad);
         files.push(format!("{name}.good.yaml"));
@@ -117,7 +123,14 @@ fn every_bad_example_fires_its_rule_and_every_good_one_is_clean() {
         let finding: serde_json::Value =
             serde_json::from_str(line).unwrap_or_else(|error| panic!("not JSON: {error}: {line}"));
         let field = |key: &str| finding[key].as_str().unwrap_or_default().to_owned();
-        fired.entry(field("file")).or_default().push(field("rule"));
+        // A finding inside a fragment belongs to the runbook whose `use:` led there (the last
+        // note).
+        let file = finding["notes"]
+            .as_array()
+            .and_then(|notes| notes.last())
+            .and_then(|note| note["file"].as_str())
+            .map_or_else(|| field("file"), str::to_owned);
+        fired.entry(file).or_default().push(field("rule"));
     }
     let mut problems = Vec::new();
     for name in documented.keys() {

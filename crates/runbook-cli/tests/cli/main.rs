@@ -19,6 +19,7 @@ mod everyday_output;
 mod examples;
 mod fixtures;
 mod flags;
+mod fragments;
 mod functions;
 mod hardening;
 mod http;

@@ -190,3 +190,51 @@ fn committed_rehearsal_schema_matches_the_generated_one() {
         "the rehearsal schema describes `scenarios`"
     );
 }
+
+#[test]
+fn committed_fragment_schema_matches_the_generated_one_and_every_fragment_validates() {
+    let mut command = support::runbook();
+    command.args(["schema", "--fragment"]);
+    let output = support::finish(command);
+    assert_eq!(
+        output.code, 0,
+        "runbook schema --fragment: {}",
+        output.stderr
+    );
+    let root = support::workspace_root();
+    let committed = std::fs::read_to_string(root.join("schemas/fragment.schema.json"))
+        .unwrap_or_else(|error| panic!("cannot read schemas/fragment.schema.json: {error}"));
+    assert!(
+        output.stdout == committed,
+        "schemas/fragment.schema.json is out of date: run `cargo run -p runbook-cli -- schema \
+         --fragment --out schemas/fragment.schema.json`"
+    );
+    let schema: serde_json::Value =
+        serde_json::from_str(&committed).unwrap_or_else(|error| panic!("not JSON: {error}"));
+    let validator = jsonschema::draft7::new(&schema)
+        .unwrap_or_else(|error| panic!("not a draft-07 schema: {error}"));
+    let mut checked = 0;
+    let mut problems = Vec::new();
+    for dir in ["examples/fragments", "runbooks/fragments"] {
+        let entries = std::fs::read_dir(root.join(dir))
+            .unwrap_or_else(|error| panic!("cannot read {dir}: {error}"));
+        for path in entries.filter_map(|entry| entry.ok().map(|entry| entry.path())) {
+            let name = path.to_string_lossy().into_owned();
+            if !name.ends_with(".fragment.yaml") {
+                continue;
+            }
+            checked += 1;
+            let text = std::fs::read_to_string(&path).unwrap_or_default();
+            for error in validator.iter_errors(&yaml(&text)) {
+                problems.push(format!("{name}: {error} at {}", error.instance_path()));
+            }
+        }
+    }
+    assert!(checked >= 3, "only {checked} fragments found");
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+    // A runbook step of a fragment is typed as a runbook's: an unknown field is refused.
+    let bad = yaml("fragment: f\ntitle: f\nsteps:\n  - id: a\n    shel: {command: x}\n");
+    assert!(!validator.is_valid(&bad));
+    let missing_steps = yaml("fragment: f\ntitle: f\n");
+    assert!(!validator.is_valid(&missing_steps));
+}

@@ -68,6 +68,7 @@ impl Checker<'_> {
                 return None;
             }
         };
+        let step = &self.step_id(step);
         let visible = self
             .checked_steps
             .get(step)

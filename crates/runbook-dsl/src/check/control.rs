@@ -210,7 +210,22 @@ impl Checker<'_> {
     /// A duration, or a template that renders to one at run time.
     fn duration_value(&mut self, field: &Spanned<String>, scope: Scope) -> Option<DurationValue> {
         if field.value.contains("{{") {
-            return self.template(field, scope).map(DurationValue::Template);
+            let template = self.template(field, scope)?;
+            // A fragment parameter bound to a literal: a duration known now, checked now.
+            if let Some(text) = template.literal_text() {
+                return match crate::duration::parse_duration(&text) {
+                    Ok(duration) => Some(DurationValue::Fixed(duration)),
+                    Err(error) => {
+                        let span = self.span(field);
+                        self.report(
+                            Finding::error(FindingCode::InvalidDuration, span, error.to_string())
+                                .with_label("not a duration"),
+                        );
+                        None
+                    }
+                };
+            }
+            return Some(DurationValue::Template(template));
         }
         self.duration(field).map(DurationValue::Fixed)
     }
@@ -275,6 +290,7 @@ impl Checker<'_> {
             finally,
             undo,
             max_attempts,
+            fragment: None,
         })
     }
 }

@@ -136,7 +136,12 @@ impl Checker<'_> {
     fn arg(&mut self, written: ParsedArg, scope: Scope) -> Option<Arg> {
         match written {
             ParsedArg::Literal { value, .. } => Some(Arg::Literal(value)),
-            ParsedArg::Ref(reference) => self.reference(&reference, scope).map(Arg::Ref),
+            ParsedArg::Ref(reference) => match self.param(&reference) {
+                Some(Some(super::fragment::Binding::Ref(reference))) => Some(Arg::Ref(reference)),
+                Some(Some(super::fragment::Binding::Literal(value))) => Some(Arg::Literal(value)),
+                Some(None) => None,
+                None => self.reference(&reference, scope).map(Arg::Ref),
+            },
             ParsedArg::Call(call) => self.call(call, scope).map(Arg::Call),
         }
     }

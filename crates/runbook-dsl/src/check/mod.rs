@@ -7,6 +7,7 @@
 mod audit;
 mod conditions;
 mod control;
+mod fragment;
 mod functions;
 mod http;
 mod inputs;
@@ -29,6 +30,8 @@ use crate::spanned::Spanned;
 use crate::yaml::Dropped;
 use steps::Placement;
 
+pub(crate) use fragment::StandaloneFrame;
+
 /// Checks a loaded runbook, with no plugins linked.
 pub fn check(raw: &RawRunbook, source: &Source) -> Result<Runbook, Vec<Finding>> {
     check_with(raw, source, &runbook_plugin::NoPlugins)
@@ -44,14 +47,31 @@ pub fn check_with(
 }
 
 /// [`check_with`] on a runbook some parts of which did not load (`dropped`, already reported):
-/// references to them are not reported again.
+/// references to them are not reported again. A runbook that uses fragments is checked with
+/// [`crate::load_and_check_files`], which loads them.
 pub fn check_loaded(
     raw: &RawRunbook,
     source: &Source,
     catalog: &dyn runbook_plugin::Catalog,
     dropped: &Dropped,
 ) -> Result<Runbook, Vec<Finding>> {
-    let mut checker = Checker::new(source, raw, catalog, dropped);
+    let expansion = crate::fragment::expand(source, &[], &crate::fragment::NoFragments);
+    check_expanded(raw, catalog, dropped, &expansion, None)
+}
+
+/// Checks a runbook whose fragments are loaded (`expansion`, whose combined text is what spans
+/// point into). `standalone` is the frame of a fragment linted on its own (its parameters
+/// standing in as inputs). Findings and spans are in the expansion's address space.
+pub(crate) fn check_expanded(
+    raw: &RawRunbook,
+    catalog: &dyn runbook_plugin::Catalog,
+    dropped: &Dropped,
+    expansion: &crate::fragment::Expansion,
+    standalone: Option<StandaloneFrame>,
+) -> Result<Runbook, Vec<Finding>> {
+    let source = &expansion.combined;
+    let mut checker = Checker::new(source, raw, catalog, dropped, expansion);
+    checker.frames.extend(standalone);
     let inputs = checker.check_inputs(raw);
     let steps = checker.check_step_list(&raw.steps, Placement::Sequence);
     checker.cleanup_depth += 1;
@@ -127,6 +147,12 @@ pub(crate) struct Checker<'a> {
     dropped: &'a Dropped,
     /// Did-you-mean work left for this file (step ids and inputs are as many as the file holds).
     suggest_budget: crate::suggest::Budget,
+    /// The fragments the runbook uses, loaded.
+    fragments: &'a crate::fragment::Expansion,
+    /// The fragments whose steps are being checked, innermost last.
+    frames: Vec<fragment::Frame>,
+    /// Inputs declared `secret: true` (a secret fragment parameter needs one).
+    secret_inputs: BTreeSet<String>,
 }
 
 impl<'a> Checker<'a> {
@@ -135,11 +161,16 @@ impl<'a> Checker<'a> {
         raw: &RawRunbook,
         catalog: &'a dyn runbook_plugin::Catalog,
         dropped: &'a Dropped,
+        fragments: &'a crate::fragment::Expansion,
     ) -> Self {
         let mut step_index = BTreeMap::new();
-        let mut next = 0;
+        let mut numbering = Numbering {
+            next: 0,
+            index: &mut step_index,
+            fragments,
+        };
         for list in [&raw.steps, &raw.on_failure, &raw.finally] {
-            number_steps(list, &mut next, &mut step_index);
+            numbering.number(list, "");
         }
         Checker {
             source,
@@ -155,6 +186,14 @@ impl<'a> Checker<'a> {
             mode: raw.mode.as_ref().map(|mode| mode.value),
             dropped,
             suggest_budget: crate::suggest::Budget::default(),
+            fragments,
+            frames: Vec::new(),
+            secret_inputs: raw
+                .inputs
+                .iter()
+                .filter(|(_, input)| input.value.secret)
+                .map(|(name, _)| name.clone())
+                .collect(),
         }
     }
 
@@ -261,18 +300,39 @@ impl Checker<'_> {
     }
 }
 
-/// Numbers steps in the order the check pass visits them: each step, then its group's steps and
-/// `finally`, then its rollback.
-fn number_steps(steps: &[Spanned<RawStep>], next: &mut usize, index: &mut BTreeMap<String, usize>) {
-    for step in steps {
-        index.entry(step.value.id.value.clone()).or_insert(*next);
-        *next += 1;
-        if let Some(group) = &step.value.group {
-            number_steps(&group.value.steps, next, index);
-            number_steps(&group.value.finally, next, index);
-            number_steps(&group.value.undo, next, index);
+/// Numbers steps in the order the check pass visits them: each step, then its group's (or its
+/// fragment's) steps and `finally`, then its rollback.
+struct Numbering<'n> {
+    next: usize,
+    index: &'n mut BTreeMap<String, usize>,
+    fragments: &'n crate::fragment::Expansion,
+}
+
+impl Numbering<'_> {
+    fn number(&mut self, steps: &[Spanned<RawStep>], prefix: &str) {
+        for step in steps {
+            let id = format!("{prefix}{}", step.value.id.value);
+            self.index.entry(id.clone()).or_insert(self.next);
+            self.next += 1;
+            if let Some(group) = &step.value.group {
+                self.number(&group.value.steps, prefix);
+                self.number(&group.value.finally, prefix);
+                self.number(&group.value.undo, prefix);
+            }
+            let fragments = self.fragments;
+            if let Some(used) = step
+                .value
+                .use_fragment
+                .as_ref()
+                .and_then(|path| path.loc.bytes)
+                .and_then(|(offset, _)| fragments.uses.get(&offset))
+            {
+                let inner = format!("{id}.");
+                self.number(&used.raw.steps, &inner);
+                self.number(&used.raw.finally, &inner);
+            }
+            self.number(&step.value.rollback, prefix);
         }
-        number_steps(&step.value.rollback, next, index);
     }
 }
 

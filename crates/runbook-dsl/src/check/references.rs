@@ -3,6 +3,7 @@
 use serde_json::Value;
 
 use super::Checker;
+use super::fragment::Binding;
 use crate::finding::{Finding, FindingCode};
 use crate::model::ValueTemplate;
 use crate::source::Span;
@@ -72,13 +73,25 @@ impl Checker<'_> {
         match parse_template(text, node, content_start) {
             Ok(parsed) => {
                 let mut ok = true;
+                let mut substituted = false;
                 let mut parts = Vec::new();
                 for part in parsed.parts {
                     match part {
                         ParsedPart::Literal(text) => parts.push(Part::Literal(text)),
-                        ParsedPart::Ref(written) => match self.reference(&written, scope) {
-                            Some(reference) => parts.push(Part::Ref(reference)),
-                            None => ok = false,
+                        ParsedPart::Ref(written) => match self.param(&written) {
+                            Some(Some(Binding::Ref(reference))) => {
+                                substituted = true;
+                                parts.push(Part::Ref(reference));
+                            }
+                            Some(Some(Binding::Literal(value))) => {
+                                substituted = true;
+                                parts.push(Part::Literal(literal_text(&value)));
+                            }
+                            Some(None) => ok = false,
+                            None => match self.reference(&written, scope) {
+                                Some(reference) => parts.push(Part::Ref(reference)),
+                                None => ok = false,
+                            },
                         },
                         ParsedPart::Call(written) => match self.call(written, scope) {
                             Some(call) => parts.push(Part::Call(call)),
@@ -86,8 +99,16 @@ impl Checker<'_> {
                         },
                     }
                 }
+                // Inside a fragment the text reads as the run sees it: `{{params.app}}` becomes
+                // the argument (`{{inputs.web_app}}`, or its literal), so `render` and failure
+                // messages say what each use does.
+                let source = if substituted {
+                    parts.iter().map(written_form).collect()
+                } else {
+                    parsed.source
+                };
                 ok.then_some(Template {
-                    source: parsed.source,
+                    source,
                     parts,
                     span: parsed.span,
                 })
@@ -146,11 +167,19 @@ impl Checker<'_> {
             Value::String(text) => {
                 // Nested strings have no span of their own: find them in the node's text.
                 let at = self.locate(node, text);
+                // Exactly `{{params.NAME}}` bound to a literal keeps the literal's type, as exactly
+                // one reference keeps its value's.
+                if let Some(value) = self.whole_param_literal(text, at) {
+                    return Some(ValueTemplate::Literal(value));
+                }
                 let template = self.template_at(text, at, scope)?;
-                Some(if template.has_insertions() {
-                    ValueTemplate::Template(template)
-                } else {
-                    ValueTemplate::Literal(value.clone())
+                Some(match template.literal_text() {
+                    None => ValueTemplate::Template(template),
+                    // Inside a fragment a literal part may be a parameter's value.
+                    Some(literal) if !self.frames.is_empty() => {
+                        ValueTemplate::Literal(Value::String(literal))
+                    }
+                    Some(_) => ValueTemplate::Literal(value.clone()),
                 })
             }
             Value::Array(items) => {
@@ -228,7 +257,10 @@ impl Checker<'_> {
     /// exist.
     pub(crate) fn reference(&mut self, written: &ParsedRef, scope: Scope) -> Option<Reference> {
         match written.classify() {
-            Some(reference) => self.resolve(&reference, scope).then_some(reference),
+            Some(reference) => {
+                let reference = self.in_fragment(reference)?;
+                self.resolve(&reference, scope).then_some(reference)
+            }
             None => {
                 self.report_unknown_reference(written);
                 None
@@ -542,5 +574,26 @@ impl Checker<'_> {
                 );
             }
         }
+    }
+}
+
+/// A parameter's literal value as text: a string as it is, anything else as JSON.
+fn literal_text(value: &Value) -> String {
+    match value {
+        Value::String(text) => text.clone(),
+        other @ (Value::Null
+        | Value::Bool(_)
+        | Value::Number(_)
+        | Value::Array(_)
+        | Value::Object(_)) => other.to_string(),
+    }
+}
+
+/// A checked part as it would be written.
+fn written_form(part: &Part) -> String {
+    match part {
+        Part::Literal(text) => text.clone(),
+        Part::Ref(reference) => format!("{{{{{}}}}}", reference.text),
+        Part::Call(call) => format!("{{{{{}}}}}", call.text),
     }
 }

@@ -30,7 +30,7 @@ impl Checker<'_> {
         let mut checked = Vec::new();
         for spanned in steps {
             let step = &spanned.value;
-            let id = step.id.value.clone();
+            let id = self.step_id(&step.id.value);
             let id_span = self.span(&step.id);
             if let Some(first) = self.seen_ids.get(&id) {
                 let (line, _) = self.source.line_col(first.start);
@@ -46,7 +46,7 @@ impl Checker<'_> {
             } else {
                 self.seen_ids.insert(id.clone(), id_span);
             }
-            if !super::is_identifier(&id, &['_']) {
+            if !super::is_identifier(&step.id.value, &['_']) {
                 self.report(
                     Finding::error(
                         FindingCode::InvalidStepId,
@@ -137,7 +137,7 @@ impl Checker<'_> {
                     .with_label("no step kind")
                     .with_help(
                         "add one of `http:`, `shell:`, `assert:`, `prompt:`, `group:`, `audit:`, \
-                         `plugin:`, `note:` or `stop:`",
+                         `plugin:`, `note:`, `stop:` or `use:`",
                     ),
                 );
                 None
@@ -160,6 +160,21 @@ impl Checker<'_> {
                 None
             }
         };
+        if let Some(with) = &step.with
+            && step.use_fragment.is_none()
+        {
+            let span = self.key_span(self.span(with), "with");
+            self.report(
+                Finding::error(
+                    FindingCode::IneffectiveField,
+                    span,
+                    "`with:` gives arguments to a fragment, but this step has no `use:`",
+                )
+                .with_label("no fragment to pass them to")
+                .with_help("add `use: PATH.fragment.yaml`, or remove `with:`"),
+            );
+            ok = false;
+        }
         let modifiers = self.check_modifiers(scope, step, kind.as_ref());
         // A rollback step may use the outputs of the step it undoes: register them before checking
         // the rollback (check_step_list registers them for everyone else afterwards).
@@ -167,7 +182,7 @@ impl Checker<'_> {
             && !step.rollback.is_empty()
         {
             self.checked_steps
-                .entry(step.id.value.clone())
+                .entry(self.step_id(&step.id.value))
                 .or_insert(StepInfo {
                     index: scope.current,
                     outputs: kind.outputs(),
@@ -212,12 +227,16 @@ impl Checker<'_> {
             .resume
             .as_ref()
             .map_or_else(|| kind.default_resume(), |policy| policy.value);
+        let fragment_title = kind
+            .group()
+            .and_then(|group| group.fragment.as_ref())
+            .map(|fragment| fragment.title.clone());
         Some(Step {
-            id: step.id.value.clone(),
-            name: step
-                .name
-                .as_ref()
-                .map_or_else(|| step.id.value.clone(), |name| name.value.clone()),
+            id: self.step_id(&step.id.value),
+            name: step.name.as_ref().map_or_else(
+                || fragment_title.unwrap_or_else(|| step.id.value.clone()),
+                |name| name.value.clone(),
+            ),
             description: step.description.clone(),
             when,
             timeout,
@@ -263,6 +282,8 @@ impl Checker<'_> {
             irreversible: _,
             commit: _,
             resume: _,
+            use_fragment,
+            with: _,
         } = step;
         let action = |action: Action| StepKind::Action(action);
         if let Some(http) = http {
@@ -306,6 +327,9 @@ impl Checker<'_> {
         }
         if let Some(stop) = stop {
             return self.check_stop(scope, stop).map(Action::Stop).map(action);
+        }
+        if let Some(path) = use_fragment {
+            return self.check_use(scope, step, path).map(StepKind::Group);
         }
         None
     }

@@ -104,6 +104,17 @@ pub struct GroupStep {
     pub undo: Vec<Step>,
     /// 1 means the group runs once.
     pub max_attempts: u32,
+    /// The fragment whose steps these are, when the step is a `use:`.
+    pub fragment: Option<FragmentUse>,
+}
+
+/// Where a `use:` step's steps come from.
+#[derive(Debug, Clone)]
+pub struct FragmentUse {
+    /// The fragment file, relative to the runbook's folder.
+    pub path: std::path::PathBuf,
+    /// The fragment's `title`.
+    pub title: String,
 }
 
 /// A structured audit event.

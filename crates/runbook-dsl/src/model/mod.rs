@@ -10,8 +10,8 @@ mod value;
 
 pub use condition::{CompareOp, Condition, ConditionKind};
 pub use control::{
-    Answer, AuditStep, DurationValue, GroupStep, NoteStep, PluginStep, PromptStep, Retry, RetryOn,
-    StepEvent, StopStep, Until,
+    Answer, AuditStep, DurationValue, FragmentUse, GroupStep, NoteStep, PluginStep, PromptStep,
+    Retry, RetryOn, StepEvent, StopStep, Until,
 };
 pub use http_method::HttpMethod;
 pub(crate) use runbook::Steps;

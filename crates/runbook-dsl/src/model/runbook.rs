@@ -32,6 +32,10 @@ pub struct Runbook {
     pub secret_outputs: BTreeSet<(String, String)>,
     /// Findings that do not stop a run (`runbook lint` shows them).
     pub warnings: Vec<crate::finding::Finding>,
+    /// The fragment files the runbook uses, with their content hashes (the journal records them).
+    pub fragments: Vec<crate::fragment::FragmentFile>,
+    /// Maps the spans of fragment steps (past the runbook's own text) to their files.
+    pub sources: crate::fragment::SourceMap,
     /// Only the check pass makes runbooks.
     _checked: super::Checked,
 }
@@ -57,6 +61,8 @@ impl Runbook {
             env_refs,
             secret_outputs,
             warnings,
+            fragments: Vec::new(),
+            sources: crate::fragment::SourceMap::default(),
             _checked: super::Checked::PROOF,
         }
     }

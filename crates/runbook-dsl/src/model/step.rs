@@ -62,6 +62,7 @@ impl StepKind {
     pub fn keyword(&self) -> &'static str {
         match self {
             StepKind::Action(action) => action.keyword(),
+            StepKind::Group(group) if group.fragment.is_some() => "use",
             StepKind::Group(_) => "group",
         }
     }

@@ -1,3 +1,4 @@
+use indexmap::IndexMap;
 use schemars::JsonSchema;
 use serde::Deserialize;
 
@@ -8,7 +9,7 @@ use super::{
 use crate::Spanned;
 
 /// One step. Exactly one step kind key (`http`, `shell`, `assert`, `prompt`, `group`, `audit`,
-/// `plugin`, `note`, `stop`) says what it does; the other keys say how it runs.
+/// `plugin`, `note`, `stop`, `use`) says what it does; the other keys say how it runs.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawStep {
@@ -55,6 +56,14 @@ pub struct RawStep {
     /// failure path and `finally` then run.
     #[serde(default)]
     pub stop: Option<Spanned<RawStop>>,
+    /// Run the steps of a fragment file, a path relative to this file (e.g.
+    /// `fragments/pause-trading.fragment.yaml`), with the arguments in `with:`.
+    #[serde(default, rename = "use")]
+    pub use_fragment: Option<Spanned<String>>,
+    /// Arguments of a `use:` step: one per fragment parameter, each a literal or one
+    /// `{{reference}}`.
+    #[serde(default, rename = "with")]
+    pub with: Option<Spanned<IndexMap<String, Spanned<serde_json::Value>>>>,
     /// Repeat this http or shell step until the condition holds (a wait). `{{outputs.NAME}}` refers
     /// to the latest attempt's outputs. Needs `poll`.
     #[serde(default)]
@@ -131,6 +140,7 @@ impl RawStep {
             ("plugin", self.plugin.is_some()),
             ("note", self.note.is_some()),
             ("stop", self.stop.is_some()),
+            ("use", self.use_fragment.is_some()),
         ];
         present
             .into_iter()

@@ -420,20 +420,31 @@ pub fn classify(segments: &[String]) -> Option<RefPath> {
             name: segments[1].clone(),
             rest: rest(2),
         },
-        Some("steps") if segments.len() >= 4 && segments[2] == "outputs" => RefPath::StepOutput {
-            step: segments[1].clone(),
-            output: segments[3].clone(),
-            rest: rest(4),
-        },
-        Some("steps") if segments.len() == 3 && TimingField::parse(&segments[2]).is_some() => {
-            RefPath::StepTiming {
-                step: segments[1].clone(),
-                field: TimingField::parse(&segments[2]).unwrap_or(TimingField::FinishedAt),
+        Some("steps") => {
+            // A fragment's steps have dotted ids (`pause.kill_switch`: the using step's id, then
+            // the step's): the id runs up to the first `outputs` that has a name after it, or up
+            // to a last segment that is a timing or `outcome`.
+            let end = (2..segments.len()).find(|&at| {
+                let last = at + 1 == segments.len();
+                (segments[at] == "outputs" && !last)
+                    || (last
+                        && (TimingField::parse(&segments[at]).is_some()
+                            || segments[at] == "outcome"))
+            })?;
+            let step = segments[1..end].join(".");
+            match segments[end].as_str() {
+                "outputs" => RefPath::StepOutput {
+                    step,
+                    output: segments[end + 1].clone(),
+                    rest: rest(end + 2),
+                },
+                "outcome" => RefPath::StepOutcome { step },
+                timing => RefPath::StepTiming {
+                    step,
+                    field: TimingField::parse(timing)?,
+                },
             }
         }
-        Some("steps") if segments.len() == 3 && segments[2] == "outcome" => RefPath::StepOutcome {
-            step: segments[1].clone(),
-        },
         Some("run") if segments.len() == 2 && RunField::parse(&segments[1]).is_some() => {
             RefPath::Run {
                 field: RunField::parse(&segments[1]).unwrap_or(RunField::Id),

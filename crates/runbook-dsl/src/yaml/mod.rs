@@ -18,7 +18,6 @@ mod tree;
 
 use std::collections::BTreeSet;
 
-use serde::Deserialize;
 use serde_saphyr::{Budget, DuplicateKeyPolicy, MergeKeyPolicy, Options};
 
 use crate::finding::{Finding, FindingCode};
@@ -61,6 +60,18 @@ const MAX_TOP_LEVEL_REPAIRS: usize = 32;
 
 /// Parses a runbook file into its raw (unchecked) form, reporting every load problem.
 pub fn load_raw(source: &Source) -> Loaded {
+    let (raw, findings, dropped) = load_raw_as::<RawRunbook>(source);
+    Loaded {
+        raw,
+        findings,
+        dropped,
+    }
+}
+
+/// [`load_raw`] for any raw type of the runbook family with a runbook's recovery (a fragment).
+pub(crate) fn load_raw_as<T: serde::de::DeserializeOwned>(
+    source: &Source,
+) -> (Option<T>, Vec<Finding>, Dropped) {
     if source.text.len() > MAX_SOURCE_BYTES {
         let finding = Finding::error(
             FindingCode::YamlSyntax,
@@ -70,19 +81,11 @@ pub fn load_raw(source: &Source) -> Loaded {
                 source.text.len()
             ),
         );
-        return Loaded {
-            raw: None,
-            findings: vec![finding],
-            dropped: Dropped::default(),
-        };
+        return (None, vec![finding], Dropped::default());
     }
     let built = tree::build(source);
     let Some(root) = built.root else {
-        return Loaded {
-            raw: None,
-            findings: built.findings,
-            dropped: Dropped::default(),
-        };
+        return (None, built.findings, Dropped::default());
     };
     let ctx = de::Ctx::new(source);
     for finding in built.findings {
@@ -90,20 +93,19 @@ pub fn load_raw(source: &Source) -> Loaded {
     }
     let raw = load_root(&root, &ctx);
     let (findings, dropped) = ctx.into_findings();
-    Loaded {
-        raw,
-        findings,
-        dropped,
-    }
+    (raw, findings, dropped)
 }
 
 /// The root is not a step: a broken top-level field (`mode: manual`) is left out and the rest
 /// loaded again, so the check pass still runs on the steps. A required field that does not load
 /// stops here (the check pass needs the id, the title and the steps).
-fn load_root(root: &tree::Node<'_>, ctx: &de::Ctx<'_>) -> Option<RawRunbook> {
+fn load_root<T: serde::de::DeserializeOwned>(
+    root: &tree::Node<'_>,
+    ctx: &de::Ctx<'_>,
+) -> Option<T> {
     let mut removed = Vec::new();
     loop {
-        let attempt = RawRunbook::deserialize(de::NodeDe {
+        let attempt = T::deserialize(de::NodeDe {
             node: root,
             key: None,
             removed: &removed,

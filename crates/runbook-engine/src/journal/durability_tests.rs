@@ -36,6 +36,7 @@ fn started() -> RunStarted {
         actor: "alice".into(),
         host: "nowhere.invalid".into(),
         pid: 1,
+        fragments: Vec::new(),
     }
 }
 

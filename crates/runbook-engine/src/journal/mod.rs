@@ -22,7 +22,7 @@ use runbook_dsl::Runbook;
 
 pub use observer::JournalObserver;
 pub use reader::{JournalEnd, JournalError, JournalRead, read_journal, scan_journal};
-pub use record::{Durability, Entry, JournalRecord, RunResumed, RunStarted};
+pub use record::{Durability, Entry, FragmentHash, JournalRecord, RunResumed, RunStarted};
 pub use summary::{Resumability, RunState, RunSummary};
 pub use writer::JournalWriter;
 
@@ -48,6 +48,17 @@ impl RunStarted {
             title: runbook.meta.title.clone(),
             path: path.display().to_string(),
             sha256: content_hash(source_text),
+            fragments: runbook
+                .fragments
+                .iter()
+                .map(|fragment| record::FragmentHash {
+                    path: std::fs::canonicalize(&fragment.path)
+                        .unwrap_or_else(|_| fragment.path.clone())
+                        .display()
+                        .to_string(),
+                    sha256: fragment.sha256.clone(),
+                })
+                .collect(),
             inputs: inputs
                 .iter()
                 .filter(|(name, _)| !secret_inputs.contains(name))

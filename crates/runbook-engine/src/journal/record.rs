@@ -100,6 +100,11 @@ pub struct RunStarted {
     pub path: String,
     /// SHA-256 of the runbook file's text: resume notices a changed file.
     pub sha256: String,
+    /// Each fragment file the runbook uses, with the SHA-256 of its text: resume notices a
+    /// changed fragment as it notices a changed runbook. Absent in journals of runbooks without
+    /// fragments (and in journals written before fragments existed).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fragments: Vec<FragmentHash>,
     /// Non-secret inputs with their resolved values.
     pub inputs: Map<String, Value>,
     /// Secret inputs, by name only.
@@ -107,6 +112,14 @@ pub struct RunStarted {
     pub actor: String,
     pub host: String,
     pub pid: u32,
+}
+
+/// A fragment file as a run started with it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FragmentHash {
+    /// The file, absolute.
+    pub path: String,
+    pub sha256: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

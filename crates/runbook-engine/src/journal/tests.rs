@@ -14,6 +14,7 @@ fn started() -> RunStarted {
         title: "Demo".into(),
         path: "/tmp/demo.yaml".into(),
         sha256: "00".into(),
+        fragments: Vec::new(),
         inputs: Map::new(),
         secret_inputs: vec!["token".into()],
         actor: "alice".into(),
@@ -300,5 +301,24 @@ fn compensation_that_began_ends_resumability_even_if_no_undo_step_finished() -> 
     let summary = RunSummary::of("r1", &read);
     assert_eq!(summary.state, RunState::Killed);
     assert_eq!(summary.resumable, Resumability::Compensated);
+    Ok(())
+}
+
+#[test]
+fn fragment_hashes_round_trip_and_are_optional() -> Result<(), Box<dyn std::error::Error>> {
+    let mut with = started();
+    with.fragments = vec![crate::journal::FragmentHash {
+        path: "/tmp/fragments/pause.fragment.yaml".into(),
+        sha256: "ab".into(),
+    }];
+    let line = serde_json::to_string(&JournalRecord::RunStarted(with.clone()))?;
+    assert!(line.contains("\"fragments\":[{\"path\":\"/tmp/fragments/pause.fragment.yaml\""));
+    let back: JournalRecord = serde_json::from_str(&line)?;
+    assert_eq!(back, JournalRecord::RunStarted(with));
+    // A run without fragments writes no field, and an older journal without one still reads.
+    let line = serde_json::to_string(&JournalRecord::RunStarted(started()))?;
+    assert!(!line.contains("fragments"), "{line}");
+    let back: JournalRecord = serde_json::from_str(&line)?;
+    assert_eq!(back, JournalRecord::RunStarted(started()));
     Ok(())
 }

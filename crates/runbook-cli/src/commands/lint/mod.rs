@@ -134,6 +134,7 @@ fn lint_one(candidate: &Candidate, plugins: &runbook_plugin::Registry) -> Linted
     let sure = candidate.explicit
         || candidate.included
         || rehearsal
+        || runbook_dsl::fragment::path::is_fragment(&candidate.path)
         || walk::named_as_runbook(&candidate.path);
     let source = if sure {
         super::read_source(&candidate.path)?

@@ -10,6 +10,9 @@
 //! 3. it has a top-level `steps:` whose first item is a mapping with an `id:` (a cheap look at the
 //!    text, not a parse).
 //!
+//! A fragment (`*.fragment.yaml`, `*.fragment.yml`) is always linted, on its own (its parameters
+//! standing in for inputs).
+//!
 //! `--all-yaml` drops the sniff (every YAML file but answers and rehearsal files), and
 //! `--include-glob` adds paths matching a glob. Documented in docs/ci.md.
 
