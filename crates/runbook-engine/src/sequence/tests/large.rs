@@ -155,9 +155,8 @@ steps:
         .as_str()
         .unwrap_or_default()
         .to_owned();
-    assert!(
-        !shown.contains("SECRET") && !shown.contains("SEC"),
-        "{shown}"
-    );
+    // The excerpt of a body left as bytes (not the report's excerpt of a parsed value).
+    assert!(shown.contains("the body is"), "{shown}");
+    assert!(!shown.contains("SEC"), "{shown}");
     assert!(shown.contains(crate::redact::MASK), "{shown}");
 }
