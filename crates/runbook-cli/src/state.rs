@@ -9,6 +9,9 @@ use crate::failure::Failure;
 #[derive(Debug, Clone)]
 pub struct StateDir {
     pub root: PathBuf,
+    /// Given as `--state-dir` (not through `RUNBOOK_STATE_DIR`, which the next command inherits):
+    /// a suggested `runbook resume ID` must then say `--state-dir` too, or it finds no such run.
+    from_flag: bool,
 }
 
 impl StateDir {
@@ -16,22 +19,44 @@ impl StateDir {
     /// `~/.local/state/runbook`.
     pub fn resolve(given: Option<&Path>) -> Result<StateDir, Failure> {
         if let Some(path) = given {
+            let from_env = std::env::var_os("RUNBOOK_STATE_DIR").map(PathBuf::from);
             return Ok(StateDir {
                 root: path.to_owned(),
+                from_flag: from_env.as_deref() != Some(path),
             });
         }
         if let Some(xdg) = std::env::var_os("XDG_STATE_HOME").filter(|v| !v.is_empty()) {
             return Ok(StateDir {
                 root: PathBuf::from(xdg).join("runbook"),
+                from_flag: false,
             });
         }
         match std::env::var_os("HOME").filter(|v| !v.is_empty()) {
             Some(home) => Ok(StateDir {
                 root: PathBuf::from(home).join(".local/state/runbook"),
+                from_flag: false,
             }),
             None => Err(Failure::usage(
                 "no state directory: set RUNBOOK_STATE_DIR or pass --state-dir",
             )),
+        }
+    }
+
+    /// How a suggested command names the run: `ID`, or `ID --state-dir PATH` when the state
+    /// directory was given on this command line (quoted for a POSIX shell when it needs it).
+    pub fn run_target(&self, run_id: &str) -> String {
+        if !self.from_flag {
+            return run_id.to_owned();
+        }
+        let path = self.root.display().to_string();
+        let plain = !path.is_empty()
+            && path
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "_-./,:=@+%".contains(c));
+        if plain {
+            format!("{run_id} --state-dir {path}")
+        } else {
+            format!("{run_id} --state-dir '{}'", path.replace('\'', "'\\''"))
         }
     }
 

@@ -56,6 +56,8 @@ pub fn run(args: &ShowArgs) -> anyhow::Result<()> {
         return Err(error.into());
     }
     writeln!(out)?;
+    // The advice names the run as the next command must (with `--state-dir` if given here).
+    let run_id = state.run_target(&run_id);
     let next = match (summary.state, summary.resumable) {
         (_, Resumability::Resumable) => Some(format!("runbook resume {run_id}")),
         (_, Resumability::UndoCutOff) => Some(Resumability::UndoCutOff.advice(&run_id)),

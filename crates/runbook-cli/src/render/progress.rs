@@ -33,6 +33,9 @@ pub struct TerminalObserver {
     /// A rehearsal's run: its records live in a scenario's temporary directory, so there is no
     /// `runbook resume` or `runbook show` to suggest.
     rehearsal: bool,
+    /// How the summary's suggested `runbook resume`/`show` names the run (with `--state-dir` when
+    /// the run needs it to be found).
+    target: String,
     /// `-q`: failed steps and the end of run only.
     quiet: bool,
     /// Long messages are wrapped to this many columns (none: not a terminal, and no `COLUMNS`).
@@ -42,6 +45,12 @@ pub struct TerminalObserver {
 }
 
 impl TerminalObserver {
+    /// The summary suggests `runbook resume TARGET` (see `StateDir::run_target`).
+    pub fn with_run_target(mut self, target: String) -> Self {
+        self.target = target;
+        self
+    }
+
     /// Failures inside a fragment point into the fragment's file.
     pub fn with_sources(mut self, sources: runbook_dsl::fragment::SourceMap) -> Self {
         self.sources = sources;
@@ -56,6 +65,7 @@ impl TerminalObserver {
             spinner: None,
             animate: std::io::stdout().is_terminal() && !crate::output::quiet(),
             run_id: run_id.to_owned(),
+            target: run_id.to_owned(),
             resumed,
             rehearsal: false,
             quiet: crate::output::quiet(),
@@ -449,7 +459,7 @@ impl Observer for TerminalObserver {
         if !self.rehearsal
             && let Some(next) = resume_advice(
                 Resumability::decide(Some(report.status), compensated, false),
-                &self.run_id,
+                &self.target,
             )
         {
             self.print_wrapped(&next, "  ", |text| text.to_owned());

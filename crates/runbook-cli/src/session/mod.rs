@@ -143,7 +143,8 @@ fn run(
                 is_resume,
                 Some(source.clone()),
             )
-            .with_sources(runbook.sources.clone());
+            .with_sources(runbook.sources.clone())
+            .with_run_target(config.state.run_target(&config.run_id));
             &mut terminal
         } else {
             &mut null

@@ -289,3 +289,39 @@ fn runs_is_a_table_that_fits_the_terminal_and_wide_shows_every_cell_whole() {
     assert_eq!(parsed[0]["run_id"], run_id.as_str(), "{json}");
     assert_eq!(parsed[0]["runbook"], long_id, "{json}");
 }
+
+/// `--state-dir` given on the command line is not inherited by the next command the way
+/// `RUNBOOK_STATE_DIR` is: the summary's `runbook resume` and `show`'s `next:` carry it, and the
+/// suggested command, run word for word, finds the run.
+#[test]
+fn the_suggested_resume_names_a_state_dir_given_on_the_command_line() {
+    let sandbox = Sandbox::new();
+    sandbox.write(
+        "rb.yaml",
+        "id: resumable\ntitle: T\nsteps:\n  - id: first\n    shell: {command: \"exit 3\"}\n",
+    );
+    let output = sandbox.run(&["run", "rb.yaml", "--state-dir", "my state"]);
+    assert_eq!(output.code, 1, "{output:?}");
+    let run_id = run_id_of(&output.stdout);
+    let advice = format!("runbook resume {run_id} --state-dir 'my state'");
+    assert!(output.stdout.contains(&advice), "{}", output.stdout);
+    let shown = sandbox.run(&["show", &run_id, "--state-dir", "my state"]);
+    assert!(
+        shown.stdout.contains(&format!("next: {advice}")),
+        "{}",
+        shown.stdout
+    );
+    let resumed = sandbox.run(&["resume", &run_id, "--state-dir", "my state"]);
+    assert!(resumed.stdout.contains("resuming run"), "{resumed:?}");
+    // Through the environment, the next command inherits it: the advice stays short.
+    let state = state_dir(&sandbox);
+    let output = sandbox.run_with_env(&["run", "rb.yaml"], &[("RUNBOOK_STATE_DIR", &state)]);
+    let run_id = run_id_of(&output.stdout);
+    assert!(
+        output
+            .stdout
+            .ends_with(&format!("runbook resume {run_id}\n")),
+        "{}",
+        output.stdout
+    );
+}
