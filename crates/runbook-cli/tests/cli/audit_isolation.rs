@@ -31,14 +31,6 @@ fn run_hello(home: &Path, keep_test_state_dir: bool) -> Output {
     support::finish(command)
 }
 
-fn run_id_of(stdout: &str) -> String {
-    stdout
-        .lines()
-        .find_map(|line| line.rsplit_once(" · run "))
-        .map(|(_, id)| id.trim().to_owned())
-        .unwrap_or_else(|| panic!("no run id in:\n{stdout}"))
-}
-
 #[test]
 fn a_test_run_leaves_the_default_audit_log_untouched() {
     let (home, log) = home_with_an_audit_log();
@@ -50,7 +42,7 @@ fn a_test_run_leaves_the_default_audit_log_untouched() {
         "a test run wrote into the default audit log"
     );
     // Its records are in the state directory the test harness gave it.
-    let run_id = run_id_of(&output.stdout);
+    let run_id = support::run_id_of(&output.stdout);
     let tmp = Path::new(env!("CARGO_TARGET_TMPDIR"));
     let state = std::fs::read_dir(tmp)
         .unwrap_or_else(|error| panic!("{}: {error}", tmp.display()))
@@ -74,7 +66,8 @@ fn without_a_state_directory_a_run_appends_to_the_default_audit_log() {
     assert_eq!(output.code, 0, "{output:?}");
     let written = std::fs::read_to_string(&log).unwrap_or_default();
     assert!(
-        written.starts_with(EARLIER_RECORD) && written.contains(&run_id_of(&output.stdout)),
+        written.starts_with(EARLIER_RECORD)
+            && written.contains(&support::run_id_of(&output.stdout)),
         "{written}"
     );
 }

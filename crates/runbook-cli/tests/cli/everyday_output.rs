@@ -4,7 +4,7 @@
 
 use crate::control::state_dir;
 use crate::fixtures::normalize;
-use crate::support::{Output, Sandbox};
+use crate::support::{self, Output, Sandbox};
 
 /// Pause, then a rotation that fails, three steps that never run, and a `finally`.
 const ROLLED_BACK: &str = r#"
@@ -41,15 +41,6 @@ fn run(sandbox: &Sandbox, env: &[(&str, &str)]) -> Output {
     let mut all = vec![("RUNBOOK_STATE_DIR", state.as_str())];
     all.extend_from_slice(env);
     sandbox.run_with_env(&["run", "rb.yaml"], &all)
-}
-
-/// The id on the run's second line (`rb.yaml · 3 steps · run ID`).
-fn run_id_of(stdout: &str) -> String {
-    stdout
-        .lines()
-        .find_map(|line| line.rsplit_once(" · run "))
-        .map(|(_, id)| id.trim().to_owned())
-        .unwrap_or_else(|| panic!("no run id in:\n{stdout}"))
 }
 
 #[test]
@@ -131,7 +122,7 @@ steps:
     );
     let output = run(&sandbox, &[]);
     assert_eq!(output.code, 1, "{output:?}");
-    let run_id = run_id_of(&output.stdout);
+    let run_id = support::run_id_of(&output.stdout);
     assert!(
         output.stdout.ends_with(&format!(
             "failed at step `second`: 1 passed, 1 failed, 1 not run in {}\n  not run: [3/3] `third`\n  to continue after fixing the cause: runbook resume {run_id}\n",
@@ -214,7 +205,7 @@ steps:
     );
     let output = run(&sandbox, &[]);
     assert_eq!(output.code, 4, "{output:?}");
-    let run_id = run_id_of(&output.stdout);
+    let run_id = support::run_id_of(&output.stdout);
     let state = state_dir(&sandbox);
     let shown = sandbox.run_with_env(&["show", &run_id], &[("RUNBOOK_STATE_DIR", state.as_str())]);
     assert_eq!(shown.code, 0, "{shown:?}");
@@ -247,7 +238,7 @@ fn runs_is_a_table_that_fits_the_terminal_and_wide_shows_every_cell_whole() {
         ),
     );
     let first = run(&sandbox, &[]);
-    let run_id = run_id_of(&first.stdout);
+    let run_id = support::run_id_of(&first.stdout);
     let state = state_dir(&sandbox);
     let runs = |args: &[&str], columns: &str| {
         let mut all = vec!["runs"];
@@ -302,7 +293,7 @@ fn the_suggested_resume_names_a_state_dir_given_on_the_command_line() {
     );
     let output = sandbox.run(&["run", "rb.yaml", "--state-dir", "my state"]);
     assert_eq!(output.code, 1, "{output:?}");
-    let run_id = run_id_of(&output.stdout);
+    let run_id = support::run_id_of(&output.stdout);
     let advice = format!("runbook resume {run_id} --state-dir 'my state'");
     assert!(output.stdout.contains(&advice), "{}", output.stdout);
     let shown = sandbox.run(&["show", &run_id, "--state-dir", "my state"]);
@@ -316,7 +307,7 @@ fn the_suggested_resume_names_a_state_dir_given_on_the_command_line() {
     // Through the environment, the next command inherits it: the advice stays short.
     let state = state_dir(&sandbox);
     let output = sandbox.run_with_env(&["run", "rb.yaml"], &[("RUNBOOK_STATE_DIR", &state)]);
-    let run_id = run_id_of(&output.stdout);
+    let run_id = support::run_id_of(&output.stdout);
     assert!(
         output
             .stdout

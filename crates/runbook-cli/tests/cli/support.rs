@@ -331,3 +331,12 @@ impl Drop for KillGroupOnDrop {
         }
     }
 }
+
+/// The run id a human-format run prints on its second line (`rb.yaml · 3 steps · run ID`).
+pub fn run_id_of(stdout: &str) -> String {
+    stdout
+        .lines()
+        .find_map(|line| line.rsplit_once(" · run "))
+        .map(|(_, id)| id.trim().to_owned())
+        .unwrap_or_else(|| panic!("no run id in:\n{stdout}"))
+}
