@@ -26,6 +26,18 @@ use walk::{Candidate, Selection};
 pub struct FileReport {
     pub source: Source,
     pub filtered: Filtered,
+    /// Its findings rendered for a per-file format (human, GitHub, JSON lines), by the worker that
+    /// linted it: rendering is a tenth of lint's work and was done on one thread after the others.
+    /// Empty for the formats that render all files together (SARIF, JUnit), and when listing
+    /// suppressions.
+    rendered: String,
+}
+
+/// How workers render each file's findings, when the format is rendered file by file.
+#[derive(Clone, Copy)]
+struct PerFile {
+    format: LintFormat,
+    color: bool,
 }
 
 pub fn run(args: &LintArgs) -> anyhow::Result<()> {
@@ -41,7 +53,20 @@ pub fn run(args: &LintArgs) -> anyhow::Result<()> {
         include_globs: args.include_globs.clone(),
     };
     let candidates = walk::collect(&args.paths, &selection)?;
-    let reports = lint_all(&candidates)?;
+    let per_file = match args.format {
+        LintFormat::Human | LintFormat::Github | LintFormat::Json if !args.list_suppressions => {
+            Some(PerFile {
+                format: args.format,
+                color: use_color(false),
+            })
+        }
+        LintFormat::Human
+        | LintFormat::Github
+        | LintFormat::Json
+        | LintFormat::Sarif
+        | LintFormat::Junit => None,
+    };
+    let reports = lint_all(&candidates, per_file)?;
     if reports.is_empty() {
         return Err(Failure::usage(
             "no runbooks found in the given paths (a runbook is a `*.runbook.yaml` file, a YAML file \
@@ -72,7 +97,10 @@ pub fn run(args: &LintArgs) -> anyhow::Result<()> {
 
 /// Lints every candidate on all cores; results in candidate order. Files found in directories that
 /// do not look like runbooks are dropped. The first file that cannot be read stops lint.
-fn lint_all(candidates: &[Candidate]) -> Result<Vec<FileReport>, Failure> {
+fn lint_all(
+    candidates: &[Candidate],
+    per_file: Option<PerFile>,
+) -> Result<Vec<FileReport>, Failure> {
     let slots: Vec<Mutex<Option<Linted>>> = candidates.iter().map(|_| Mutex::new(None)).collect();
     let next = AtomicUsize::new(0);
     let workers = std::thread::available_parallelism()
@@ -88,7 +116,7 @@ fn lint_all(candidates: &[Candidate]) -> Result<Vec<FileReport>, Failure> {
                     let Some(candidate) = candidates.get(index) else {
                         break;
                     };
-                    let result = lint_one(candidate, &plugins);
+                    let result = lint_one(candidate, &plugins, per_file);
                     if let Ok(mut slot) = slots[index].lock() {
                         *slot = Some(result);
                     }
@@ -114,7 +142,11 @@ fn lint_all(candidates: &[Candidate]) -> Result<Vec<FileReport>, Failure> {
 /// be read.
 type Linted = Result<Option<FileReport>, Failure>;
 
-fn lint_one(candidate: &Candidate, plugins: &runbook_plugin::Registry) -> Linted {
+fn lint_one(
+    candidate: &Candidate,
+    plugins: &runbook_plugin::Registry,
+    per_file: Option<PerFile>,
+) -> Linted {
     let rehearsal = runbook_dsl::rehearsal::is_rehearsal(&candidate.path);
     let sure = candidate.explicit
         || candidate.included
@@ -139,7 +171,36 @@ fn lint_one(candidate: &Candidate, plugins: &runbook_plugin::Registry) -> Linted
     } else {
         runbook_dsl::lint(&source, plugins).filtered
     };
-    Ok(Some(FileReport { source, filtered }))
+    let rendered = per_file.map_or_else(String::new, |per_file| {
+        render_file(&source, &filtered, per_file.format, per_file.color)
+    });
+    Ok(Some(FileReport {
+        source,
+        filtered,
+        rendered,
+    }))
+}
+
+/// One file's findings in a per-file format, each followed by what separates it from the next.
+fn render_file(source: &Source, filtered: &Filtered, format: LintFormat, color: bool) -> String {
+    let mut text = String::new();
+    for finding in &filtered.findings {
+        match format {
+            LintFormat::Human => {
+                text.push_str(&diagnostic::render_human(source, finding, color));
+                text.push_str("\n\n");
+            }
+            LintFormat::Github => {
+                text.push_str(&diagnostic::render_github(source, finding));
+                text.push('\n');
+            }
+            LintFormat::Json | LintFormat::Sarif | LintFormat::Junit => {
+                text.push_str(&diagnostic::render_json(source, finding));
+                text.push('\n');
+            }
+        }
+    }
+    text
 }
 
 /// The text of a YAML file found in a directory, if it looks like a runbook (read once: it is
@@ -175,27 +236,9 @@ fn print_findings(
         }
         LintFormat::Human | LintFormat::Github | LintFormat::Json => {}
     }
-    let color = use_color(false);
+    // Rendered by the workers (see `lint_one`), in input order here.
     for report in reports {
-        for finding in &report.filtered.findings {
-            match format {
-                LintFormat::Human => writeln!(
-                    out,
-                    "{}\n",
-                    diagnostic::render_human(&report.source, finding, color)
-                )?,
-                LintFormat::Github => {
-                    writeln!(
-                        out,
-                        "{}",
-                        diagnostic::render_github(&report.source, finding)
-                    )?;
-                }
-                LintFormat::Json | LintFormat::Sarif | LintFormat::Junit => {
-                    writeln!(out, "{}", diagnostic::render_json(&report.source, finding))?;
-                }
-            }
-        }
+        out.write_all(report.rendered.as_bytes())?;
     }
     if format == LintFormat::Human {
         writeln!(out, "{}", summary(reports))?;
