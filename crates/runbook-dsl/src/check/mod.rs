@@ -327,8 +327,10 @@ fn compile_regex(pattern: &str) -> Result<regex::Regex, regex::Error> {
 
 /// JSONPaths parsed so far on this thread (`None`: does not parse). Generated and hand-written
 /// runbooks repeat the same paths (`$.account_number`, `$.id`) step after step, and jsonpath-rust's
-/// pest parser cost about 50,000 instructions a path. Cleared when full, so memory stays bounded.
+/// pest parser cost about 21,000 instructions a path. Cleared when full, and long paths are not
+/// kept (no real path is that long), so memory stays bounded whatever the files hold.
 const JSONPATH_CACHE_ENTRIES: usize = 1024;
+const JSONPATH_CACHE_MAX_LEN: usize = 256;
 
 thread_local! {
     static JSONPATHS: std::cell::RefCell<
@@ -337,6 +339,9 @@ thread_local! {
 }
 
 fn parse_jsonpath(text: &str) -> Option<jsonpath_rust::parser::model::JpQuery> {
+    if text.len() > JSONPATH_CACHE_MAX_LEN {
+        return jsonpath_rust::parser::parse_json_path(text).ok();
+    }
     JSONPATHS.with(|cache| {
         if let Some(query) = cache.borrow().get(text) {
             return query.clone();
