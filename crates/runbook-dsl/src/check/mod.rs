@@ -385,6 +385,37 @@ fn compile_regex(pattern: &str) -> Result<regex::Regex, regex::Error> {
     })
 }
 
+/// JSONPaths parsed so far on this thread (`None`: does not parse). Generated and hand-written
+/// runbooks repeat the same paths (`$.account_number`, `$.id`) step after step, and jsonpath-rust's
+/// pest parser cost about 21,000 instructions a path. Cleared when full, and long paths are not
+/// kept (no real path is that long), so memory stays bounded whatever the files hold.
+const JSONPATH_CACHE_ENTRIES: usize = 1024;
+const JSONPATH_CACHE_MAX_LEN: usize = 256;
+
+thread_local! {
+    static JSONPATHS: std::cell::RefCell<
+        std::collections::HashMap<String, Option<jsonpath_rust::parser::model::JpQuery>>,
+    > = std::cell::RefCell::new(std::collections::HashMap::new());
+}
+
+fn parse_jsonpath(text: &str) -> Option<jsonpath_rust::parser::model::JpQuery> {
+    if text.len() > JSONPATH_CACHE_MAX_LEN {
+        return jsonpath_rust::parser::parse_json_path(text).ok();
+    }
+    JSONPATHS.with(|cache| {
+        if let Some(query) = cache.borrow().get(text) {
+            return query.clone();
+        }
+        let query = jsonpath_rust::parser::parse_json_path(text).ok();
+        let mut cache = cache.borrow_mut();
+        if cache.len() >= JSONPATH_CACHE_ENTRIES {
+            cache.clear();
+        }
+        cache.insert(text.to_owned(), query.clone());
+        query
+    })
+}
+
 /// Lowercase ASCII letter first, then lowercase letters, digits and the given separators.
 pub(crate) fn is_identifier(text: &str, separators: &[char]) -> bool {
     let mut chars = text.chars();

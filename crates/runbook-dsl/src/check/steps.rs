@@ -529,12 +529,12 @@ impl Checker<'_> {
 
     /// Parses a JSONPath once, here, so a bad path is a lint finding rather than a run failure.
     fn jsonpath(&mut self, text: &str, node: Span) -> Option<JsonPath> {
-        match jsonpath_rust::parser::parse_json_path(text) {
-            Ok(query) => Some(JsonPath {
+        match super::parse_jsonpath(text) {
+            Some(query) => Some(JsonPath {
                 text: text.to_owned(),
                 query,
             }),
-            Err(_) => {
+            None => {
                 // jsonpath-rust's messages name grammar rules; the hint says what to write.
                 let hint = if text.starts_with('$') {
                     "see RFC 9535 for JSONPath syntax, e.g. `$.account_number` or `$[0].id`"

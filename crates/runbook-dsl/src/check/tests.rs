@@ -110,3 +110,28 @@ fn map_keys_keep_the_order_written() {
     let captures: Vec<&str> = http.captures.iter().map(|c| c.name.as_str()).collect();
     assert_eq!(captures, ["zc", "ac"]);
 }
+
+#[test]
+fn a_cached_jsonpath_is_reported_again_wherever_it_is_bad() {
+    // Parsed JSONPaths are cached per thread: a bad one must still be a finding at every use, in
+    // every file, and a good one must still load (as the same query) the second time.
+    let long = format!("$.{}", "a".repeat(300));
+    let text = format!(
+        "{HEAD}steps:\n  - id: a\n    http:\n      url: \"{{{{inputs.base_url}}}}\"\n      capture:\n        x: \"$.[\"\n        y: \"$.[\"\n        z: \"{long}[\"\n"
+    );
+    for _ in 0..2 {
+        let bad: Vec<_> = findings(&text)
+            .into_iter()
+            .filter(|f| f.0 == FindingCode::InvalidJsonPath)
+            .collect();
+        assert_eq!(bad.len(), 3, "{bad:?}");
+    }
+    let good = format!(
+        "{HEAD}steps:\n  - id: a\n    http:\n      url: \"{{{{inputs.base_url}}}}\"\n      capture:\n        x: $.id\n        y: \"{long}\"\n"
+    );
+    for _ in 0..2 {
+        let source = Source::new("t.yaml", &good);
+        let runbook = crate::load_and_check(&source);
+        assert!(runbook.is_ok(), "{runbook:?}");
+    }
+}

@@ -57,6 +57,11 @@ pub struct Filtered {
 /// Every suppression comment in `source`, and a finding for each one that is malformed (no reason,
 /// an unknown rule, a rule that cannot be suppressed).
 pub fn parse_suppressions(source: &Source) -> (Vec<Suppression>, Vec<Finding>) {
+    // Every directive contains `runbook:`; most files have none, and scanning every line for
+    // comments was a sixth of lint's time (one memchr-driven search instead).
+    if !source.text.contains(DIRECTIVE) {
+        return (Vec::new(), Vec::new());
+    }
     let lines = scan_lines(&source.text);
     let mut suppressions = Vec::new();
     let mut findings = Vec::new();

@@ -124,3 +124,15 @@ title: x
     assert_eq!(suppressions.len(), 2);
     assert_eq!(suppressions[0].lines, 2..=4);
 }
+
+#[test]
+fn a_file_without_the_directive_is_not_scanned_and_keeps_its_findings() {
+    let text = "steps:\n  # just a comment\n  - id: a # runbook allow nothing\n";
+    let (suppressions, problems) = parse_suppressions(&Source::new("x.yaml", text));
+    assert!(suppressions.is_empty() && problems.is_empty());
+    let filtered = lint_lines(text, &[(FindingCode::ReparsedShellReference, "id: a")]);
+    assert_eq!(filtered.findings.len(), 1);
+    // One directive anywhere and the whole file is scanned as before.
+    let (_, problems) = parse_suppressions(&Source::new("x.yaml", "# runbook: allow\n"));
+    assert_eq!(problems.len(), 1);
+}

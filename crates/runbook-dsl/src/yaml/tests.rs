@@ -283,3 +283,16 @@ fn duplicate_keys_are_found_in_large_mappings_too() {
         .collect();
     assert_eq!(duplicates, ["duplicate key `in3`", "duplicate key `in19`"]);
 }
+
+#[test]
+fn entries_after_a_dropped_key_keep_their_values() {
+    // A duplicate key's value (a whole mapping here) and a merge key's are dropped with the key;
+    // every entry after them must still pair the right key with the right value.
+    let text = "id: a\ntitle: b\ntitle:\n  x: 1\n  y: [2]\ninputs:\n  <<: {}\n  token: {type: string}\nsteps:\n  - id: one\n    shell: {command: 'true'}\n";
+    let loaded = load(text);
+    let codes: Vec<FindingCode> = loaded.findings.iter().map(|f| f.code).collect();
+    assert_eq!(codes, [FindingCode::DuplicateKey, FindingCode::YamlSyntax]);
+    let raw = loaded.raw.as_ref();
+    assert_eq!(raw.map(|raw| raw.title.as_str()), Some("b"));
+    assert_eq!(raw.map(|raw| raw.steps.len()), Some(1));
+}

@@ -26,6 +26,21 @@ use walk::{Candidate, Selection};
 pub struct FileReport {
     pub source: Source,
     pub filtered: Filtered,
+    /// Its findings rendered for a per-file format (human, GitHub, JSON lines), by the worker that
+    /// linted it: rendering is a tenth of lint's work and was done on one thread after the others.
+    /// Empty for the formats that render all files together (SARIF, JUnit), and when listing
+    /// suppressions.
+    rendered: String,
+    /// Warnings left out of `rendered` by `-q`.
+    not_shown: usize,
+}
+
+/// How workers render each file's findings, when the format is rendered file by file.
+#[derive(Clone, Copy)]
+struct PerFile {
+    format: LintFormat,
+    color: bool,
+    hide_warnings: bool,
 }
 
 pub fn run(args: &LintArgs) -> anyhow::Result<()> {
@@ -47,7 +62,28 @@ pub fn run(args: &LintArgs) -> anyhow::Result<()> {
         include_globs: args.include_globs.clone(),
     };
     let candidates = walk::collect(&args.paths, &selection)?;
-    let reports = lint_all(&candidates)?;
+    let deny_warnings = args.deny.is_some_and(|deny| match deny {
+        Deny::Warnings => true,
+    });
+    let per_file = match format {
+        LintFormat::Human | LintFormat::Github | LintFormat::Json if !args.list_suppressions => {
+            Some(PerFile {
+                format,
+                color: use_color(false),
+                // `-q`: people see errors only (a warning denied by --deny is an error); machines
+                // get all.
+                hide_warnings: format == LintFormat::Human
+                    && crate::output::quiet()
+                    && !deny_warnings,
+            })
+        }
+        LintFormat::Human
+        | LintFormat::Github
+        | LintFormat::Json
+        | LintFormat::Sarif
+        | LintFormat::Junit => None,
+    };
+    let reports = lint_all(&candidates, per_file)?;
     for report in &reports {
         tracing::info!(
             target: "runbook::lint",
@@ -68,9 +104,6 @@ pub fn run(args: &LintArgs) -> anyhow::Result<()> {
     if args.list_suppressions {
         return suppressions::list(&reports, format, &mut out);
     }
-    let deny_warnings = args.deny.is_some_and(|deny| match deny {
-        Deny::Warnings => true,
-    });
     print_findings(&reports, format, deny_warnings, &mut out)?;
     let fails = reports.iter().any(|report| {
         report
@@ -87,7 +120,10 @@ pub fn run(args: &LintArgs) -> anyhow::Result<()> {
 
 /// Lints every candidate on all cores; results in candidate order. Files found in directories that
 /// do not look like runbooks are dropped. The first file that cannot be read stops lint.
-fn lint_all(candidates: &[Candidate]) -> Result<Vec<FileReport>, Failure> {
+fn lint_all(
+    candidates: &[Candidate],
+    per_file: Option<PerFile>,
+) -> Result<Vec<FileReport>, Failure> {
     let slots: Vec<Mutex<Option<Linted>>> = candidates.iter().map(|_| Mutex::new(None)).collect();
     let next = AtomicUsize::new(0);
     let workers = std::thread::available_parallelism()
@@ -103,7 +139,7 @@ fn lint_all(candidates: &[Candidate]) -> Result<Vec<FileReport>, Failure> {
                     let Some(candidate) = candidates.get(index) else {
                         break;
                     };
-                    let result = lint_one(candidate, &plugins);
+                    let result = lint_one(candidate, &plugins, per_file);
                     if let Ok(mut slot) = slots[index].lock() {
                         *slot = Some(result);
                     }
@@ -129,7 +165,11 @@ fn lint_all(candidates: &[Candidate]) -> Result<Vec<FileReport>, Failure> {
 /// be read.
 type Linted = Result<Option<FileReport>, Failure>;
 
-fn lint_one(candidate: &Candidate, plugins: &runbook_plugin::Registry) -> Linted {
+fn lint_one(
+    candidate: &Candidate,
+    plugins: &runbook_plugin::Registry,
+    per_file: Option<PerFile>,
+) -> Linted {
     let rehearsal = runbook_dsl::rehearsal::is_rehearsal(&candidate.path);
     let sure = candidate.explicit
         || candidate.included
@@ -155,7 +195,47 @@ fn lint_one(candidate: &Candidate, plugins: &runbook_plugin::Registry) -> Linted
     } else {
         runbook_dsl::lint(&source, plugins).filtered
     };
-    Ok(Some(FileReport { source, filtered }))
+    let (rendered, not_shown) =
+        per_file.map_or_else(|| (String::new(), 0), |per_file| render_file(&source, &filtered, per_file));
+    Ok(Some(FileReport {
+        source,
+        filtered,
+        rendered,
+        not_shown,
+    }))
+}
+
+/// One file's findings in a per-file format, each followed by what separates it from the next, and
+/// how many warnings `-q` left out.
+fn render_file(source: &Source, filtered: &Filtered, per_file: PerFile) -> (String, usize) {
+    let PerFile {
+        format,
+        color,
+        hide_warnings,
+    } = per_file;
+    let mut text = String::new();
+    let mut not_shown = 0;
+    for finding in &filtered.findings {
+        if hide_warnings && !finding.is_error() {
+            not_shown += 1;
+            continue;
+        }
+        match format {
+            LintFormat::Human => {
+                text.push_str(&diagnostic::render_human(source, finding, color));
+                text.push_str("\n\n");
+            }
+            LintFormat::Github => {
+                text.push_str(&diagnostic::render_github(source, finding));
+                text.push('\n');
+            }
+            LintFormat::Json | LintFormat::Sarif | LintFormat::Junit => {
+                text.push_str(&diagnostic::render_json(source, finding));
+                text.push('\n');
+            }
+        }
+    }
+    (text, not_shown)
 }
 
 /// The text of a YAML file found in a directory, if it looks like a runbook (read once: it is
@@ -191,40 +271,11 @@ fn print_findings(
         }
         LintFormat::Human | LintFormat::Github | LintFormat::Json => {}
     }
-    let color = use_color(false);
-    // `-q`: people see errors only (a warning denied by --deny is an error); machines get all.
-    let hidden = |finding: &runbook_dsl::Finding| {
-        format == LintFormat::Human
-            && crate::output::quiet()
-            && !finding.is_error()
-            && !deny_warnings
-    };
-    let mut not_shown = 0;
+    // Rendered by the workers (see `lint_one`), in input order here.
     for report in reports {
-        for finding in &report.filtered.findings {
-            if hidden(finding) {
-                not_shown += 1;
-                continue;
-            }
-            match format {
-                LintFormat::Human => writeln!(
-                    out,
-                    "{}\n",
-                    diagnostic::render_human(&report.source, finding, color)
-                )?,
-                LintFormat::Github => {
-                    writeln!(
-                        out,
-                        "{}",
-                        diagnostic::render_github(&report.source, finding)
-                    )?;
-                }
-                LintFormat::Json | LintFormat::Sarif | LintFormat::Junit => {
-                    writeln!(out, "{}", diagnostic::render_json(&report.source, finding))?;
-                }
-            }
-        }
+        out.write_all(report.rendered.as_bytes())?;
     }
+    let not_shown: usize = reports.iter().map(|report| report.not_shown).sum();
     if format == LintFormat::Human {
         let mut line = summary(reports);
         if not_shown > 0 {
