@@ -7,7 +7,7 @@ use wiremock::MockServer;
 use super::harness::{
     Bench, Gate, assert_code, count, killed_by_signal, mount, ok, position, records, until_count,
 };
-use crate::control::recorded;
+use crate::control::{recorded, report};
 use crate::support::Output;
 
 pub(super) fn in_doubt_runbook(policy: &str) -> String {
@@ -89,15 +89,6 @@ impl Doubt {
         assert_eq!(finished.len(), 1, "{journal:#?}");
         finished[0].clone()
     }
-}
-
-pub(super) fn report(output: &Output) -> Value {
-    serde_json::from_str(&output.stdout).unwrap_or_else(|error| {
-        panic!(
-            "stdout is not a JSON report ({error}):\n{}\nstderr:\n{}",
-            output.stdout, output.stderr
-        )
-    })
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -5,9 +5,9 @@ use serde_json::json;
 use wiremock::MockServer;
 
 use super::helpers::{
-    ACCOUNT_AND_ORDERS, KEY_ID, SECRET_KEY, assert_code, header_of, mount_account, report,
-    requests, run, step,
+    ACCOUNT_AND_ORDERS, KEY_ID, SECRET_KEY, header_of, mount_account, requests, run,
 };
+use crate::control::{assert_code, report, step};
 use crate::support::Sandbox;
 
 #[tokio::test(flavor = "multi_thread")]

@@ -4,7 +4,8 @@ use serde_json::{Value, json};
 use wiremock::matchers::{body_json, header, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-use super::helpers::{account_body, assert_code, header_of, report, requests, run, step};
+use super::helpers::{account_body, header_of, requests, run};
+use crate::control::{assert_code, report, step};
 use crate::support::Sandbox;
 
 #[tokio::test(flavor = "multi_thread")]

@@ -51,23 +51,6 @@ pub(super) fn run(
     sandbox.run(&args)
 }
 
-/// The `--output json` report.
-pub(super) fn report(output: &Output) -> Value {
-    serde_json::from_str(&output.stdout).unwrap_or_else(|error| {
-        panic!(
-            "stdout is not a JSON report ({error}):\n{}\nstderr:\n{}",
-            output.stdout, output.stderr
-        )
-    })
-}
-
-pub(super) fn step<'a>(report: &'a Value, id: &str) -> &'a Value {
-    report["steps"]
-        .as_array()
-        .and_then(|steps| steps.iter().find(|step| step["id"] == id))
-        .unwrap_or_else(|| panic!("no step `{id}` in report:\n{report:#}"))
-}
-
 pub(super) fn requests(received: Option<Vec<Request>>) -> Vec<Request> {
     received.expect("wiremock records requests")
 }
@@ -77,14 +60,6 @@ pub(super) fn header_of<'a>(request: &'a Request, name: &str) -> Option<&'a str>
         .headers
         .get(name)
         .and_then(|value| value.to_str().ok())
-}
-
-pub(super) fn assert_code(output: &Output, code: i32) {
-    assert_eq!(
-        output.code, code,
-        "exit code\nstdout:\n{}\nstderr:\n{}",
-        output.stdout, output.stderr
-    );
 }
 
 /// A port nothing listens on: bound, then released.

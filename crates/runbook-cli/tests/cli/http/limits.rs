@@ -5,7 +5,8 @@ use std::time::{Duration, Instant};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-use super::helpers::{assert_code, closed_port, report, requests, run, step};
+use super::helpers::{closed_port, requests, run};
+use crate::control::{assert_code, report, step};
 use crate::support::Sandbox;
 
 #[tokio::test(flavor = "multi_thread")]

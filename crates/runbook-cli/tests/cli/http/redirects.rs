@@ -6,9 +6,8 @@ use serde_json::json;
 use wiremock::matchers::{header, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-use super::helpers::{
-    KEY_ID, SECRET_KEY, account_body, assert_code, header_of, report, requests, run, step,
-};
+use super::helpers::{KEY_ID, SECRET_KEY, account_body, header_of, requests, run};
+use crate::control::{assert_code, report, step};
 use crate::support::Sandbox;
 
 /// A redirect to another origin (a second server) is never followed, with or without

@@ -4,7 +4,8 @@ use serde_json::json;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-use super::helpers::{assert_code, report, requests, run, step};
+use super::helpers::{requests, run};
+use crate::control::{assert_code, report, step};
 use crate::support::Sandbox;
 
 #[tokio::test(flavor = "multi_thread")]

@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
+use crate::control::step;
 use crate::support::{Output, Sandbox};
 
 /// Runs `runbook run FILE [--input k=v]... --output json` and returns the output and the report.
@@ -45,25 +46,10 @@ pub(super) fn run(
     sandbox.run_with_env(&args, env)
 }
 
-pub(super) fn step<'a>(report: &'a Value, id: &str) -> &'a Value {
-    report["steps"]
-        .as_array()
-        .and_then(|steps| steps.iter().find(|step| step["id"] == id))
-        .unwrap_or_else(|| panic!("no step `{id}` in report:\n{report:#}"))
-}
-
 pub(super) fn message<'a>(report: &'a Value, id: &str) -> &'a str {
     step(report, id)["error"]["message"]
         .as_str()
         .unwrap_or_else(|| panic!("step `{id}` has no error:\n{report:#}"))
-}
-
-pub(super) fn assert_code(output: &Output, code: i32) {
-    assert_eq!(
-        output.code, code,
-        "exit code\nstdout:\n{}\nstderr:\n{}",
-        output.stdout, output.stderr
-    );
 }
 
 /// True when the process no longer exists (or is a zombie waiting to be reaped: it is dead).

@@ -2,7 +2,8 @@
 
 use serde_json::json;
 
-use super::helpers::{assert_code, message, run_json, step};
+use super::helpers::{message, run_json};
+use crate::control::{assert_code, step};
 use crate::support::Sandbox;
 
 #[test]

@@ -4,7 +4,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::json;
 
-use super::helpers::{assert_code, cleanup, message, read_pid, run, run_json, step, wait_gone};
+use super::helpers::{cleanup, message, read_pid, run, run_json, wait_gone};
+use crate::control::{assert_code, step};
 use crate::support::Sandbox;
 
 #[test]
