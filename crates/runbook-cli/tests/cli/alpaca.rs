@@ -1590,8 +1590,9 @@ async fn health_never_flips_fails_closed_with_trading_kept_paused() {
             "preflight_heroku passed",
             "preflight_heroku_mqa skipped",
             "preflight_infisical passed",
-            "pause_trading passed",
-            "wait_paused failed",
+            "pause.kill_switch passed",
+            "pause.confirm failed",
+            "pause failed",
             "keep_trading_paused passed",
             "audit_resume_unconfirmed skipped",
             "audit_failed_check_order_open skipped",
@@ -1603,7 +1604,7 @@ async fn health_never_flips_fails_closed_with_trading_kept_paused() {
     let wait = rig
         .journal()
         .into_iter()
-        .find(|r| r["type"] == "step_finished" && r["step"] == "wait_paused")
+        .find(|r| r["type"] == "step_finished" && r["step"] == "pause.confirm")
         .unwrap();
     assert_eq!(wait["error"]["kind"], "timeout", "{wait:#}");
     assert!(
@@ -1611,14 +1612,13 @@ async fn health_never_flips_fails_closed_with_trading_kept_paused() {
         "last observed value in {wait:#}"
     );
     assert_eq!(rig.event_actions(), vec!["secret.rotate.failed"]);
-    // The failed event names the step that stopped the run and why; it claims nothing about
-    // trading, which the health endpoint never confirmed paused.
+    // The failed event names the step that stopped the run (the top-level step: `pause`, which
+    // uses the pause-trading fragment, as a group is named) and why (the inner step's own
+    // message); it claims nothing about trading, which the health endpoint never confirmed
+    // paused.
     let failed = event(&rig, "secret.rotate.failed");
     assert_eq!(failed["context"]["actor"], ACTOR, "{failed:#}");
-    assert_eq!(
-        failed["context"]["failed_step"], "wait_paused",
-        "{failed:#}"
-    );
+    assert_eq!(failed["context"]["failed_step"], "pause", "{failed:#}");
     assert!(
         failed["context"]["failure"]
             .as_str()
@@ -2143,7 +2143,14 @@ async fn a_resume_never_confirmed_fails_closed_and_pauses_again() {
     );
     let unconfirmed = event(&rig, "secret.rotate.resume_unconfirmed");
     let context = &unconfirmed["context"];
-    assert_eq!(context["failed_step"], "wait_resumed", "{unconfirmed:#}");
+    // The step using the resume-trading fragment; the failure is its `confirm` step's timeout.
+    assert_eq!(context["failed_step"], "resume", "{unconfirmed:#}");
+    assert!(
+        context["failure"]
+            .as_str()
+            .is_some_and(|why| why.contains("did not hold within")),
+        "{unconfirmed:#}"
+    );
     assert_eq!(
         context["new_keys_live_in_production"], true,
         "{unconfirmed:#}"
@@ -2157,7 +2164,7 @@ async fn a_resume_never_confirmed_fails_closed_and_pauses_again() {
     let wait = rig
         .journal()
         .into_iter()
-        .find(|r| r["type"] == "step_finished" && r["step"] == "wait_resumed")
+        .find(|r| r["type"] == "step_finished" && r["step"] == "resume.confirm")
         .unwrap();
     assert_eq!(wait["error"]["kind"], "timeout", "{wait:#}");
     rig.assert_no_secret_anywhere(&output);
@@ -2364,7 +2371,7 @@ async fn the_infisical_secrets_file_is_private_and_removed() {
 }
 
 /// No findings at all: no errors and no warnings (the header's preconditions are the prompt
-/// before `pause_trading`, the first side effect).
+/// before `pause`, the first side effect).
 #[test]
 fn the_runbook_lints_clean() {
     let mut command = runbook();
