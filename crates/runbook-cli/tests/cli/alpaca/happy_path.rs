@@ -181,6 +181,51 @@ async fn happy_path_pauses_rotates_verifies_resumes_and_audits() {
         "downtime {downtime} is resumed_at - paused_at ({between})"
     );
 
+    // The pause and resume are the fragments' steps: each time above is when the journal says
+    // that step finished, and the run records both fragments' content hashes (so a resume
+    // notices a changed fragment).
+    let journal = rig.journal();
+    let finished_at = |step: &str| {
+        journal
+            .iter()
+            .find(|r| r["type"] == "step_finished" && r["step"] == step)
+            .and_then(|r| r["finished_at"].as_str())
+            .unwrap_or_else(|| panic!("no step_finished of {step} with finished_at"))
+            .to_owned()
+    };
+    assert_eq!(
+        context["trading_paused_at"],
+        finished_at("pause.kill_switch")
+    );
+    assert_eq!(
+        context["trading_pause_confirmed_at"],
+        finished_at("pause.confirm")
+    );
+    assert_eq!(context["trading_resumed_at"], finished_at("resume.confirm"));
+    let started = journal
+        .iter()
+        .find(|r| r["type"] == "run_started")
+        .unwrap_or_else(|| panic!("no run_started in {journal:#?}"));
+    let fragments: Vec<&str> = started["fragments"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no fragments in {started:#}"))
+        .iter()
+        .map(|f| {
+            assert_eq!(f["sha256"].as_str().map(str::len), Some(64), "{f:#}");
+            f["path"].as_str().unwrap_or_default()
+        })
+        .collect();
+    assert_eq!(fragments.len(), 2, "{started:#}");
+    for name in [
+        "pause-trading.fragment.yaml",
+        "resume-trading.fragment.yaml",
+    ] {
+        assert!(
+            fragments.iter().any(|path| path.ends_with(name)),
+            "{started:#}"
+        );
+    }
+
     // The journal says every step passed; the run ended well.
     let outcomes = rig.journal_outcomes();
     assert!(
