@@ -154,13 +154,15 @@ impl<'e, 'o> Run<'e, 'o> {
     }
 
     /// The message of the step that really failed: for a group, the innermost failed step's own
-    /// message ("WRONG MODE: ..."), not the group's "step `x` failed (attempt 1 of 1)".
+    /// message ("WRONG MODE: ..."), not the group's "step `x` failed (attempt 1 of 1)". A `use:`
+    /// step runs its fragment as a group, so it is one here too (report kind "use").
     fn failure_message(&self, step: &str) -> String {
+        let is_group = |kind: &str| kind == "group" || kind == "use";
         let own = self.reports.iter().rev().find(|report| report.id == *step);
         let innermost = match own {
-            Some(report) if report.kind == "group" => self.reports.iter().rev().find(|report| {
+            Some(report) if is_group(report.kind) => self.reports.iter().rev().find(|report| {
                 report.phase == crate::report::Phase::Main
-                    && report.kind != "group"
+                    && !is_group(report.kind)
                     && report.outcome == crate::report::StepOutcome::Failed
                     && report.error.is_some()
             }),

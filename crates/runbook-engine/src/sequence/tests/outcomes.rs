@@ -158,6 +158,51 @@ on_failure:
     assert!(!seen.contains("attempt 1 of 1"), "{seen}");
 }
 
+/// A `use:` step is a group: `{{run.failure}}` after it is its fragment's failed step's message
+/// (the Alpaca runbook's audit records carry it), not "step `pause.confirm` failed (attempt 1 of 1)".
+#[tokio::test]
+async fn run_failure_after_a_fragment_carries_the_inner_message() -> std::io::Result<()> {
+    let fx = Fixture::new();
+    std::fs::write(
+        fx.path("check.fragment.yaml"),
+        r#"
+fragment: check
+title: Check the mode
+params:
+  livemode: {type: boolean}
+steps:
+  - id: mode
+    assert:
+      - that: "{{params.livemode}}"
+        equals: true
+        message: "WRONG MODE: livemode false"
+"#,
+    )?;
+    let rb = fx.runbook(
+        r#"
+id: frag
+title: Fragment
+steps:
+  - id: phase
+    use: check.fragment.yaml
+    with: {livemode: false}
+on_failure:
+  - id: alert
+    shell:
+      command: 'printf "%s|%s\n" "{{run.failed_step}}" "{{run.failure}}" > @DIR@/seen'
+"#,
+    );
+    let (report, _) = run_plain(&rb).await;
+    assert_eq!(report.status, RunStatus::RolledBack);
+    let seen = fx.read("seen");
+    assert!(
+        seen.starts_with("phase|assertion failed:\nWRONG MODE: livemode false"),
+        "{seen}"
+    );
+    assert!(!seen.contains("attempt 1 of 1"), "{seen}");
+    Ok(())
+}
+
 const PRECONDITIONS: &str = r#"
 id: pre
 title: Pre
