@@ -195,8 +195,10 @@ fn lint_one(
     } else {
         runbook_dsl::lint(&source, plugins).filtered
     };
-    let (rendered, not_shown) =
-        per_file.map_or_else(|| (String::new(), 0), |per_file| render_file(&source, &filtered, per_file));
+    let (rendered, not_shown) = per_file.map_or_else(
+        || (String::new(), 0),
+        |per_file| render_file(&source, &filtered, per_file),
+    );
     Ok(Some(FileReport {
         source,
         filtered,
