@@ -306,7 +306,10 @@ fn new_writes_a_skeleton_that_lints_clean_and_never_overwrites() {
         "warnings",
     ]);
     assert_eq!(lint.code, 0, "the skeleton does not lint clean: {lint:?}");
-    assert_eq!(lint.stdout, "2 runbooks checked: no findings\n");
+    assert_eq!(
+        lint.stdout,
+        "1 runbook and 1 rehearsal checked: no findings\n"
+    );
     let rehearsed = sandbox.run(&["rehearse", "rotate-db-password.yaml"]);
     assert_eq!(rehearsed.code, 0, "the skeleton's rehearsal: {rehearsed:?}");
     assert!(

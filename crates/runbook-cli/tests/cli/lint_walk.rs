@@ -75,7 +75,7 @@ fn a_repository_walk_lints_only_runbooks_that_are_not_ignored() {
     assert!(
         output
             .stdout
-            .ends_with("5 runbooks checked: 1 finding in 1 file\n"),
+            .ends_with("4 runbooks and 1 rehearsal checked: 1 finding in 1 file\n"),
         "{}",
         output.stdout
     );

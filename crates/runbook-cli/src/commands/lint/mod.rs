@@ -299,7 +299,7 @@ fn summary(reports: &[FileReport]) -> String {
         .filter(|r| !r.filtered.findings.is_empty())
         .count();
     let suppressed: usize = reports.iter().map(|r| r.filtered.suppressed.len()).sum();
-    let checked = plural(reports.len(), "runbook");
+    let checked = checked_files(reports);
     let mut line = if findings == 0 {
         format!("{checked} checked: no findings")
     } else {
@@ -313,6 +313,37 @@ fn summary(reports: &[FileReport]) -> String {
         line.push_str(&format!(" ({suppressed} suppressed)"));
     }
     line
+}
+
+/// `3 runbooks`, or `11 runbooks, 3 rehearsals and 2 fragments`: what was checked, by kind, so a
+/// rehearsal or fragment file is not counted as a runbook.
+fn checked_files(reports: &[FileReport]) -> String {
+    let (mut runbooks, mut rehearsals, mut fragments) = (0, 0, 0);
+    for report in reports {
+        let path = &report.source.path;
+        if runbook_dsl::rehearsal::is_rehearsal(path) {
+            rehearsals += 1;
+        } else if runbook_dsl::fragment::path::is_fragment(path) {
+            fragments += 1;
+        } else {
+            runbooks += 1;
+        }
+    }
+    let mut parts = Vec::new();
+    if runbooks > 0 || (rehearsals == 0 && fragments == 0) {
+        parts.push(plural(runbooks, "runbook"));
+    }
+    if rehearsals > 0 {
+        parts.push(plural(rehearsals, "rehearsal"));
+    }
+    if fragments > 0 {
+        parts.push(plural(fragments, "fragment"));
+    }
+    match parts.split_last() {
+        Some((last, [])) => last.clone(),
+        Some((last, rest)) => format!("{} and {last}", rest.join(", ")),
+        None => plural(0, "runbook"),
+    }
 }
 
 fn plural(count: usize, noun: &str) -> String {
