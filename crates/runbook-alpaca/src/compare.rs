@@ -10,6 +10,7 @@ use runbook_plugin::{ActionSpec, ParamKind, ParamSpec, PluginError, PluginErrorK
 pub const SPEC: ActionSpec = ActionSpec {
     name: "alpaca.compare_accounts",
     summary: "compare two account snapshots: ids exactly, money as decimals, wrong environment named",
+    read_only: true,
     params: &[
         ParamSpec {
             name: "expected",

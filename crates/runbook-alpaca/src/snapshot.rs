@@ -12,6 +12,8 @@ use runbook_plugin::{
 pub const SPEC: ActionSpec = ActionSpec {
     name: "alpaca.account_snapshot",
     summary: "GET /v2/account with the given key; optionally save it to an owner-only file",
+    // A GET; the optional snapshot file is written again, the same, if it runs twice.
+    read_only: true,
     params: &[
         ParamSpec {
             name: "base_url",

@@ -63,6 +63,7 @@ impl Effects {
                 }
             },
             Action::Assert(_) | Action::Note(_) | Action::Stop(_) => Effects::ReadOnly,
+            Action::Plugin(plugin) if plugin.read_only => Effects::ReadOnly,
             Action::Shell(_) | Action::Plugin(_) | Action::Audit(_) | Action::Prompt(_) => {
                 Effects::SideEffects
             }

@@ -28,6 +28,10 @@ pub struct ActionSpec {
     pub params: &'static [ParamSpec],
     /// Outputs the action always returns (it may return more).
     pub outputs: &'static [&'static str],
+    /// The action changes nothing outside runbook: it reads from services, or computes. `plan`
+    /// then calls it read-only, and the journal need not sync before it (repeating it after a
+    /// crash is harmless). A file it writes in the run's own folder does not count.
+    pub read_only: bool,
 }
 
 /// One parameter of an action.

@@ -7,7 +7,8 @@ use runbook_dsl::{Action, Step, StepKind};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Effect {
-    /// Reads only: a GET/HEAD/OPTIONS request, an assertion, a note, a stop.
+    /// Reads only: a GET/HEAD/OPTIONS request, an assertion, a note, a stop, a plugin action that
+    /// declares itself read-only.
     ReadOnly,
     /// Writes an audit record, nothing else.
     Records,
@@ -37,6 +38,7 @@ impl Effect {
         let changes = match action {
             Action::Http(http) if http.method.is_safe() => return Effect::ReadOnly,
             Action::Assert(_) | Action::Note(_) | Action::Stop(_) => return Effect::ReadOnly,
+            Action::Plugin(plugin) if plugin.read_only => return Effect::ReadOnly,
             Action::Audit(_) => return Effect::Records,
             Action::Prompt(_) => Effect::AsksOperator,
             Action::Http(_) | Action::Shell(_) | Action::Plugin(_) => Effect::ChangesNoUndo,

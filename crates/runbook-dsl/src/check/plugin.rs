@@ -91,6 +91,7 @@ impl Checker<'_> {
                 .filter(|param| param.secret)
                 .map(|param| param.name.to_owned())
                 .collect(),
+            read_only: spec.read_only,
         })
     }
 }

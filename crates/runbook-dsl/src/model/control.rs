@@ -141,6 +141,8 @@ pub struct PluginStep {
     pub outputs: Vec<String>,
     /// Parameters the action declares secret.
     pub secret_params: Vec<String>,
+    /// The action declares it changes nothing (`ActionSpec::read_only`).
+    pub read_only: bool,
 }
 
 /// Text shown to the operator and recorded; it cannot fail the run.
