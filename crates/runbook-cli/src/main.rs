@@ -8,8 +8,6 @@ mod commands;
 mod exit_code;
 mod failure;
 mod interrupt;
-mod launch;
-mod launch_exec;
 mod lock;
 mod logging;
 mod output;
@@ -29,7 +27,6 @@ use clap::{CommandFactory, FromArgMatches};
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> std::process::ExitCode {
-    launch::launch_if_asked();
     rehearse::shim::run_if_asked();
     // clap prints help and usage errors before `--color` is parsed: tell it first.
     let matches = args::Args::command()

@@ -42,10 +42,18 @@ pub struct EngineOptions {
     /// The run's own folder in the state directory (its journal's), lent to plugins for files
     /// kept for the record. Unlike `files_dir`, nothing removes what is written there.
     pub run_dir: Option<std::path::PathBuf>,
-    /// A program (with its first arguments) that shell steps' `sh -c COMMAND` is started through:
-    /// it sets up the process (the CLI's sets a parent-death signal) and `exec`s the rest of its
-    /// arguments. Empty: `sh` is started directly.
-    pub launcher: Vec<std::ffi::OsString>,
+    /// Shell steps' commands are SIGKILLed by the kernel when this process dies, even by SIGKILL
+    /// (Linux's parent-death signal, set between `fork` and `exec`: see
+    /// `steps/shell/death_signal.rs`; no effect elsewhere).
+    ///
+    /// The kernel sends the signal when the *thread* that spawned the command exits, not the
+    /// process. Set it only when the run is driven by a thread that outlives every command it
+    /// starts: a current-thread runtime's `block_on` on a long-lived thread (runbook's main
+    /// thread: the CLI's runs and rehearsals). Commands are spawned by the step's future itself
+    /// (`tokio::process::Command::spawn` forks on the calling thread), never through
+    /// `spawn_blocking`, whose threads exit after 10 s idle and would take a running command with
+    /// them; a multi-thread runtime's workers live until the runtime shuts down, which is fine too.
+    pub commands_die_with_runbook: bool,
     /// Where HTTP requests go; `None`: the network ([`crate::transport::ReqwestTransport`]).
     pub transport: Option<crate::transport::SharedTransport>,
     /// Where time comes from: the system clock, or a rehearsal's virtual one.

@@ -159,20 +159,13 @@ pub struct CommandCall {
 
 impl CommandCall {
     /// Traces a command about to start (`runbook::command`, info; debug adds the names of the
-    /// variables set for it, never their values), without the first `launcher` words of its argv
-    /// (runbook starting it through itself: see `EngineOptions::launcher`). `None` when no one
-    /// listens.
-    pub fn start(
-        command: &std::process::Command,
-        launcher: usize,
-        redactors: &[&Redactor],
-    ) -> Option<CommandCall> {
+    /// variables set for it, never their values). `None` when no one listens.
+    pub fn start(command: &std::process::Command, redactors: &[&Redactor]) -> Option<CommandCall> {
         if !tracing::enabled!(target: "runbook::command", tracing::Level::INFO) {
             return None;
         }
         let argv = std::iter::once(command.get_program())
             .chain(command.get_args())
-            .skip(launcher)
             .map(|arg| shell_word(&arg.to_string_lossy()))
             .collect::<Vec<_>>()
             .join(" ");

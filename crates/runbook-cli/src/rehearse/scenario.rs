@@ -155,7 +155,9 @@ pub fn run(setup: &Setup<'_>, scenario: &Scenario) -> anyhow::Result<Outcome> {
         process_dir: Some(setup.dir.join("processes")),
         files_dir: Some(setup.dir.join("files")),
         run_dir: Some(setup.dir.to_path_buf()),
-        launcher: crate::launch::launcher(),
+        // Scenarios run one after another on this thread (`block_on` on a current-thread
+        // runtime), which outlives their commands (see `EngineOptions::commands_die_with_runbook`).
+        commands_die_with_runbook: true,
         transport: Some(transport),
         clock: shared_clock.clone(),
         commands: Some(commands),

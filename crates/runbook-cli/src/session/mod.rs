@@ -120,7 +120,10 @@ fn run(
         process_dir: Some(config.state.processes(&config.run_id)),
         files_dir: Some(files.clone()),
         run_dir: Some(config.state.runs().join(&config.run_id)),
-        launcher: crate::launch::launcher(),
+        // This thread drives the run to its end (`block_on` on a current-thread runtime below),
+        // and every command is spawned on it: the parent-death signal fires only when runbook
+        // does (see `EngineOptions::commands_die_with_runbook`).
+        commands_die_with_runbook: true,
         ..EngineOptions::default()
     });
     crate::interrupt::on_panic_end_commands(files.clone());

@@ -191,7 +191,7 @@ impl Run<'_, '_> {
                 .map(|dir| crate::processes::note_path(dir, &step.id)),
             files_dir: self.engine.options.files_dir.as_deref(),
             run_dir: self.engine.options.run_dir.as_deref(),
-            launcher: &self.engine.options.launcher,
+            die_with_runbook: self.engine.options.commands_die_with_runbook,
             commands: self.engine.options.commands.as_ref(),
             note: None,
             new_secrets: Default::default(),

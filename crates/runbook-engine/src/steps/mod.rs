@@ -43,8 +43,9 @@ pub struct StepEnv<'a> {
     /// The run's own folder in the state directory, lent to plugins (see
     /// [`crate::runner::EngineOptions::run_dir`]).
     pub run_dir: Option<&'a std::path::Path>,
-    /// What `sh` is started through (see [`crate::runner::EngineOptions::launcher`]).
-    pub launcher: &'a [std::ffi::OsString],
+    /// Whether commands get the parent-death signal (see
+    /// [`crate::runner::EngineOptions::commands_die_with_runbook`]).
+    pub die_with_runbook: bool,
     /// The shell and environment commands run with, when not the process's own (a rehearsal).
     pub commands: Option<&'a crate::runner::CommandEnvironment>,
     /// Something worth knowing about how the step ended, for its report's note.
@@ -137,7 +138,7 @@ pub(crate) mod tests_support {
             process_note: None,
             files_dir: None,
             run_dir: None,
-            launcher: &[],
+            die_with_runbook: false,
             commands: None,
             note: None,
             new_secrets: Default::default(),

@@ -1,5 +1,5 @@
-//! A shell step's command, ready to spawn: `sh -c` (through the launcher when there is one) in
-//! its own process group, with the rendered references, `env`, `workdir`, private `files` and the
+//! A shell step's command, ready to spawn: `sh -c` in its own process group (dying with runbook
+//! when asked, see [`super::death_signal`]), with the rendered references, `env`, `workdir`, private `files` and the
 //! text for stdin.
 
 use std::process::Stdio;
@@ -27,14 +27,10 @@ pub(super) fn prepare(step: &ShellStep, env: &StepEnv<'_>) -> Result<Prepared, S
         || std::ffi::OsString::from("sh"),
         |c| c.shell.clone().into(),
     );
-    let mut command = match env.launcher.split_first() {
-        Some((program, first_args)) => {
-            let mut command = tokio::process::Command::new(program);
-            command.args(first_args).arg(&shell);
-            command
-        }
-        None => tokio::process::Command::new(&shell),
-    };
+    let mut command = tokio::process::Command::new(&shell);
+    if env.die_with_runbook {
+        super::death_signal::die_with_this_process(command.as_std_mut());
+    }
     if env.commands.is_some_and(|c| c.clear) {
         command.env_clear();
     }

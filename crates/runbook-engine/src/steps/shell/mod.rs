@@ -5,6 +5,7 @@
 //! the whole process group is killed, so `sleep` in a pipeline does not outlive the step.
 
 mod command;
+mod death_signal;
 mod group;
 mod output;
 
@@ -33,11 +34,7 @@ pub(super) async fn execute(
         files: _files,
         stdin_text,
     } = command::prepare(step, env)?;
-    let traced = crate::trace::CommandCall::start(
-        command.as_std(),
-        env.launcher.len(),
-        &[&env.context.redactor],
-    );
+    let traced = crate::trace::CommandCall::start(command.as_std(), &[&env.context.redactor]);
     let mut child = command.spawn().map_err(|error| {
         StepError::new(
             StepErrorKind::Process,
