@@ -97,6 +97,10 @@ pub struct StepReport {
     pub id: String,
     pub name: String,
     pub kind: &'static str,
+    /// The step runs other steps (a `group`, or a fragment through `use:`): when it fails, one of
+    /// them failed, and that one's message is the failure's.
+    #[serde(skip)]
+    pub composite: bool,
     pub phase: Phase,
     pub outcome: StepOutcome,
     pub duration_ms: u64,

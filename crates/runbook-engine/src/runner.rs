@@ -323,6 +323,7 @@ fn refused_report(error: crate::error::StepError) -> crate::report::StepReport {
         id: PRECONDITIONS.to_owned(),
         name: "Preconditions".to_owned(),
         kind: PRECONDITIONS,
+        composite: false,
         phase: Phase::Main,
         outcome: StepOutcome::Failed,
         duration_ms: 0,

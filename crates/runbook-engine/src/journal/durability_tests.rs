@@ -42,22 +42,8 @@ fn started() -> RunStarted {
 
 fn report(step: &Step, outcome: StepOutcome) -> StepReport {
     StepReport {
-        id: step.id.clone(),
-        name: step.name.clone(),
-        kind: step.kind.keyword(),
-        phase: Phase::Main,
-        outcome,
-        duration_ms: 0,
         attempts: 1,
-        irreversible: step.irreversible,
-        outputs: Map::new(),
-        secret_outputs: Vec::new(),
-        large_outputs: Vec::new(),
-        started_at: None,
-        finished_at: None,
-        error: None,
-        note: None,
-        restored: false,
+        ..crate::sequence::reports::new_report(step, Phase::Main, outcome)
     }
 }
 

@@ -17,7 +17,7 @@ mod group;
 mod list;
 mod policy;
 mod preconditions;
-mod reports;
+pub(crate) mod reports;
 mod restore;
 #[cfg(test)]
 mod tests;
@@ -155,14 +155,13 @@ impl<'e, 'o> Run<'e, 'o> {
 
     /// The message of the step that really failed: for a group, the innermost failed step's own
     /// message ("WRONG MODE: ..."), not the group's "step `x` failed (attempt 1 of 1)". A `use:`
-    /// step runs its fragment as a group, so it is one here too (report kind "use").
+    /// step runs its fragment as a group, so it is one here too.
     fn failure_message(&self, step: &str) -> String {
-        let is_group = |kind: &str| kind == "group" || kind == "use";
         let own = self.reports.iter().rev().find(|report| report.id == *step);
         let innermost = match own {
-            Some(report) if is_group(report.kind) => self.reports.iter().rev().find(|report| {
+            Some(report) if report.composite => self.reports.iter().rev().find(|report| {
                 report.phase == crate::report::Phase::Main
-                    && !is_group(report.kind)
+                    && !report.composite
                     && report.outcome == crate::report::StepOutcome::Failed
                     && report.error.is_some()
             }),

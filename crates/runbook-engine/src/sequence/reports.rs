@@ -8,11 +8,12 @@ use runbook_dsl::Step;
 
 use crate::report::{Phase, StepOutcome, StepReport};
 
-pub(super) fn new_report(step: &Step, phase: Phase, outcome: StepOutcome) -> StepReport {
+pub(crate) fn new_report(step: &Step, phase: Phase, outcome: StepOutcome) -> StepReport {
     StepReport {
         id: step.id.clone(),
         name: step.name.clone(),
         kind: step.kind.keyword(),
+        composite: step.kind.group().is_some(),
         phase,
         outcome,
         duration_ms: 0,
