@@ -6,15 +6,15 @@ use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde_json::{Value, json};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
 use crate::control::recorded;
+use crate::support::{self, Output, Sandbox, finish, runbook};
 use crate::support::{Background as Running, Finished};
-use crate::support::{Output, Sandbox, finish, runbook};
 
 /// A response that stays `closed` (by default: held for a minute) until the test opens it.
 #[derive(Clone)]
@@ -77,31 +77,29 @@ pub(crate) fn count(received: &[String], request: &str) -> usize {
 
 /// Waits (at most 15 s) until the server has received `request` at least `n` times.
 pub(crate) async fn until_count(server: &MockServer, request: &str, n: usize) {
-    let started = Instant::now();
-    loop {
+    let what = format!("{n} x {request}");
+    support::wait_until_async(Duration::from_secs(15), &what, || async {
         let received = recorded(server).await;
         if count(&received, request) >= n {
-            return;
+            Ok(())
+        } else {
+            Err(format!("received: {received:?}"))
         }
-        assert!(
-            started.elapsed() < Duration::from_secs(15),
-            "waited in vain for {n} x {request}; received: {received:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    })
+    .await;
 }
 
 /// Waits (at most 15 s) until `path` exists.
 pub(super) async fn until_exists(path: &Path) {
-    let started = Instant::now();
-    while !path.exists() {
-        assert!(
-            started.elapsed() < Duration::from_secs(15),
-            "{} never appeared",
-            path.display()
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    let what = format!("{} to appear", path.display());
+    support::wait_until_async(Duration::from_secs(15), &what, || async {
+        if path.exists() {
+            Ok(())
+        } else {
+            Err("not there".to_owned())
+        }
+    })
+    .await;
 }
 
 /// A runbook file in a sandbox, and one state directory for every command run on it.

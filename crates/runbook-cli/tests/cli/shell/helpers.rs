@@ -2,12 +2,12 @@
 //! watching child processes by pid.
 
 use std::path::Path;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde_json::Value;
 
 use crate::control::step;
-use crate::support::{Output, Sandbox};
+use crate::support::{self, Output, Sandbox};
 
 /// Runs `runbook run FILE [--input k=v]... --output json` and returns the output and the report.
 pub(super) fn run_json(
@@ -63,16 +63,7 @@ pub(super) fn process_gone(pid: u32) -> bool {
 }
 
 pub(super) fn wait_gone(pid: u32, within: Duration) -> bool {
-    let deadline = Instant::now() + within;
-    loop {
-        if process_gone(pid) {
-            return true;
-        }
-        if Instant::now() > deadline {
-            return false;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    support::poll_until(within, || process_gone(pid))
 }
 
 pub(super) fn read_pid(path: &Path) -> u32 {
