@@ -54,7 +54,9 @@ impl Effects {
         }
     }
 
-    fn of_action(action: &Action) -> Effects {
+    /// The rule for one action, leaving out what the step around it adds (`irreversible`, a
+    /// `rollback`). `runbook plan` labels actions by it too, so the two never disagree.
+    pub fn of_action(action: &Action) -> Effects {
         match action {
             Action::Http(http) => match http.method {
                 HttpMethod::Get | HttpMethod::Head | HttpMethod::Options => Effects::ReadOnly,

@@ -2,6 +2,7 @@
 //! alone, so a dry run can tell an operator which steps are safe to repeat and which have no way back.
 
 use runbook_dsl::{Action, Step, StepKind};
+use runbook_engine::effects::Effects;
 
 /// What running a step changes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -35,13 +36,20 @@ impl Effect {
             StepKind::Group(_) => return Effect::Group,
             StepKind::Action(action) => action,
         };
+        // Whether an action is read-only is the journal's rule (it decides which starts are
+        // synced); plan only names audit records and prompts more precisely.
         let changes = match action {
-            Action::Http(http) if http.method.is_safe() => return Effect::ReadOnly,
-            Action::Assert(_) | Action::Note(_) | Action::Stop(_) => return Effect::ReadOnly,
-            Action::Plugin(plugin) if plugin.read_only => return Effect::ReadOnly,
             Action::Audit(_) => return Effect::Records,
             Action::Prompt(_) => Effect::AsksOperator,
-            Action::Http(_) | Action::Shell(_) | Action::Plugin(_) => Effect::ChangesNoUndo,
+            Action::Http(_)
+            | Action::Shell(_)
+            | Action::Plugin(_)
+            | Action::Assert(_)
+            | Action::Note(_)
+            | Action::Stop(_) => match Effects::of_action(action) {
+                Effects::ReadOnly => return Effect::ReadOnly,
+                Effects::SideEffects => Effect::ChangesNoUndo,
+            },
         };
         if !step.rollback.is_empty() || undo_armed {
             Effect::Reversible
