@@ -15,6 +15,7 @@ use crate::observer::Position;
 use crate::predicate::{Verdict, evaluate};
 use crate::report::{Phase, StepOutcome, StepReport};
 use crate::runner::millis;
+use crate::steps::StandIn;
 
 /// A step's report, and its error when it failed.
 pub(super) type Executed = (StepReport, Option<StepError>);
@@ -103,6 +104,7 @@ impl Run<'_, '_> {
         }
         let started_at = self.engine.options.clock.now();
         report.started_at = Some(started_at);
+        let mut stand_ins = Vec::new();
         let result = match &step.kind {
             StepKind::Group(group) => {
                 // A phase's undo is armed when the phase starts: a failure (or a signal) at any
@@ -116,7 +118,9 @@ impl Run<'_, '_> {
             }
             StepKind::Action(action) => {
                 self.step_note = None;
+                self.step_stand_ins.clear();
                 let (result, attempts) = self.attempts(step, action, at).await;
+                stand_ins = std::mem::take(&mut self.step_stand_ins);
                 report.attempts = attempts;
                 if let Some(note) = self.step_note.take() {
                     report.note = Some(match report.note.take() {
@@ -137,8 +141,8 @@ impl Run<'_, '_> {
             },
         );
         match result {
-            Ok(outputs) => self.passed(step, at, report, outputs, started),
-            Err(error) => self.failed_or_warned(step, at, report, error, started),
+            Ok(outputs) => self.passed(step, at, report, outputs, &stand_ins, started),
+            Err(error) => self.failed_or_warned_with(step, at, report, error, &stand_ins, started),
         }
     }
 
@@ -153,6 +157,19 @@ impl Run<'_, '_> {
         error: StepError,
         started: Moment,
     ) -> Executed {
+        self.failed_or_warned_with(step, at, report, error, &[], started)
+    }
+
+    /// [`Self::failed_or_warned`], with what the report shows in place of outputs kept in part.
+    fn failed_or_warned_with(
+        &mut self,
+        step: &Step,
+        at: &Position,
+        report: StepReport,
+        error: StepError,
+        stand_ins: &[StandIn],
+        started: Moment,
+    ) -> Executed {
         let note = step
             .kind
             .action()
@@ -164,7 +181,7 @@ impl Run<'_, '_> {
                 error.kind,
                 StepErrorKind::Interrupted | StepErrorKind::Stopped
             );
-        self.record_failure(step, at, report, error, started, warning)
+        self.record_failure(step, at, report, error, stand_ins, started, warning)
     }
 
     fn passed(
@@ -173,10 +190,11 @@ impl Run<'_, '_> {
         at: &Position,
         mut report: StepReport,
         outputs: Map<String, Value>,
+        stand_ins: &[StandIn],
         started: Moment,
     ) -> Executed {
         let mut outputs = outputs;
-        self.show_outputs(&mut report, &outputs);
+        self.show_outputs(&mut report, &outputs, stand_ins);
         self.drop_unreferenced(&step.id, &report.large_outputs, &mut outputs);
         // A note's text is what the step is for: the report, journal and audit log carry it (masked).
         if step
@@ -203,7 +221,7 @@ impl Run<'_, '_> {
         error: StepError,
         started: Moment,
     ) -> Executed {
-        self.record_failure(step, at, report, error, started, false)
+        self.record_failure(step, at, report, error, &[], started, false)
     }
 
     /// A failure, or (`warning`) a failure that is only a warning: outcome `warned`, the run goes on.
@@ -213,6 +231,7 @@ impl Run<'_, '_> {
         at: &Position,
         mut report: StepReport,
         mut error: StepError,
+        stand_ins: &[StandIn],
         started: Moment,
         warning: bool,
     ) -> Executed {
@@ -220,7 +239,7 @@ impl Run<'_, '_> {
         // a second copy of them.
         let produced = error.outputs.take().map(|outputs| {
             let mut outputs = *outputs;
-            self.show_outputs(&mut report, &outputs);
+            self.show_outputs(&mut report, &outputs, stand_ins);
             self.drop_unreferenced(&step.id, &report.large_outputs, &mut outputs);
             outputs
         });
@@ -245,8 +264,14 @@ impl Run<'_, '_> {
     /// Puts outputs in the report, masked; an output that holds a secret is named in
     /// `secret_outputs` so the journal never writes it, and a large one is kept as an excerpt and
     /// named in `large_outputs` ([`crate::kept`]).
-    /// An output a later secret capture reads is masked whole: its secret is not known yet.
-    pub(super) fn show_outputs(&self, report: &mut StepReport, outputs: &Map<String, Value>) {
+    /// An output a later secret capture reads is masked whole: its secret is not known yet. An
+    /// output the context keeps only in part is shown as its stand-in, and counts as large.
+    pub(super) fn show_outputs(
+        &self,
+        report: &mut StepReport,
+        outputs: &Map<String, Value>,
+        stand_ins: &[StandIn],
+    ) {
         let redactor = &self.context.redactor;
         for (name, value) in outputs {
             // Most runs taint nothing: no key pair is built to find that out.
@@ -255,10 +280,16 @@ impl Run<'_, '_> {
                     .context
                     .tainted
                     .contains(&(report.id.clone(), name.clone()));
+            let stand_in = stand_ins.iter().find(|stand_in| stand_in.output == *name);
             let (shown, held_secret) = if tainted {
                 let shown = Value::String(crate::redact::MASK.to_owned());
                 let differs = shown != *value;
                 (shown, differs)
+            } else if let Some(stand_in) = stand_in {
+                if !report.large_outputs.contains(name) {
+                    report.large_outputs.push(name.clone());
+                }
+                (Value::String(stand_in.shown.clone()), stand_in.held_secret)
             } else {
                 match crate::kept::keep(value, redactor) {
                     Kept::Whole(shown) => {

@@ -6,7 +6,8 @@ use serde_json::{Map, Value};
 
 use runbook_dsl::{Body, HttpStep};
 
-use super::{StepEnv, capture, check_own};
+use super::partial_json::{self, Wanted};
+use super::{StandIn, StepEnv, capture, check_own};
 use crate::context::Scope;
 use crate::error::{StepError, StepErrorKind};
 use crate::http_client::url_for_messages;
@@ -55,8 +56,19 @@ pub(super) async fn execute(
     } else {
         step.expect_status.contains(&status)
     };
-    if expected && !body_read_as_tree(step, env, bytes.len()) {
-        return outputs_of_unparsed(step, status, headers, &bytes, env);
+    if expected {
+        match body_reads(env, bytes.len()) {
+            BodyReads::Whole => {}
+            BodyReads::Nothing => {
+                return outputs_of_unparsed(step, status, headers, &bytes, None, env);
+            }
+            BodyReads::Paths(wanted) => {
+                // Bytes that are not JSON go the whole way, which keeps them as text, as ever.
+                if let Ok(tree) = partial_json::build(&bytes, &wanted) {
+                    return outputs_of_unparsed(step, status, headers, &bytes, Some(tree), env);
+                }
+            }
+        }
     }
     let response = Received::new(status, headers, bytes, !expected);
     if !expected {
@@ -227,7 +239,7 @@ fn unexpected_status(
     let mut produced = Map::new();
     produced.insert("status".into(), Value::from(status));
     let body = if step.discard_body {
-        Value::String("(discarded: discard_body)".into())
+        Value::String(DISCARDED.into())
     } else {
         body
     };
@@ -265,38 +277,54 @@ fn outputs_of(
     check_own(&step.asserts, env.context, &outputs, &env.new_secrets)
         .map_err(|error| error.with_outputs(outputs.clone()))?;
     if step.discard_body {
-        outputs.insert(
-            "body".into(),
-            Value::String("(discarded: discard_body)".into()),
-        );
+        outputs.insert("body".into(), Value::String(DISCARDED.into()));
     }
     Ok(outputs)
 }
 
-/// Whether anything will read the body as a tree: the step's own `assert`, or a later template.
-/// A body no larger than a report keeps whole is parsed anyway (it costs little, and the report
-/// and journal show it as JSON).
-fn body_read_as_tree(step: &HttpStep, env: &StepEnv<'_>, size: usize) -> bool {
-    if size <= crate::kept::KEPT_BYTES {
-        return true;
-    }
-    let later = env
-        .readers
-        .as_ref()
-        .is_none_or(|readers| readers.later_read("body"));
-    // The same conservative scan as [`crate::references`]: the checked model's `Debug` names
-    // every reference it holds.
-    later || format!("{:?}", step.asserts).contains("OwnOutput { output: \"body\"")
+/// How templates read a body: whole (or it cannot be told), not at all, or only through paths.
+enum BodyReads {
+    Whole,
+    Nothing,
+    Paths(Wanted),
 }
 
-/// The outputs of an expected response whose body nothing reads as a tree: captures read the bytes
-/// ([`super::lazy_json`]), and the `body` output is a short redacted excerpt of the text. The
-/// body is never parsed whole (unless a capture's JSONPath needs more than names and indices).
+/// How the step's own `assert` and `until` and later templates read the body
+/// ([`crate::references`]). A body no larger than a report keeps whole is parsed whole anyway (it
+/// costs little, and the report and journal show it as JSON).
+fn body_reads(env: &StepEnv<'_>, size: usize) -> BodyReads {
+    if size <= crate::kept::KEPT_BYTES {
+        return BodyReads::Whole;
+    }
+    let Some(paths) = env
+        .readers
+        .as_ref()
+        .and_then(|readers| readers.paths("body"))
+    else {
+        return BodyReads::Whole;
+    };
+    if paths.is_empty() {
+        return BodyReads::Nothing;
+    }
+    let wanted = Wanted::new(&paths);
+    if wanted.is_whole() {
+        BodyReads::Whole
+    } else {
+        BodyReads::Paths(wanted)
+    }
+}
+
+/// The outputs of an expected response whose body nothing reads as a whole tree: captures read
+/// the bytes ([`super::lazy_json`]); the body is never parsed whole (unless a capture's JSONPath
+/// needs more than names and indices). The `body` output is `partial`, the part of the tree
+/// templates read ([`partial_json`]), with a short redacted excerpt of the text to show in its
+/// place; or, when nothing reads it, that excerpt.
 fn outputs_of_unparsed(
     step: &HttpStep,
     status: u16,
     headers: Map<String, Value>,
     bytes: &[u8],
+    partial: Option<Value>,
     env: &mut StepEnv<'_>,
 ) -> Result<Map<String, Value>, StepError> {
     let mut outputs = Map::new();
@@ -307,25 +335,61 @@ fn outputs_of_unparsed(
         Some(&headers),
         &mut env.new_secrets,
     )?;
-    let body = if step.discard_body {
-        "(discarded: discard_body)".to_owned()
-    } else {
-        unparsed_excerpt(bytes, env)
+    let is_partial = partial.is_some();
+    let body = match partial {
+        Some(tree) => tree,
+        None if step.discard_body => Value::String(DISCARDED.to_owned()),
+        None => Value::String(unparsed_excerpt(bytes, &secrets(env), NOT_READ)),
     };
-    outputs.insert("body".into(), Value::String(body));
+    outputs.insert("body".into(), body);
     outputs.extend(captured);
     outputs.insert("headers".into(), Value::Object(headers));
-    check_own(&step.asserts, env.context, &outputs, &env.new_secrets)
-        .map_err(|error| error.with_outputs(outputs.clone()))?;
+    let checked = check_own(&step.asserts, env.context, &outputs, &env.new_secrets);
+    if is_partial {
+        if step.discard_body && checked.is_ok() {
+            // As for a whole tree: the step's own `assert` read it, nothing after it does.
+            outputs.insert("body".into(), Value::String(DISCARDED.to_owned()));
+        } else {
+            // After the step's own `assert`: a secret derived there is masked too.
+            let secrets = secrets(env);
+            let shown = if step.discard_body {
+                DISCARDED.to_owned()
+            } else {
+                unparsed_excerpt(bytes, &secrets, PARTLY_READ)
+            };
+            env.stand_ins.push(StandIn {
+                output: "body".into(),
+                shown,
+                held_secret: partial_json::holds_secret(bytes, &secrets),
+            });
+        }
+    }
+    checked.map_err(|error| error.with_outputs(outputs.clone()))?;
     Ok(outputs)
 }
 
-/// How much of a body no template reads the report keeps.
+/// The `body` output of a step with `discard_body`.
+const DISCARDED: &str = "(discarded: discard_body)";
+
+/// How much of a body left as bytes the report keeps.
 const UNPARSED_EXCERPT_BYTES: usize = 4 * 1024;
 
-/// The start of a body no template reads, redacted (the run's secrets and this step's captured
-/// ones) before it is cut, with its size.
-fn unparsed_excerpt(bytes: &[u8], env: &StepEnv<'_>) -> String {
+/// What an excerpt says about a body no template reads.
+const NOT_READ: &str = "no template reads it, so it was neither parsed nor kept";
+
+/// What an excerpt says about a body templates read only through plain paths.
+const PARTLY_READ: &str = "templates read only parts of it, and only those were parsed and kept";
+
+/// The run's secrets and those this step captured.
+fn secrets(env: &StepEnv<'_>) -> crate::redact::Redactor {
+    let mut secrets = env.context.redactor.clone();
+    secrets.merge(&env.new_secrets);
+    secrets
+}
+
+/// The start of a body left as bytes, redacted (`secrets`) before it is cut, with its size and
+/// `why` it is an excerpt.
+fn unparsed_excerpt(bytes: &[u8], secrets: &crate::redact::Redactor, why: &str) -> String {
     let text = match std::str::from_utf8(bytes) {
         Ok(text) => std::borrow::Cow::Borrowed(text),
         // Only the start is shown: convert no more than it (a cut character becomes U+FFFD).
@@ -335,12 +399,9 @@ fn unparsed_excerpt(bytes: &[u8], env: &StepEnv<'_>) -> String {
                 .unwrap_or_default(),
         ),
     };
-    let mut secrets = env.context.redactor.clone();
-    secrets.merge(&env.new_secrets);
     let (start, _) = secrets.redact_start(&text, UNPARSED_EXCERPT_BYTES);
     format!(
-        "{start}… (excerpt: the body is {} bytes; no template reads it, so it was neither parsed \
-         nor kept)",
+        "{start}… (excerpt: the body is {} bytes; {why})",
         bytes.len()
     )
 }
