@@ -3,7 +3,7 @@
 //! the body whole, is the reference), and the report shows an excerpt of the bytes in its place.
 
 use super::large::OneBody;
-use super::support::{Fixture, Recorder, options, run, step_report};
+use super::support::{Fixture, Recorder, options, run, session, step_report};
 use crate::kept::KEPT_BYTES;
 use crate::report::{RunReport, RunStatus, StepOutcome};
 
@@ -228,4 +228,63 @@ steps:
     let get = step_report(&report, "get");
     assert_eq!(get.attempts, 1);
     assert_eq!(get.large_outputs, ["body"]);
+}
+
+/// After a resume, a partial body is unavailable exactly as the whole tree is: neither is in the
+/// journal (`large_outputs`), and a step that reads it is told why.
+#[tokio::test]
+async fn after_a_resume_a_partial_body_is_unavailable_as_the_whole_one_is() {
+    let yaml = |whole: bool| {
+        let extra = if whole {
+            "  - {id: whole, on_error: warn, assert: [{that: \"{{length steps.get.outputs.body}}\", equals: 2}]}\n"
+        } else {
+            ""
+        };
+        format!(
+            r#"
+id: resumed
+title: Resumed
+steps:
+  - id: get
+    http: {{url: "http://api.test/x"}}
+  - id: gate
+    shell: {{command: "test -e @DIR@/ready"}}
+  - {{id: read, on_error: warn, assert: [{{that: "{{{{steps.get.outputs.body.data.1.s}}}}", equals: "v1"}}]}}
+{extra}"#
+        )
+    };
+    let mut errors = Vec::new();
+    for whole in [false, true] {
+        let fx = Fixture::new();
+        let rb = fx.runbook(&yaml(whole));
+        let with_body = || {
+            let mut options = options(None);
+            options.transport = Some(std::sync::Arc::new(OneBody(body(5_000))));
+            options
+        };
+        let first = session(&fx, &rb, with_body(), &mut Recorder::default()).await;
+        assert_eq!(first.status, RunStatus::Failed, "{first:#?}");
+        assert_eq!(step_report(&first, "get").large_outputs, ["body"]);
+        let journal = fx.read("state/journal.jsonl");
+        assert!(
+            !journal.contains(r#""s":"v4000""#),
+            "the journal holds the body"
+        );
+        fx.touch("ready");
+        let second = session(&fx, &rb, with_body(), &mut Recorder::default()).await;
+        let read = step_report(&second, "read");
+        assert_eq!(read.outcome, StepOutcome::Warned, "{second:#?}");
+        errors.push(
+            read.error
+                .as_ref()
+                .map(|e| e.message.clone())
+                .unwrap_or_default(),
+        );
+    }
+    assert!(
+        errors[0].contains("larger than the journal keeps"),
+        "{}",
+        errors[0]
+    );
+    assert_eq!(errors[0], errors[1]);
 }
