@@ -30,6 +30,8 @@ impl Run<'_, '_> {
         restorable: bool,
     ) -> Executed {
         let started = self.engine.options.clock.moment();
+        // Stand-ins belong to the attempt that made them and are taken when its step ends.
+        self.step_stand_ins.clear();
         let report = new_report(step, at.phase, StepOutcome::Passed);
         // The earlier session's state applies once: a repeat of the group after a resume runs anew.
         let first_visit = at.phase == Phase::Main && self.resume_visited.insert(step.id.clone());
@@ -104,7 +106,6 @@ impl Run<'_, '_> {
         }
         let started_at = self.engine.options.clock.now();
         report.started_at = Some(started_at);
-        let mut stand_ins = Vec::new();
         let result = match &step.kind {
             StepKind::Group(group) => {
                 // A phase's undo is armed when the phase starts: a failure (or a signal) at any
@@ -120,7 +121,6 @@ impl Run<'_, '_> {
                 self.step_note = None;
                 self.step_stand_ins.clear();
                 let (result, attempts) = self.attempts(step, action, at).await;
-                stand_ins = std::mem::take(&mut self.step_stand_ins);
                 report.attempts = attempts;
                 if let Some(note) = self.step_note.take() {
                     report.note = Some(match report.note.take() {
@@ -141,8 +141,8 @@ impl Run<'_, '_> {
             },
         );
         match result {
-            Ok(outputs) => self.passed(step, at, report, outputs, &stand_ins, started),
-            Err(error) => self.failed_or_warned_with(step, at, report, error, &stand_ins, started),
+            Ok(outputs) => self.passed(step, at, report, outputs, started),
+            Err(error) => self.failed_or_warned(step, at, report, error, started),
         }
     }
 
@@ -157,19 +157,6 @@ impl Run<'_, '_> {
         error: StepError,
         started: Moment,
     ) -> Executed {
-        self.failed_or_warned_with(step, at, report, error, &[], started)
-    }
-
-    /// [`Self::failed_or_warned`], with what the report shows in place of outputs kept in part.
-    fn failed_or_warned_with(
-        &mut self,
-        step: &Step,
-        at: &Position,
-        report: StepReport,
-        error: StepError,
-        stand_ins: &[StandIn],
-        started: Moment,
-    ) -> Executed {
         let note = step
             .kind
             .action()
@@ -181,7 +168,7 @@ impl Run<'_, '_> {
                 error.kind,
                 StepErrorKind::Interrupted | StepErrorKind::Stopped
             );
-        self.record_failure(step, at, report, error, stand_ins, started, warning)
+        self.record_failure(step, at, report, error, started, warning)
     }
 
     fn passed(
@@ -190,11 +177,11 @@ impl Run<'_, '_> {
         at: &Position,
         mut report: StepReport,
         outputs: Map<String, Value>,
-        stand_ins: &[StandIn],
         started: Moment,
     ) -> Executed {
         let mut outputs = outputs;
-        self.show_outputs(&mut report, &outputs, stand_ins);
+        let stand_ins = std::mem::take(&mut self.step_stand_ins);
+        self.show_outputs(&mut report, &outputs, &stand_ins);
         self.drop_unreferenced(&step.id, &report.large_outputs, &mut outputs);
         // A note's text is what the step is for: the report, journal and audit log carry it (masked).
         if step
@@ -221,7 +208,7 @@ impl Run<'_, '_> {
         error: StepError,
         started: Moment,
     ) -> Executed {
-        self.record_failure(step, at, report, error, &[], started, false)
+        self.record_failure(step, at, report, error, started, false)
     }
 
     /// A failure, or (`warning`) a failure that is only a warning: outcome `warned`, the run goes on.
@@ -231,15 +218,15 @@ impl Run<'_, '_> {
         at: &Position,
         mut report: StepReport,
         mut error: StepError,
-        stand_ins: &[StandIn],
         started: Moment,
         warning: bool,
     ) -> Executed {
         // The outputs move to the context: the report and the error that travel on do not carry
         // a second copy of them.
+        let stand_ins = std::mem::take(&mut self.step_stand_ins);
         let produced = error.outputs.take().map(|outputs| {
             let mut outputs = *outputs;
-            self.show_outputs(&mut report, &outputs, stand_ins);
+            self.show_outputs(&mut report, &outputs, &stand_ins);
             self.drop_unreferenced(&step.id, &report.large_outputs, &mut outputs);
             outputs
         });

@@ -59,7 +59,8 @@ pub(crate) struct Run<'e, 'o> {
     interrupted_at: Option<String>,
     /// What the last leaf attempt had to say about how it ended (a daemon it left running).
     step_note: Option<String>,
-    /// What the last leaf attempt's report shows in place of outputs kept only in part.
+    /// What the report shows in place of outputs the last leaf attempt kept only in part
+    /// ([`crate::steps::StandIn`]): taken when the step passes or fails.
     step_stand_ins: Vec<crate::steps::StandIn>,
     /// The last commit point that passed.
     commit_point: Option<String>,
