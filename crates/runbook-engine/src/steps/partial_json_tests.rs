@@ -170,6 +170,14 @@ fn bytes_that_are_not_json_are_refused_as_a_parse_would() {
         assert!(build(text.as_bytes(), &wanted).is_err(), "{text}");
         assert!(serde_json::from_str::<Value>(text).is_err(), "{text}");
     }
+    // Bytes that are not UTF-8, in a string the path skips.
+    let not_utf8: &[u8] = b"{\"b\": \"\xff\", \"a\": 1}";
+    assert!(serde_json::from_slice::<Value>(not_utf8).is_err());
+    assert!(build(not_utf8, &wanted).is_err());
+    assert!(
+        super::super::lazy_json::select(not_utf8, &[super::super::lazy_json::Step::Name("a")])
+            .is_err()
+    );
     let deep = format!("{{\"a\": {}1{}}}", "[".repeat(120), "]".repeat(120));
     assert!(serde_json::from_str::<Value>(&deep).is_ok());
     assert!(build(deep.as_bytes(), &wanted).is_ok());
