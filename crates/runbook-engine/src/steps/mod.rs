@@ -2,6 +2,7 @@
 
 mod assert;
 mod audit;
+mod body_bytes;
 mod capture;
 mod http;
 mod lazy_json;
