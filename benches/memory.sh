@@ -3,6 +3,10 @@
 #   - one GET of a 10 MiB JSON body of small values (293,000 objects), with a capture;
 #   - six such GETs in one run;
 #   - one such GET with a `$..*` capture of every value;
+#   - one such GET whose body its own `assert` reads through one plain path (`outputs.body.data.0.i`);
+#   - one such GET whose body a later step reads through plain paths (`steps.big1.outputs.body...`);
+#   - six such GETs, each read by a later step;
+#   - one such GET whose list a later step reads whole (`length`): the list is built as a tree;
 #   - `runbook runs` and `runbook show` over one journal of about 60 MB.
 # A local Python server on 127.0.0.1 serves the body. Prints MiB and the ratio to the body's size.
 #
@@ -46,15 +50,31 @@ for _ in $(seq 100); do [[ -s "$work/port" ]] && break; sleep 0.05; done
 url="http://127.0.0.1:$(cat "$work/port")/body"
 body_mib=$(python3 -c "import os; print(os.path.getsize('$work/body.json') / 1048576)")
 
-runbook() {  # runbook FILE STEPS EXTRA_CAPTURE
+runbook() {  # runbook FILE STEPS MODE (MODE: "", star, own, later or list)
   { printf 'id: memory\ntitle: Memory\nsteps:\n'
     for k in $(seq "$2"); do
       printf '  - id: big%s\n    http:\n      url: "%s"\n      max_response_bytes: 20000000\n' "$k" "$url"
       printf '      capture:\n        first: "$.data[0].i"\n'
-      if [[ -n "$3" ]]; then printf '        every: {jsonpath: "$..*", all: true}\n'; fi
-    done; } > "$1"
+      case "$3" in
+        star) printf '        every: {jsonpath: "$..*", all: true}\n' ;;
+        own) printf '      assert:\n        - {that: "{{outputs.body.data.0.i}}", equals: 0}\n' ;;
+      esac
+    done
+    if [[ "$3" == later ]]; then
+      printf '  - id: check\n    assert:\n'
+      for k in $(seq "$2"); do
+        printf '      - {that: "{{steps.big%s.outputs.body.data.1.s}}", equals: "v1"}\n' "$k"
+        printf '      - {that: "{{steps.big%s.outputs.body.data.2.b}}", equals: true}\n' "$k"
+      done
+    fi
+    if [[ "$3" == list ]]; then
+      printf '  - id: check\n    assert:\n'
+      printf '      - {that: "{{length steps.big1.outputs.body.data}}", greater_than: 0}\n'
+    fi; } > "$1"
 }
 runbook "$work/one.yaml" 1 ""; runbook "$work/six.yaml" 6 ""; runbook "$work/star.yaml" 1 star
+runbook "$work/own.yaml" 1 own; runbook "$work/later.yaml" 1 later; runbook "$work/six_later.yaml" 6 later
+runbook "$work/list.yaml" 1 list
 
 peak() {  # peak LABEL CMD...: prints a table row
   local label="$1"; shift
@@ -66,6 +86,10 @@ printf '\nbody: %.1f MiB of JSON\n\n| run | peak RSS | / body | wall |\n|---|---
 peak "one 10 MiB response" "$bin" run "$work/one.yaml"
 peak "six 10 MiB responses" "$bin" run "$work/six.yaml"
 peak 'one response, `$..*` capture' "$bin" run "$work/star.yaml"
+peak "one response, its own assert reads one path" "$bin" run "$work/own.yaml"
+peak "one response, a later step reads two paths" "$bin" run "$work/later.yaml"
+peak "six responses, a later step reads two paths of each" "$bin" run "$work/six_later.yaml"
+peak "one response, a later step reads its list whole (length)" "$bin" run "$work/list.yaml"
 
 # A journal of about 60 MB: 2,000 shell steps, each printing 30,000 bytes (kept whole: under 64 KiB).
 { printf 'id: long-journal\ntitle: Long journal\nsteps:\n'

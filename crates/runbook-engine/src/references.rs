@@ -1,24 +1,35 @@
-//! Which step outputs the runbook's templates refer to (`{{steps.ID.outputs.NAME...}}`), anywhere:
-//! so the run can let go of a large output nothing will ever read, instead of keeping, say, six
-//! 10 MiB response bodies (each a parsed tree of some 200 MB) until the run ends.
+//! Which step outputs the runbook's templates refer to (`{{steps.ID.outputs.NAME...}}`), anywhere,
+//! and through which paths: so the run can let go of a large output nothing will ever read,
+//! instead of keeping, say, six 10 MiB response bodies (each a parsed tree of some 200 MB) until
+//! the run ends, and build only the parts of a body that are read (`steps/partial_json.rs`).
 //!
 //! Every reference is a [`runbook_dsl::RefPath::StepOutput`] somewhere in the checked model: in
 //! conditions, in the fields of every step kind, in rollback steps, groups, `finally`. A walk over
 //! those fields would have to grow with every field the DSL adds and would silently miss a new one,
 //! dropping an output a step needs. The model's derived `Debug` prints every field, recursively,
-//! so it is scanned instead; anything it cannot read makes the answer "keep everything".
+//! so it is scanned instead; anything it cannot read makes the answer "keep everything" (and
+//! "read it whole"). A string the author wrote cannot pass for a reference: `Debug` escapes its
+//! quotes, so a look-alike inside one stops the scan, which is the conservative answer.
 
-use std::collections::HashSet;
+use std::collections::{BTreeSet, HashMap};
 
 use std::sync::OnceLock;
 
 use runbook_dsl::Runbook;
 
+/// The paths through which templates read one output: the segments after its name
+/// (`{{steps.get.outputs.body.data.0.id}}` reads `["data", "0", "id"]`). The empty path reads the
+/// whole output.
+pub type Paths = BTreeSet<Vec<String>>;
+
+/// Every `(step id, output name)` some template refers to, with the paths it reads.
+type Referenced = HashMap<(String, String), Paths>;
+
 /// The runbook's references to step outputs, worked out the first time they are asked about (a
 /// run without large outputs never pays for the scan).
 pub(crate) struct References<'r> {
     runbook: &'r Runbook,
-    found: OnceLock<Option<HashSet<(String, String)>>>,
+    found: OnceLock<Option<Referenced>>,
 }
 
 impl<'r> References<'r> {
@@ -31,10 +42,26 @@ impl<'r> References<'r> {
 
     /// Whether some template may read `step`'s `output` (yes when that cannot be told).
     pub(crate) fn reads(&self, step: &str, output: &str) -> bool {
-        match self.found.get_or_init(|| referenced_outputs(self.runbook)) {
-            Some(found) => found.contains(&(step.to_owned(), output.to_owned())),
+        match self.found() {
+            Some(found) => found.contains_key(&(step.to_owned(), output.to_owned())),
             None => true,
         }
+    }
+
+    /// The paths through which templates read `step`'s `output` (empty: none do); `None` when
+    /// that cannot be told.
+    fn paths(&self, step: &str, output: &str) -> Option<Paths> {
+        let found = self.found().as_ref()?;
+        Some(
+            found
+                .get(&(step.to_owned(), output.to_owned()))
+                .cloned()
+                .unwrap_or_default(),
+        )
+    }
+
+    fn found(&self) -> &Option<Referenced> {
+        self.found.get_or_init(|| referenced_outputs(self.runbook))
     }
 }
 
@@ -54,27 +81,77 @@ impl<'a> OutputReaders<'a> {
     pub fn later_read(&self, output: &str) -> bool {
         self.references.reads(&self.step.id, output)
     }
+
+    /// Every path through which a template may read this step's `output`: later templates, and
+    /// the step's own `assert` and `until` (`{{outputs.NAME...}}`). `None` when that cannot be
+    /// told: then the output must be there whole.
+    pub fn paths(&self, output: &str) -> Option<Paths> {
+        let mut paths = self.references.paths(&self.step.id, output)?;
+        paths.extend(own_paths(self.step, output)?);
+        Some(paths)
+    }
 }
 
-/// `(step id, output name)` pairs some template refers to; `None` when that cannot be told (then
-/// every output must be kept).
-pub(crate) fn referenced_outputs(runbook: &Runbook) -> Option<HashSet<(String, String)>> {
+/// `(step id, output name)` pairs some template refers to, with the paths it reads; `None` when
+/// that cannot be told (then every output must be kept, whole).
+pub(crate) fn referenced_outputs(runbook: &Runbook) -> Option<Referenced> {
     const MARK: &str = "StepOutput { step: ";
     let text = format!(
         "{:?}",
         (&runbook.steps, &runbook.on_failure, &runbook.finally)
     );
-    let mut found = HashSet::new();
+    let mut found: Referenced = HashMap::new();
     let mut rest = text.as_str();
     while let Some(at) = rest.find(MARK) {
         rest = rest.get(at + MARK.len()..)?;
         let (step, after) = debug_str(rest)?;
         let after = after.strip_prefix(", output: ")?;
         let (output, after) = debug_str(after)?;
-        found.insert((step, output));
+        let after = after.strip_prefix(", rest: ")?;
+        let (path, after) = debug_list(after)?;
+        found.entry((step, output)).or_default().insert(path);
         rest = after;
     }
     Some(found)
+}
+
+/// The paths through which `step`'s own templates (`{{outputs.NAME...}}`, in its `assert` and
+/// `until`) read its `output`. The whole step is scanned, rollback steps included: a path too many
+/// only makes a partial tree larger.
+fn own_paths(step: &runbook_dsl::Step, output: &str) -> Option<Paths> {
+    const MARK: &str = "OwnOutput { output: ";
+    let text = format!("{step:?}");
+    let mut found = Paths::new();
+    let mut rest = text.as_str();
+    while let Some(at) = rest.find(MARK) {
+        rest = rest.get(at + MARK.len()..)?;
+        let (name, after) = debug_str(rest)?;
+        let after = after.strip_prefix(", rest: ")?;
+        let (path, after) = debug_list(after)?;
+        if name == output {
+            found.insert(path);
+        }
+        rest = after;
+    }
+    Some(found)
+}
+
+/// A list of strings as `Debug` prints it (`["a", "b"]`), at the start of `text`: its items and
+/// what follows.
+fn debug_list(text: &str) -> Option<(Vec<String>, &str)> {
+    let mut rest = text.strip_prefix('[')?;
+    let mut items = Vec::new();
+    if let Some(after) = rest.strip_prefix(']') {
+        return Some((items, after));
+    }
+    loop {
+        let (item, after) = debug_str(rest)?;
+        items.push(item);
+        match after.strip_prefix(", ") {
+            Some(next) => rest = next,
+            None => return Some((items, after.strip_prefix(']')?)),
+        }
+    }
 }
 
 /// A string literal as `Debug` prints it, at the start of `text`: its value and what follows.
@@ -92,7 +169,22 @@ fn debug_str(text: &str) -> Option<(String, &str)> {
                 't' => value.push('\t'),
                 'r' => value.push('\r'),
                 '0' => value.push('\0'),
-                // `\u{...}`: not a character an id or output name can hold.
+                // `\u{1b}`: a character `Debug` does not print as itself (a key of a response
+                // body can hold one).
+                'u' => {
+                    if chars.next()?.1 != '{' {
+                        return None;
+                    }
+                    let mut code = 0u32;
+                    loop {
+                        let digit = chars.next()?.1;
+                        if digit == '}' {
+                            break;
+                        }
+                        code = code.checked_mul(16)?.checked_add(digit.to_digit(16)?)?;
+                    }
+                    value.push(char::from_u32(code)?);
+                }
                 _ => return None,
             },
             c => value.push(c),
@@ -105,10 +197,22 @@ fn debug_str(text: &str) -> Option<(String, &str)> {
 mod tests {
     use super::*;
     use runbook_dsl::Source;
+    use std::collections::BTreeSet;
 
-    fn pairs(list: &[(&str, &str)]) -> HashSet<(String, String)> {
+    fn pairs(list: &[(&str, &str)]) -> BTreeSet<(String, String)> {
         list.iter()
             .map(|(step, output)| ((*step).to_owned(), (*output).to_owned()))
+            .collect()
+    }
+
+    fn checked(text: &str) -> Runbook {
+        let source = Source::new("refs.yaml", text);
+        runbook_dsl::load_and_check(&source).unwrap_or_else(|findings| panic!("{findings:#?}"))
+    }
+
+    fn paths(list: &[&[&str]]) -> Paths {
+        list.iter()
+            .map(|path| path.iter().map(|segment| (*segment).to_owned()).collect())
             .collect()
     }
 
@@ -147,7 +251,7 @@ finally:
         let runbook =
             runbook_dsl::load_and_check(&source).unwrap_or_else(|findings| panic!("{findings:#?}"));
         assert_eq!(
-            referenced_outputs(&runbook),
+            referenced_outputs(&runbook).map(|found| found.into_keys().collect()),
             Some(pairs(&[
                 ("a", "stdout"),
                 ("b", "stdout"),
@@ -166,7 +270,63 @@ finally:
             debug_str(r#""a\"b\\c", rest"#),
             Some(("a\"b\\c".to_owned(), ", rest"))
         );
-        assert_eq!(debug_str(r#""\u{1b}""#), None);
-        assert_eq!(debug_str("no quote"), None);
+        assert_eq!(
+            debug_str(r#""\u{1b}é\u{10ffff}", x"#),
+            Some(("\u{1b}é\u{10ffff}".to_owned(), ", x"))
+        );
+        for text in [
+            r#""\u{110000}""#,
+            r#""\u{zz}""#,
+            r#""\u1b""#,
+            r#""\x""#,
+            "no quote",
+        ] {
+            assert_eq!(debug_str(text), None, "{text}");
+        }
+        assert_eq!(
+            debug_list(r#"["a", "\"", "0"] }"#),
+            Some((vec!["a".to_owned(), "\"".to_owned(), "0".to_owned()], " }"))
+        );
+        assert_eq!(debug_list("[] }"), Some((Vec::new(), " }")));
+        assert_eq!(debug_list(r#"["a" "b"]"#), None);
+    }
+
+    #[test]
+    fn every_path_a_template_reads_is_found_with_the_steps_own() {
+        let runbook = checked(
+            r#"id: paths
+title: Paths
+steps:
+  - id: get
+    http:
+      url: "http://127.0.0.1:1/x"
+      assert:
+        - {that: "{{outputs.body.status}}", equals: "ok"}
+        - {that: "{{outputs.status}}", equals: 200}
+    until: {that: "{{outputs.body.state.[0]}}", equals: "done"}
+    poll: {interval: 1s, timeout: 5s}
+  - id: later
+    when: {that: "{{steps.get.outputs.body.data.0.id}}", equals: "x"}
+    shell: {command: "echo {{steps.get.outputs.body.[odd key].é}} {{length steps.get.outputs.body.list}}"}
+  - id: whole
+    shell: {command: "echo {{steps.later.outputs.stdout}}"}
+"#,
+        );
+        let references = References::new(&runbook);
+        let get = &runbook.steps[0];
+        let readers = OutputReaders::new(&references, get);
+        assert_eq!(
+            readers.paths("body"),
+            Some(paths(&[
+                &["data", "0", "id"],
+                &["odd key", "é"],
+                &["list"],
+                &["status"],
+                &["state", "0"],
+            ]))
+        );
+        assert_eq!(readers.paths("headers"), Some(Paths::new()));
+        let later = OutputReaders::new(&references, &runbook.steps[1]);
+        assert_eq!(later.paths("stdout"), Some(paths(&[&[]])));
     }
 }

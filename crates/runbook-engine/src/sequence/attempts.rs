@@ -199,6 +199,7 @@ impl Run<'_, '_> {
                 &self.references,
                 step,
             )),
+            stand_ins: Vec::new(),
         };
         // The executors bound their own I/O; this outer bound also covers rendering. Prompts are
         // exempt (a person may take a while).
@@ -228,8 +229,10 @@ impl Run<'_, '_> {
         };
         let new_secrets = std::mem::take(&mut env.new_secrets);
         let note = env.note.take();
+        let stand_ins = std::mem::take(&mut env.stand_ins);
         self.context.redactor.merge(&new_secrets);
         self.step_note = note;
+        self.step_stand_ins = stand_ins;
         result
     }
 

@@ -15,6 +15,7 @@ use crate::observer::Position;
 use crate::predicate::{Verdict, evaluate};
 use crate::report::{Phase, StepOutcome, StepReport};
 use crate::runner::millis;
+use crate::steps::StandIn;
 
 /// A step's report, and its error when it failed.
 pub(super) type Executed = (StepReport, Option<StepError>);
@@ -29,6 +30,8 @@ impl Run<'_, '_> {
         restorable: bool,
     ) -> Executed {
         let started = self.engine.options.clock.moment();
+        // Stand-ins belong to the attempt that made them and are taken when its step ends.
+        self.step_stand_ins.clear();
         let report = new_report(step, at.phase, StepOutcome::Passed);
         // The earlier session's state applies once: a repeat of the group after a resume runs anew.
         let first_visit = at.phase == Phase::Main && self.resume_visited.insert(step.id.clone());
@@ -116,6 +119,7 @@ impl Run<'_, '_> {
             }
             StepKind::Action(action) => {
                 self.step_note = None;
+                self.step_stand_ins.clear();
                 let (result, attempts) = self.attempts(step, action, at).await;
                 report.attempts = attempts;
                 if let Some(note) = self.step_note.take() {
@@ -176,7 +180,8 @@ impl Run<'_, '_> {
         started: Moment,
     ) -> Executed {
         let mut outputs = outputs;
-        self.show_outputs(&mut report, &outputs);
+        let stand_ins = std::mem::take(&mut self.step_stand_ins);
+        self.show_outputs(&mut report, &outputs, &stand_ins);
         self.drop_unreferenced(&step.id, &report.large_outputs, &mut outputs);
         // A note's text is what the step is for: the report, journal and audit log carry it (masked).
         if step
@@ -218,9 +223,10 @@ impl Run<'_, '_> {
     ) -> Executed {
         // The outputs move to the context: the report and the error that travel on do not carry
         // a second copy of them.
+        let stand_ins = std::mem::take(&mut self.step_stand_ins);
         let produced = error.outputs.take().map(|outputs| {
             let mut outputs = *outputs;
-            self.show_outputs(&mut report, &outputs);
+            self.show_outputs(&mut report, &outputs, &stand_ins);
             self.drop_unreferenced(&step.id, &report.large_outputs, &mut outputs);
             outputs
         });
@@ -245,8 +251,14 @@ impl Run<'_, '_> {
     /// Puts outputs in the report, masked; an output that holds a secret is named in
     /// `secret_outputs` so the journal never writes it, and a large one is kept as an excerpt and
     /// named in `large_outputs` ([`crate::kept`]).
-    /// An output a later secret capture reads is masked whole: its secret is not known yet.
-    pub(super) fn show_outputs(&self, report: &mut StepReport, outputs: &Map<String, Value>) {
+    /// An output a later secret capture reads is masked whole: its secret is not known yet. An
+    /// output the context keeps only in part is shown as its stand-in, and counts as large.
+    pub(super) fn show_outputs(
+        &self,
+        report: &mut StepReport,
+        outputs: &Map<String, Value>,
+        stand_ins: &[StandIn],
+    ) {
         let redactor = &self.context.redactor;
         for (name, value) in outputs {
             // Most runs taint nothing: no key pair is built to find that out.
@@ -255,10 +267,16 @@ impl Run<'_, '_> {
                     .context
                     .tainted
                     .contains(&(report.id.clone(), name.clone()));
+            let stand_in = stand_ins.iter().find(|stand_in| stand_in.output == *name);
             let (shown, held_secret) = if tainted {
                 let shown = Value::String(crate::redact::MASK.to_owned());
                 let differs = shown != *value;
                 (shown, differs)
+            } else if let Some(stand_in) = stand_in {
+                if !report.large_outputs.contains(name) {
+                    report.large_outputs.push(name.clone());
+                }
+                (Value::String(stand_in.shown.clone()), stand_in.held_secret)
             } else {
                 match crate::kept::keep(value, redactor) {
                     Kept::Whole(shown) => {

@@ -59,6 +59,9 @@ pub(crate) struct Run<'e, 'o> {
     interrupted_at: Option<String>,
     /// What the last leaf attempt had to say about how it ended (a daemon it left running).
     step_note: Option<String>,
+    /// What the report shows in place of outputs the last leaf attempt kept only in part
+    /// ([`crate::steps::StandIn`]): taken when the step passes or fails.
+    step_stand_ins: Vec<crate::steps::StandIn>,
     /// The last commit point that passed.
     commit_point: Option<String>,
     /// When this session finishes an undo a crash cut off: the cleanup steps that had finished.
@@ -92,6 +95,7 @@ impl<'e, 'o> Run<'e, 'o> {
             executed: 0,
             interrupted_at: None,
             step_note: None,
+            step_stand_ins: Vec::new(),
             commit_point: None,
             cut_off_finished: engine
                 .options

@@ -48,7 +48,7 @@ impl Run<'_, '_> {
         // and an output the journal never had must not be recorded as if it were its mask.
         report.secret_outputs = done.withheld.clone();
         report.large_outputs = done.too_large.clone();
-        self.show_outputs(&mut report, &outputs);
+        self.show_outputs(&mut report, &outputs, &[]);
         report.outcome = if done.skipped {
             self.context
                 .steps

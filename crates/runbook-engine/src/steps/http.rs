@@ -6,6 +6,8 @@ use serde_json::{Map, Value};
 
 use runbook_dsl::{Body, HttpStep};
 
+use super::body_bytes::{BodyReads, body_reads, outputs_of_unparsed};
+use super::partial_json;
 use super::{StepEnv, capture, check_own};
 use crate::context::Scope;
 use crate::error::{StepError, StepErrorKind};
@@ -55,8 +57,19 @@ pub(super) async fn execute(
     } else {
         step.expect_status.contains(&status)
     };
-    if expected && !body_read_as_tree(step, env, bytes.len()) {
-        return outputs_of_unparsed(step, status, headers, &bytes, env);
+    if expected {
+        match body_reads(env, bytes.len()) {
+            BodyReads::Whole => {}
+            BodyReads::Nothing => {
+                return outputs_of_unparsed(step, status, headers, &bytes, None, env);
+            }
+            BodyReads::Paths(wanted) => {
+                // Bytes that are not JSON go the whole way, which keeps them as text, as ever.
+                if let Ok(tree) = partial_json::build(&bytes, &wanted) {
+                    return outputs_of_unparsed(step, status, headers, &bytes, Some(tree), env);
+                }
+            }
+        }
     }
     let response = Received::new(status, headers, bytes, !expected);
     if !expected {
@@ -227,7 +240,7 @@ fn unexpected_status(
     let mut produced = Map::new();
     produced.insert("status".into(), Value::from(status));
     let body = if step.discard_body {
-        Value::String("(discarded: discard_body)".into())
+        Value::String(DISCARDED.into())
     } else {
         body
     };
@@ -265,85 +278,13 @@ fn outputs_of(
     check_own(&step.asserts, env.context, &outputs, &env.new_secrets)
         .map_err(|error| error.with_outputs(outputs.clone()))?;
     if step.discard_body {
-        outputs.insert(
-            "body".into(),
-            Value::String("(discarded: discard_body)".into()),
-        );
+        outputs.insert("body".into(), Value::String(DISCARDED.into()));
     }
     Ok(outputs)
 }
 
-/// Whether anything will read the body as a tree: the step's own `assert`, or a later template.
-/// A body no larger than a report keeps whole is parsed anyway (it costs little, and the report
-/// and journal show it as JSON).
-fn body_read_as_tree(step: &HttpStep, env: &StepEnv<'_>, size: usize) -> bool {
-    if size <= crate::kept::KEPT_BYTES {
-        return true;
-    }
-    let later = env
-        .readers
-        .as_ref()
-        .is_none_or(|readers| readers.later_read("body"));
-    // The same conservative scan as [`crate::references`]: the checked model's `Debug` names
-    // every reference it holds.
-    later || format!("{:?}", step.asserts).contains("OwnOutput { output: \"body\"")
-}
-
-/// The outputs of an expected response whose body nothing reads as a tree: captures read the bytes
-/// ([`super::lazy_json`]), and the `body` output is a short redacted excerpt of the text. The
-/// body is never parsed whole (unless a capture's JSONPath needs more than names and indices).
-fn outputs_of_unparsed(
-    step: &HttpStep,
-    status: u16,
-    headers: Map<String, Value>,
-    bytes: &[u8],
-    env: &mut StepEnv<'_>,
-) -> Result<Map<String, Value>, StepError> {
-    let mut outputs = Map::new();
-    outputs.insert("status".into(), Value::from(status));
-    let captured = capture::apply_to(
-        &step.captures,
-        &capture::Document::unparsed(bytes),
-        Some(&headers),
-        &mut env.new_secrets,
-    )?;
-    let body = if step.discard_body {
-        "(discarded: discard_body)".to_owned()
-    } else {
-        unparsed_excerpt(bytes, env)
-    };
-    outputs.insert("body".into(), Value::String(body));
-    outputs.extend(captured);
-    outputs.insert("headers".into(), Value::Object(headers));
-    check_own(&step.asserts, env.context, &outputs, &env.new_secrets)
-        .map_err(|error| error.with_outputs(outputs.clone()))?;
-    Ok(outputs)
-}
-
-/// How much of a body no template reads the report keeps.
-const UNPARSED_EXCERPT_BYTES: usize = 4 * 1024;
-
-/// The start of a body no template reads, redacted (the run's secrets and this step's captured
-/// ones) before it is cut, with its size.
-fn unparsed_excerpt(bytes: &[u8], env: &StepEnv<'_>) -> String {
-    let text = match std::str::from_utf8(bytes) {
-        Ok(text) => std::borrow::Cow::Borrowed(text),
-        // Only the start is shown: convert no more than it (a cut character becomes U+FFFD).
-        Err(_) => String::from_utf8_lossy(
-            bytes
-                .get(..(2 * UNPARSED_EXCERPT_BYTES).min(bytes.len()))
-                .unwrap_or_default(),
-        ),
-    };
-    let mut secrets = env.context.redactor.clone();
-    secrets.merge(&env.new_secrets);
-    let (start, _) = secrets.redact_start(&text, UNPARSED_EXCERPT_BYTES);
-    format!(
-        "{start}… (excerpt: the body is {} bytes; no template reads it, so it was neither parsed \
-         nor kept)",
-        bytes.len()
-    )
-}
+/// The `body` output of a step with `discard_body`.
+pub(super) const DISCARDED: &str = "(discarded: discard_body)";
 
 fn transport_error(described: &str, error: &TransportError) -> StepError {
     let kind = if error.is_timeout() {

@@ -6,12 +6,13 @@
 //! 10 MiB.
 //!
 //! The pass validates the whole document as `serde_json::from_slice::<Value>` would (the same
-//! parser, the same nesting limit), so "the body is not JSON" means the same thing on both paths.
+//! parser, the same nesting limit: see [`Skip`]), so "the body is not JSON" means the same thing
+//! on both paths.
 
 use std::fmt;
 
 use jsonpath_rust::parser::model::{JpQuery, Segment, Selector};
-use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::de::{DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::Value;
 
 /// One step of a plain path.
@@ -76,19 +77,24 @@ impl<'de> Visitor<'de> for Visit<'_, '_> {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-        // A number under `arbitrary_precision` also arrives here, as a one-entry map whose private
-        // key no name matches: it selects nothing, as a number does.
         let wanted = match self.first {
             Step::Name(name) => Some(*name),
             Step::Index(_) => None,
         };
         let mut found = None;
-        while let Some(matches) = map.next_key_seed(KeyIs(wanted))? {
-            if matches {
+        let mut first = true;
+        while let Some(key) = map.next_key_seed(KeyIs { wanted, first })? {
+            first = false;
+            match key {
+                // A number under `arbitrary_precision` arrives as a map with a private first key:
+                // it selects nothing, as a number does.
+                KeyIsResult::Number => {
+                    map.next_value_seed(NumberText)?;
+                    return Ok(None);
+                }
                 // A repeated key: the last one wins, as in a parsed `Value`.
-                found = map.next_value_seed(Select { path: self.rest })?;
-            } else {
-                map.next_value::<IgnoredAny>()?;
+                KeyIsResult::Matches => found = map.next_value_seed(Select { path: self.rest })?,
+                KeyIsResult::Other => map.next_value_seed(Skip)?,
             }
         }
         Ok(found)
@@ -107,7 +113,7 @@ impl<'de> Visitor<'de> for Visit<'_, '_> {
                     Some(value) => found = value,
                     None => break,
                 }
-            } else if seq.next_element::<IgnoredAny>()?.is_none() {
+            } else if seq.next_element_seed(Skip)?.is_none() {
                 break;
             }
             at = at.saturating_add(1);
@@ -141,25 +147,139 @@ impl<'de> Visitor<'de> for Visit<'_, '_> {
 }
 
 /// A map key, compared with the wanted name without keeping it.
-struct KeyIs<'q>(Option<&'q str>);
+struct KeyIs<'q> {
+    wanted: Option<&'q str>,
+    /// Only a first key can make a map a number (as in `Value`).
+    first: bool,
+}
+
+enum KeyIsResult {
+    Matches,
+    Other,
+    /// serde_json's private key of an `arbitrary_precision` number.
+    Number,
+}
 
 impl<'de> DeserializeSeed<'de> for KeyIs<'_> {
-    type Value = bool;
+    type Value = KeyIsResult;
 
-    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<bool, D::Error> {
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<KeyIsResult, D::Error> {
         deserializer.deserialize_str(self)
     }
 }
 
 impl<'de> Visitor<'de> for KeyIs<'_> {
-    type Value = bool;
+    type Value = KeyIsResult;
 
     fn expecting(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
         formatter.write_str("an object key")
     }
 
-    fn visit_str<E: serde::de::Error>(self, key: &str) -> Result<bool, E> {
-        Ok(self.0 == Some(key))
+    fn visit_str<E: serde::de::Error>(self, key: &str) -> Result<KeyIsResult, E> {
+        Ok(if self.first && key == NUMBER_TOKEN {
+            KeyIsResult::Number
+        } else if self.wanted == Some(key) {
+            KeyIsResult::Matches
+        } else {
+            KeyIsResult::Other
+        })
+    }
+}
+
+/// The key serde_json's `arbitrary_precision` numbers arrive under (`serde_json::number::TOKEN`,
+/// which is private). `Value` reads any map whose first key is this one as a number, and refuses
+/// the document when its value is not a number's text; so do [`Skip`] and the passes here.
+pub(super) const NUMBER_TOKEN: &str = "$serde_json::private::Number";
+
+/// Skips one value the way `Value` would read it, building nothing. serde_json's own skipping
+/// (`IgnoredAny`) is not that: it has no nesting limit (a document nested deeper than 128 levels,
+/// which `Value` refuses, would be read) and does not look at a number's private key.
+#[derive(Clone, Copy)]
+pub(super) struct Skip;
+
+impl<'de> DeserializeSeed<'de> for Skip {
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Skip {
+    type Value = ();
+
+    fn expecting(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter.write_str("any valid JSON value")
+    }
+
+    fn visit_bool<E: serde::de::Error>(self, _: bool) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_i64<E: serde::de::Error>(self, _: i64) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_u64<E: serde::de::Error>(self, _: u64) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_f64<E: serde::de::Error>(self, _: f64) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_str<E: serde::de::Error>(self, _: &str) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_unit<E: serde::de::Error>(self) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        while seq.next_element_seed(Skip)?.is_some() {}
+        Ok(())
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let mut first = true;
+        while let Some(key) = map.next_key_seed(KeyIs {
+            wanted: None,
+            first,
+        })? {
+            first = false;
+            match key {
+                KeyIsResult::Number => return map.next_value_seed(NumberText).map(drop),
+                KeyIsResult::Matches | KeyIsResult::Other => map.next_value_seed(Skip)?,
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The value under a number's private key: a number's text, checked as `Value` checks it.
+pub(super) struct NumberText;
+
+impl<'de> DeserializeSeed<'de> for NumberText {
+    type Value = serde_json::Number;
+
+    fn deserialize<D: Deserializer<'de>>(
+        self,
+        deserializer: D,
+    ) -> Result<serde_json::Number, D::Error> {
+        deserializer.deserialize_str(self)
+    }
+}
+
+impl<'de> Visitor<'de> for NumberText {
+    type Value = serde_json::Number;
+
+    fn expecting(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter.write_str("string containing a number")
+    }
+
+    fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<serde_json::Number, E> {
+        text.parse().map_err(E::custom)
     }
 }
 
@@ -226,7 +346,18 @@ mod tests {
     #[test]
     fn a_body_that_is_not_json_is_refused_as_a_parse_would() {
         let path = [Step::Name("a")];
-        for text in [r#"{"a": 1"#, r#"{"a": 1} x"#, "", "nope", r#"{"a": [1,]}"#] {
+        let deep = format!("{{\"b\": {}1{}}}", "[".repeat(200), "]".repeat(200));
+        for text in [
+            r#"{"a": 1"#,
+            r#"{"a": 1} x"#,
+            "",
+            "nope",
+            r#"{"a": [1,]}"#,
+            // Refused by `Value`, in a part the path skips: too deep, or a number that is not.
+            &deep,
+            r#"{"b": {"$serde_json::private::Number": "x"}, "a": 1}"#,
+            r#"{"b": {"$serde_json::private::Number": {}}, "a": 1}"#,
+        ] {
             assert!(select(text.as_bytes(), &path).is_err(), "{text}");
             assert!(serde_json::from_str::<Value>(text).is_err(), "{text}");
         }

@@ -2,10 +2,12 @@
 
 mod assert;
 mod audit;
+mod body_bytes;
 mod capture;
 mod http;
 mod lazy_json;
 mod note;
+mod partial_json;
 mod plugin;
 pub(crate) mod prompt;
 mod shell;
@@ -54,6 +56,23 @@ pub struct StepEnv<'a> {
     pub new_secrets: Redactor,
     /// Which of this step's outputs later templates read (`None`: assume every one is read).
     pub readers: Option<crate::references::OutputReaders<'a>>,
+    /// Outputs whose value in the run's context is partial: what the report shows instead.
+    pub stand_ins: Vec<StandIn>,
+}
+
+/// What the report and the journal show in place of an output whose value in the run's context is
+/// only the part templates read (a large response body read through plain paths,
+/// [`partial_json`]): shown whole, the partial tree would pass for the body. The output counts as
+/// large (`large_outputs`), as the whole tree would: the journal does not keep it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StandIn {
+    /// The output's name.
+    pub output: String,
+    /// What is shown: an excerpt of the bytes, already redacted.
+    pub shown: String,
+    /// Whether the whole value held a secret (the run then names it in `secret_outputs`, as it
+    /// would have for the whole tree).
+    pub held_secret: bool,
 }
 
 /// Runs one action to completion and returns its outputs. The one exhaustive dispatch over actions:
@@ -143,6 +162,7 @@ pub(crate) mod tests_support {
             note: None,
             new_secrets: Default::default(),
             readers: None,
+            stand_ins: Vec::new(),
         }
     }
 }

@@ -6,6 +6,7 @@
 mod asserts;
 mod captures;
 mod helpers;
+mod large_bodies;
 mod limits;
 mod redirects;
 mod status;

@@ -40,7 +40,7 @@ steps:
 }
 
 /// Answers every request with one JSON body.
-struct OneBody(Vec<u8>);
+pub(super) struct OneBody(pub(super) Vec<u8>);
 
 impl crate::transport::HttpTransport for OneBody {
     fn send(

@@ -14,5 +14,6 @@ mod interrupt;
 mod large;
 mod order;
 mod outcomes;
+mod partial;
 mod phases;
 mod resume;

@@ -1,0 +1,135 @@
+//! An http step's expected response whose body nothing reads as a whole tree (and that is larger
+//! than a report keeps whole): the bytes stay as they came. Captures read them in place
+//! ([`super::lazy_json`]); the `body` output is the part of the tree templates read
+//! ([`super::partial_json`]) with an excerpt of the bytes shown in its place, or, when nothing
+//! reads it, only that excerpt.
+
+use serde_json::{Map, Value};
+
+use runbook_dsl::HttpStep;
+
+use super::http::DISCARDED;
+use super::partial_json::{self, Wanted};
+use super::{StandIn, StepEnv, capture, check_own};
+use crate::error::StepError;
+
+/// How templates read a body: whole (or it cannot be told), not at all, or only through paths.
+pub(super) enum BodyReads {
+    Whole,
+    Nothing,
+    Paths(Wanted),
+}
+
+/// How the step's own `assert` and `until` and later templates read the body
+/// ([`crate::references`]). A body no larger than a report keeps whole is parsed whole anyway (it
+/// costs little, and the report and journal show it as JSON).
+pub(super) fn body_reads(env: &StepEnv<'_>, size: usize) -> BodyReads {
+    if size <= crate::kept::KEPT_BYTES {
+        return BodyReads::Whole;
+    }
+    let Some(paths) = env
+        .readers
+        .as_ref()
+        .and_then(|readers| readers.paths("body"))
+    else {
+        return BodyReads::Whole;
+    };
+    if paths.is_empty() {
+        return BodyReads::Nothing;
+    }
+    let wanted = Wanted::new(&paths);
+    if wanted.is_whole() {
+        BodyReads::Whole
+    } else {
+        BodyReads::Paths(wanted)
+    }
+}
+
+/// The outputs of an expected response whose body nothing reads as a whole tree: captures read
+/// the bytes ([`super::lazy_json`]); the body is never parsed whole (unless a capture's JSONPath
+/// needs more than names and indices). The `body` output is `partial`, the part of the tree
+/// templates read ([`partial_json`]), with a short redacted excerpt of the text to show in its
+/// place; or, when nothing reads it, that excerpt.
+pub(super) fn outputs_of_unparsed(
+    step: &HttpStep,
+    status: u16,
+    headers: Map<String, Value>,
+    bytes: &[u8],
+    partial: Option<Value>,
+    env: &mut StepEnv<'_>,
+) -> Result<Map<String, Value>, StepError> {
+    let mut outputs = Map::new();
+    outputs.insert("status".into(), Value::from(status));
+    let captured = capture::apply_to(
+        &step.captures,
+        &capture::Document::unparsed(bytes),
+        Some(&headers),
+        &mut env.new_secrets,
+    )?;
+    let is_partial = partial.is_some();
+    let body = match partial {
+        Some(tree) => tree,
+        None if step.discard_body => Value::String(DISCARDED.to_owned()),
+        None => Value::String(unparsed_excerpt(bytes, &secrets(env), NOT_READ)),
+    };
+    outputs.insert("body".into(), body);
+    outputs.extend(captured);
+    outputs.insert("headers".into(), Value::Object(headers));
+    let checked = check_own(&step.asserts, env.context, &outputs, &env.new_secrets);
+    if is_partial {
+        if step.discard_body && checked.is_ok() {
+            // As for a whole tree: the step's own `assert` read it, nothing after it does.
+            outputs.insert("body".into(), Value::String(DISCARDED.to_owned()));
+        } else {
+            // After the step's own `assert`: a secret derived there is masked too.
+            let secrets = secrets(env);
+            let shown = if step.discard_body {
+                DISCARDED.to_owned()
+            } else {
+                unparsed_excerpt(bytes, &secrets, PARTLY_READ)
+            };
+            env.stand_ins.push(StandIn {
+                output: "body".into(),
+                shown,
+                held_secret: partial_json::holds_secret(bytes, &secrets),
+            });
+        }
+    }
+    checked.map_err(|error| error.with_outputs(outputs.clone()))?;
+    Ok(outputs)
+}
+
+/// How much of a body left as bytes the report keeps.
+const UNPARSED_EXCERPT_BYTES: usize = 4 * 1024;
+
+/// What an excerpt says about a body no template reads.
+const NOT_READ: &str = "no template reads it, so it was neither parsed nor kept";
+
+/// What an excerpt says about a body templates read only through plain paths.
+const PARTLY_READ: &str = "templates read only parts of it, and only those were parsed and kept";
+
+/// The run's secrets and those this step captured.
+fn secrets(env: &StepEnv<'_>) -> crate::redact::Redactor {
+    let mut secrets = env.context.redactor.clone();
+    secrets.merge(&env.new_secrets);
+    secrets
+}
+
+/// The start of a body left as bytes, redacted (`secrets`) before it is cut, with its size and
+/// `why` it is an excerpt.
+fn unparsed_excerpt(bytes: &[u8], secrets: &crate::redact::Redactor, why: &str) -> String {
+    let text = match std::str::from_utf8(bytes) {
+        Ok(text) => std::borrow::Cow::Borrowed(text),
+        // Only the start is shown: convert no more than it (a cut character becomes U+FFFD).
+        Err(_) => String::from_utf8_lossy(
+            bytes
+                .get(..(2 * UNPARSED_EXCERPT_BYTES).min(bytes.len()))
+                .unwrap_or_default(),
+        ),
+    };
+    let (start, _) = secrets.redact_start(&text, UNPARSED_EXCERPT_BYTES);
+    format!(
+        "{start}… (excerpt: the body is {} bytes; {why})",
+        bytes.len()
+    )
+}
