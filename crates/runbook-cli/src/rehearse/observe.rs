@@ -41,8 +41,12 @@ impl Observer for Tracker {
             self.kill.notify_one();
         }
     }
-    fn checkpoint(&mut self, _: &Step, _: &Position) -> Result<(), CheckpointError> {
-        Ok(())
+    fn checkpoint(
+        &mut self,
+        _: &Step,
+        _: &Position,
+    ) -> Result<runbook_engine::observer::Announced, CheckpointError> {
+        Ok(runbook_engine::observer::Announced::Done)
     }
     fn step_progress(&mut self, _: &Step, _: &Progress) {}
     fn step_finished(&mut self, _: &Step, _: &Position, _: &StepReport) {}
@@ -79,11 +83,15 @@ impl Observer for Gate<'_> {
             self.inner.step_started(step, at);
         }
     }
-    fn checkpoint(&mut self, step: &Step, at: &Position) -> Result<(), CheckpointError> {
+    fn checkpoint(
+        &mut self,
+        step: &Step,
+        at: &Position,
+    ) -> Result<runbook_engine::observer::Announced, CheckpointError> {
         if self.open() {
             self.inner.checkpoint(step, at)
         } else {
-            Ok(())
+            Ok(runbook_engine::observer::Announced::Done)
         }
     }
     fn step_progress(&mut self, step: &Step, progress: &Progress) {

@@ -92,8 +92,12 @@ impl Observer for AuditObserver {
 
     fn step_started(&mut self, _step: &Step, _at: &Position) {}
 
-    fn checkpoint(&mut self, _step: &Step, _at: &Position) -> Result<(), CheckpointError> {
-        Ok(())
+    fn checkpoint(
+        &mut self,
+        _step: &Step,
+        _at: &Position,
+    ) -> Result<crate::observer::Announced, CheckpointError> {
+        Ok(crate::observer::Announced::Done)
     }
 
     fn step_progress(&mut self, _step: &Step, _progress: &Progress) {}

@@ -237,9 +237,13 @@ impl Observer for Recorder {
             interrupt.trigger();
         }
     }
-    fn checkpoint(&mut self, step: &Step, _at: &Position) -> Result<(), CheckpointError> {
+    fn checkpoint(
+        &mut self,
+        step: &Step,
+        _at: &Position,
+    ) -> Result<crate::observer::Announced, CheckpointError> {
         self.events.push(Event::Checkpoint(step.id.clone()));
-        Ok(())
+        Ok(crate::observer::Announced::Done)
     }
     fn step_progress(&mut self, step: &Step, progress: &Progress) {
         self.events
