@@ -178,12 +178,8 @@ pub struct Tracking {
 impl Observer for Tracking {
     fn run_started(&mut self, _: &Runbook) {}
     fn phase_started(&mut self, _: Phase, _: &str) {}
-    fn checkpoint(
-        &mut self,
-        _: &Step,
-        _: &Position,
-    ) -> Result<runbook_engine::observer::Announced, CheckpointError> {
-        Ok(runbook_engine::observer::Announced::Done)
+    fn checkpoint(&mut self, _: &Step, _: &Position) -> Result<(), CheckpointError> {
+        Ok(())
     }
     fn step_progress(&mut self, _: &Step, _: &Progress) {}
     fn decision(&mut self, _: &Step, _: Decision) {}

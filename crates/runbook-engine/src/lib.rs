@@ -35,9 +35,7 @@ pub use answers::AnswersPrompter;
 pub use error::{StepError, StepErrorKind};
 pub use inputs::{InputError, ResolvedInputs, resolve_inputs};
 pub use interrupt::{Interrupt, Signal};
-pub use observer::{
-    Announced, CheckpointError, Fanout, NullObserver, Observer, Position, Progress, RunEvent,
-};
+pub use observer::{CheckpointError, Fanout, NullObserver, Observer, Position, Progress, RunEvent};
 pub use prompter::{Decision, NoOperator, PromptContext, PromptError, Prompter, SharedPrompter};
 pub use redact::Redactor;
 pub use report::{

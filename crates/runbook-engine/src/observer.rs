@@ -106,40 +106,6 @@ pub enum CheckpointError {
     },
 }
 
-impl CheckpointError {
-    /// Why, without where.
-    pub fn reason(&self) -> &str {
-        match self {
-            CheckpointError::Journal { reason, .. } => reason,
-        }
-    }
-}
-
-/// How a step's start record stands when its checkpoint returns.
-#[must_use = "a step may act only once its start record is durable"]
-#[derive(Debug)]
-pub enum Announced {
-    /// As durable as the step needs: it may act now.
-    Done,
-    /// Written, and being synced: the step may act once the sync is done (it may get ready
-    /// meanwhile: see [`crate::journal::sync`]).
-    Syncing(crate::journal::PendingSync),
-}
-
-impl Announced {
-    /// Both announcements: an earlier sync is waited for, the later one left pending.
-    fn and(self, later: Announced) -> Result<Announced, CheckpointError> {
-        match (self, later) {
-            (Announced::Done, later) => Ok(later),
-            (earlier, Announced::Done) => Ok(earlier),
-            (Announced::Syncing(earlier), later @ Announced::Syncing(_)) => {
-                earlier.wait()?;
-                Ok(later)
-            }
-        }
-    }
-}
-
 /// Receives progress as the run goes.
 pub trait Observer {
     fn run_started(&mut self, runbook: &Runbook);
@@ -147,9 +113,8 @@ pub trait Observer {
     fn phase_started(&mut self, phase: Phase, reason: &str);
     fn step_started(&mut self, step: &Step, at: &Position);
     /// Called just before a step has side effects (after `step_started`): a durable record must be
-    /// written now, or be on its way ([`Announced::Syncing`]: the step waits for it before it
-    /// acts). An error stops the step before it runs.
-    fn checkpoint(&mut self, step: &Step, at: &Position) -> Result<Announced, CheckpointError>;
+    /// written now. An error stops the step before it runs.
+    fn checkpoint(&mut self, step: &Step, at: &Position) -> Result<(), CheckpointError>;
     fn step_progress(&mut self, step: &Step, progress: &Progress);
     fn step_finished(&mut self, step: &Step, at: &Position, report: &StepReport);
     /// The operator decided about a failed or interrupted step.
@@ -167,8 +132,8 @@ impl Observer for NullObserver {
     fn run_started(&mut self, _: &Runbook) {}
     fn phase_started(&mut self, _: Phase, _: &str) {}
     fn step_started(&mut self, _: &Step, _: &Position) {}
-    fn checkpoint(&mut self, _: &Step, _: &Position) -> Result<Announced, CheckpointError> {
-        Ok(Announced::Done)
+    fn checkpoint(&mut self, _: &Step, _: &Position) -> Result<(), CheckpointError> {
+        Ok(())
     }
     fn step_progress(&mut self, _: &Step, _: &Progress) {}
     fn step_finished(&mut self, _: &Step, _: &Position, _: &StepReport) {}
@@ -193,12 +158,11 @@ impl Observer for Fanout<'_> {
     fn step_started(&mut self, step: &Step, at: &Position) {
         self.0.iter_mut().for_each(|o| o.step_started(step, at));
     }
-    fn checkpoint(&mut self, step: &Step, at: &Position) -> Result<Announced, CheckpointError> {
-        let mut announced = Announced::Done;
+    fn checkpoint(&mut self, step: &Step, at: &Position) -> Result<(), CheckpointError> {
         for observer in &mut self.0 {
-            announced = announced.and(observer.checkpoint(step, at)?)?;
+            observer.checkpoint(step, at)?;
         }
-        Ok(announced)
+        Ok(())
     }
     fn step_progress(&mut self, step: &Step, progress: &Progress) {
         self.0

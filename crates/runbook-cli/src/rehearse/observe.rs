@@ -41,12 +41,8 @@ impl Observer for Tracker {
             self.kill.notify_one();
         }
     }
-    fn checkpoint(
-        &mut self,
-        _: &Step,
-        _: &Position,
-    ) -> Result<runbook_engine::observer::Announced, CheckpointError> {
-        Ok(runbook_engine::observer::Announced::Done)
+    fn checkpoint(&mut self, _: &Step, _: &Position) -> Result<(), CheckpointError> {
+        Ok(())
     }
     fn step_progress(&mut self, _: &Step, _: &Progress) {}
     fn step_finished(&mut self, _: &Step, _: &Position, _: &StepReport) {}
@@ -83,15 +79,11 @@ impl Observer for Gate<'_> {
             self.inner.step_started(step, at);
         }
     }
-    fn checkpoint(
-        &mut self,
-        step: &Step,
-        at: &Position,
-    ) -> Result<runbook_engine::observer::Announced, CheckpointError> {
+    fn checkpoint(&mut self, step: &Step, at: &Position) -> Result<(), CheckpointError> {
         if self.open() {
             self.inner.checkpoint(step, at)
         } else {
-            Ok(runbook_engine::observer::Announced::Done)
+            Ok(())
         }
     }
     fn step_progress(&mut self, step: &Step, progress: &Progress) {

@@ -307,12 +307,8 @@ impl Observer for TerminalObserver {
         ));
     }
 
-    fn checkpoint(
-        &mut self,
-        _step: &Step,
-        _at: &Position,
-    ) -> Result<runbook_engine::observer::Announced, CheckpointError> {
-        Ok(runbook_engine::observer::Announced::Done)
+    fn checkpoint(&mut self, _step: &Step, _at: &Position) -> Result<(), CheckpointError> {
+        Ok(())
     }
 
     fn run_event(&mut self, event: &RunEvent<'_>) {

@@ -92,12 +92,8 @@ impl Observer for AuditObserver {
 
     fn step_started(&mut self, _step: &Step, _at: &Position) {}
 
-    fn checkpoint(
-        &mut self,
-        _step: &Step,
-        _at: &Position,
-    ) -> Result<crate::observer::Announced, CheckpointError> {
-        Ok(crate::observer::Announced::Done)
+    fn checkpoint(&mut self, _step: &Step, _at: &Position) -> Result<(), CheckpointError> {
+        Ok(())
     }
 
     fn step_progress(&mut self, _step: &Step, _progress: &Progress) {}

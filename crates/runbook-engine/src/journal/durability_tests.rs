@@ -6,7 +6,7 @@ use runbook_dsl::{Runbook, Source, Step};
 use serde_json::Map;
 
 use super::{JournalObserver, JournalWriter, RunStarted, read_journal};
-use crate::observer::{Announced, Observer, Position};
+use crate::observer::{Observer, Position};
 use crate::report::{Phase, StepOutcome, StepReport};
 
 fn runbook() -> Runbook {
@@ -55,19 +55,6 @@ const AT: Position = Position {
     cleanup: false,
 };
 
-/// How a checkpoint returned: `done` (as durable as the step needs), or `synced after` (a sync
-/// left pending, waited for here).
-fn announce(journal: &mut JournalObserver, step: &Step) -> &'static str {
-    match journal.checkpoint(step, &AT) {
-        Ok(Announced::Done) => "done",
-        Ok(Announced::Syncing(pending)) => {
-            pending.wait().unwrap_or_else(|e| panic!("{e}"));
-            "synced after"
-        }
-        Err(error) => panic!("{error}"),
-    }
-}
-
 /// The journal's lines as `type step` (the step empty for run records).
 fn lines(path: &std::path::Path) -> Vec<String> {
     let text = std::fs::read_to_string(path).unwrap_or_default();
@@ -103,13 +90,13 @@ fn a_step_with_side_effects_is_synced_before_it_runs_a_read_only_one_is_not() {
     };
 
     // Read-only: its start is in the file when the checkpoint returns, without a sync.
-    assert_eq!(announce(&mut journal, step("get")), "done");
+    assert_eq!(journal.checkpoint(step("get"), &AT), Ok(()));
     assert_eq!(journal.syncs(), 1, "get cost a sync");
     assert_eq!(lines(&path), ["run_started", "step_started get"]);
     // A passed outcome goes out with the next record, in the same write.
     journal.step_finished(step("get"), &AT, &report(step("get"), StepOutcome::Passed));
     assert_eq!(lines(&path).len(), 2);
-    assert_eq!(announce(&mut journal, step("check")), "done");
+    assert_eq!(journal.checkpoint(step("check"), &AT), Ok(()));
     assert_eq!(journal.syncs(), 1, "check cost a sync");
     assert_eq!(last_two(&path), ["step_finished get", "step_started check"]);
     journal.step_finished(
@@ -121,14 +108,8 @@ fn a_step_with_side_effects_is_synced_before_it_runs_a_read_only_one_is_not() {
     // Side effects: the start record (and what came before it) is in the file, and synced, when
     // the checkpoint returns.
     let mut expected_syncs = 1;
-    // A shell command waits for the sync in its child (`journal/sync.rs`): its checkpoint returns
-    // with the sync pending, and `announce` waits for it as the child does.
-    for (id, before, announced) in [
-        ("sh", "check", "synced after"),
-        ("post", "sh", "done"),
-        ("marked_get", "post", "done"),
-    ] {
-        assert_eq!(announce(&mut journal, step(id)), announced, "{id}");
+    for (id, before) in [("sh", "check"), ("post", "sh"), ("marked_get", "post")] {
+        assert_eq!(journal.checkpoint(step(id), &AT), Ok(()));
         expected_syncs += 1;
         assert_eq!(journal.syncs(), expected_syncs, "{id} was not synced");
         assert_eq!(
@@ -147,7 +128,7 @@ fn a_step_with_side_effects_is_synced_before_it_runs_a_read_only_one_is_not() {
     }
 
     // A failure is written at once: an operator may be asked about it next, for any time.
-    assert_eq!(announce(&mut journal, step("get")), "done");
+    assert_eq!(journal.checkpoint(step("get"), &AT), Ok(()));
     journal.step_finished(step("get"), &AT, &report(step("get"), StepOutcome::Failed));
     assert_eq!(last_two(&path), ["step_started get", "step_finished get"]);
     assert_eq!(journal.syncs(), expected_syncs);

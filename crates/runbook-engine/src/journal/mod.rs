@@ -11,7 +11,6 @@ pub mod observer;
 pub mod reader;
 pub mod record;
 pub mod summary;
-pub mod sync;
 pub mod writer;
 
 use std::path::Path;
@@ -25,7 +24,6 @@ pub use observer::JournalObserver;
 pub use reader::{JournalEnd, JournalError, JournalRead, read_journal, scan_journal};
 pub use record::{Durability, Entry, FragmentHash, JournalRecord, RunResumed, RunStarted};
 pub use summary::{Resumability, RunState, RunSummary};
-pub use sync::{Gate, PendingSync};
 pub use writer::JournalWriter;
 
 /// The SHA-256 of a runbook's text, to notice a file changed between a run and its resume.
@@ -85,7 +83,5 @@ pub fn create_private_dir(path: &Path) -> std::io::Result<()> {
 
 #[cfg(test)]
 mod durability_tests;
-#[cfg(test)]
-mod gate_tests;
 #[cfg(test)]
 mod tests;

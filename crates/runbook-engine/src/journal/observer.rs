@@ -1,14 +1,14 @@
 //! Writes the journal from the run's progress. A write failure stops the run at the next step: a run
 //! that cannot be recorded must not go on changing things.
 
-use runbook_dsl::{Runbook, Step, StepKind};
+use runbook_dsl::{Runbook, Step};
 
 use super::record::{
     Durability, JournalRecord, RecordedError, RunFinished, StepFinished, StepStarted,
 };
 use super::writer::JournalWriter;
 use crate::effects::Effects;
-use crate::observer::{Announced, CheckpointError, Observer, Position, Progress, RunEvent};
+use crate::observer::{CheckpointError, Observer, Position, Progress, RunEvent};
 use crate::prompter::Decision;
 use crate::report::{Phase, RunReport, StepReport};
 
@@ -57,14 +57,6 @@ pub fn checkpoint_durability(step: &Step) -> Durability {
     match Effects::of(step) {
         Effects::SideEffects => Durability::Synced,
         Effects::ReadOnly => Durability::Written,
-    }
-}
-
-/// Whether the step waits for its start record's sync itself ([`crate::steps::waits_in_the_child`]).
-fn waits_in_the_child(step: &Step) -> bool {
-    match &step.kind {
-        StepKind::Action(action) => crate::steps::waits_in_the_child(action),
-        StepKind::Group(_) => false,
     }
 }
 
@@ -118,32 +110,16 @@ impl Observer for JournalObserver {
         // Recorded at the checkpoint, which comes after the decision to run the step.
     }
 
-    fn checkpoint(&mut self, step: &Step, at: &Position) -> Result<Announced, CheckpointError> {
+    fn checkpoint(&mut self, step: &Step, at: &Position) -> Result<(), CheckpointError> {
         let record = JournalRecord::StepStarted(StepStarted {
             step: step.id.clone(),
             phase: at.phase,
             depth: at.depth,
         });
-        if let Some(error) = &self.error {
-            return Err(error.clone());
-        }
-        let durability = checkpoint_durability(step);
-        if durability == Durability::Synced && waits_in_the_child(step) {
-            return match self.writer.append_announcing(record) {
-                Ok(pending) => Ok(Announced::Syncing(pending)),
-                Err(error) => Err(self
-                    .error
-                    .insert(CheckpointError::Journal {
-                        path: self.writer.path().to_owned(),
-                        reason: error.to_string(),
-                    })
-                    .clone()),
-            };
-        }
-        self.write_as(record, durability);
+        self.write_as(record, checkpoint_durability(step));
         match &self.error {
             Some(error) => Err(error.clone()),
-            None => Ok(Announced::Done),
+            None => Ok(()),
         }
     }
 

@@ -7,18 +7,15 @@
 use std::fs::{File, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 use super::create_private_dir;
 use super::reader::JournalEnd;
 use super::record::{Durability, Entry, JournalRecord, RunResumed, RunStarted};
-use super::sync::{PendingSync, SyncThread};
 use crate::clock::SharedClock;
 
 /// Appends records to a run's journal.
 pub struct JournalWriter {
-    /// Shared with the sync thread, which only syncs it.
-    file: Arc<File>,
+    file: File,
     path: PathBuf,
     seq: u64,
     /// Serialised records not written yet ([`Durability::Deferred`] ones, then the one being
@@ -28,13 +25,6 @@ pub struct JournalWriter {
     syncs: u64,
     /// Stamps each entry (a rehearsal's is virtual).
     clock: SharedClock,
-    /// Syncs what [`JournalWriter::append_announcing`] leaves to it; started on first use.
-    sync_thread: Option<SyncThread>,
-    /// The last sync left to the thread: a failure stops every later append, as a failed sync
-    /// of [`JournalWriter::append_as`] does.
-    owed: Option<PendingSync>,
-    #[cfg(test)]
-    pub(crate) sync_hook: Option<super::sync::SyncHook>,
 }
 
 impl JournalWriter {
@@ -57,16 +47,12 @@ impl JournalWriter {
         #[cfg(unix)]
         std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
         let mut writer = JournalWriter {
-            file: Arc::new(options.open(path)?),
+            file: options.open(path)?,
             path: path.to_owned(),
             seq: 0,
             pending: Vec::new(),
             syncs: 0,
             clock,
-            sync_thread: None,
-            owed: None,
-            #[cfg(test)]
-            sync_hook: None,
         };
         writer.append(JournalRecord::RunStarted(started))?;
         Ok(writer)
@@ -91,16 +77,12 @@ impl JournalWriter {
         drop(file);
         let file = OpenOptions::new().append(true).open(path)?;
         let mut writer = JournalWriter {
-            file: Arc::new(file),
+            file,
             path: path.to_owned(),
             seq: read.last_seq,
             pending: Vec::new(),
             syncs: 0,
             clock,
-            sync_thread: None,
-            owed: None,
-            #[cfg(test)]
-            sync_hook: None,
         };
         writer.append(JournalRecord::RunResumed(resumed))?;
         Ok(writer)
@@ -129,8 +111,14 @@ impl JournalWriter {
         record: JournalRecord,
         durability: Durability,
     ) -> std::io::Result<()> {
-        self.settle_owed()?;
-        self.serialise(record)?;
+        self.seq += 1;
+        let entry = Entry {
+            seq: self.seq,
+            at: self.clock.now(),
+            record,
+        };
+        serde_json::to_writer(&mut self.pending, &entry).map_err(std::io::Error::other)?;
+        self.pending.push(b'\n');
         match durability {
             Durability::Deferred => Ok(()),
             Durability::Written => self.write_pending(),
@@ -146,53 +134,8 @@ impl JournalWriter {
         }
     }
 
-    /// Appends one record as [`Durability::Synced`] does, but returns once it is written: the sync
-    /// runs on the journal's sync thread, and the returned [`PendingSync`] says when it is done.
-    /// For a step that can get ready while the record reaches the disk (a shell command is forked
-    /// meanwhile, and waits in the child: [`PendingSync::gate`]).
-    pub fn append_announcing(&mut self, record: JournalRecord) -> std::io::Result<PendingSync> {
-        self.settle_owed()?;
-        self.serialise(record)?;
-        let bytes = self.pending.len();
-        self.write_pending()?;
-        let thread = match &mut self.sync_thread {
-            Some(thread) => thread,
-            empty @ None => empty.insert(SyncThread::start(
-                Arc::clone(&self.file),
-                #[cfg(test)]
-                self.sync_hook.clone(),
-            )?),
-        };
-        let pending = thread.request(self.path.clone(), self.seq, bytes);
-        self.syncs += 1;
-        self.owed = Some(pending.share());
-        Ok(pending)
-    }
-
-    /// The last sync left to the thread must have succeeded before anything else is appended.
-    fn settle_owed(&mut self) -> std::io::Result<()> {
-        match self.owed.take() {
-            Some(owed) => owed
-                .wait()
-                .map_err(|error| std::io::Error::other(error.reason().to_owned())),
-            None => Ok(()),
-        }
-    }
-
-    fn serialise(&mut self, record: JournalRecord) -> std::io::Result<()> {
-        self.seq += 1;
-        let entry = Entry {
-            seq: self.seq,
-            at: self.clock.now(),
-            record,
-        };
-        serde_json::to_writer(&mut self.pending, &entry).map_err(std::io::Error::other)?;
-        self.pending.push(b'\n');
-        Ok(())
-    }
-
     fn write_pending(&mut self) -> std::io::Result<()> {
-        let result = (&*self.file).write_all(&self.pending);
+        let result = self.file.write_all(&self.pending);
         // A failed write is not retried with the same bytes: the error stops the run at its next
         // checkpoint, and resume cuts a torn line off.
         self.pending.clear();

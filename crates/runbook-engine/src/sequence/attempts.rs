@@ -11,7 +11,6 @@ use runbook_dsl::{Action, DurationValue, RetryOn, Step, Until};
 use super::Run;
 use crate::context::{RunContext, Scope};
 use crate::error::{StepError, StepErrorKind};
-use crate::journal::PendingSync;
 use crate::observer::{Position, Progress};
 use crate::predicate::{Verdict, evaluate};
 use crate::steps::{self, StepEnv};
@@ -40,7 +39,6 @@ impl Run<'_, '_> {
         step: &Step,
         action: &Action,
         at: &Position,
-        announcing: Option<PendingSync>,
     ) -> (Outputs, u32) {
         let started = self.engine.options.clock.moment();
         let poll = match &step.until {
@@ -54,23 +52,9 @@ impl Run<'_, '_> {
         let mut retry_delay = step.retry.as_ref().map(|retry| retry.delay);
         let mut last_error: Option<StepError> = None;
         let mut attempt: u32 = 0;
-        // The first attempt owes the start record's sync; a failed sync ends the step there.
-        let mut announcing = announcing;
         loop {
             attempt = attempt.saturating_add(1);
-            let result = match announcing.take() {
-                Some(pending) => {
-                    let result = self.attempt_once(step, action, at, Some(&pending)).await;
-                    // A failed sync: the step did not act, and no other attempt may (a retry or a
-                    // poll would run it with its start not on disk).
-                    if let Err(error) = pending.wait() {
-                        let error = StepError::new(StepErrorKind::Process, error.to_string());
-                        return (Err(error), attempt);
-                    }
-                    result
-                }
-                None => self.attempt_once(step, action, at, None).await,
-            };
+            let result = self.attempt_once(step, action, at).await;
             if let Err(error) = &result
                 && error.kind == StepErrorKind::Interrupted
             {
@@ -185,13 +169,7 @@ impl Run<'_, '_> {
     }
 
     /// One execution of a leaf step, cancelled by Ctrl-C in the main phase.
-    async fn attempt_once(
-        &mut self,
-        step: &Step,
-        action: &Action,
-        at: &Position,
-        announced: Option<&PendingSync>,
-    ) -> Outputs {
+    async fn attempt_once(&mut self, step: &Step, action: &Action, at: &Position) -> Outputs {
         let prompts = action.prompt().is_some();
         let occurrence = if prompts {
             self.next_occurrence(&step.id)
@@ -215,7 +193,6 @@ impl Run<'_, '_> {
             run_dir: self.engine.options.run_dir.as_deref(),
             die_with_runbook: self.engine.options.commands_die_with_runbook,
             shell: &self.shell,
-            announced,
             commands: self.engine.options.commands.as_ref(),
             note: None,
             new_secrets: Default::default(),

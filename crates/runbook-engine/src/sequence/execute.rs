@@ -94,26 +94,10 @@ impl Run<'_, '_> {
         mut report: StepReport,
         started: Moment,
     ) -> Executed {
-        let announced = match self.observer.checkpoint(step, at) {
-            Ok(announced) => announced,
-            Err(error) => {
-                let error = StepError::new(StepErrorKind::Process, error.to_string());
-                return self.failed(step, at, report, error, started);
-            }
-        };
-        // A start record still being synced is waited for by the step's first attempt (a shell
-        // command in its child, anything else before it acts), a group's at once.
-        let announcing = match (announced, &step.kind) {
-            (crate::observer::Announced::Done, _) => None,
-            (crate::observer::Announced::Syncing(pending), StepKind::Action(_)) => Some(pending),
-            (crate::observer::Announced::Syncing(pending), StepKind::Group(_)) => {
-                if let Err(error) = pending.wait() {
-                    let error = StepError::new(StepErrorKind::Process, error.to_string());
-                    return self.failed(step, at, report, error, started);
-                }
-                None
-            }
-        };
+        if let Err(error) = self.observer.checkpoint(step, at) {
+            let error = StepError::new(StepErrorKind::Process, error.to_string());
+            return self.failed(step, at, report, error, started);
+        }
         if at.phase == Phase::Main {
             self.executed += 1;
         }
@@ -132,7 +116,7 @@ impl Run<'_, '_> {
             }
             StepKind::Action(action) => {
                 self.step_note = None;
-                let (result, attempts) = self.attempts(step, action, at, announcing).await;
+                let (result, attempts) = self.attempts(step, action, at).await;
                 report.attempts = attempts;
                 if let Some(note) = self.step_note.take() {
                     report.note = Some(match report.note.take() {

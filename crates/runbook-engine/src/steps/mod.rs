@@ -48,10 +48,6 @@ pub struct StepEnv<'a> {
     pub die_with_runbook: bool,
     /// `sh` in runbook's `PATH`, looked up once per run (see [`ShellLookup`]).
     pub shell: &'a ShellLookup,
-    /// The step's start record, still being synced: nothing may act before it is done (a shell
-    /// command waits for it in its child, see [`crate::journal::sync`]; other steps before they
-    /// start).
-    pub announced: Option<&'a crate::journal::PendingSync>,
     /// The shell and environment commands run with, when not the process's own (a rehearsal).
     pub commands: Option<&'a crate::runner::CommandEnvironment>,
     /// Something worth knowing about how the step ended, for its report's note.
@@ -62,23 +58,6 @@ pub struct StepEnv<'a> {
     pub readers: Option<crate::references::OutputReaders<'a>>,
 }
 
-/// Whether the action gets ready while its start record is synced and waits for the sync itself,
-/// where it matters: a shell command is forked meanwhile and waits in the child, before `exec`
-/// ([`crate::journal::sync`]). Every other action would only wait at once; the journal syncs
-/// their start records before the checkpoint returns.
-pub fn waits_in_the_child(action: &Action) -> bool {
-    match action {
-        Action::Shell(_) => true,
-        Action::Http(_)
-        | Action::Assert(_)
-        | Action::Prompt(_)
-        | Action::Audit(_)
-        | Action::Plugin(_)
-        | Action::Note(_)
-        | Action::Stop(_) => false,
-    }
-}
-
 /// Runs one action to completion and returns its outputs. The one exhaustive dispatch over actions:
 /// adding a kind fails to compile here until it is handled. Groups never get here (they are not
 /// actions); the sequencer runs them.
@@ -87,11 +66,6 @@ pub async fn execute(
     action: &Action,
     env: &mut StepEnv<'_>,
 ) -> Result<Map<String, Value>, StepError> {
-    if let (false, Some(pending)) = (waits_in_the_child(action), env.announced) {
-        pending
-            .wait()
-            .map_err(|error| StepError::new(StepErrorKind::Process, error.to_string()))?;
-    }
     match action {
         Action::Http(http) => http::execute(http, step.timeout, env).await,
         Action::Shell(shell) => shell::execute(shell, step.timeout, env).await,
@@ -171,7 +145,6 @@ pub(crate) mod tests_support {
                 static SHELL: super::ShellLookup = super::ShellLookup::new();
                 &SHELL
             },
-            announced: None,
             commands: None,
             note: None,
             new_secrets: Default::default(),

@@ -237,13 +237,9 @@ impl Observer for Recorder {
             interrupt.trigger();
         }
     }
-    fn checkpoint(
-        &mut self,
-        step: &Step,
-        _at: &Position,
-    ) -> Result<crate::observer::Announced, CheckpointError> {
+    fn checkpoint(&mut self, step: &Step, _at: &Position) -> Result<(), CheckpointError> {
         self.events.push(Event::Checkpoint(step.id.clone()));
-        Ok(crate::observer::Announced::Done)
+        Ok(())
     }
     fn step_progress(&mut self, step: &Step, progress: &Progress) {
         self.events

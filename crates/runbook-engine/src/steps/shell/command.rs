@@ -42,6 +42,9 @@ pub(super) fn prepare(step: &ShellStep, env: &StepEnv<'_>) -> Result<Prepared, S
         command.arg0(argv0);
     }
     let argv0 = argv0.map_or(shell, std::ffi::OsString::from);
+    if env.die_with_runbook {
+        super::death_signal::die_with_this_process(command.as_std_mut());
+    }
     if env.commands.is_some_and(|c| c.clear) {
         command.env_clear();
     }

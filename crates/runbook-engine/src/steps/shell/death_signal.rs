@@ -4,7 +4,7 @@
 //! On Linux a process asks for this with `prctl(PR_SET_PDEATHSIG)`, and only for itself: the
 //! request must be made in the child, between `fork` and `exec`. That needs a `pre_exec` hook, the
 //! one place the workspace allows `unsafe` (lint `unsafe_code = "deny"`, allowed on
-//! [`hook`] only). Until 2026-11-30 runbook started every command through a launcher
+//! [`die_with`] only). Until 2026-11-30 runbook started every command through a launcher
 //! (`runbook-launch PID sh -c ...`) to avoid the `unsafe`; its extra `exec` cost about 1.1 ms of CPU
 //! a step, as much as the `sh` it started (docs/performance.md, W3).
 //!
@@ -16,64 +16,35 @@
 //!   from a thread that lives as long as the command may run (see
 //!   [`crate::runner::EngineOptions::commands_die_with_runbook`]).
 
-use std::os::fd::RawFd;
-
 #[cfg(target_os = "linux")]
 use nix::{errno::Errno, sys::signal::Signal, unistd::Pid};
 
 /// Makes `command`, once spawned, die by SIGKILL when this process dies; it does not start at all
 /// when this process is already gone by the time the child runs. A no-op where the kernel has no
 /// parent-death signal.
-#[cfg(test)]
 pub(super) fn die_with_this_process(command: &mut std::process::Command) {
-    set_up_child(command, true, None);
-}
-
-/// What the child does between `fork` and `exec`: with `die_with_runbook`, ask for the
-/// parent-death signal (see the module's documentation); with a `gate` (its read end and write
-/// end, see [`crate::journal::Gate`]), wait for runbook's go before starting the command: the
-/// step's start record is being synced meanwhile, and the command must not run before it is on
-/// disk. Without either, nothing: std may then start the command without a hook (`posix_spawn`).
-pub(super) fn set_up_child(
-    command: &mut std::process::Command,
-    die_with_runbook: bool,
-    gate: Option<(RawFd, RawFd)>,
-) {
     #[cfg(target_os = "linux")]
-    let parent = die_with_runbook.then(Pid::this);
+    die_with(command, Pid::this());
     #[cfg(not(target_os = "linux"))]
-    let parent = {
-        let _ = die_with_runbook;
-        None
-    };
-    if parent.is_some() || gate.is_some() {
-        hook(command, parent, gate);
-    }
+    let _ = command;
 }
 
-#[cfg(not(target_os = "linux"))]
-type Pid = std::convert::Infallible;
-
-/// [`set_up_child`], with the parent the child must find (a test passes another one). The one
-/// `unsafe` in the workspace.
+/// [`die_with_this_process`], with the parent the child must find (a test passes another one).
+/// The one `unsafe` in the workspace.
+#[cfg(target_os = "linux")]
 #[allow(unsafe_code)]
-fn hook(command: &mut std::process::Command, parent: Option<Pid>, gate: Option<(RawFd, RawFd)>) {
+fn die_with(command: &mut std::process::Command, parent: Pid) {
     use std::os::unix::process::CommandExt as _;
     // SAFETY: `pre_exec` runs the closure in the child after `fork` and before `exec`, where only
     // async-signal-safe work is allowed (another thread of runbook may have held the allocator's
     // or any other lock at the moment of the fork; that lock stays held forever in the child).
     // The closure:
-    // - captures only `parent` and `gate`: `Copy` integers taken in the parent before the fork;
+    // - captures only `parent`, a `Copy` integer taken in the parent before the fork;
     // - calls `nix::sys::prctl::set_pdeathsig`, which is `libc::prctl(PR_SET_PDEATHSIG, SIGKILL,
     //   0, 0, 0)` and, on failure, reads `errno` (nix 0.31.4, src/sys/prctl.rs:119-128): a system
     //   call and a thread-local read, no allocation, no lock;
     // - calls `nix::unistd::getppid`, which is `libc::getppid()` (src/unistd.rs:304-306): a
     //   system call;
-    // - with a gate, calls `libc::close` on the write end's number (the child's own copy: the
-    //   parent keeps its write end open until after `spawn` returns, so at the fork the number
-    //   is that pipe's, see `journal/sync.rs`) and `libc::read` of one byte into a local, retried
-    //   on EINTR; `close` and `read` are async-signal-safe (POSIX, signal-safety(7)), and
-    //   `Errno::last_raw` reads `errno`;
     // - returns `std::io::Error::from_raw_os_error`, an integer packed into the error (no
     //   allocation). On an error std sends the errno to the parent over its pipe and ends the
     //   child with `_exit` (no atexit handlers, no stdio flush), so the command never starts and
@@ -81,34 +52,13 @@ fn hook(command: &mut std::process::Command, parent: Option<Pid>, gate: Option<(
     // Nothing else touches memory the fork may have left inconsistent.
     unsafe {
         command.pre_exec(move || {
-            #[cfg(target_os = "linux")]
-            if let Some(parent) = parent {
-                if let Err(errno) = nix::sys::prctl::set_pdeathsig(Signal::SIGKILL) {
-                    return Err(std::io::Error::from_raw_os_error(errno as i32));
-                }
-                // runbook died before the signal was set: the signal will never come, and the
-                // command would run unwatched. ESRCH: "no such process", the parent.
-                if nix::unistd::getppid() != parent {
-                    return Err(std::io::Error::from_raw_os_error(Errno::ESRCH as i32));
-                }
+            if let Err(errno) = nix::sys::prctl::set_pdeathsig(Signal::SIGKILL) {
+                return Err(std::io::Error::from_raw_os_error(errno as i32));
             }
-            #[cfg(not(target_os = "linux"))]
-            let _ = parent;
-            if let Some((read, write)) = gate {
-                // Only runbook's write end is left: its death (or a failed sync) ends the wait.
-                nix::libc::close(write);
-                let mut byte: u8 = 0;
-                let got = loop {
-                    let got = nix::libc::read(read, (&raw mut byte).cast(), 1);
-                    if got >= 0 || nix::errno::Errno::last_raw() != nix::libc::EINTR {
-                        break got;
-                    }
-                };
-                // No go (the sync failed), the pipe's end (runbook is gone) or an error: the
-                // command must not start. EPIPE: the other side gave up.
-                if got != 1 || byte != crate::journal::sync::GO {
-                    return Err(std::io::Error::from_raw_os_error(nix::libc::EPIPE));
-                }
+            // runbook died before the signal was set: the signal will never come, and the command
+            // would run unwatched. ESRCH: "no such process", the parent.
+            if nix::unistd::getppid() != parent {
+                return Err(std::io::Error::from_raw_os_error(Errno::ESRCH as i32));
             }
             Ok(())
         });
@@ -147,7 +97,7 @@ mod tests {
             .arg(format!("touch '{}'", marker.display()));
         // Stands for "runbook died between fork and prctl": the child's parent is not the pid
         // captured before the fork. No process has pid i32::MAX (pid_max is at most 2^22).
-        hook(&mut command, Some(Pid::from_raw(i32::MAX)), None);
+        die_with(&mut command, Pid::from_raw(i32::MAX));
         match command.spawn() {
             Ok(mut child) => {
                 let status = child.wait()?;

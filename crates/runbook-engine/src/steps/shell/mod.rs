@@ -39,24 +39,7 @@ pub(super) async fn execute(
     } = command::prepare(step, env)?;
     let traced =
         crate::trace::CommandCall::start(&argv0, command.as_std(), &[&env.context.redactor]);
-    // The start record may still be on its way to the disk: the child waits for it (the gate)
-    // while this thread forks it. `spawn` returns once the child `exec`d (or gave up), so the
-    // sync is done by then; the gate's pipe is closed right after.
-    let gate = match env.announced.map(crate::journal::PendingSync::gate) {
-        Some(Ok(gate)) => Some(gate),
-        Some(Err(error)) => {
-            return Err(StepError::new(StepErrorKind::Process, error.to_string()));
-        }
-        None => None,
-    };
-    death_signal::set_up_child(
-        command.as_std_mut(),
-        env.die_with_runbook,
-        gate.as_ref().map(crate::journal::Gate::fds),
-    );
-    let spawned = command.spawn();
-    drop(gate);
-    let mut child = spawned.map_err(|error| {
+    let mut child = command.spawn().map_err(|error| {
         StepError::new(
             StepErrorKind::Process,
             format!("cannot start `sh -c {}`: {error}", step.command.source),
