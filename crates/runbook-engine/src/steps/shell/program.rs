@@ -68,7 +68,10 @@ fn find_in(path: &OsStr, name: &str) -> Option<PathBuf> {
             // A directory or a file without execute permission: `execve` says EACCES, skipped.
             Ok(_) => {}
             // The errors glibc's `execvp` goes on to the next entry after (posix/execvpe.c).
-            Err(error) if error.raw_os_error().is_some_and(|errno| SKIPPED.contains(&errno)) => {}
+            Err(error)
+                if error
+                    .raw_os_error()
+                    .is_some_and(|errno| SKIPPED.contains(&errno)) => {}
             Err(_) => return None,
         }
     }
