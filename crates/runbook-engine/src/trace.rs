@@ -159,12 +159,17 @@ pub struct CommandCall {
 
 impl CommandCall {
     /// Traces a command about to start (`runbook::command`, info; debug adds the names of the
-    /// variables set for it, never their values). `None` when no one listens.
-    pub fn start(command: &std::process::Command, redactors: &[&Redactor]) -> Option<CommandCall> {
+    /// variables set for it, never their values), as `argv0` and its arguments. `None` when no one
+    /// listens.
+    pub fn start(
+        argv0: &std::ffi::OsStr,
+        command: &std::process::Command,
+        redactors: &[&Redactor],
+    ) -> Option<CommandCall> {
         if !tracing::enabled!(target: "runbook::command", tracing::Level::INFO) {
             return None;
         }
-        let argv = std::iter::once(command.get_program())
+        let argv = std::iter::once(argv0)
             .chain(command.get_args())
             .map(|arg| shell_word(&arg.to_string_lossy()))
             .collect::<Vec<_>>()

@@ -192,6 +192,7 @@ impl Run<'_, '_> {
             files_dir: self.engine.options.files_dir.as_deref(),
             run_dir: self.engine.options.run_dir.as_deref(),
             die_with_runbook: self.engine.options.commands_die_with_runbook,
+            shell: &self.shell,
             commands: self.engine.options.commands.as_ref(),
             note: None,
             new_secrets: Default::default(),

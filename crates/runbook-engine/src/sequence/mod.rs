@@ -66,6 +66,8 @@ pub(crate) struct Run<'e, 'o> {
     commit_point: Option<String>,
     /// When this session finishes an undo a crash cut off: the cleanup steps that had finished.
     cut_off_finished: Vec<crate::journal::record::StepFinished>,
+    /// `sh` in `PATH`, looked up by the run's first shell step.
+    shell: crate::steps::ShellLookup,
 }
 
 impl<'e, 'o> Run<'e, 'o> {
@@ -104,6 +106,7 @@ impl<'e, 'o> Run<'e, 'o> {
                 .and_then(|plan| plan.cut_off_undo.as_ref())
                 .map(|cut| cut.finished.clone())
                 .unwrap_or_default(),
+            shell: crate::steps::ShellLookup::new(),
         }
     }
 

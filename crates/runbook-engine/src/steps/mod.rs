@@ -23,7 +23,7 @@ use crate::predicate::{Verdict, evaluate};
 use crate::redact::Redactor;
 use crate::transport::HttpTransport;
 
-pub use shell::kill_running_commands;
+pub use shell::{ShellLookup, kill_running_commands};
 
 /// What executing a step needs besides the step itself.
 pub struct StepEnv<'a> {
@@ -48,6 +48,8 @@ pub struct StepEnv<'a> {
     /// Whether commands get the parent-death signal (see
     /// [`crate::runner::EngineOptions::commands_die_with_runbook`]).
     pub die_with_runbook: bool,
+    /// `sh` in runbook's `PATH`, looked up once per run (see [`ShellLookup`]).
+    pub shell: &'a ShellLookup,
     /// The shell and environment commands run with, when not the process's own (a rehearsal).
     pub commands: Option<&'a crate::runner::CommandEnvironment>,
     /// Something worth knowing about how the step ended, for its report's note.
@@ -158,6 +160,10 @@ pub(crate) mod tests_support {
             files_dir: None,
             run_dir: None,
             die_with_runbook: false,
+            shell: {
+                static SHELL: super::ShellLookup = super::ShellLookup::new();
+                &SHELL
+            },
             commands: None,
             note: None,
             new_secrets: Default::default(),

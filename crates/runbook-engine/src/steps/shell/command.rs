@@ -11,9 +11,13 @@ use crate::error::{StepError, StepErrorKind};
 use crate::render::{render_shell, render_string};
 use crate::steps::StepEnv;
 
+use super::program::SHELL;
+
 /// A command not started yet, and what must live as long as it runs.
 pub(super) struct Prepared {
     pub command: tokio::process::Command,
+    /// The command's `argv[0]` (`sh`, or a rehearsal's shell path), for its trace.
+    pub argv0: std::ffi::OsString,
     /// The private files' directory, removed when dropped.
     pub files: Option<tempfile::TempDir>,
     pub stdin_text: Option<String>,
@@ -22,12 +26,22 @@ pub(super) struct Prepared {
 pub(super) fn prepare(step: &ShellStep, env: &StepEnv<'_>) -> Result<Prepared, StepError> {
     let scope = Scope::new(env.context);
     let (command_text, ref_env) = render_shell(&step.command, scope)?;
-    // A rehearsal names the shell by absolute path: its `PATH` holds only stand-ins.
-    let shell = env.commands.map_or_else(
-        || std::ffi::OsString::from("sh"),
-        |c| c.shell.clone().into(),
-    );
+    // A rehearsal names the shell by absolute path: its `PATH` holds only stand-ins. A step that
+    // sets `PATH` leaves the search to the child, in its own `PATH`.
+    let sets_path = |vars: &[(String, runbook_dsl::template::Template)]| {
+        vars.iter().any(|(name, _)| name == "PATH")
+    };
+    let (shell, argv0) = match env.commands {
+        Some(commands) => (commands.shell.clone().into_os_string(), None),
+        None if sets_path(&step.env) || sets_path(&step.files) => (SHELL.into(), None),
+        // Named `sh` as before, whichever way it was found.
+        None => (env.shell.program(), Some(SHELL)),
+    };
     let mut command = tokio::process::Command::new(&shell);
+    if let Some(argv0) = argv0 {
+        command.arg0(argv0);
+    }
+    let argv0 = argv0.map_or(shell, std::ffi::OsString::from);
     if env.die_with_runbook {
         super::death_signal::die_with_this_process(command.as_std_mut());
     }
@@ -107,6 +121,7 @@ pub(super) fn prepare(step: &ShellStep, env: &StepEnv<'_>) -> Result<Prepared, S
 
     Ok(Prepared {
         command,
+        argv0,
         files,
         stdin_text,
     })

@@ -8,6 +8,7 @@ mod command;
 mod death_signal;
 mod group;
 mod output;
+mod program;
 
 use std::time::Duration;
 
@@ -23,6 +24,7 @@ use output::read_limited;
 use runbook_dsl::duration::format_duration;
 
 pub use group::kill_running_commands;
+pub use program::ShellLookup;
 
 pub(super) async fn execute(
     step: &ShellStep,
@@ -31,10 +33,12 @@ pub(super) async fn execute(
 ) -> Result<Map<String, Value>, StepError> {
     let command::Prepared {
         mut command,
+        argv0,
         files: _files,
         stdin_text,
     } = command::prepare(step, env)?;
-    let traced = crate::trace::CommandCall::start(command.as_std(), &[&env.context.redactor]);
+    let traced =
+        crate::trace::CommandCall::start(&argv0, command.as_std(), &[&env.context.redactor]);
     let mut child = command.spawn().map_err(|error| {
         StepError::new(
             StepErrorKind::Process,
@@ -56,15 +60,6 @@ pub(super) async fn execute(
     let stderr = child.stderr.take();
     let timeout = timeout.unwrap_or(ShellStep::DEFAULT_TIMEOUT);
 
-    // Which pipes the command's output goes through, to tell who holds them open later.
-    let pipes: Vec<std::path::PathBuf> = [
-        stdout.as_ref().map(std::os::fd::AsRawFd::as_raw_fd),
-        stderr.as_ref().map(std::os::fd::AsRawFd::as_raw_fd),
-    ]
-    .into_iter()
-    .flatten()
-    .filter_map(|fd| std::fs::read_link(format!("/proc/self/fd/{fd}")).ok())
-    .collect();
     // Readers run as tasks so a full pipe never blocks the command while we wait for it.
     let (stop_reading, reading) = tokio::sync::watch::channel(false);
     let out_reader = tokio::spawn(read_limited(stdout, reading.clone()));
@@ -101,7 +96,6 @@ pub(super) async fn execute(
             stdout: out_reader,
             stderr: err_reader,
             stop: stop_reading,
-            pipes,
         },
         &group,
         env,

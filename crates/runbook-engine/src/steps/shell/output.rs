@@ -2,6 +2,7 @@
 //! shell exits (a detached daemon may hold the pipes), and the step's result from the exit code
 //! and stdout.
 
+use std::os::fd::AsRawFd;
 use std::time::Duration;
 
 use serde_json::{Map, Value};
@@ -25,22 +26,36 @@ pub(super) const KILLED_GRACE: Duration = Duration::from_millis(100);
 /// What a pipe gave: the bytes kept, and whether more were dropped.
 pub(super) type Read = (Vec<u8>, bool);
 
+/// What a reader task ends with: what it read, and the pipe itself when it was told to stop
+/// before the pipe's end (someone else still holds the pipe open: [`drain`] names them).
+pub(super) struct Reading<R> {
+    read: Read,
+    unfinished: Option<R>,
+}
+
+impl<R> Default for Reading<R> {
+    fn default() -> Self {
+        Reading {
+            read: Read::default(),
+            unfinished: None,
+        }
+    }
+}
+
 /// The tasks reading a command's output, and what is needed to stop them.
-pub(super) struct Readers {
-    pub stdout: tokio::task::JoinHandle<Read>,
-    pub stderr: tokio::task::JoinHandle<Read>,
+pub(super) struct Readers<O, E> {
+    pub stdout: tokio::task::JoinHandle<Reading<O>>,
+    pub stderr: tokio::task::JoinHandle<Reading<E>>,
     /// Tells both readers to stop.
     pub stop: tokio::sync::watch::Sender<bool>,
-    /// The pipes (`pipe:[INODE]`), to find who still holds them.
-    pub pipes: Vec<std::path::PathBuf>,
 }
 
 /// The output of a command whose shell has exited. A background child that still holds stdout
 /// would keep the pipes open forever: the output gets a moment to drain, then whatever the command
 /// left in its process group is ended. A process that left the group (`setsid`, a daemon) survives
 /// that: it is named in the step's note, and its output is no longer read.
-pub(super) async fn drain(
-    readers: Readers,
+pub(super) async fn drain<O: AsRawFd, E: AsRawFd>(
+    readers: Readers<O, E>,
     group: &GroupGuard,
     env: &mut StepEnv<'_>,
 ) -> (Read, Read) {
@@ -48,7 +63,6 @@ pub(super) async fn drain(
         stdout,
         stderr,
         stop,
-        pipes,
     } = readers;
     let drained = async {
         let out = stdout.await.unwrap_or_default();
@@ -56,13 +70,25 @@ pub(super) async fn drain(
         (out, err)
     };
     tokio::pin!(drained);
-    if let Ok(output) = tokio::time::timeout(OUTPUT_GRACE, &mut drained).await {
-        return output;
+    if let Ok((out, err)) = tokio::time::timeout(OUTPUT_GRACE, &mut drained).await {
+        return (out.read, err.read);
     }
     group.kill();
-    if let Ok(output) = tokio::time::timeout(KILLED_GRACE, &mut drained).await {
-        return output;
+    if let Ok((out, err)) = tokio::time::timeout(KILLED_GRACE, &mut drained).await {
+        return (out.read, err.read);
     }
+    let _ = stop.send(true);
+    let (out, err) = drained.await;
+    // The pipes are named only now, while the stopped readers still hold them open (so a writer
+    // is not cut off before it is listed), and only in this rare case: not two `readlink`s a step.
+    let pipes: Vec<std::path::PathBuf> = [
+        out.unfinished.as_ref().map(AsRawFd::as_raw_fd),
+        err.unfinished.as_ref().map(AsRawFd::as_raw_fd),
+    ]
+    .into_iter()
+    .flatten()
+    .filter_map(|fd| std::fs::read_link(format!("/proc/self/fd/{fd}")).ok())
+    .collect();
     let holders = pipe_holders(&pipes);
     if !holders.is_empty() {
         env.note = Some(env.context.redactor.redact(&format!(
@@ -72,8 +98,7 @@ pub(super) async fn drain(
             format_duration(OUTPUT_GRACE)
         )));
     }
-    let _ = stop.send(true);
-    drained.await
+    (out.read, err.read)
 }
 
 /// The outputs of a command that exited with `code`, or why they are a failure.
@@ -162,13 +187,13 @@ pub(super) fn outcome(
     Ok(outputs)
 }
 
-/// Reads a pipe to its end, or until `stop` turns true.
+/// Reads a pipe to its end, or until `stop` turns true (then the pipe is handed back, open).
 pub(super) async fn read_limited<R: AsyncRead + Unpin>(
     pipe: Option<R>,
     mut stop: tokio::sync::watch::Receiver<bool>,
-) -> (Vec<u8>, bool) {
+) -> Reading<R> {
     let Some(mut pipe) = pipe else {
-        return (Vec::new(), false);
+        return Reading::default();
     };
     let mut kept = Vec::new();
     let mut truncated = false;
@@ -176,7 +201,9 @@ pub(super) async fn read_limited<R: AsyncRead + Unpin>(
     loop {
         let read = tokio::select! {
             read = pipe.read(&mut buffer) => read,
-            _ = stop.wait_for(|stop| *stop) => break,
+            _ = stop.wait_for(|stop| *stop) => {
+                return Reading { read: (kept, truncated), unfinished: Some(pipe) };
+            }
         };
         match read {
             Ok(0) | Err(_) => break,
@@ -187,7 +214,10 @@ pub(super) async fn read_limited<R: AsyncRead + Unpin>(
             }
         }
     }
-    (kept, truncated)
+    Reading {
+        read: (kept, truncated),
+        unfinished: None,
+    }
 }
 
 /// The processes (other than runbook) that hold any of `pipes` (`pipe:[INODE]`, as
