@@ -214,7 +214,7 @@ impl<'a> Builder<'a> {
                 Ok(item) => item,
                 Err(error) => return Some(self.syntax_error(&error)),
             };
-            if let Flow::Stop(fatal) = self.on_event(event, span) {
+            if let Flow::Stop(fatal) = self.on_event(event, &span) {
                 return fatal;
             }
         }
@@ -222,7 +222,7 @@ impl<'a> Builder<'a> {
     }
 
     /// Adds one event of the parser (granit or the fast path) to the tree.
-    fn on_event(&mut self, event: Event<'a>, span: GranitSpan) -> Flow {
+    fn on_event(&mut self, event: Event<'a>, span: &GranitSpan) -> Flow {
         let at = self.span(span.start, span.end);
         let (line, column) = (span.start.line() as u32, span.start.col() as u32 + 1);
         let node = |kind| Node {

@@ -9,7 +9,7 @@ use super::scalar::{
 use super::text::{Line, ensure};
 use super::{Declined, Fast, Next, Open, Pending, Result};
 
-impl<'a, F: FnMut(Event<'a>, Span) -> bool> Fast<'a, F> {
+impl<'a, F: FnMut(Event<'a>, &Span) -> bool> Fast<'a, F> {
     /// A line with content (not blank, not only a comment), indented `indent`.
     pub(super) fn content_line(
         &mut self,
@@ -35,14 +35,13 @@ impl<'a, F: FnMut(Event<'a>, Span) -> bool> Fast<'a, F> {
             }
             Pending::Scalar { limit } => ensure(indent <= limit)?,
         }
-        let here = self.t.marker(line, at);
         while let Some(&top) = self.stack.last() {
             let closes = top.indent > indent || (top.indentless && top.indent == indent && !dash);
             if !closes {
                 break;
             }
             self.stack.pop();
-            self.end(top, here)?;
+            self.end(top, self.t.marker(line, at))?;
         }
         let top = *self.stack.last().ok_or(Declined)?;
         ensure(top.indent == indent && top.map != dash)?;

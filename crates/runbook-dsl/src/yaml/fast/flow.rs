@@ -10,7 +10,7 @@ use super::{Declined, Fast, Result};
 /// Deepest nesting of flow collections read here (deeper ones go to granit).
 const MAX_FLOW_DEPTH: usize = 16;
 
-impl<'a, F: FnMut(Event<'a>, Span) -> bool> Fast<'a, F> {
+impl<'a, F: FnMut(Event<'a>, &Span) -> bool> Fast<'a, F> {
     /// The flow collection opening at `at`; returns the byte after its closing bracket.
     pub(super) fn flow(&mut self, line: &Line, at: usize, depth: usize) -> Result<usize> {
         ensure(depth < MAX_FLOW_DEPTH)?;

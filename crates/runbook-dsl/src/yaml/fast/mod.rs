@@ -30,7 +30,7 @@ type Result<T> = std::result::Result<T, Declined>;
 /// fast path then declines). On `Err`, the events already handed over must be discarded.
 pub(crate) fn parse<'a, F>(text: &'a str, sink: F) -> Result<()>
 where
-    F: FnMut(Event<'a>, Span) -> bool,
+    F: FnMut(Event<'a>, &Span) -> bool,
 {
     let mut fast = Fast {
         t: Text::new(text)?,
@@ -76,9 +76,9 @@ struct Fast<'a, F> {
     stack: Vec<Open>,
 }
 
-impl<'a, F: FnMut(Event<'a>, Span) -> bool> Fast<'a, F> {
+impl<'a, F: FnMut(Event<'a>, &Span) -> bool> Fast<'a, F> {
     fn emit(&mut self, event: Event<'a>, span: Span) -> Result<()> {
-        if (self.sink)(event, span) {
+        if (self.sink)(event, &span) {
             Ok(())
         } else {
             Err(Declined)

@@ -65,22 +65,26 @@ pub(super) fn plain_block<'a>(
     line: &Line,
     at: usize,
 ) -> Result<(Read<'a>, PlainEnd)> {
-    let mut i = at;
-    while i < line.end {
-        match t.bytes[i] {
-            b':' if i + 1 == line.end || t.bytes[i + 1] == b' ' => {
-                // A space before the colon would be trimmed from the key: not handled.
-                ensure(t.bytes[i - 1] != b' ')?;
-                let read = Read {
-                    text: Cow::Borrowed(&t.text[at..i]),
-                    start: at,
-                    end: i,
-                };
-                return Ok((read, PlainEnd::Key));
-            }
-            b'#' if t.bytes[i - 1] == b' ' => break,
-            _ => i += 1,
+    let mut i = line.end;
+    let mut from = at;
+    // Only `:` and `#` can end it before the line does: jump between them.
+    while let Some(found) = memchr::memchr2(b':', b'#', &t.bytes[from..line.end]) {
+        let c = from + found;
+        if t.bytes[c] == b':' && (c + 1 == line.end || t.bytes[c + 1] == b' ') {
+            // A space before the colon would be trimmed from the key: not handled.
+            ensure(t.bytes[c - 1] != b' ')?;
+            let read = Read {
+                text: Cow::Borrowed(&t.text[at..c]),
+                start: at,
+                end: c,
+            };
+            return Ok((read, PlainEnd::Key));
         }
+        if t.bytes[c] == b'#' && t.bytes[c - 1] == b' ' {
+            i = c;
+            break;
+        }
+        from = c + 1;
     }
     while i > at && t.bytes[i - 1] == b' ' {
         i -= 1;

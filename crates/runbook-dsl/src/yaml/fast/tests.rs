@@ -18,7 +18,7 @@ fn granit(text: &str) -> Option<Vec<(Event<'_>, Span)>> {
 fn fast(text: &str) -> Option<Vec<(Event<'_>, Span)>> {
     let mut events = Vec::new();
     super::parse(text, |event, span| {
-        events.push((event, span));
+        events.push((event, *span));
         true
     })
     .ok()

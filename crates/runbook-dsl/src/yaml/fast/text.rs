@@ -39,7 +39,11 @@ impl<'a> Text<'a> {
         if bytes.last() != Some(&b'\n') {
             return Err(Declined);
         }
-        if bytes.iter().any(|&b| (b < 0x20 && b != b'\n') || b == 0x7f) {
+        // Without an early exit the compiler vectorizes this: a fraction of an instruction a byte.
+        let control = bytes.iter().fold(false, |seen, &b| {
+            seen | ((b < 0x20) & (b != b'\n')) | (b == 0x7f)
+        });
+        if control {
             return Err(Declined);
         }
         let ascii = text.is_ascii();
@@ -67,7 +71,7 @@ impl<'a> Text<'a> {
         if start >= self.bytes.len() {
             return Ok(None);
         }
-        let end = match self.bytes[start..].iter().position(|&b| b == b'\n') {
+        let end = match memchr::memchr(b'\n', &self.bytes[start..]) {
             Some(at) => start + at,
             None => return Err(Declined),
         };
