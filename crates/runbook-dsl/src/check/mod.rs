@@ -260,7 +260,7 @@ pub(crate) fn key_span(source: &Source, value: Span, key: &str) -> Span {
     }
     let mut search_end = before.len();
     while let Some(at) =
-        memchr::memmem::rfind(before[window_start..search_end].as_bytes(), key.as_bytes())
+        memchr::memmem::rfind(&before.as_bytes()[window_start..search_end], key.as_bytes())
             .map(|at| at + window_start)
     {
         let after = before[at + key.len()..].trim_start_matches(['"', '\'']);
