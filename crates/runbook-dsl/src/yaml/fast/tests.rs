@@ -64,7 +64,7 @@ fn yaml_files(dir: &Path, out: &mut Vec<PathBuf>) {
     }
 }
 
-/// Every YAML file of the repository, and every ```yaml block of the docs, as (name, text).
+/// Every YAML file of the repository, and every YAML block of the docs, as (name, text).
 fn repository_yaml() -> Vec<(String, String)> {
     let root = repo();
     let mut paths = Vec::new();
@@ -82,15 +82,23 @@ fn repository_yaml() -> Vec<(String, String)> {
         let Ok(text) = std::fs::read_to_string(doc.path()) else {
             continue;
         };
-        for (i, block) in text.split("```yaml\n").skip(1).enumerate() {
-            if let Some((snippet, _)) = block.split_once("```") {
-                texts.push((
-                    format!("{} block {i}", doc.path().display()),
-                    snippet.into(),
-                ));
+        // A block's info string names what it is (```yaml runbook): its text starts on the
+        // next line.
+        for (i, block) in text.split("```yaml").skip(1).enumerate() {
+            let Some((_, body)) = block.split_once('\n') else {
+                continue;
+            };
+            if let Some((snippet, _)) = body.split_once("```") {
+                let name = format!("{} block {i}", doc.path().display());
+                texts.push((name, snippet.into()));
             }
         }
     }
+    let blocks = texts
+        .iter()
+        .filter(|(name, _)| name.contains(" block "))
+        .count();
+    assert!(blocks > 20, "only {blocks} YAML blocks found in docs/");
     texts.extend(corpus());
     texts
 }
