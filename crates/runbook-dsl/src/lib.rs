@@ -7,6 +7,7 @@
 //! Pipeline: [`yaml::load_raw`] (syntax, shapes, types; every problem, and the parts that loaded)
 //! -> [`check::check`] (meaning) -> [`Runbook`].
 
+mod cache;
 pub mod check;
 pub mod decimal;
 pub mod duration;

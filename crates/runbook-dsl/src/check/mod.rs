@@ -259,9 +259,9 @@ pub(crate) fn key_span(source: &Source, value: Span, key: &str) -> Span {
         window_start -= 1;
     }
     let mut search_end = before.len();
-    while let Some(at) = before[window_start..search_end]
-        .rfind(key)
-        .map(|at| at + window_start)
+    while let Some(at) =
+        memchr::memmem::rfind(&before.as_bytes()[window_start..search_end], key.as_bytes())
+            .map(|at| at + window_start)
     {
         let after = before[at + key.len()..].trim_start_matches(['"', '\'']);
         let boundary = at == 0
@@ -366,8 +366,8 @@ impl Checker<'_> {
 const REGEX_CACHE_ENTRIES: usize = 1024;
 
 thread_local! {
-    static REGEXES: std::cell::RefCell<std::collections::HashMap<String, regex::Regex>> =
-        std::cell::RefCell::new(std::collections::HashMap::new());
+    static REGEXES: std::cell::RefCell<crate::cache::CacheMap<regex::Regex>> =
+        std::cell::RefCell::new(crate::cache::CacheMap::default());
 }
 
 fn compile_regex(pattern: &str) -> Result<regex::Regex, regex::Error> {
@@ -394,8 +394,8 @@ const JSONPATH_CACHE_MAX_LEN: usize = 256;
 
 thread_local! {
     static JSONPATHS: std::cell::RefCell<
-        std::collections::HashMap<String, Option<jsonpath_rust::parser::model::JpQuery>>,
-    > = std::cell::RefCell::new(std::collections::HashMap::new());
+        crate::cache::CacheMap<Option<jsonpath_rust::parser::model::JpQuery>>,
+    > = std::cell::RefCell::new(crate::cache::CacheMap::default());
 }
 
 fn parse_jsonpath(text: &str) -> Option<jsonpath_rust::parser::model::JpQuery> {

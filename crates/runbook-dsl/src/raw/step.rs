@@ -8,6 +8,10 @@ use super::{
 };
 use crate::Spanned;
 
+// The step kinds and conditions are boxed: unboxed, a step was 6.2 KB, and the deserializer moves
+// each value a few times on its way into its parent (memcpy was an eighth of lint's instructions).
+// A step holds one kind, so the boxes cost one allocation each and save copying the others.
+
 /// One step. Exactly one step kind key (`http`, `shell`, `assert`, `prompt`, `group`, `audit`,
 /// `plugin`, `note`, `stop`, `use`) says what it does; the other keys say how it runs.
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -24,31 +28,31 @@ pub struct RawStep {
     pub description: Option<String>,
     /// Run the step only when this condition holds; otherwise it is skipped.
     #[serde(default)]
-    pub when: Option<Spanned<RawCondition>>,
+    pub when: Option<Box<Spanned<RawCondition>>>,
     /// Upper bound on one attempt of the step, e.g. `500ms`, `30s`, `2m`. Defaults: http 30s, shell 5m.
     #[serde(default)]
     pub timeout: Option<Spanned<String>>,
     /// Make an HTTP request.
     #[serde(default)]
-    pub http: Option<Spanned<RawHttp>>,
+    pub http: Option<Box<Spanned<RawHttp>>>,
     /// Run a command with `sh -c`.
     #[serde(default)]
-    pub shell: Option<Spanned<RawShell>>,
+    pub shell: Option<Box<Spanned<RawShell>>>,
     /// Check conditions; the step fails with their messages when one does not hold.
     #[serde(default)]
     pub assert: Option<Spanned<Vec<Spanned<RawCondition>>>>,
     /// Ask the operator: instructions, a confirmation, a typed phrase, answers.
     #[serde(default)]
-    pub prompt: Option<Spanned<RawPrompt>>,
+    pub prompt: Option<Box<Spanned<RawPrompt>>>,
     /// A group of steps with its own `finally`, optionally repeated under operator control.
     #[serde(default)]
-    pub group: Option<Spanned<RawGroup>>,
+    pub group: Option<Box<Spanned<RawGroup>>>,
     /// Write a structured event to the audit log.
     #[serde(default)]
-    pub audit: Option<Spanned<RawAudit>>,
+    pub audit: Option<Box<Spanned<RawAudit>>>,
     /// Run an action of a linked plugin.
     #[serde(default)]
-    pub plugin: Option<Spanned<RawPlugin>>,
+    pub plugin: Option<Box<Spanned<RawPlugin>>>,
     /// Tell the operator something (shown and recorded, secrets masked); it cannot fail the run.
     #[serde(default)]
     pub note: Option<Spanned<RawNote>>,
@@ -67,13 +71,13 @@ pub struct RawStep {
     /// Repeat this http or shell step until the condition holds (a wait). `{{outputs.NAME}}` refers
     /// to the latest attempt's outputs. Needs `poll`.
     #[serde(default)]
-    pub until: Option<Spanned<RawCondition>>,
+    pub until: Option<Box<Spanned<RawCondition>>>,
     /// How often and how long to repeat a step that has `until`.
     #[serde(default)]
-    pub poll: Option<Spanned<RawPoll>>,
+    pub poll: Option<Box<Spanned<RawPoll>>>,
     /// Retry an http or shell step on transient failures.
     #[serde(default)]
-    pub retry: Option<Spanned<RawRetry>>,
+    pub retry: Option<Box<Spanned<RawRetry>>>,
     /// What a failure of this step does: `abort` (default), `continue`, `warn` (the step's outcome
     /// is `warned` and the run goes on, ending `succeeded_with_warnings`), or `ask` the operator
     /// (retry / skip / abort).

@@ -2,7 +2,6 @@
 //! whether each reference has a known shape.
 
 use std::cell::RefCell;
-use std::collections::HashMap;
 
 use handlebars::template::{Parameter, TemplateElement};
 
@@ -96,8 +95,8 @@ impl ParsedTemplate {
 const CACHE_ENTRIES: usize = 4096;
 
 thread_local! {
-    static CACHE: RefCell<HashMap<String, Result<ParsedTemplate, TemplateError>>> =
-        RefCell::new(HashMap::new());
+    static CACHE: RefCell<crate::cache::CacheMap<Result<ParsedTemplate, TemplateError>>> =
+        RefCell::new(crate::cache::CacheMap::default());
 }
 
 /// Parses `text`. `content_span` is where the text's first byte sits in the file, when it is known
@@ -107,7 +106,7 @@ pub fn parse_template(
     node_span: Span,
     content_start: Option<usize>,
 ) -> Result<ParsedTemplate, TemplateError> {
-    if !text.contains("{{") {
+    if !has_open_braces(text) {
         return Ok(ParsedTemplate {
             source: text.to_owned(),
             parts: vec![ParsedPart::Literal(text.to_owned())],
@@ -156,6 +155,13 @@ pub fn parse_template(
             .collect(),
         span: node_span,
     })
+}
+
+/// Whether `text` holds `{{`: most strings do not, and `str::contains` set up a substring
+/// searcher for each (about 130 instructions a string, 2.4 M on 100 corpus files).
+fn has_open_braces(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    memchr::memchr_iter(b'{', bytes).any(|at| bytes.get(at + 1) == Some(&b'{'))
 }
 
 /// [`parse_template`] without the cache.

@@ -12,6 +12,7 @@ mod access;
 mod classify;
 mod de;
 mod error;
+mod fast;
 pub(crate) mod recover;
 mod scalar;
 mod tree;

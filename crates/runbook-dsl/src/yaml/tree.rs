@@ -9,7 +9,9 @@
 use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 
-use serde_saphyr::granit_parser::{Event, Marker, Parser, ScalarStyle, ScanError};
+use serde_saphyr::granit_parser::{
+    Event, Marker, Parser, ScalarStyle, ScanError, Span as GranitSpan,
+};
 
 use crate::finding::{Finding, FindingCode};
 use crate::source::{Source, Span};
@@ -140,31 +142,28 @@ impl<'a> Frame<'a> {
     }
 }
 
+/// Builds the tree from the fast path's events ([`super::fast`]) when it reads the file, else
+/// from granit's. Both give the same events, so the tree and every finding are the same; only
+/// granit reports syntax errors.
 pub(crate) fn build<'a>(source: &'a Source) -> Built<'a> {
-    let mut builder = Builder {
-        source,
-        findings: Vec::new(),
-        stack: Vec::new(),
-        anchors: HashMap::new(),
-        alias_nodes: 0,
-        documents: 0,
-        root: None,
-    };
-    let fatal = builder.run();
-    let mut findings = builder.findings;
-    match fatal {
-        Some(finding) => {
-            findings.push(finding);
-            Built {
-                root: None,
-                findings,
-            }
-        }
-        None => Built {
-            root: builder.root,
-            findings,
-        },
+    let mut fast = Builder::new(source);
+    let read = super::fast::parse(&source.text, |event, span| {
+        matches!(fast.on_event(event, span), Flow::Go)
+    });
+    // A stop (a safety limit) is declined too: granit's run then reports it, the one way.
+    if read.is_ok() {
+        return fast.finish(None);
     }
+    let mut builder = Builder::new(source);
+    let fatal = builder.run();
+    builder.finish(fatal)
+}
+
+/// Whether the builder goes on after an event.
+enum Flow {
+    Go,
+    /// The build is over: at a second document (`None`), or at a finding that stops the load.
+    Stop(Option<Finding>),
 }
 
 struct Builder<'a> {
@@ -178,7 +177,36 @@ struct Builder<'a> {
 }
 
 impl<'a> Builder<'a> {
-    /// Runs the parser to the end of the first document; returns a finding that stops the load.
+    fn new(source: &'a Source) -> Builder<'a> {
+        Builder {
+            source,
+            findings: Vec::new(),
+            stack: Vec::new(),
+            anchors: HashMap::new(),
+            alias_nodes: 0,
+            documents: 0,
+            root: None,
+        }
+    }
+
+    fn finish(self, fatal: Option<Finding>) -> Built<'a> {
+        let mut findings = self.findings;
+        match fatal {
+            Some(finding) => {
+                findings.push(finding);
+                Built {
+                    root: None,
+                    findings,
+                }
+            }
+            None => Built {
+                root: self.root,
+                findings,
+            },
+        }
+    }
+
+    /// Runs granit to the end of the first document; returns a finding that stops the load.
     fn run(&mut self) -> Option<Finding> {
         let parser = Parser::new_from_str(&self.source.text);
         for item in parser {
@@ -186,115 +214,122 @@ impl<'a> Builder<'a> {
                 Ok(item) => item,
                 Err(error) => return Some(self.syntax_error(&error)),
             };
-            let at = self.span(span.start, span.end);
-            let (line, column) = (span.start.line() as u32, span.start.col() as u32 + 1);
-            let node = |kind| Node {
-                kind,
-                span: at,
-                line,
-                column,
-            };
-            match event {
-                Event::DocumentStart(..) => {
-                    self.documents += 1;
-                    if self.documents > 1 {
-                        self.findings.push(
-                            Finding::error(
-                                FindingCode::YamlSyntax,
-                                at,
-                                "a second YAML document: a runbook file holds exactly one",
-                            )
-                            .with_label("a new document starts here")
-                            .with_help("put each runbook in its own file, and remove this `---`"),
-                        );
-                        return None;
-                    }
-                }
-                Event::Scalar(text, style, anchor, tag) => {
-                    if tag.is_some() {
-                        self.report_tag(at);
-                    }
-                    let plain = matches!(style, ScalarStyle::Plain);
-                    let scalar = node(NodeKind::Scalar { text, plain });
-                    if anchor != 0 {
-                        self.anchors.insert(anchor, scalar.clone());
-                    }
-                    if let Some(finding) = self.push(scalar) {
-                        return Some(finding);
-                    }
-                }
-                Event::SequenceStart(_, anchor, ref tag)
-                | Event::MappingStart(_, anchor, ref tag) => {
-                    if tag.is_some() {
-                        self.report_tag(at);
-                    }
-                    if self.stack.len() >= MAX_DEPTH {
-                        return Some(limit_exceeded(at));
-                    }
-                    let is_map = matches!(event, Event::MappingStart(..));
-                    self.stack.push(Frame {
-                        start: node(NodeKind::Seq(Vec::new())),
-                        items: Vec::new(),
-                        entries: Vec::new(),
-                        key: None,
-                        is_map,
-                        poisoned: false,
-                        anchor,
-                        keys: None,
-                        skip_value: false,
-                    });
-                }
-                Event::SequenceEnd | Event::MappingEnd => {
-                    let Some(frame) = self.stack.pop() else {
-                        continue;
-                    };
-                    let mut done = frame.start;
-                    // A key still waiting for its value (never, from a well-formed event stream)
-                    // is dropped, as an unpaired key always was.
-                    done.kind = if frame.is_map {
-                        NodeKind::Map {
-                            entries: frame.entries,
-                            poisoned: frame.poisoned,
-                        }
-                    } else {
-                        NodeKind::Seq(frame.items)
-                    };
-                    if frame.anchor != 0 {
-                        self.anchors.insert(frame.anchor, done.clone());
-                    }
-                    if let Some(finding) = self.push(done) {
-                        return Some(finding);
-                    }
-                }
-                Event::Alias(id) => {
-                    let Some(target) = self.anchors.get(&id) else {
-                        // An alias to a collection still open (recursive): no value, but keep
-                        // keys and values paired.
-                        let null = node(NodeKind::Scalar {
-                            text: Cow::Borrowed(""),
-                            plain: true,
-                        });
-                        if let Some(finding) = self.push(null) {
-                            return Some(finding);
-                        }
-                        continue;
-                    };
-                    self.alias_nodes += target.size();
-                    if self.alias_nodes > MAX_ALIAS_NODES {
-                        return Some(limit_exceeded(at));
-                    }
-                    let copy = target.clone();
-                    if let Some(finding) = self.push(copy) {
-                        return Some(finding);
-                    }
-                }
-                Event::DocumentEnd | Event::StreamStart | Event::StreamEnd => {}
-                // `Event` is non-exhaustive; anchors, unresolved aliases and comments are not
-                // emitted with the default options and carry no data.
-                Event::Anchor(..) | Event::UnresolvedAlias(_) | _ => {}
+            if let Flow::Stop(fatal) = self.on_event(event, &span) {
+                return fatal;
             }
         }
         None
+    }
+
+    /// Adds one event of the parser (granit or the fast path) to the tree.
+    fn on_event(&mut self, event: Event<'a>, span: &GranitSpan) -> Flow {
+        let at = self.span(span.start, span.end);
+        let (line, column) = (span.start.line() as u32, span.start.col() as u32 + 1);
+        let node = |kind| Node {
+            kind,
+            span: at,
+            line,
+            column,
+        };
+        match event {
+            Event::DocumentStart(..) => {
+                self.documents += 1;
+                if self.documents > 1 {
+                    self.findings.push(
+                        Finding::error(
+                            FindingCode::YamlSyntax,
+                            at,
+                            "a second YAML document: a runbook file holds exactly one",
+                        )
+                        .with_label("a new document starts here")
+                        .with_help("put each runbook in its own file, and remove this `---`"),
+                    );
+                    return Flow::Stop(None);
+                }
+            }
+            Event::Scalar(text, style, anchor, tag) => {
+                if tag.is_some() {
+                    self.report_tag(at);
+                }
+                let plain = matches!(style, ScalarStyle::Plain);
+                let scalar = node(NodeKind::Scalar { text, plain });
+                if anchor != 0 {
+                    self.anchors.insert(anchor, scalar.clone());
+                }
+                if let Some(finding) = self.push(scalar) {
+                    return Flow::Stop(Some(finding));
+                }
+            }
+            Event::SequenceStart(_, anchor, ref tag) | Event::MappingStart(_, anchor, ref tag) => {
+                if tag.is_some() {
+                    self.report_tag(at);
+                }
+                if self.stack.len() >= MAX_DEPTH {
+                    return Flow::Stop(Some(limit_exceeded(at)));
+                }
+                let is_map = matches!(event, Event::MappingStart(..));
+                self.stack.push(Frame {
+                    start: node(NodeKind::Seq(Vec::new())),
+                    items: Vec::new(),
+                    entries: Vec::new(),
+                    key: None,
+                    is_map,
+                    poisoned: false,
+                    anchor,
+                    keys: None,
+                    skip_value: false,
+                });
+            }
+            Event::SequenceEnd | Event::MappingEnd => {
+                let Some(frame) = self.stack.pop() else {
+                    return Flow::Go;
+                };
+                let mut done = frame.start;
+                // A key still waiting for its value (never, from a well-formed event stream)
+                // is dropped, as an unpaired key always was.
+                done.kind = if frame.is_map {
+                    NodeKind::Map {
+                        entries: frame.entries,
+                        poisoned: frame.poisoned,
+                    }
+                } else {
+                    NodeKind::Seq(frame.items)
+                };
+                if frame.anchor != 0 {
+                    self.anchors.insert(frame.anchor, done.clone());
+                }
+                if let Some(finding) = self.push(done) {
+                    return Flow::Stop(Some(finding));
+                }
+            }
+            Event::Alias(id) => {
+                let Some(target) = self.anchors.get(&id) else {
+                    // An alias to a collection still open (recursive): no value, but keep
+                    // keys and values paired.
+                    let null = node(NodeKind::Scalar {
+                        text: Cow::Borrowed(""),
+                        plain: true,
+                    });
+                    if let Some(finding) = self.push(null) {
+                        return Flow::Stop(Some(finding));
+                    }
+                    return Flow::Go;
+                };
+                self.alias_nodes += target.size();
+                if self.alias_nodes > MAX_ALIAS_NODES {
+                    return Flow::Stop(Some(limit_exceeded(at)));
+                }
+                let copy = target.clone();
+                if let Some(finding) = self.push(copy) {
+                    return Flow::Stop(Some(finding));
+                }
+            }
+            Event::DocumentEnd | Event::StreamStart | Event::StreamEnd => {}
+            // `Event` is non-exhaustive; anchors, unresolved aliases and comments are not
+            // emitted with the default options and carry no data.
+            Event::Anchor(..) | Event::UnresolvedAlias(_) | _ => {}
+        }
+        Flow::Go
     }
 
     /// Adds a finished node to the collection being built, or makes it the root.
