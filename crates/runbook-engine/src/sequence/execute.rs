@@ -30,7 +30,8 @@ impl Run<'_, '_> {
         restorable: bool,
     ) -> Executed {
         let started = self.engine.options.clock.moment();
-        // Stand-ins belong to the attempt that made them and are taken when its step ends.
+        // Stand-ins belong to the attempt that made them and are taken when its step ends; this
+        // one clear, before any kind runs, covers every path (restored, skipped, group, action).
         self.step_stand_ins.clear();
         let report = new_report(step, at.phase, StepOutcome::Passed);
         // The earlier session's state applies once: a repeat of the group after a resume runs anew.
@@ -119,7 +120,6 @@ impl Run<'_, '_> {
             }
             StepKind::Action(action) => {
                 self.step_note = None;
-                self.step_stand_ins.clear();
                 let (result, attempts) = self.attempts(step, action, at).await;
                 report.attempts = attempts;
                 if let Some(note) = self.step_note.take() {
