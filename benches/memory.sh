@@ -6,7 +6,8 @@
 #   - one such GET whose body its own `assert` reads through one plain path (`outputs.body.data.0.i`);
 #   - one such GET whose body a later step reads through plain paths (`steps.big1.outputs.body...`);
 #   - six such GETs, each read by a later step;
-#   - one such GET whose list a later step reads whole (`length`): the list is built as a tree;
+#   - one such GET whose list a later step reads only for its `length`: every item is counted, as `null`;
+#   - one such GET whose list a later step reads whole (a comparison): the list is built as a tree;
 #   - `runbook runs` and `runbook show` over one journal of about 60 MB.
 # A local Python server on 127.0.0.1 serves the body. Prints MiB and the ratio to the body's size.
 #
@@ -50,7 +51,7 @@ for _ in $(seq 100); do [[ -s "$work/port" ]] && break; sleep 0.05; done
 url="http://127.0.0.1:$(cat "$work/port")/body"
 body_mib=$(python3 -c "import os; print(os.path.getsize('$work/body.json') / 1048576)")
 
-runbook() {  # runbook FILE STEPS MODE (MODE: "", star, own, later or list)
+runbook() {  # runbook FILE STEPS MODE (MODE: "", star, own, later, list or whole)
   { printf 'id: memory\ntitle: Memory\nsteps:\n'
     for k in $(seq "$2"); do
       printf '  - id: big%s\n    http:\n      url: "%s"\n      max_response_bytes: 20000000\n' "$k" "$url"
@@ -70,11 +71,15 @@ runbook() {  # runbook FILE STEPS MODE (MODE: "", star, own, later or list)
     if [[ "$3" == list ]]; then
       printf '  - id: check\n    assert:\n'
       printf '      - {that: "{{length steps.big1.outputs.body.data}}", greater_than: 0}\n'
+    fi
+    if [[ "$3" == whole ]]; then
+      printf '  - id: check\n    assert:\n'
+      printf '      - {that: "{{steps.big1.outputs.body.data}}", not_equals: "x"}\n'
     fi; } > "$1"
 }
 runbook "$work/one.yaml" 1 ""; runbook "$work/six.yaml" 6 ""; runbook "$work/star.yaml" 1 star
 runbook "$work/own.yaml" 1 own; runbook "$work/later.yaml" 1 later; runbook "$work/six_later.yaml" 6 later
-runbook "$work/list.yaml" 1 list
+runbook "$work/list.yaml" 1 list; runbook "$work/whole.yaml" 1 whole
 
 peak() {  # peak LABEL CMD...: prints a table row
   local label="$1"; shift
@@ -89,7 +94,8 @@ peak 'one response, `$..*` capture' "$bin" run "$work/star.yaml"
 peak "one response, its own assert reads one path" "$bin" run "$work/own.yaml"
 peak "one response, a later step reads two paths" "$bin" run "$work/later.yaml"
 peak "six responses, a later step reads two paths of each" "$bin" run "$work/six_later.yaml"
-peak "one response, a later step reads its list whole (length)" "$bin" run "$work/list.yaml"
+peak "one response, a later step reads the length of its list" "$bin" run "$work/list.yaml"
+peak "one response, a later step reads its list whole (a comparison)" "$bin" run "$work/whole.yaml"
 
 # A journal of about 60 MB: 2,000 shell steps, each printing 30,000 bytes (kept whole: under 64 KiB).
 { printf 'id: long-journal\ntitle: Long journal\nsteps:\n'

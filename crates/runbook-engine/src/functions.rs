@@ -6,6 +6,8 @@
 //! The one exhaustive dispatch over [`Function`]: a new function fails to compile until it is
 //! evaluated here. Errors never carry an argument's value: it may be a secret.
 
+use std::borrow::Borrow;
+
 use base64::Engine as _;
 use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig};
 use base64::engine::{DecodePaddingMode, general_purpose};
@@ -46,9 +48,14 @@ const BASE64: GeneralPurpose = GeneralPurpose::new(
     GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
 );
 
-/// Applies `function` to `args` (as many as it takes: the check pass made sure of that).
-pub fn apply(function: Function, args: &[Value]) -> Result<Value, FunctionError> {
-    let arg = |index: usize| args.get(index).unwrap_or(&Value::Null);
+/// Applies `function` to `args` (as many as it takes: the check pass made sure of that). An
+/// argument may be borrowed from the run's outputs: `{{length steps.get.outputs.body.items}}`
+/// need not copy the list.
+pub fn apply<V: std::borrow::Borrow<Value>>(
+    function: Function,
+    args: &[V],
+) -> Result<Value, FunctionError> {
+    let arg = |index: usize| args.get(index).map_or(&Value::Null, Borrow::borrow);
     match function {
         Function::Add => integer(arg(0), 0)?
             .checked_add(integer(arg(1), 1)?)

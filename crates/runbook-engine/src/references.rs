@@ -17,10 +17,31 @@ use std::sync::OnceLock;
 
 use runbook_dsl::Runbook;
 
-/// The paths through which templates read one output: the segments after its name
-/// (`{{steps.get.outputs.body.data.0.id}}` reads `["data", "0", "id"]`). The empty path reads the
-/// whole output.
-pub type Paths = BTreeSet<Vec<String>>;
+/// One way a template reads an output: the path after its name
+/// (`{{steps.get.outputs.body.data.0.id}}` reads `["data", "0", "id"]`; the empty path reads the
+/// whole output), and whether only the `length` of what is there is read
+/// (`{{length steps.get.outputs.body.data}}`): then a list's items and a mapping's values are
+/// never looked at, and a large body need not build them.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Read {
+    pub path: Vec<String>,
+    pub only_length: bool,
+}
+
+/// Every way templates read one output.
+pub type Paths = BTreeSet<Read>;
+
+/// What `Debug` prints just before a reference that is the argument of `length` (which takes
+/// exactly one): `{{length steps.get.outputs.body.data}}`.
+const LENGTH_OF: &str = "Call { function: Length, args: [Ref(Reference { path: ";
+
+/// Whether the reference whose mark starts at `at` in `rest` (a tail of `text`) is the argument of
+/// `length`.
+fn is_length_argument(text: &str, rest: &str, at: usize) -> bool {
+    let start = text.len() - rest.len() + at;
+    text.get(..start)
+        .is_some_and(|before| before.ends_with(LENGTH_OF))
+}
 
 /// Every `(step id, output name)` some template refers to, with the paths it reads.
 type Referenced = HashMap<(String, String), Paths>;
@@ -103,13 +124,17 @@ pub(crate) fn referenced_outputs(runbook: &Runbook) -> Option<Referenced> {
     let mut found: Referenced = HashMap::new();
     let mut rest = text.as_str();
     while let Some(at) = rest.find(MARK) {
+        let only_length = is_length_argument(&text, rest, at);
         rest = rest.get(at + MARK.len()..)?;
         let (step, after) = debug_str(rest)?;
         let after = after.strip_prefix(", output: ")?;
         let (output, after) = debug_str(after)?;
         let after = after.strip_prefix(", rest: ")?;
         let (path, after) = debug_list(after)?;
-        found.entry((step, output)).or_default().insert(path);
+        found
+            .entry((step, output))
+            .or_default()
+            .insert(Read { path, only_length });
         rest = after;
     }
     Some(found)
@@ -124,12 +149,13 @@ fn own_paths(step: &runbook_dsl::Step, output: &str) -> Option<Paths> {
     let mut found = Paths::new();
     let mut rest = text.as_str();
     while let Some(at) = rest.find(MARK) {
+        let only_length = is_length_argument(&text, rest, at);
         rest = rest.get(at + MARK.len()..)?;
         let (name, after) = debug_str(rest)?;
         let after = after.strip_prefix(", rest: ")?;
         let (path, after) = debug_list(after)?;
         if name == output {
-            found.insert(path);
+            found.insert(Read { path, only_length });
         }
         rest = after;
     }
@@ -211,9 +237,21 @@ mod tests {
     }
 
     fn paths(list: &[&[&str]]) -> Paths {
-        list.iter()
-            .map(|path| path.iter().map(|segment| (*segment).to_owned()).collect())
-            .collect()
+        list.iter().map(|path| whole(path)).collect()
+    }
+
+    fn whole(path: &[&str]) -> Read {
+        Read {
+            path: path.iter().map(|segment| (*segment).to_owned()).collect(),
+            only_length: false,
+        }
+    }
+
+    fn length_of(path: &[&str]) -> Read {
+        Read {
+            only_length: true,
+            ..whole(path)
+        }
     }
 
     #[test]
@@ -317,12 +355,12 @@ steps:
         let readers = OutputReaders::new(&references, get);
         assert_eq!(
             readers.paths("body"),
-            Some(paths(&[
-                &["data", "0", "id"],
-                &["odd key", "é"],
-                &["list"],
-                &["status"],
-                &["state", "0"],
+            Some(Paths::from([
+                whole(&["data", "0", "id"]),
+                whole(&["odd key", "é"]),
+                length_of(&["list"]),
+                whole(&["status"]),
+                whole(&["state", "0"]),
             ]))
         );
         assert_eq!(readers.paths("headers"), Some(Paths::new()));

@@ -185,17 +185,14 @@ pub fn resolve<'s>(reference: &Reference, scope: Scope<'s>) -> Result<Cow<'s, Va
     };
     let mut current = root;
     for (depth, segment) in rest.iter().enumerate() {
-        let next = match current.as_ref() {
-            Value::Object(fields) => fields.get(segment).cloned(),
-            Value::Array(items) => segment
-                .parse::<usize>()
-                .ok()
-                .and_then(|i| items.get(i))
-                .cloned(),
-            Value::Null | Value::Bool(_) | Value::Number(_) | Value::String(_) => None,
+        // Borrowed all the way from an output: `steps.get.outputs.body.data.0.id` must not copy
+        // `data` (a whole list) on its way to one id.
+        let next = match &current {
+            Cow::Borrowed(value) => child(value, segment).map(Cow::Borrowed),
+            Cow::Owned(value) => child(value, segment).cloned().map(Cow::Owned),
         };
         match next {
-            Some(value) => current = Cow::Owned(value),
+            Some(value) => current = value,
             None => {
                 let walked = if depth == 0 {
                     "the value".to_owned()
@@ -210,6 +207,16 @@ pub fn resolve<'s>(reference: &Reference, scope: Scope<'s>) -> Result<Cow<'s, Va
         }
     }
     Ok(current)
+}
+
+/// The value at `segment` in `value`: a key of a mapping, an index (`segment.parse::<usize>()`) of
+/// a list; a scalar has none.
+fn child<'v>(value: &'v Value, segment: &str) -> Option<&'v Value> {
+    match value {
+        Value::Object(fields) => fields.get(segment),
+        Value::Array(items) => segment.parse::<usize>().ok().and_then(|i| items.get(i)),
+        Value::Null | Value::Bool(_) | Value::Number(_) | Value::String(_) => None,
+    }
 }
 
 /// A template as text.
@@ -267,15 +274,39 @@ pub fn render_string_with(
 /// A template as a typed value: exactly one reference or one call keeps its type; anything else is
 /// a string.
 pub fn render_typed(template: &Template, scope: Scope) -> Result<Value, RenderError> {
+    render_typed_ref(template, scope).map(Cow::into_owned)
+}
+
+/// [`render_typed`], borrowing a value a single reference reads from the run (a condition that
+/// compares a whole response body must not copy it).
+fn render_typed_ref<'s>(
+    template: &Template,
+    scope: Scope<'s>,
+) -> Result<Cow<'s, Value>, RenderError> {
     if let Some(reference) = template.single_ref() {
-        return resolve(reference, scope)
-            .map(Cow::into_owned)
-            .map_err(|error| error.within(template));
+        return resolve(reference, scope).map_err(|error| error.within(template));
     }
     if let Some(call) = template.single_call() {
-        return evaluate_call(call, scope).map_err(|error| error.within(template));
+        return evaluate_call(call, scope)
+            .map(Cow::Owned)
+            .map_err(|error| error.within(template));
     }
-    render_string(template, scope).map(Value::String)
+    render_string(template, scope).map(|text| Cow::Owned(Value::String(text)))
+}
+
+/// [`render_value`], borrowing what it can: a literal from the runbook, a single reference's value
+/// from the run.
+pub fn render_value_ref<'a>(
+    value: &'a ValueTemplate,
+    scope: Scope<'a>,
+) -> Result<Cow<'a, Value>, RenderError> {
+    match value {
+        ValueTemplate::Literal(value) => Ok(Cow::Borrowed(value)),
+        ValueTemplate::Template(template) => render_typed_ref(template, scope),
+        ValueTemplate::Array(_) | ValueTemplate::Object(_) => {
+            render_value(value, scope).map(Cow::Owned)
+        }
+    }
 }
 
 /// A structured value whose strings are templates.
@@ -426,6 +457,38 @@ mod tests {
             .insert("get".into(), StepState::Completed(outputs));
         run.steps.insert("skipped".into(), StepState::Skipped);
         run
+    }
+
+    /// A path into an output is read in place at every segment: `steps.get.outputs.body.items.0`
+    /// used to copy `items` whole (a 10 MiB body's list: a tree of some 200 MB) to reach one item.
+    #[test]
+    fn a_path_into_an_output_borrows_it_at_every_segment() {
+        let run = context();
+        let scope = Scope::new(&run);
+        for text in [
+            "{{steps.get.outputs.body}}",
+            "{{steps.get.outputs.body.items}}",
+            "{{steps.get.outputs.body.items.0.id}}",
+        ] {
+            let template = template(text);
+            let Some(reference) = template.single_ref() else {
+                panic!("{text}");
+            };
+            assert!(
+                matches!(resolve(reference, scope), Ok(Cow::Borrowed(_))),
+                "{text}"
+            );
+            let value = ValueTemplate::Template(template.clone());
+            assert!(
+                matches!(render_value_ref(&value, scope), Ok(Cow::Borrowed(_))),
+                "{text}"
+            );
+        }
+        let value = ValueTemplate::Template(template("{{steps.get.outputs.body.items.0.id}}"));
+        assert_eq!(
+            render_value_ref(&value, scope).map(Cow::into_owned),
+            Ok(Value::from("x1"))
+        );
     }
 
     #[test]

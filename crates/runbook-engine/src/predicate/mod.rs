@@ -1,6 +1,7 @@
 //! Evaluates typed conditions. A failure explains itself: the expected and the actual value, their
 //! types, and where the actual value came from.
 
+use std::borrow::Cow;
 use std::cmp::Ordering;
 
 use serde_json::Value;
@@ -10,7 +11,7 @@ use runbook_dsl::{CompareOp, Condition, ConditionKind, ValueTemplate};
 
 use crate::context::Scope;
 use crate::redact::Redactor;
-use crate::render::{RenderError, render_value, type_name};
+use crate::render::{RenderError, render_value_ref, type_name};
 
 mod failure;
 
@@ -56,13 +57,13 @@ fn evaluate_kind(kind: &ConditionKind, scope: Scope) -> Result<Option<FailureRea
     let redactor = &scope.run.redactor;
     match kind {
         ConditionKind::Compare { that, op, operand } => {
-            let actual = render_value(that, scope)?;
-            let expected = render_value(operand, scope)?;
+            let actual = render_value_ref(that, scope)?;
+            let expected = render_value_ref(operand, scope)?;
             Ok(compare(&actual, *op, &expected, that, operand, redactor))
         }
         ConditionKind::Matches { that, regex } => {
-            let actual = render_value(that, scope)?;
-            Ok(match &actual {
+            let actual = render_value_ref(that, scope)?;
+            Ok(match actual.as_ref() {
                 Value::String(text) if regex.is_match(text) => None,
                 Value::String(_)
                 | Value::Null
@@ -79,10 +80,10 @@ fn evaluate_kind(kind: &ConditionKind, scope: Scope) -> Result<Option<FailureRea
             })
         }
         ConditionKind::OneOf { that, options } => {
-            let actual = render_value(that, scope)?;
+            let actual = render_value_ref(that, scope)?;
             let options: Vec<Value> = options
                 .iter()
-                .map(|option| render_value(option, scope))
+                .map(|option| render_value_ref(option, scope).map(Cow::into_owned))
                 .collect::<Result<_, _>>()?;
             Ok(if options.iter().any(|option| equal(&actual, option)) {
                 None
@@ -98,7 +99,7 @@ fn evaluate_kind(kind: &ConditionKind, scope: Scope) -> Result<Option<FailureRea
             })
         }
         ConditionKind::Exists { that, expected } => {
-            let exists = match render_value(that, scope) {
+            let exists = match render_value_ref(that, scope) {
                 Ok(_) => true,
                 Err(error) if error.undefined => false,
                 Err(error) => return Err(error),
@@ -109,8 +110,8 @@ fn evaluate_kind(kind: &ConditionKind, scope: Scope) -> Result<Option<FailureRea
             }))
         }
         ConditionKind::IsEmpty { that, expected } => {
-            let actual = render_value(that, scope)?;
-            let empty = match &actual {
+            let actual = render_value_ref(that, scope)?;
+            let empty = match actual.as_ref() {
                 Value::Null => true,
                 Value::String(text) => text.is_empty(),
                 Value::Array(items) => items.is_empty(),
@@ -125,8 +126,8 @@ fn evaluate_kind(kind: &ConditionKind, scope: Scope) -> Result<Option<FailureRea
             Ok((empty != *expected).then(|| mismatch(what.into(), None, &actual, that, redactor)))
         }
         ConditionKind::Length { that, expected } => {
-            let actual = render_value(that, scope)?;
-            let length = match &actual {
+            let actual = render_value_ref(that, scope)?;
+            let length = match actual.as_ref() {
                 Value::String(text) => Some(text.chars().count()),
                 Value::Array(items) => Some(items.len()),
                 Value::Object(fields) => Some(fields.len()),

@@ -6,6 +6,8 @@
 //! redactor (or the step's own new secrets) finds one in its value, or when it is an output that a
 //! later secret capture reads (tainted, see `check/taint.rs`).
 
+use std::borrow::Cow;
+
 use runbook_dsl::source::Span;
 use runbook_dsl::template::{Arg, Call, RefPath, Reference};
 use serde_json::Value;
@@ -25,13 +27,17 @@ fn evaluate(call: &Call, scope: Scope) -> Result<(Value, bool), RenderError> {
     let mut from_secret = false;
     for arg in &call.args {
         let (value, secret) = match arg {
-            Arg::Literal(value) => (value.clone(), false),
+            Arg::Literal(value) => (Cow::Borrowed(value), false),
             Arg::Ref(reference) => {
-                let value = resolve(reference, scope)?.into_owned();
+                // Borrowed: an argument can be a whole response body.
+                let value = resolve(reference, scope)?;
                 let secret = holds_secret(reference, &value, scope);
                 (value, secret)
             }
-            Arg::Call(inner) => evaluate(inner, scope)?,
+            Arg::Call(inner) => {
+                let (value, secret) = evaluate(inner, scope)?;
+                (Cow::Owned(value), secret)
+            }
         };
         from_secret |= secret;
         values.push(value);

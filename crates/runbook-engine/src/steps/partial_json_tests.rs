@@ -30,22 +30,62 @@ fn read(body: &Value, path: &[String]) -> Result<Value, crate::render::RenderErr
     crate::render::resolve(&reference, Scope::new(&run)).map(Cow::into_owned)
 }
 
-/// Builds the partial tree of `document` for all of `paths` and checks every one of them reads
-/// the same as in the whole tree. Returns the partial tree.
-fn same_answers(document: &str, paths: &[Vec<String>]) -> Value {
+/// What `{{length ...}}` says about `path` in `body`: the reference's answer, then the function's.
+fn length(body: &Value, path: &[String]) -> String {
+    let value = read(body, path);
+    let length = value
+        .clone()
+        .map(|value| crate::functions::apply(runbook_dsl::template::Function::Length, &[value]));
+    format!("{length:?}")
+}
+
+/// Builds the partial tree of `document` for all of `reads` and checks every one of them gets the
+/// same answer as from the whole tree: the value at its path, or that value's `length`. Returns
+/// the partial tree.
+fn same_answers(document: &str, reads: &[Read]) -> Value {
     let whole: Value =
         serde_json::from_str(document).unwrap_or_else(|error| panic!("{document}: {error}"));
-    let wanted = Wanted::new(paths);
+    let wanted = Wanted::new(reads);
     let partial =
         build(document.as_bytes(), &wanted).unwrap_or_else(|error| panic!("{document}: {error}"));
-    for path in paths {
-        assert_eq!(
-            read(&partial, path),
-            read(&whole, path),
-            "{document}\npath {path:?}\npartial {partial}"
-        );
+    for Read { path, only_length } in reads {
+        if *only_length {
+            assert_eq!(
+                length(&partial, path),
+                length(&whole, path),
+                "{document}\nlength of {path:?}\npartial {partial}"
+            );
+        } else {
+            assert_eq!(
+                read(&partial, path),
+                read(&whole, path),
+                "{document}\npath {path:?}\npartial {partial}"
+            );
+        }
     }
     partial
+}
+
+/// Reads of each of `paths`, whole.
+fn wholes(paths: &[Vec<String>]) -> Vec<Read> {
+    paths
+        .iter()
+        .map(|path| Read {
+            path: path.clone(),
+            only_length: false,
+        })
+        .collect()
+}
+
+/// Reads of the `length` of each of `paths`.
+fn lengths(paths: &[Vec<String>]) -> Vec<Read> {
+    paths
+        .iter()
+        .map(|path| Read {
+            path: path.clone(),
+            only_length: true,
+        })
+        .collect()
 }
 
 fn path(text: &str) -> Vec<String> {
@@ -126,11 +166,17 @@ fn plain_paths_read_the_same_in_the_partial_tree() {
         vec!["data".to_owned(), "18446744073709551616".to_owned()],
     ])
     .collect();
-    let partial = same_answers(DOCUMENT, &paths);
-    // Each path alone, too: no path leans on another being read.
+    let partial = same_answers(DOCUMENT, &wholes(&paths));
+    // Each path alone, too, and its length alone: no read leans on another.
     for one in &paths {
-        same_answers(DOCUMENT, std::slice::from_ref(one));
+        same_answers(DOCUMENT, &wholes(std::slice::from_ref(one)));
+        same_answers(DOCUMENT, &lengths(std::slice::from_ref(one)));
     }
+    // Every length with every path.
+    let mut both = wholes(&paths);
+    both.extend(lengths(&paths));
+    both.extend(lengths(&[Vec::new()]));
+    same_answers(DOCUMENT, &both);
     // Only what is read is kept.
     assert!(partial.get("esc").is_some());
     let Some(Value::Array(data)) = partial.get("data") else {
@@ -146,7 +192,7 @@ fn plain_paths_read_the_same_in_the_partial_tree() {
 #[test]
 fn a_path_to_a_value_keeps_all_of_it() {
     let document = r#"{"keep": {"a": [1, {"b": 2}], "c": "d"}, "drop": {"x": 1}}"#;
-    let partial = same_answers(document, &[path("keep"), path("keep.a.1.b")]);
+    let partial = same_answers(document, &wholes(&[path("keep"), path("keep.a.1.b")]));
     assert_eq!(
         partial,
         serde_json::json!({"keep": {"a": [1, {"b": 2}], "c": "d"}})
@@ -154,8 +200,36 @@ fn a_path_to_a_value_keeps_all_of_it() {
 }
 
 #[test]
+fn a_length_alone_keeps_every_item_and_key_but_no_value() {
+    let document = r#"{"list": [{"a": 1}, [2], "three", 4], "map": {"x": [1], "y": 2, "x": 3},
+        "text": "héllo", "n": 5}"#;
+    let partial = same_answers(
+        document,
+        &lengths(&[path("list"), path("map"), path("text"), path("n")]),
+    );
+    assert_eq!(
+        partial,
+        serde_json::json!({"list": [null, null, null, null], "map": {"x": null, "y": null},
+            "text": "héllo", "n": 5})
+    );
+    // With a path on through the list, that item is built and the others still counted.
+    let mut reads = lengths(&[path("list")]);
+    reads.extend(wholes(&[path("list.1.0")]));
+    let partial = same_answers(document, &reads);
+    assert_eq!(
+        partial,
+        serde_json::json!({"list": [null, [2], null, null]})
+    );
+    // A whole read of the same path wins: the value is built whole.
+    let mut reads = lengths(&[path("map")]);
+    reads.extend(wholes(&[path("map")]));
+    let partial = same_answers(document, &reads);
+    assert_eq!(partial, serde_json::json!({"map": {"x": 3, "y": 2}}));
+}
+
+#[test]
 fn bytes_that_are_not_json_are_refused_as_a_parse_would() {
-    let wanted = Wanted::new(&[path("a")]);
+    let wanted = Wanted::new(&wholes(&[path("a")]));
     for text in [
         r#"{"a": 1"#,
         r#"{"a": 1} x"#,
@@ -339,20 +413,26 @@ fn generated_documents_and_paths_read_the_same() {
         if serde_json::from_str::<Value>(&text).is_err() {
             // A number's private key with a value that is not a number's text: refused by both.
             assert!(
-                build(text.as_bytes(), &Wanted::new(&[path("a")])).is_err(),
+                build(text.as_bytes(), &Wanted::new(&wholes(&[path("a")]))).is_err(),
                 "{text}"
             );
             continue;
         }
         let whole: Value = serde_json::from_str(&text).unwrap_or_default();
-        let paths: Vec<Vec<String>> = (0..=rng.below(5))
-            .map(|_| match rng.below(3) {
-                0 => random_path(&mut rng),
-                _ => walk(&mut rng, &whole),
+        let reads: Vec<Read> = (0..=rng.below(5))
+            .map(|_| Read {
+                path: match rng.below(3) {
+                    0 => random_path(&mut rng),
+                    _ => walk(&mut rng, &whole),
+                },
+                only_length: rng.below(3) == 0,
             })
             .collect();
-        read_something += paths.iter().filter(|p| read(&whole, p).is_ok()).count();
-        same_answers(&text, &paths);
+        read_something += reads
+            .iter()
+            .filter(|r| read(&whole, &r.path).is_ok())
+            .count();
+        same_answers(&text, &reads);
     }
     // The generator is not so random that every path misses.
     assert!(read_something > 1000, "{read_something}");

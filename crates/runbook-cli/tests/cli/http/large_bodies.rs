@@ -1,7 +1,7 @@
 //! A large JSON body read through plain paths (`{{outputs.body.meta.status}}`,
-//! `{{steps.get.outputs.body.items.3.name}}`) is kept only in part: the real binary against
-//! wiremock gives every reader what it gives when the body is read whole, and the report shows an
-//! excerpt of the bytes.
+//! `{{steps.get.outputs.body.items.3.name}}`) or only for its `length` is kept only in part: the
+//! real binary against wiremock gives every reader what it gives when the body is read whole, and
+//! the report shows an excerpt of the bytes.
 
 use serde_json::Value;
 use wiremock::matchers::{method, path};
@@ -48,8 +48,17 @@ steps:
 /// The same runbook with one more step that reads the body whole.
 fn reading_whole() -> String {
     format!(
-        "{READS}  - id: whole\n    assert:\n      - {{that: \"{{{{length \
-         steps.get.outputs.body}}}}\", equals: 2}}\n"
+        "{READS}  - id: whole\n    assert:\n      - {{that: \"{{{{steps.get.outputs.body}}}}\", \
+         not_equals: \"x\"}}\n"
+    )
+}
+
+/// The same runbook with one more step that reads only lengths: of the body, and of its list.
+fn reading_lengths() -> String {
+    format!(
+        "{READS}  - id: lengths\n    assert:\n      - {{that: \"{{{{length \
+         steps.get.outputs.body}}}}\", equals: 2}}\n      - {{that: \"{{{{length \
+         steps.get.outputs.body.items}}}}\", equals: 30000}}\n"
     )
 }
 
@@ -70,13 +79,16 @@ async fn a_large_body_read_through_paths_gives_what_the_whole_body_gives() {
     let sandbox = Sandbox::new();
     sandbox.write("partial.yaml", READS);
     sandbox.write("whole.yaml", &reading_whole());
+    sandbox.write("lengths.yaml", &reading_lengths());
 
     let partial = run(&sandbox, "partial.yaml", &server.uri(), &[], true);
     let whole = run(&sandbox, "whole.yaml", &server.uri(), &[], true);
+    let lengths = run(&sandbox, "lengths.yaml", &server.uri(), &[], true);
     // 8: passed, with warnings (the failing reads are `on_error: warn`).
     assert_code(&partial, 8);
     assert_code(&whole, 8);
-    assert_eq!(requests(server.received_requests().await).len(), 2);
+    assert_code(&lengths, 8);
+    assert_eq!(requests(server.received_requests().await).len(), 3);
     let (partial, whole) = (report(&partial), report(&whole));
     assert_eq!(partial["status"], "succeeded_with_warnings", "{partial:#}");
     assert_eq!(partial["status"], whole["status"]);
@@ -127,6 +139,19 @@ async fn a_large_body_read_through_paths_gives_what_the_whole_body_gives() {
         .as_str()
         .unwrap_or_default();
     assert!(theirs.contains("the whole value is"), "{theirs}");
+
+    // Lengths alone count every item without building the body whole: the same excerpt as for
+    // paths, and the right counts (an assert that failed would have made the run fail).
+    let lengths = report(&lengths);
+    assert_eq!(
+        step(&lengths, "lengths")["outcome"],
+        "passed",
+        "{lengths:#}"
+    );
+    assert_eq!(
+        step(&lengths, "get")["outputs"]["body"],
+        get["outputs"]["body"]
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
