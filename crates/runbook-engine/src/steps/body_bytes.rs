@@ -6,11 +6,11 @@
 
 use serde_json::{Map, Value};
 
-use runbook_dsl::HttpStep;
+use runbook_dsl::{Capture, HttpStep};
 
 use super::http::DISCARDED;
 use super::partial_json::{self, Wanted};
-use super::{StandIn, StepEnv, capture, check_own};
+use super::{StandIn, StepEnv, capture, check_own, unread_capture};
 use crate::error::StepError;
 
 /// How templates read a body: whole (or it cannot be told), not at all, or only through paths.
@@ -60,12 +60,14 @@ pub(super) fn outputs_of_unparsed(
 ) -> Result<Map<String, Value>, StepError> {
     let mut outputs = Map::new();
     outputs.insert("status".into(), Value::from(status));
-    let captured = capture::apply_to(
-        &step.captures,
-        &capture::Document::unparsed(bytes),
-        Some(&headers),
-        &mut env.new_secrets,
-    )?;
+    let document = capture::Document::unparsed(bytes);
+    // Lists no template reads are read last, after the step's own `assert`: they can fail only
+    // when the bytes are not JSON, which `is_unread` ruled out.
+    let (unread, read): (Vec<&Capture>, Vec<&Capture>) = step
+        .captures
+        .iter()
+        .partition(|capture| unread_capture::is_unread(capture, &document, env));
+    let captured = capture::apply_to(read, &document, Some(&headers), &mut env.new_secrets)?;
     let is_partial = partial.is_some();
     let body = match partial {
         Some(tree) => tree,
@@ -93,6 +95,20 @@ pub(super) fn outputs_of_unparsed(
                 shown,
                 held_secret: partial_json::holds_secret(bytes, &secrets),
             });
+        }
+    }
+    if !unread.is_empty() {
+        let secrets = secrets(env);
+        for capture in unread {
+            match unread_capture::keep(capture, &document, &secrets)? {
+                unread_capture::Kept::Whole(values) => {
+                    outputs.insert(capture.name.clone(), values);
+                }
+                unread_capture::Kept::StandIn(stand_in) => {
+                    outputs.insert(capture.name.clone(), Value::String(stand_in.shown.clone()));
+                    env.stand_ins.push(stand_in);
+                }
+            }
         }
     }
     checked.map_err(|error| error.with_outputs(outputs.clone()))?;

@@ -12,9 +12,13 @@ pub(super) enum Document<'a> {
     /// The body parsed (`None`: it was not JSON).
     Parsed(Option<&'a Value>),
     /// A body never parsed into a tree ([`super::lazy_json`]): a plain path is read from the
-    /// bytes directly; any other path parses them, once, for as long as the captures run.
+    /// bytes directly, and so is any path without a filter ([`super::jsonpath_bytes`]), each
+    /// value selected built on its own; a filter parses them, once, for as long as the captures
+    /// run.
     Unparsed {
         bytes: &'a [u8],
+        /// Whether the bytes are JSON, found out once.
+        valid: std::cell::OnceCell<bool>,
         tree: std::cell::OnceCell<Option<Value>>,
     },
 }
@@ -23,7 +27,19 @@ impl<'a> Document<'a> {
     pub(super) fn unparsed(bytes: &'a [u8]) -> Self {
         Document::Unparsed {
             bytes,
+            valid: std::cell::OnceCell::new(),
             tree: std::cell::OnceCell::new(),
+        }
+    }
+
+    /// The bytes, when the document is unparsed JSON that `path` can be read from without a tree.
+    pub(super) fn readable_bytes(&self, path: &JsonPath) -> Option<&'a [u8]> {
+        match self {
+            Document::Parsed(_) => None,
+            Document::Unparsed { bytes, valid, .. } => {
+                let valid = *valid.get_or_init(|| super::lazy_json::validate(bytes).is_ok());
+                (valid && super::jsonpath_bytes::answerable(&path.query)).then_some(*bytes)
+            }
         }
     }
 
@@ -40,11 +56,22 @@ impl<'a> Document<'a> {
         };
         let tree = match self {
             Document::Parsed(tree) => *tree,
-            Document::Unparsed { bytes, tree } => {
+            Document::Unparsed { bytes, tree, .. } => {
                 if let Some(steps) = super::lazy_json::plain_path(&path.query) {
                     return super::lazy_json::select(bytes, &steps)
                         .map(|found| found.into_iter().collect())
                         .map_err(|_| not_json());
+                }
+                if let Some(bytes) = self.readable_bytes(path) {
+                    let mut raws = Vec::new();
+                    super::jsonpath_bytes::select_each(bytes, &path.query, &mut |raw| {
+                        raws.push(raw);
+                    })
+                    .map_err(|_| not_json())?;
+                    return raws
+                        .into_iter()
+                        .map(|raw| serde_json::from_str(raw.get()).map_err(|_| not_json()))
+                        .collect();
                 }
                 tree.get_or_init(|| serde_json::from_slice(bytes).ok())
                     .as_ref()
@@ -79,13 +106,13 @@ pub(super) fn apply(
 }
 
 /// [`apply`] over any [`Document`].
-pub(super) fn apply_to(
-    captures: &[Capture],
+pub(super) fn apply_to<'c>(
+    captures: impl IntoIterator<Item = &'c Capture>,
     document: &Document<'_>,
     headers: Option<&Map<String, Value>>,
     new_secrets: &mut Redactor,
 ) -> Result<Vec<(String, Value)>, StepError> {
-    let mut captured = Vec::with_capacity(captures.len());
+    let mut captured = Vec::new();
     for capture in captures {
         let value =
             capture_one(capture, document, headers).map_err(|error| error.at(capture.span))?;

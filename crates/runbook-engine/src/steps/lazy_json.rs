@@ -48,6 +48,13 @@ pub(super) fn select(bytes: &[u8], path: &[Step<'_>]) -> Result<Option<Value>, s
     Ok(found)
 }
 
+/// Whether `bytes` are JSON as `serde_json::from_slice::<Value>` would have them, building nothing.
+pub(super) fn validate(bytes: &[u8]) -> Result<(), serde_json::Error> {
+    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
+    Skip.deserialize(&mut deserializer)?;
+    deserializer.end()
+}
+
 /// Deserialises the value at the rest of the path, skipping everything else.
 struct Select<'p, 'q> {
     path: &'p [Step<'q>],

@@ -5,6 +5,7 @@ mod audit;
 mod body_bytes;
 mod capture;
 mod http;
+mod jsonpath_bytes;
 mod lazy_json;
 mod note;
 mod partial_json;
@@ -12,6 +13,7 @@ mod plugin;
 pub(crate) mod prompt;
 mod shell;
 mod stop;
+mod unread_capture;
 
 use serde_json::{Map, Value};
 

@@ -1,7 +1,8 @@
 //! A large JSON body read through plain paths (`{{outputs.body.meta.status}}`,
 //! `{{steps.get.outputs.body.items.3.name}}`) or only for its `length` is kept only in part: the
 //! real binary against wiremock gives every reader what it gives when the body is read whole, and
-//! the report shows an excerpt of the bytes.
+//! the report shows an excerpt of the bytes. Captures without a filter are read from the bytes,
+//! and a list capture nobody reads is counted and shown, not built.
 
 use serde_json::Value;
 use wiremock::matchers::{method, path};
@@ -171,4 +172,59 @@ async fn a_large_body_that_is_not_json_is_text_for_its_readers() {
         "{message}"
     );
     assert!(matches!(get["outputs"]["body"], Value::String(_)));
+}
+
+/// Captures over the same body: a wildcard and a slice read from the bytes, and a `$..*` no
+/// template reads, counted and shown rather than built.
+const CAPTURES: &str = r#"
+id: captures
+title: Captures
+inputs:
+  base_url: {type: string}
+steps:
+  - id: get
+    http:
+      url: "{{inputs.base_url}}/items"
+      capture:
+        ids: {jsonpath: "$.items[*].id", all: true}
+        some: {jsonpath: "$.items[-3:].name", all: true}
+        every: {jsonpath: "$..*", all: true}
+  - id: use
+    shell: {command: "printf '%s %s' {{length steps.get.outputs.ids}} {{steps.get.outputs.some}}"}
+"#;
+
+#[tokio::test(flavor = "multi_thread")]
+async fn captures_are_read_from_the_bytes_and_a_list_nobody_reads_is_only_counted() {
+    let body = large_body();
+    let server = serve(&body).await;
+    let sandbox = Sandbox::new();
+    sandbox.write("captures.yaml", CAPTURES);
+    let output = run(&sandbox, "captures.yaml", &server.uri(), &[], true);
+    assert_code(&output, 0);
+    let report = report(&output);
+    assert_eq!(
+        step(&report, "use")["outputs"]["stdout"],
+        r#"30000 ["item-29997","item-29998","item-29999"]"#
+    );
+    let get = step(&report, "get");
+    // `items`, every item, each item's three values, `meta` and its three values.
+    let count = 1 + 30_000 * 4 + 1 + 3;
+    let every = get["outputs"]["every"].as_str().unwrap_or_default();
+    assert!(
+        every.starts_with(r#"[[{"id":0,"name":"item-0","ok":true}"#),
+        "{}",
+        every.get(..60).unwrap_or_default()
+    );
+    assert!(
+        every.contains(&format!("(excerpt: {count} values, ")),
+        "{}",
+        every
+            .get(every.len().saturating_sub(200)..)
+            .unwrap_or_default()
+    );
+    assert!(
+        get["large_outputs"]
+            .as_array()
+            .is_some_and(|names| names.iter().any(|n| n == "every"))
+    );
 }

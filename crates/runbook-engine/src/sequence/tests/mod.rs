@@ -8,6 +8,7 @@ mod script;
 mod support;
 
 mod attempts;
+mod captures;
 mod compensation;
 mod groups;
 mod interrupt;

@@ -1,0 +1,214 @@
+//! JSONPath over the bytes against jsonpath_rust over the parsed tree: the same values in the same
+//! order, on hand-picked and generated documents and queries.
+
+use serde_json::Value;
+
+use super::*;
+
+/// What jsonpath_rust selects in the tree, and what [`select_each`] selects in the bytes.
+fn both(document: &str, query: &str) -> (Vec<Value>, Vec<Value>) {
+    let parsed = jsonpath_rust::parser::parse_json_path(query)
+        .unwrap_or_else(|error| panic!("{query}: {error}"));
+    assert!(answerable(&parsed), "{query}");
+    let tree: Value =
+        serde_json::from_str(document).unwrap_or_else(|error| panic!("{document}: {error}"));
+    let theirs: Vec<Value> = jsonpath_rust::query::js_path_process(&parsed, &tree)
+        .unwrap_or_else(|error| panic!("{query}: {error}"))
+        .into_iter()
+        .map(|found| found.val().clone())
+        .collect();
+    let mut ours = Vec::new();
+    select_each(document.as_bytes(), &parsed, &mut |raw| {
+        ours.push(
+            serde_json::from_str::<Value>(raw.get()).unwrap_or_else(|error| {
+                panic!("{document} {query}: {} is not JSON: {error}", raw.get())
+            }),
+        );
+    })
+    .unwrap_or_else(|error| panic!("{document} {query}: {error}"));
+    (theirs, ours)
+}
+
+fn same(document: &str, query: &str) -> usize {
+    let (theirs, ours) = both(document, query);
+    assert_eq!(ours, theirs, "{document}\n{query}");
+    theirs.len()
+}
+
+const DOCUMENT: &str = r#"{
+    "data": [{"i": 0, "s": "v0", "b": true}, {"i": 1, "s": "v1", "b": false},
+             {"i": 2, "nested": {"deep": [1, [2, {"i": 3}]]}}, 7, null, "text", [], {}],
+    "z": {"b": 1, "a": 2, "b": 3},
+    "n": 12345678901234567890123.4500,
+    "num": {"$serde_json::private::Number": "1.50"},
+    "not_num": {"x": 1, "$serde_json::private::Number": "2"},
+    "esc\"aped": {"\u00e9": "\ud83d\ude00", "a\/b": "c\nd"},
+    "": {"": [0]}
+}"#;
+
+#[test]
+fn hand_picked_queries_select_what_the_tree_selects() {
+    for query in [
+        "$",
+        "$.data",
+        "$..*",
+        "$.*",
+        "$.data[*]",
+        "$.data[*].i",
+        "$.data[0,1].s",
+        "$.data[1,0]",
+        "$['z','data'][0]",
+        "$.data[-1]",
+        "$.data[-8]",
+        "$.data[-9]",
+        "$.data[8]",
+        "$.data[1:3]",
+        "$.data[:2]",
+        "$.data[5:]",
+        "$.data[::2]",
+        "$.data[::-1]",
+        "$.data[5:1:-2]",
+        "$.data[-2:]",
+        "$.data[1:1]",
+        "$.data[::0]",
+        "$..i",
+        "$..[0]",
+        "$..[-1]",
+        "$..[1:]",
+        "$..['i','s']",
+        "$..[0,'i']",
+        "$..deep..*",
+        "$.z.*",
+        "$.z.b",
+        "$.n",
+        "$.n.*",
+        "$.num",
+        "$.num.*",
+        "$..num",
+        "$.not_num.*",
+        "$['esc\"aped'].*",
+        "$[''][''][0]",
+        "$.missing..*",
+        "$.data[0].i.*",
+    ] {
+        same(DOCUMENT, query);
+    }
+    // Not vacuous: these select what they should.
+    assert_eq!(same(DOCUMENT, "$..*"), both(DOCUMENT, "$..*").0.len());
+    assert!(same(DOCUMENT, "$..*") > 30);
+    assert_eq!(same(DOCUMENT, "$.data[*].i"), 3);
+}
+
+#[test]
+fn a_filter_is_not_answered_from_the_bytes() {
+    for query in ["$.data[?@.i > 0]", "$..[?@.i]", "$[0, ?@.x]"] {
+        let parsed = jsonpath_rust::parser::parse_json_path(query)
+            .unwrap_or_else(|error| panic!("{query}: {error}"));
+        assert!(!answerable(&parsed), "{query}");
+    }
+}
+
+/// A small deterministic generator (no dependency, the same cases on every run).
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+}
+
+const KEYS: [&str; 5] = ["a", "b", "c", "é", "a b"];
+
+fn document(rng: &mut Rng, depth: u32) -> String {
+    let pick = if depth == 0 {
+        rng.below(4)
+    } else {
+        3 + rng.below(5)
+    };
+    match pick {
+        0 => rng.below(100).to_string(),
+        1 => format!("\"s{}\"", rng.below(10)),
+        2 => ["true", "null", "-1.50e3"][rng.below(3) as usize].to_owned(),
+        3 => "[]".to_owned(),
+        4 | 5 => {
+            let items: Vec<String> = (0..rng.below(5))
+                .map(|_| document(rng, depth - 1))
+                .collect();
+            format!("[{}]", items.join(", "))
+        }
+        _ => {
+            // Repeated keys on purpose: the last one wins.
+            let members: Vec<String> = (0..rng.below(5))
+                .map(|_| {
+                    let key = KEYS[rng.below(KEYS.len() as u64) as usize];
+                    format!("\"{key}\": {}", document(rng, depth - 1))
+                })
+                .collect();
+            format!("{{{}}}", members.join(", "))
+        }
+    }
+}
+
+fn selector(rng: &mut Rng) -> String {
+    let index = |rng: &mut Rng| rng.below(9) as i64 - 4;
+    match rng.below(6) {
+        0 => format!("'{}'", KEYS[rng.below(KEYS.len() as u64) as usize]),
+        1 => "*".to_owned(),
+        2 => index(rng).to_string(),
+        3 => {
+            let bound = |rng: &mut Rng| {
+                if rng.below(3) == 0 {
+                    String::new()
+                } else {
+                    index(rng).to_string()
+                }
+            };
+            let (start, end) = (bound(rng), bound(rng));
+            match rng.below(3) {
+                0 => format!("{start}:{end}"),
+                1 => format!("{start}:{end}:{}", index(rng)),
+                _ => format!("{start}:{end}:"),
+            }
+        }
+        _ => {
+            let first = format!("'{}'", KEYS[rng.below(KEYS.len() as u64) as usize]);
+            format!("{first},{}", index(rng))
+        }
+    }
+}
+
+fn query(rng: &mut Rng) -> String {
+    let mut query = "$".to_owned();
+    for _ in 0..=rng.below(3) {
+        if rng.below(3) == 0 {
+            query.push_str("..");
+        }
+        query.push_str(&format!("[{}]", selector(rng)));
+    }
+    query
+}
+
+#[test]
+fn generated_documents_and_queries_select_what_the_tree_selects() {
+    let mut rng = Rng(0x2545_f491_4f6c_dd1d);
+    let mut selected = 0;
+    let mut asked = 0;
+    while asked < 6_000 {
+        let text = document(&mut rng, 4);
+        let query = query(&mut rng);
+        if jsonpath_rust::parser::parse_json_path(&query).is_err() {
+            continue;
+        }
+        asked += 1;
+        selected += same(&text, &query);
+    }
+    // The generator is not so random that nothing is ever selected.
+    assert!(selected > 4_000, "{selected}");
+}
