@@ -73,8 +73,16 @@ impl StateDir {
         self.runs().join(run_id).join("processes")
     }
 
-    /// Shell steps' `files:` (secrets, on purpose) while their step runs.
+    /// Shell steps' `files:` (secrets, on purpose) while their step runs. They are kept apart
+    /// from the runs' journals, in one folder: finding what killed runs left there is one listing
+    /// at every start, not two `stat`s per past run (with 2,000 past runs, a one-request run took
+    /// 12.6 ms to start instead of 5.6).
     pub fn files(&self, run_id: &str) -> PathBuf {
+        self.root.join("files").join(run_id)
+    }
+
+    /// Where runs kept their `files:` before [`StateDir::files`]: beside their journal.
+    pub fn files_beside_journal(&self, run_id: &str) -> PathBuf {
         self.runs().join(run_id).join("files")
     }
 
@@ -82,22 +90,41 @@ impl StateDir {
     /// power cut: no exit path of theirs ran). A run still in progress keeps its files; so does a
     /// run whose journal cannot be read, since whether its process is alive is unknown.
     pub fn remove_leftover_files(&self) {
-        for run_id in self.run_ids() {
-            let files = self.files(&run_id);
-            if !files.exists() {
-                continue;
+        let all = self.root.join("files");
+        let Ok(entries) = std::fs::read_dir(&all) else {
+            // No runs yet: nothing to clean, and a command that only reads creates nothing.
+            if !self.runs().is_dir() {
+                return;
             }
-            let scanned =
-                runbook_engine::journal::RunSummary::scan(&run_id, &self.journal(&run_id));
-            let Ok((summary, _)) = scanned else {
-                continue;
-            };
-            if !matches!(
-                summary.state,
-                runbook_engine::journal::RunState::Running { .. }
-            ) {
-                let _ = std::fs::remove_dir_all(&files);
+            // A state directory from before `files/`: its runs kept their files beside their
+            // journals. Looked at once; `files/` then marks it done.
+            for run_id in self.run_ids() {
+                self.remove_if_finished(&run_id, &self.files_beside_journal(&run_id));
             }
+            let _ = runbook_engine::journal::create_private_dir(&all);
+            return;
+        };
+        for entry in entries.filter_map(Result::ok) {
+            if let Ok(run_id) = entry.file_name().into_string() {
+                self.remove_if_finished(&run_id, &entry.path());
+            }
+        }
+    }
+
+    /// Removes `files` unless `run_id` is still running (or its journal cannot be read).
+    fn remove_if_finished(&self, run_id: &str, files: &Path) {
+        if !files.exists() {
+            return;
+        }
+        let scanned = runbook_engine::journal::RunSummary::scan(run_id, &self.journal(run_id));
+        let Ok((summary, _)) = scanned else {
+            return;
+        };
+        if !matches!(
+            summary.state,
+            runbook_engine::journal::RunState::Running { .. }
+        ) {
+            let _ = std::fs::remove_dir_all(files);
         }
     }
 

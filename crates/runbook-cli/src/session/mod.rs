@@ -164,8 +164,12 @@ fn run(
     // A prompt abandoned by a signal still blocks a thread reading the terminal: dropping the
     // runtime would wait for it forever. Leave it behind; the process ends with this session.
     runtime.shutdown_background();
-    // Each step removes its own files; this catches what an error path may have left.
+    // Each step removes its own files; this catches what an error path may have left (and, for a
+    // resumed run, what a version that kept them beside the journal left).
     let _ = std::fs::remove_dir_all(&files);
+    if is_resume {
+        let _ = std::fs::remove_dir_all(config.state.files_beside_journal(&config.run_id));
+    }
     drop(lock);
     let collector = audit_observer
         .audit

@@ -382,3 +382,44 @@ fn a_sigkilled_runbook_takes_its_running_command_with_it() {
         "the command (process group {group}) outlived a SIGKILLed runbook"
     );
 }
+
+/// `files:` live in the state directory's `files/`, so a start looks there, not at every past
+/// run. A state directory from before that (files beside each journal) is cleaned once, and then
+/// past runs are no longer looked at: a run's start does not grow with the runs before it.
+#[test]
+fn leftover_files_are_found_in_one_place_and_an_old_state_directory_is_cleaned_once() {
+    let sandbox = Sandbox::new();
+    sandbox.write(
+        "done.yaml",
+        "id: done\ntitle: Done\nsteps:\n  - {id: say, shell: {command: \"echo hi\"}}\n",
+    );
+    let state = state_dir(&sandbox);
+    let state_text = state.to_string_lossy().into_owned();
+    let env = [("RUNBOOK_STATE_DIR", state_text.as_str())];
+    let ran = sandbox.run_with_env(&["run", "done.yaml"], &env);
+    assert_eq!(ran.code, 0, "{}", ran.stderr);
+    let run_id = crate::support::run_id_of(&ran.stdout);
+    let all_files = state.join("files");
+
+    // As an older version left it: no `files/`, a finished run's secret beside its journal.
+    let plant = |dir: PathBuf| {
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("secret"), CANARY).unwrap();
+        dir
+    };
+    let _ = std::fs::remove_dir_all(&all_files);
+    let beside = plant(state.join("runs").join(&run_id).join("files"));
+    let runs = sandbox.run_with_env(&["runs"], &env);
+    assert_eq!(runs.code, 0, "{}", runs.stderr);
+    assert!(!beside.exists(), "the old place was not cleaned");
+    assert!(all_files.is_dir());
+
+    // Then only `files/` is looked at: a finished run's leftovers there go, the old place is
+    // never scanned again.
+    let leftover = plant(all_files.join(&run_id));
+    let beside = plant(beside);
+    let runs = sandbox.run_with_env(&["runs"], &env);
+    assert_eq!(runs.code, 0, "{}", runs.stderr);
+    assert!(!leftover.exists(), "{} is still there", leftover.display());
+    assert!(beside.exists(), "past runs were scanned one by one again");
+}
