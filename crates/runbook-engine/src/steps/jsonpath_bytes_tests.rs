@@ -108,21 +108,7 @@ fn a_filter_is_not_answered_from_the_bytes() {
     }
 }
 
-/// A small deterministic generator (no dependency, the same cases on every run).
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-}
+use crate::steps::tests_support::Rng;
 
 const KEYS: [&str; 5] = ["a", "b", "c", "é", "a b"];
 
@@ -135,7 +121,7 @@ fn document(rng: &mut Rng, depth: u32) -> String {
     match pick {
         0 => rng.below(100).to_string(),
         1 => format!("\"s{}\"", rng.below(10)),
-        2 => ["true", "null", "-1.50e3"][rng.below(3) as usize].to_owned(),
+        2 => ["true", "null", "-1.50e3"][rng.below(3)].to_owned(),
         3 => "[]".to_owned(),
         4 | 5 => {
             let items: Vec<String> = (0..rng.below(5))
@@ -147,7 +133,7 @@ fn document(rng: &mut Rng, depth: u32) -> String {
             // Repeated keys on purpose: the last one wins.
             let members: Vec<String> = (0..rng.below(5))
                 .map(|_| {
-                    let key = KEYS[rng.below(KEYS.len() as u64) as usize];
+                    let key = KEYS[rng.below(KEYS.len() as u64)];
                     format!("\"{key}\": {}", document(rng, depth - 1))
                 })
                 .collect();
@@ -159,7 +145,7 @@ fn document(rng: &mut Rng, depth: u32) -> String {
 fn selector(rng: &mut Rng) -> String {
     let index = |rng: &mut Rng| rng.below(9) as i64 - 4;
     match rng.below(6) {
-        0 => format!("'{}'", KEYS[rng.below(KEYS.len() as u64) as usize]),
+        0 => format!("'{}'", KEYS[rng.below(KEYS.len() as u64)]),
         1 => "*".to_owned(),
         2 => index(rng).to_string(),
         3 => {
@@ -178,7 +164,7 @@ fn selector(rng: &mut Rng) -> String {
             }
         }
         _ => {
-            let first = format!("'{}'", KEYS[rng.below(KEYS.len() as u64) as usize]);
+            let first = format!("'{}'", KEYS[rng.below(KEYS.len() as u64)]);
             format!("{first},{}", index(rng))
         }
     }

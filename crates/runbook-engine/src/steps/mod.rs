@@ -138,11 +138,28 @@ pub(crate) fn check_own(
     Err(error)
 }
 
-/// A bare [`StepEnv`] for the kind modules' own tests.
+/// A bare [`StepEnv`] for the kind modules' own tests, and a generator for their generated cases.
 #[cfg(test)]
 pub(crate) mod tests_support {
     use super::StepEnv;
     use crate::context::RunContext;
+
+    /// A small deterministic generator (xorshift): generated documents, paths and queries
+    /// without a dependency, the same cases on every run.
+    pub(crate) struct Rng(pub(crate) u64);
+
+    impl Rng {
+        pub(crate) fn next(&mut self) -> u64 {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            self.0
+        }
+
+        pub(crate) fn below(&mut self, n: u64) -> usize {
+            usize::try_from(self.next() % n).unwrap_or(0)
+        }
+    }
 
     pub(crate) fn env(context: &RunContext) -> StepEnv<'_> {
         // Leaked: a few bytes per test, so the env can borrow them for as long as it likes.

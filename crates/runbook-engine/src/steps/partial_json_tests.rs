@@ -292,21 +292,7 @@ fn the_secret_scan_finds_what_the_tree_scan_finds() {
     ));
 }
 
-/// A small deterministic generator (xorshift): documents and paths without a dependency.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-
-    fn below(&mut self, n: u64) -> usize {
-        usize::try_from(self.next() % n).unwrap_or(0)
-    }
-}
+use crate::steps::tests_support::Rng;
 
 const KEYS: [&str; 8] = [
     "a",

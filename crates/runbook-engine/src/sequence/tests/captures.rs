@@ -3,10 +3,10 @@
 //! with one more step that reads the body whole, is the reference); a list no template reads is
 //! counted and shown, not built (`steps/unread_capture.rs`).
 
-use super::large::OneBody;
-use super::support::{Fixture, Recorder, options, run, step_report};
+use super::partial::run_with_body;
+use super::support::step_report;
 use crate::kept::KEPT_BYTES;
-use crate::report::{RunReport, RunStatus};
+use crate::report::RunStatus;
 
 /// A body of `count` small objects and a tail, with a secret in it.
 fn body(count: usize) -> Vec<u8> {
@@ -56,15 +56,6 @@ fn reading_whole() -> String {
          not_equals: \"x\"}}\n      - {{that: \"{{{{steps.get.outputs.every}}}}\", not_equals: \
          \"x\"}}\n      - {{that: \"{{{{steps.get.outputs.few}}}}\", not_equals: \"x\"}}\n"
     )
-}
-
-async fn run_with_body(yaml: &str, body: &[u8]) -> RunReport {
-    let fx = Fixture::new();
-    let rb = fx.runbook(yaml);
-    let mut options = options(None);
-    options.transport = Some(std::sync::Arc::new(OneBody(body.to_vec())));
-    let mut recorder = Recorder::default();
-    run(&rb, options, &mut recorder).await
 }
 
 #[tokio::test]

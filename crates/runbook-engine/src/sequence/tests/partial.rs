@@ -61,7 +61,8 @@ fn reading_whole() -> String {
     )
 }
 
-async fn run_with_body(yaml: &str, body: &[u8]) -> RunReport {
+/// Runs `yaml` with every HTTP request answered 200 with `body`.
+pub(super) async fn run_with_body(yaml: &str, body: &[u8]) -> RunReport {
     let fx = Fixture::new();
     let rb = fx.runbook(yaml);
     let mut options = options(None);
