@@ -121,3 +121,55 @@ async fn captures_read_from_the_bytes_are_what_the_tree_gives() {
         theirs.secret_outputs
     );
 }
+
+/// A list capture nobody reads, over a pretty-printed body: the values' JSON is well under
+/// [`KEPT_BYTES`], but their text in the body (indented) is over it.
+const PRETTY: &str = r#"
+id: pretty
+title: Pretty
+steps:
+  - id: get
+    http:
+      url: "http://api.test/x"
+      capture:
+        items: {jsonpath: "$.data[*]", all: true}
+"#;
+
+/// A pretty-printed body of `count` small objects, as many APIs send it.
+fn pretty_body(count: usize) -> Vec<u8> {
+    let items: Vec<String> = (0..count)
+        .map(|i| format!("{{\n            \"i\": {i},\n            \"s\": \"v{i}\"\n        }}"))
+        .collect();
+    format!("{{\n    \"data\": [\n        {}\n    ]\n}}", items.join(",\n        ")).into_bytes()
+}
+
+/// FAILS: the unread list is measured by its text in the body, whitespace and all, not by its
+/// JSON as [`crate::kept::keep`] measures the built list. A list whose JSON is ~45 KiB (kept
+/// whole by the tree path, and written to the journal) is shown as a stand-in excerpt and named
+/// in `large_outputs` (so the journal drops it).
+#[tokio::test]
+async fn an_unread_list_whose_json_is_small_is_kept_whole_however_the_body_is_indented() {
+    let body = pretty_body(2_000);
+    assert!(body.len() > KEPT_BYTES);
+    let tree_value: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
+    let compact = serde_json::to_string(&tree_value["data"]).unwrap_or_default();
+    assert!(compact.len() < KEPT_BYTES, "{}", compact.len());
+    let reading = format!(
+        "{PRETTY}  - id: use\n    assert:\n      - {{that: \"{{{{steps.get.outputs.items}}}}\", \
+         not_equals: \"x\"}}\n"
+    );
+    let bytes = run_with_body(PRETTY, &body).await;
+    let tree = run_with_body(&reading, &body).await;
+    assert_eq!(bytes.status, RunStatus::Succeeded, "{bytes:#?}");
+    assert_eq!(tree.status, RunStatus::Succeeded, "{tree:#?}");
+    let (ours, theirs) = (step_report(&bytes, "get"), step_report(&tree, "get"));
+    assert_eq!(theirs.outputs["items"], tree_value["data"]);
+    assert!(!theirs.large_outputs.contains(&"items".to_owned()));
+    assert_eq!(
+        ours.large_outputs.contains(&"items".to_owned()),
+        theirs.large_outputs.contains(&"items".to_owned()),
+        "{:?}",
+        ours.large_outputs
+    );
+    assert_eq!(ours.outputs["items"], theirs.outputs["items"]);
+}
