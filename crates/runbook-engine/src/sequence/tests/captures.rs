@@ -173,3 +173,41 @@ async fn an_unread_list_whose_json_is_small_is_kept_whole_however_the_body_is_in
     );
     assert_eq!(ours.outputs["items"], theirs.outputs["items"]);
 }
+
+const ESCAPED: &str = r#"
+id: escaped
+title: Escaped
+steps:
+  - id: get
+    http:
+      url: "http://api.test/x"
+      discard_body: true
+      capture:
+        token: {jsonpath: "$.token", secret: true}
+        every: {jsonpath: "$..*", all: true}
+"#;
+
+/// FAILS: a secret the body writes with an escape no listed encoder uses for it (.NET's
+/// System.Text.Json writes `+` as `\u002B`) is masked in the built list (its strings are
+/// decoded), but the stand-in of an unread list is the body's raw text, redacted as text: the
+/// secret shows in the report, escaped but whole.
+#[tokio::test]
+async fn an_unread_list_shows_no_escaped_form_of_a_secret() {
+    let filler: Vec<String> = (0..8_000).map(|i| format!(r#"{{"i":{i}}}"#)).collect();
+    let body = format!(
+        r#"{{"a":{{"copy":"tok\u002Bs3cret-value"}},"data":[{}],"token":"tok\u002Bs3cret-value"}}"#,
+        filler.join(",")
+    )
+    .into_bytes();
+    assert!(body.len() > KEPT_BYTES);
+    let bytes = run_with_body(ESCAPED, &body).await;
+    assert_eq!(bytes.status, RunStatus::Succeeded, "{bytes:#?}");
+    let ours = step_report(&bytes, "get");
+    let shown = ours.outputs["every"].as_str().unwrap_or_default();
+    assert!(shown.contains("excerpt"), "{shown}");
+    assert!(
+        !shown.contains(r"tok\u002Bs3cret-value") && !shown.contains("s3cret-value"),
+        "the secret shows: {}",
+        shown.get(..200).unwrap_or_default()
+    );
+}
