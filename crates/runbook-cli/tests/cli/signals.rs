@@ -423,3 +423,59 @@ fn leftover_files_are_found_in_one_place_and_an_old_state_directory_is_cleaned_o
     assert!(!leftover.exists(), "{} is still there", leftover.display());
     assert!(beside.exists(), "past runs were scanned one by one again");
 }
+
+/// FAILS: the one-time scan of the old place (`runs/ID/files/`) keeps the files of a run that is
+/// still in progress (as it must), then creates `files/`, and the old place is never looked at
+/// again: when that run is SIGKILLed later (an older version's run, in progress while a newer
+/// version starts), its secret files stay on disk for good. Before, every start looked at every
+/// run's `files/`, and removed them once the run's process was gone.
+#[test]
+fn old_place_files_of_a_run_in_progress_at_the_one_time_scan_are_removed_once_it_is_killed() {
+    let mut running = start(EXEC_SLEEP, &[]);
+    let sandbox = running.take_sandbox().unwrap();
+    let group = wait_for_pid(sandbox.path(), "slow.pid");
+    let _leftover = KillGroupOnDrop(group);
+    let state = state_dir(&sandbox);
+    let run_id = std::fs::read_dir(state.join("runs"))
+        .unwrap()
+        .filter_map(Result::ok)
+        .find_map(|entry| entry.file_name().into_string().ok())
+        .unwrap();
+    let runs = || {
+        let output = std::process::Command::new(assert_cmd::cargo::cargo_bin("runbook"))
+            .current_dir(sandbox.path())
+            .arg("runs")
+            .env("NO_COLOR", "1")
+            .env("RUNBOOK_STATE_DIR", &state)
+            .env("HOME", crate::support::sandbox_home())
+            .env_remove("XDG_STATE_HOME")
+            .env("TMPDIR", tmp_dir(&sandbox))
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    };
+    // As an older version, running now, keeps them: beside its journal, no `files/` yet.
+    let _ = std::fs::remove_dir_all(state.join("files"));
+    let beside = state.join("runs").join(&run_id).join("files");
+    std::fs::create_dir_all(&beside).unwrap();
+    std::fs::write(beside.join("secret"), CANARY).unwrap();
+    runs();
+    assert!(beside.exists(), "a run in progress keeps its files");
+
+    let finished = running.sigkill();
+    assert_eq!(finished.code, None);
+    wait_until(
+        Duration::from_secs(5),
+        "the killed run's command to end",
+        || !group_alive(group),
+    );
+    runs();
+    assert!(
+        !beside.exists(),
+        "the killed run's secret files are left on disk for good"
+    );
+}
