@@ -5,6 +5,10 @@ use std::path::{Path, PathBuf};
 
 use crate::failure::Failure;
 
+/// In `files/`: no run keeps its files beside its journal any more (see
+/// [`StateDir::remove_leftover_files`]). Run ids never start with a dot.
+const OLD_PLACE_CLEANED: &str = ".old-place-cleaned";
+
 /// The state directory and the paths inside it.
 #[derive(Debug, Clone)]
 pub struct StateDir {
@@ -91,41 +95,48 @@ impl StateDir {
     /// run whose journal cannot be read, since whether its process is alive is unknown.
     pub fn remove_leftover_files(&self) {
         let all = self.root.join("files");
-        let Ok(entries) = std::fs::read_dir(&all) else {
-            // No runs yet: nothing to clean, and a command that only reads creates nothing.
-            if !self.runs().is_dir() {
-                return;
-            }
-            // A state directory from before `files/`: its runs kept their files beside their
-            // journals. Looked at once; `files/` then marks it done.
+        // A state directory from before `files/` kept each run's files beside its journal. Those
+        // are looked at until none is left (a run still in progress keeps its own until it
+        // ends); then a mark says so, and past runs are never looked at one by one again.
+        let cleaned = all.join(OLD_PLACE_CLEANED);
+        if !cleaned.exists() && self.runs().is_dir() {
+            let mut kept = false;
             for run_id in self.run_ids() {
-                self.remove_if_finished(&run_id, &self.files_beside_journal(&run_id));
+                kept |= !self.remove_if_finished(&run_id, &self.files_beside_journal(&run_id));
             }
-            let _ = runbook_engine::journal::create_private_dir(&all);
+            if !kept && runbook_engine::journal::create_private_dir(&all).is_ok() {
+                let _ = std::fs::File::create(&cleaned);
+            }
+        }
+        let Ok(entries) = std::fs::read_dir(&all) else {
             return;
         };
         for entry in entries.filter_map(Result::ok) {
-            if let Ok(run_id) = entry.file_name().into_string() {
+            if let Ok(run_id) = entry.file_name().into_string()
+                && !run_id.starts_with('.')
+            {
                 self.remove_if_finished(&run_id, &entry.path());
             }
         }
     }
 
-    /// Removes `files` unless `run_id` is still running (or its journal cannot be read).
-    fn remove_if_finished(&self, run_id: &str, files: &Path) {
+    /// Removes `files` unless `run_id` is still running (or its journal cannot be read); whether
+    /// they are gone.
+    fn remove_if_finished(&self, run_id: &str, files: &Path) -> bool {
         if !files.exists() {
-            return;
+            return true;
         }
         let scanned = runbook_engine::journal::RunSummary::scan(run_id, &self.journal(run_id));
         let Ok((summary, _)) = scanned else {
-            return;
+            return false;
         };
-        if !matches!(
+        if matches!(
             summary.state,
             runbook_engine::journal::RunState::Running { .. }
         ) {
-            let _ = std::fs::remove_dir_all(files);
+            return false;
         }
+        std::fs::remove_dir_all(files).is_ok()
     }
 
     pub fn locks(&self) -> PathBuf {

@@ -30,11 +30,7 @@ pub fn keep(value: &Value, redactor: &Redactor) -> Kept {
     // Most outputs are small: find that out by counting (no allocation, stops at the limit), then
     // copy them redacted as before. Masks can make a value a little longer or shorter; the limit
     // is on the value as produced.
-    let mut counted = Counted {
-        bytes: 0,
-        limit: Some(KEPT_BYTES as u64),
-    };
-    if serde_json::to_writer(&mut counted, value).is_ok() {
+    if fits(value) {
         return Kept::Whole(redactor.redact_value(value));
     }
     let mut start = Bounded {
@@ -62,6 +58,16 @@ pub fn keep(value: &Value, redactor: &Redactor) -> Kept {
          most {KEPT_BYTES})",
         size.bytes
     ))
+}
+
+/// Whether `value`'s JSON fits in [`KEPT_BYTES`], so a report keeps it whole: found out by
+/// counting, with no allocation, and stopping at the limit.
+pub fn fits(value: &Value) -> bool {
+    let mut counted = Counted {
+        bytes: 0,
+        limit: Some(KEPT_BYTES as u64),
+    };
+    serde_json::to_writer(&mut counted, value).is_ok()
 }
 
 /// A writer that takes at most `limit` bytes, then fails (which ends serialisation early).

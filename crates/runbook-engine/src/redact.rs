@@ -103,6 +103,17 @@ impl Redactor {
         self.ready().finds_secret_in_value(value)
     }
 
+    /// The length of the longest form of any secret: a text cut that much past a point holds
+    /// whole every secret that starts before it.
+    pub fn longest_form(&self) -> usize {
+        self.lock()
+            .patterns
+            .iter()
+            .map(|(form, _)| form.len())
+            .max()
+            .unwrap_or(0)
+    }
+
     /// `text` with every form of every secret replaced by [`MASK`], in one pass.
     pub fn redact(&self, text: &str) -> String {
         self.ready().redact(text)

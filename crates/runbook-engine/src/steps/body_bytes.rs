@@ -10,7 +10,7 @@ use runbook_dsl::{Capture, HttpStep};
 
 use super::http::DISCARDED;
 use super::partial_json::{self, Wanted};
-use super::{StandIn, StepEnv, capture, check_own, unread_capture};
+use super::{StandIn, StepEnv, capture, check_own, json_excerpt, unread_capture};
 use crate::error::StepError;
 
 /// How templates read a body: whole (or it cannot be told), not at all, or only through paths.
@@ -132,8 +132,15 @@ fn secrets(env: &StepEnv<'_>) -> crate::redact::Redactor {
 }
 
 /// The start of a body left as bytes, redacted (`secrets`) before it is cut, with its size and
-/// `why` it is an excerpt.
+/// `why` it is an excerpt. JSON is shown as serde_json writes it ([`json_excerpt`]), so a secret
+/// the body escapes its own way is masked as in the parsed tree; other bytes as text.
 fn unparsed_excerpt(bytes: &[u8], secrets: &crate::redact::Redactor, why: &str) -> String {
+    if let Some((start, _)) = json_excerpt::masked_start(bytes, secrets, UNPARSED_EXCERPT_BYTES) {
+        return format!(
+            "{start}… (excerpt: the body is {} bytes; {why})",
+            bytes.len()
+        );
+    }
     let text = match std::str::from_utf8(bytes) {
         Ok(text) => std::borrow::Cow::Borrowed(text),
         // Only the start is shown: convert no more than it (a cut character becomes U+FFFD).

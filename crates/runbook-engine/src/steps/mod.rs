@@ -5,6 +5,7 @@ mod audit;
 mod body_bytes;
 mod capture;
 mod http;
+mod json_excerpt;
 mod jsonpath_bytes;
 mod lazy_json;
 mod note;

@@ -14,7 +14,7 @@ use serde_json::value::RawValue;
 use runbook_dsl::{Capture, CaptureSource};
 
 use super::capture::Document;
-use super::{StandIn, StepEnv, jsonpath_bytes, partial_json};
+use super::{StandIn, StepEnv, json_excerpt, jsonpath_bytes, partial_json};
 use crate::error::{StepError, StepErrorKind};
 use crate::kept::KEPT_BYTES;
 use crate::redact::Redactor;
@@ -71,32 +71,41 @@ pub(super) fn keep(
     let bytes = document.readable_bytes(path).ok_or_else(cannot)?;
     let mut list = Listed::new(secrets);
     jsonpath_bytes::select_each(bytes, &path.query, &mut |raw| list.push(raw)).map_err(failed)?;
-    match list.few {
-        Some(raws) => raws
-            .into_iter()
+    if let Some(raws) = &list.few {
+        let values = raws
+            .iter()
             .map(|raw| serde_json::from_str(raw.get()))
             .collect::<Result<Vec<Value>, _>>()
-            .map(|values| Kept::Whole(Value::Array(values)))
-            .map_err(failed),
-        None => Ok(Kept::StandIn(StandIn {
-            output: capture.name.clone(),
-            shown: format!(
-                "{}… (excerpt: {} values, {} bytes of JSON; no template reads this capture, so \
-                 its values were not kept)",
-                list.shown, list.count, list.size
-            ),
-            held_secret: list.held_secret,
-        })),
+            .map_err(failed)?;
+        let list = Value::Array(values);
+        // Whole exactly when the report would keep the built list whole.
+        if crate::kept::fits(&list) {
+            return Ok(Kept::Whole(list));
+        }
     }
+    Ok(Kept::StandIn(StandIn {
+        output: capture.name.clone(),
+        shown: format!(
+            "{}… (excerpt: {} values, {} bytes of JSON in the body; no template reads this \
+             capture, so its values were not kept)",
+            list.shown, list.count, list.size
+        ),
+        held_secret: list.held_secret,
+    }))
 }
+
+/// The most of the values' text in the body for which they are built, to find out whether the
+/// report would keep the list whole (its JSON within [`KEPT_BYTES`]): the body's text can be
+/// indented, its JSON never longer than that text.
+const FEW_TEXT_BYTES: u64 = 4 * KEPT_BYTES as u64;
 
 /// The values of a list as they are read: counted, measured, the start of their text redacted.
 struct Listed<'b, 'r> {
     secrets: &'r Redactor,
-    /// The values, while the list's JSON is small enough to keep whole.
+    /// The values, while their text is short enough that the list may be kept whole.
     few: Option<Vec<&'b RawValue>>,
     count: usize,
-    /// The length of the list's JSON so far, with its `[` and `]`.
+    /// The length of the list's text so far (the values' text in the body), with `[` and `]`.
     size: u64,
     shown: String,
     held_secret: bool,
@@ -118,7 +127,7 @@ impl<'b, 'r> Listed<'b, 'r> {
         let text = raw.get();
         self.size += text.len() as u64 + u64::from(self.count > 0);
         self.count += 1;
-        if self.size > KEPT_BYTES as u64 {
+        if self.size > FEW_TEXT_BYTES {
             self.few = None;
         } else if let Some(few) = &mut self.few {
             few.push(raw);
@@ -126,10 +135,13 @@ impl<'b, 'r> Listed<'b, 'r> {
         let room = EXCERPT_BYTES.saturating_sub(self.shown.len());
         if room > 0 {
             self.shown.push(if self.count == 1 { '[' } else { ',' });
-            // Masked before it is cut, over the value's whole text: a secret that crosses the cut
-            // shows no part of itself.
-            let (start, _) = self.secrets.redact_start(text, room);
-            self.shown.push_str(&start);
+            // Written as serde_json writes it, then masked before it is cut: a secret the body
+            // escapes its own way, or one that crosses the cut, shows no part of itself.
+            if let Some((start, _)) =
+                json_excerpt::masked_start(text.as_bytes(), self.secrets, room)
+            {
+                self.shown.push_str(&start);
+            }
         }
         self.held_secret =
             self.held_secret || partial_json::holds_secret(text.as_bytes(), self.secrets);
@@ -182,7 +194,7 @@ mod tests {
         assert_eq!(few, None, "{} bytes were kept whole", document.len());
         assert!(held);
         assert!(!shown.contains("s3cret"), "a part of the secret shows");
-        assert!(shown.starts_with(r#"[[{"n": 0,"#), "{}", &shown[..40]);
+        assert!(shown.starts_with(r#"[[{"n":0,"#), "{}", &shown[..40]);
         assert!(shown.len() < EXCERPT_BYTES + 100, "{}", shown.len());
     }
 }

@@ -140,7 +140,11 @@ fn pretty_body(count: usize) -> Vec<u8> {
     let items: Vec<String> = (0..count)
         .map(|i| format!("{{\n            \"i\": {i},\n            \"s\": \"v{i}\"\n        }}"))
         .collect();
-    format!("{{\n    \"data\": [\n        {}\n    ]\n}}", items.join(",\n        ")).into_bytes()
+    format!(
+        "{{\n    \"data\": [\n        {}\n    ]\n}}",
+        items.join(",\n        ")
+    )
+    .into_bytes()
 }
 
 /// FAILS: the unread list is measured by its text in the body, whitespace and all, not by its
@@ -207,6 +211,18 @@ async fn an_unread_list_shows_no_escaped_form_of_a_secret() {
     assert!(shown.contains("excerpt"), "{shown}");
     assert!(
         !shown.contains(r"tok\u002Bs3cret-value") && !shown.contains("s3cret-value"),
+        "the secret shows: {}",
+        shown.get(..200).unwrap_or_default()
+    );
+
+    // The body's own excerpt (kept when the body is not discarded) masks it too.
+    let kept = ESCAPED.replace("      discard_body: true\n", "");
+    let bytes = run_with_body(&kept, &body).await;
+    assert_eq!(bytes.status, RunStatus::Succeeded, "{bytes:#?}");
+    let shown = step_report(&bytes, "get").outputs["body"].to_string();
+    assert!(shown.contains("excerpt: the body is"), "{shown}");
+    assert!(
+        !shown.contains("s3cret-value"),
         "the secret shows: {}",
         shown.get(..200).unwrap_or_default()
     );

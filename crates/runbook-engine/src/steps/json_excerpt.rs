@@ -1,0 +1,215 @@
+//! The start of a JSON document's text as serde_json writes it (compact, every string decoded and
+//! escaped the one way serde_json escapes), read from the bytes without building the document,
+//! then masked. A report shows such excerpts for a body left as bytes and for a list capture no
+//! template reads. The body's own text may escape a secret in a way the redactor has no form for
+//! (.NET writes `+` as `\u002B`, PHP writes `/` as `\/`); the parsed tree decodes its strings, so
+//! the secret is masked there, and here too once the text is written the one way.
+//!
+//! Members stay in the body's order (a repeated key too): an excerpt shows the text, it does not
+//! claim to be the parsed value.
+
+use std::fmt;
+
+use serde::de::{DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
+
+use super::lazy_json::{NUMBER_TOKEN, NumberText};
+use crate::redact::Redactor;
+
+/// The start of `bytes`' JSON, masked by `secrets`, about `limit` bytes of it (a mask is never
+/// cut), and whether anything was left off; `None` when the bytes are not JSON.
+pub(super) fn masked_start(
+    bytes: &[u8],
+    secrets: &Redactor,
+    limit: usize,
+) -> Option<(String, bool)> {
+    // Written past the cut by the longest form of a secret: one that starts before the cut is
+    // then whole in the text, and masked whole.
+    let wanted = limit
+        .saturating_add(secrets.longest_form())
+        .saturating_add(1);
+    let mut text = String::new();
+    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
+    let written = Write {
+        out: &mut text,
+        wanted,
+    }
+    .deserialize(&mut deserializer);
+    // An error once enough is written is the writer stopping the read.
+    if written.is_err() && text.len() < wanted {
+        return None;
+    }
+    let (start, cut) = secrets.redact_start(&text, limit);
+    Some((start, cut || text.len() >= wanted))
+}
+
+/// Writes the value it reads to `out`, and stops the read (an error) once `out` holds `wanted`
+/// bytes.
+struct Write<'o> {
+    out: &'o mut String,
+    wanted: usize,
+}
+
+impl Write<'_> {
+    fn push<E: serde::de::Error>(&mut self, text: &str) -> Result<(), E> {
+        self.out.push_str(text);
+        if self.out.len() >= self.wanted {
+            return Err(E::custom("the excerpt is long enough"));
+        }
+        Ok(())
+    }
+
+    fn push_string<E: serde::de::Error>(&mut self, text: &str) -> Result<(), E> {
+        let quoted = serde_json::to_string(text).map_err(E::custom)?;
+        self.push(&quoted)
+    }
+
+    fn again(&mut self) -> Write<'_> {
+        Write {
+            out: self.out,
+            wanted: self.wanted,
+        }
+    }
+}
+
+impl<'de> DeserializeSeed<'de> for Write<'_> {
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Write<'_> {
+    type Value = ();
+
+    fn expecting(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter.write_str("any valid JSON value")
+    }
+
+    fn visit_bool<E: serde::de::Error>(mut self, value: bool) -> Result<(), E> {
+        self.push(if value { "true" } else { "false" })
+    }
+
+    fn visit_i64<E: serde::de::Error>(mut self, value: i64) -> Result<(), E> {
+        self.push(&value.to_string())
+    }
+
+    fn visit_u64<E: serde::de::Error>(mut self, value: u64) -> Result<(), E> {
+        self.push(&value.to_string())
+    }
+
+    fn visit_f64<E: serde::de::Error>(mut self, value: f64) -> Result<(), E> {
+        self.push(&serde_json::Value::from(value).to_string())
+    }
+
+    fn visit_str<E: serde::de::Error>(mut self, value: &str) -> Result<(), E> {
+        self.push_string(value)
+    }
+
+    fn visit_unit<E: serde::de::Error>(mut self) -> Result<(), E> {
+        self.push("null")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(mut self, mut seq: A) -> Result<(), A::Error> {
+        self.push("[")?;
+        let mut first = true;
+        loop {
+            if !first {
+                // Written before the item is known to exist: taken back after the last one.
+                self.push(",")?;
+            }
+            if seq.next_element_seed(self.again())?.is_none() {
+                if !first {
+                    self.out.pop();
+                }
+                break;
+            }
+            first = false;
+        }
+        self.push("]")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(mut self, mut map: A) -> Result<(), A::Error> {
+        let mut first = true;
+        while let Some(key) = map.next_key::<String>()? {
+            // A number under `arbitrary_precision`: its text, as `Value` writes it.
+            if first && key == NUMBER_TOKEN {
+                let number = map.next_value_seed(NumberText)?;
+                return self.push(&number.to_string());
+            }
+            self.push(if first { "{" } else { "," })?;
+            first = false;
+            self.push_string(&key)?;
+            self.push(":")?;
+            map.next_value_seed(self.again())?;
+        }
+        self.push(if first { "{}" } else { "}" })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn start(text: &str, secrets: &Redactor, limit: usize) -> Option<(String, bool)> {
+        masked_start(text.as_bytes(), secrets, limit)
+    }
+
+    #[test]
+    fn writes_what_serde_json_writes_in_the_bodys_order() {
+        let none = Redactor::default();
+        for (body, written) in [
+            (
+                r#" { "b" : [1, 2.50, -0, 1e400, true, null, "\u00e9\/\u002B"], "a": {} } "#,
+                r#"{"b":[1,2.50,-0,1e+400,true,null,"é/+"],"a":{}}"#,
+            ),
+            ("[]", "[]"),
+            ("[[], [[]], {}]", "[[],[[]],{}]"),
+            (r#"{"a": 1, "a": 2}"#, r#"{"a":1,"a":2}"#),
+            (r#"{"$serde_json::private::Number": "1.50"}"#, "1.50"),
+            (
+                r#"{"x": 1, "$serde_json::private::Number": "2"}"#,
+                r#"{"x":1,"$serde_json::private::Number":"2"}"#,
+            ),
+            (r#""tab\tquote\"""#, r#""tab\tquote\"""#),
+        ] {
+            assert_eq!(
+                start(body, &none, 1000),
+                Some((written.to_owned(), false)),
+                "{body}"
+            );
+        }
+        assert_eq!(start("[1, 2", &none, 1000), None);
+        assert_eq!(start("not json", &none, 1000), None);
+    }
+
+    #[test]
+    fn a_secret_escaped_any_way_is_masked_and_never_cut() {
+        let mut secrets = Redactor::default();
+        secrets.add("tok+s3cret/value");
+        let body = r#"{"a": "tok\u002Bs3cret\/value", "b": "tok+s3cret\u002fvalue"}"#;
+        let (shown, cut) = start(body, &secrets, 1000).unwrap_or_default();
+        assert!(!shown.contains("s3cret"), "{shown}");
+        assert!(!cut);
+        // A secret across the cut is masked whole, not shown in part.
+        let filler = "x".repeat(90);
+        let body = format!(r#"["{filler}", "tok\u002Bs3cret\/value", "{filler}"]"#);
+        for limit in 90..120 {
+            let (shown, cut) = start(&body, &secrets, limit).unwrap_or_default();
+            assert!(
+                !shown.contains("s3cr") && !shown.ends_with("tok"),
+                "{limit}: {shown}"
+            );
+            assert!(cut, "{limit}");
+        }
+    }
+
+    #[test]
+    fn a_long_body_is_read_only_as_far_as_the_excerpt() {
+        let items: Vec<String> = (0..100_000).map(|i| format!(r#"{{"i":{i}}}"#)).collect();
+        let body = format!("[{}]", items.join(","));
+        let (shown, cut) = start(&body, &Redactor::default(), 100).unwrap_or_default();
+        assert!(cut);
+        assert_eq!(shown, body[..100]);
+    }
+}
