@@ -100,6 +100,28 @@ fn hand_picked_queries_select_what_the_tree_selects() {
 }
 
 #[test]
+fn a_deep_document_is_read_once_per_level_not_once_per_ancestor() {
+    // 121 levels (serde_json's limit is 128) with 64 KiB of text at the bottom: `..` used to
+    // open each level by reading its whole text, so a body nested deep cost its size times its
+    // depth.
+    let leaf = "x".repeat(65_536);
+    let document = format!(
+        "{}{{\"x\": \"{leaf}\"}}{}",
+        "{\"a\": [1, ".repeat(60),
+        "]}".repeat(60)
+    );
+    let before = SCANNED.with(std::cell::Cell::get);
+    assert_eq!(same(&document, "$..x"), 1);
+    assert_eq!(same(&document, "$..*"), 3 * 60 + 1);
+    let read = SCANNED.with(std::cell::Cell::get) - before;
+    assert!(
+        read <= 8 * document.len(),
+        "{read} bytes read for two queries over a document of {}",
+        document.len()
+    );
+}
+
+#[test]
 fn a_filter_is_not_answered_from_the_bytes() {
     for query in ["$.data[?@.i > 0]", "$..[?@.i]", "$[0, ?@.x]"] {
         let parsed = jsonpath_rust::parser::parse_json_path(query)
