@@ -38,7 +38,10 @@ impl<'a> Document<'a> {
             Document::Parsed(_) => None,
             Document::Unparsed { bytes, valid, .. } => {
                 let valid = *valid.get_or_init(|| super::lazy_json::validate(bytes).is_ok());
-                (valid && super::jsonpath_bytes::answerable(&path.query)).then_some(*bytes)
+                (valid
+                    && super::jsonpath_bytes::indexable(bytes)
+                    && super::jsonpath_bytes::answerable(&path.query))
+                .then_some(*bytes)
             }
         }
     }
@@ -70,7 +73,7 @@ impl<'a> Document<'a> {
                     .map_err(|_| not_json())?;
                     return raws
                         .into_iter()
-                        .map(|raw| serde_json::from_str(raw.get()).map_err(|_| not_json()))
+                        .map(|raw| serde_json::from_str(raw).map_err(|_| not_json()))
                         .collect();
                 }
                 tree.get_or_init(|| serde_json::from_slice(bytes).ok())

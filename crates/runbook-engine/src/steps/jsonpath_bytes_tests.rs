@@ -20,9 +20,8 @@ fn both(document: &str, query: &str) -> (Vec<Value>, Vec<Value>) {
     let mut ours = Vec::new();
     select_each(document.as_bytes(), &parsed, &mut |raw| {
         ours.push(
-            serde_json::from_str::<Value>(raw.get()).unwrap_or_else(|error| {
-                panic!("{document} {query}: {} is not JSON: {error}", raw.get())
-            }),
+            serde_json::from_str::<Value>(raw)
+                .unwrap_or_else(|error| panic!("{document} {query}: {raw} is not JSON: {error}")),
         );
     })
     .unwrap_or_else(|error| panic!("{document} {query}: {error}"));
@@ -43,7 +42,8 @@ const DOCUMENT: &str = r#"{
     "num": {"$serde_json::private::Number": "1.50"},
     "not_num": {"x": 1, "$serde_json::private::Number": "2"},
     "esc\"aped": {"\u00e9": "\ud83d\ude00", "a\/b": "c\nd"},
-    "": {"": [0]}
+    "": {"": [0]},
+    "bs\\":["\\" ,"\\\"",-1.5e-3 , 2E+2,{"k\\":[ ]},	true	,false]
 }"#;
 
 #[test]
@@ -90,6 +90,8 @@ fn hand_picked_queries_select_what_the_tree_selects() {
         "$[''][''][0]",
         "$.missing..*",
         "$.data[0].i.*",
+        "$['bs\\\\'][*]",
+        "$['bs\\\\'][4]..*",
     ] {
         same(DOCUMENT, query);
     }
@@ -97,6 +99,7 @@ fn hand_picked_queries_select_what_the_tree_selects() {
     assert_eq!(same(DOCUMENT, "$..*"), both(DOCUMENT, "$..*").0.len());
     assert!(same(DOCUMENT, "$..*") > 30);
     assert_eq!(same(DOCUMENT, "$.data[*].i"), 3);
+    assert_eq!(same(DOCUMENT, "$['bs\\\\'][*]"), 7);
 }
 
 #[test]

@@ -9,7 +9,6 @@
 //! filter are built as ever ([`super::capture`]).
 
 use serde_json::Value;
-use serde_json::value::RawValue;
 
 use runbook_dsl::{Capture, CaptureSource};
 
@@ -74,7 +73,7 @@ pub(super) fn keep(
     if let Some(raws) = &list.few {
         let values = raws
             .iter()
-            .map(|raw| serde_json::from_str(raw.get()))
+            .map(|raw| serde_json::from_str(raw))
             .collect::<Result<Vec<Value>, _>>()
             .map_err(failed)?;
         let list = Value::Array(values);
@@ -103,7 +102,7 @@ const FEW_TEXT_BYTES: u64 = 4 * KEPT_BYTES as u64;
 struct Listed<'b, 'r> {
     secrets: &'r Redactor,
     /// The values, while their text is short enough that the list may be kept whole.
-    few: Option<Vec<&'b RawValue>>,
+    few: Option<Vec<&'b str>>,
     count: usize,
     /// The length of the list's text so far (the values' text in the body), with `[` and `]`.
     size: u64,
@@ -123,8 +122,8 @@ impl<'b, 'r> Listed<'b, 'r> {
         }
     }
 
-    fn push(&mut self, raw: &'b RawValue) {
-        let text = raw.get();
+    fn push(&mut self, raw: &'b str) {
+        let text = raw;
         self.size += text.len() as u64 + u64::from(self.count > 0);
         self.count += 1;
         if self.size > FEW_TEXT_BYTES {
@@ -164,7 +163,7 @@ mod tests {
             .unwrap_or_else(|error| panic!("{error}"));
         let few = list.few.map(|raws| {
             raws.iter()
-                .map(|raw| serde_json::from_str(raw.get()).unwrap_or_default())
+                .map(|raw| serde_json::from_str(raw).unwrap_or_default())
                 .collect()
         });
         (few, list.shown, list.held_secret)
