@@ -1,7 +1,7 @@
 //! JSONPath over a response body left as bytes ([`super::lazy_json`]), for every query without a
 //! filter: names, indices, wildcards, slices, unions and `..`. Each selected value is its own text
-//! in the body (a `&str` slice of it), never a tree: a `$..*` over a 10 MiB body of small values selects
-//! more than a million values, and the parsed body alone is a tree of some 200 MB.
+//! in the body (a `&str` slice of it), never a tree: a `$..*` over a 10 MiB body of small values
+//! selects more than a million values, and the parsed body alone is a tree of some 200 MB.
 //!
 //! The answer must be jsonpath_rust's over the parsed tree, value for value and in the same order
 //! (`jsonpath_bytes_tests.rs` checks it on generated documents and queries). Its rules, which this
