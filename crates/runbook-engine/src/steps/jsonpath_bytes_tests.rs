@@ -135,7 +135,17 @@ fn a_filter_is_not_answered_from_the_bytes() {
 
 use crate::steps::tests_support::Rng;
 
-const KEYS: [&str; 5] = ["a", "b", "c", "é", "a b"];
+const KEYS: [&str; 6] = ["a", "b", "c", "é", "a b", "q\"\\"];
+
+/// Space between tokens, as a server may write it.
+fn space(rng: &mut Rng) -> &'static str {
+    ["", "", " ", "\n\t", "\r\n "][rng.below(5)]
+}
+
+/// A key as a JSONPath name selector writes it.
+fn quoted(key: &str) -> String {
+    format!("'{}'", key.replace('\\', "\\\\").replace('\'', "\\'"))
+}
 
 fn document(rng: &mut Rng, depth: u32) -> String {
     let pick = if depth == 0 {
@@ -145,24 +155,27 @@ fn document(rng: &mut Rng, depth: u32) -> String {
     };
     match pick {
         0 => rng.below(100).to_string(),
-        1 => format!("\"s{}\"", rng.below(10)),
+        1 => ["\"s\"", "\"q\\\"\\\\\"", "\"\\u00e9\\/\""][rng.below(3)].to_owned(),
         2 => ["true", "null", "-1.50e3"][rng.below(3)].to_owned(),
         3 => "[]".to_owned(),
         4 | 5 => {
             let items: Vec<String> = (0..rng.below(5))
                 .map(|_| document(rng, depth - 1))
                 .collect();
-            format!("[{}]", items.join(", "))
+            let comma = format!("{},{}", space(rng), space(rng));
+            format!("[{}{}{}]", space(rng), items.join(&comma), space(rng))
         }
         _ => {
             // Repeated keys on purpose: the last one wins.
             let members: Vec<String> = (0..rng.below(5))
                 .map(|_| {
                     let key = KEYS[rng.below(KEYS.len() as u64)];
-                    format!("\"{key}\": {}", document(rng, depth - 1))
+                    let key = serde_json::to_string(key).unwrap_or_default();
+                    let colon = format!("{}:{}", space(rng), space(rng));
+                    format!("{key}{colon}{}", document(rng, depth - 1))
                 })
                 .collect();
-            format!("{{{}}}", members.join(", "))
+            format!("{{{}{}{}}}", space(rng), members.join(", "), space(rng))
         }
     }
 }
@@ -170,7 +183,7 @@ fn document(rng: &mut Rng, depth: u32) -> String {
 fn selector(rng: &mut Rng) -> String {
     let index = |rng: &mut Rng| rng.below(9) as i64 - 4;
     match rng.below(6) {
-        0 => format!("'{}'", KEYS[rng.below(KEYS.len() as u64)]),
+        0 => quoted(KEYS[rng.below(KEYS.len() as u64)]),
         1 => "*".to_owned(),
         2 => index(rng).to_string(),
         3 => {
@@ -189,7 +202,7 @@ fn selector(rng: &mut Rng) -> String {
             }
         }
         _ => {
-            let first = format!("'{}'", KEYS[rng.below(KEYS.len() as u64)]);
+            let first = quoted(KEYS[rng.below(KEYS.len() as u64)]);
             format!("{first},{}", index(rng))
         }
     }
