@@ -18,3 +18,4 @@ mod outcomes;
 mod partial;
 mod phases;
 mod resume;
+mod unexpected;
