@@ -119,40 +119,50 @@ pub(super) fn outputs_of_unparsed(
 const UNPARSED_EXCERPT_BYTES: usize = 4 * 1024;
 
 /// What an excerpt says about a body no template reads.
-const NOT_READ: &str = "no template reads it, so it was neither parsed nor kept";
+pub(super) const NOT_READ: &str = "no template reads it, so it was neither parsed nor kept";
 
 /// What an excerpt says about a body templates read only through plain paths.
 const PARTLY_READ: &str = "templates read only parts of it, and only those were parsed and kept";
 
 /// The run's secrets and those this step captured.
-fn secrets(env: &StepEnv<'_>) -> crate::redact::Redactor {
+pub(super) fn secrets(env: &StepEnv<'_>) -> crate::redact::Redactor {
     let mut secrets = env.context.redactor.clone();
     secrets.merge(&env.new_secrets);
     secrets
 }
 
-/// The start of a body left as bytes, redacted (`secrets`) before it is cut, with its size and
-/// `why` it is an excerpt. JSON is shown as serde_json writes it ([`json_excerpt`]), so a secret
-/// the body escapes its own way is masked as in the parsed tree; other bytes as text.
-fn unparsed_excerpt(bytes: &[u8], secrets: &crate::redact::Redactor, why: &str) -> String {
-    if let Some((start, _)) = json_excerpt::masked_start(bytes, secrets, UNPARSED_EXCERPT_BYTES) {
-        return format!(
-            "{start}… (excerpt: the body is {} bytes; {why})",
-            bytes.len()
-        );
+/// The start of a body left as bytes, about `limit` bytes of it, masked by `secrets` before it is
+/// cut. JSON is shown as serde_json writes it ([`json_excerpt`]), so a secret the body escapes its
+/// own way (`\u002B` for `+`) is masked as in the parsed tree; other bytes as text.
+pub(super) fn masked_start(
+    bytes: &[u8],
+    secrets: &crate::redact::Redactor,
+    limit: usize,
+) -> String {
+    if let Some((start, _)) = json_excerpt::masked_start(bytes, secrets, limit) {
+        return start;
     }
     let text = match std::str::from_utf8(bytes) {
         Ok(text) => std::borrow::Cow::Borrowed(text),
         // Only the start is shown: convert no more than it (a cut character becomes U+FFFD).
         Err(_) => String::from_utf8_lossy(
             bytes
-                .get(..(2 * UNPARSED_EXCERPT_BYTES).min(bytes.len()))
+                .get(..(2 * limit).min(bytes.len()))
                 .unwrap_or_default(),
         ),
     };
-    let (start, _) = secrets.redact_start(&text, UNPARSED_EXCERPT_BYTES);
+    secrets.redact_start(&text, limit).0
+}
+
+/// The start of a body left as bytes ([`masked_start`]), with its size and `why` it is an excerpt.
+pub(super) fn unparsed_excerpt(
+    bytes: &[u8],
+    secrets: &crate::redact::Redactor,
+    why: &str,
+) -> String {
     format!(
-        "{start}… (excerpt: the body is {} bytes; {why})",
+        "{}… (excerpt: the body is {} bytes; {why})",
+        masked_start(bytes, secrets, UNPARSED_EXCERPT_BYTES),
         bytes.len()
     )
 }

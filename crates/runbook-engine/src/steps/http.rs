@@ -6,7 +6,9 @@ use serde_json::{Map, Value};
 
 use runbook_dsl::{Body, HttpStep};
 
-use super::body_bytes::{BodyReads, body_reads, outputs_of_unparsed};
+use super::body_bytes::{
+    BodyReads, NOT_READ, body_reads, masked_start, outputs_of_unparsed, secrets, unparsed_excerpt,
+};
 use super::partial_json;
 use super::{StepEnv, capture, check_own};
 use crate::context::Scope;
@@ -71,11 +73,12 @@ pub(super) async fn execute(
             }
         }
     }
-    let response = Received::new(status, headers, bytes, !expected);
     if !expected {
-        return Err(unexpected_status(step, &described, response, env));
+        return Err(unexpected_status(
+            step, &described, status, headers, bytes, env,
+        ));
     }
-    outputs_of(step, response, env)
+    outputs_of(step, Received::new(status, headers, bytes), env)
 }
 
 /// What came back. The body is parsed once and not copied: a 10 MiB body of small JSON values is
@@ -87,29 +90,27 @@ struct Received {
     body: Value,
     /// Whether `body` is the parsed JSON (captures by JSONPath need it).
     is_json: bool,
-    /// The body's text, kept only for the message of an unexpected status.
-    text: Option<String>,
 }
 
 impl Received {
-    fn new(status: u16, headers: Map<String, Value>, bytes: Vec<u8>, keep_text: bool) -> Self {
+    fn new(status: u16, headers: Map<String, Value>, bytes: Vec<u8>) -> Self {
         let json = if bytes.is_empty() {
             None
         } else {
             serde_json::from_slice::<Value>(&bytes).ok()
         };
-        let text = |bytes: &[u8]| String::from_utf8_lossy(bytes).into_owned();
-        let kept = keep_text.then(|| text(&bytes));
         let (body, is_json) = match json {
             Some(json) => (json, true),
-            None => (Value::String(text(&bytes)), false),
+            None => (
+                Value::String(String::from_utf8_lossy(&bytes).into_owned()),
+                false,
+            ),
         };
         Received {
             status,
             headers,
             body,
             is_json,
-            text: kept,
         }
     }
 }
@@ -185,21 +186,16 @@ fn headers_and_body(
     Ok((headers, body))
 }
 
-/// A status the step does not expect: what was wanted and got, a redirect not followed, the body
-/// (redacted), and what the failure path may refer to.
+/// A status the step does not expect: what was wanted and got, a redirect not followed, the start
+/// of the body (masked), and what the failure path may refer to.
 fn unexpected_status(
     step: &HttpStep,
     described: &str,
-    response: Received,
+    status: u16,
+    headers: Map<String, Value>,
+    bytes: Vec<u8>,
     env: &StepEnv<'_>,
 ) -> StepError {
-    let Received {
-        status,
-        headers,
-        body,
-        text,
-        ..
-    } = response;
     let wanted = if step.expect_status.is_empty() {
         "a 2xx status".to_owned()
     } else {
@@ -225,9 +221,10 @@ fn unexpected_status(
             "\n  redirect to {location} was not followed ({why})"
         ));
     }
-    if let Some(text) = text.filter(|text| !text.is_empty()) {
-        // Redact before cutting, so a secret across the cut cannot show in part.
-        let shown = env.context.redactor.redact(&env.new_secrets.redact(&text));
+    if !bytes.is_empty() {
+        // Masked before it is cut, so a secret across the cut cannot show in part; JSON as
+        // serde_json writes it, so a secret the server escaped its own way is masked too.
+        let shown = masked_start(bytes.as_slice(), &secrets(env), SNIPPET_BYTES);
         message.push_str(&format!("\n  body: {}", snippet(&shown)));
     }
     let mut error = StepError::new(StepErrorKind::UnexpectedResult, message);
@@ -241,8 +238,11 @@ fn unexpected_status(
     produced.insert("status".into(), Value::from(status));
     let body = if step.discard_body {
         Value::String(DISCARDED.into())
+    } else if matches!(body_reads(env, bytes.len()), BodyReads::Nothing) {
+        // As for an expected response: a large body no template reads is not parsed.
+        Value::String(unparsed_excerpt(&bytes, &secrets(env), NOT_READ))
     } else {
-        body
+        Received::new(status, Map::new(), bytes).body
     };
     produced.insert("body".into(), body);
     produced.insert("headers".into(), Value::Object(headers));
@@ -325,6 +325,9 @@ fn encode_for_url(before: &str, text: String) -> String {
     }
     out
 }
+
+/// About what [`snippet`] shows, in bytes: 300 characters of up to four bytes.
+const SNIPPET_BYTES: usize = 1_200;
 
 fn snippet(text: &str) -> String {
     let trimmed = text.trim();
