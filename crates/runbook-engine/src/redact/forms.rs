@@ -223,6 +223,15 @@ mod tests {
     }
 
     #[test]
+    fn json_styles_cover_dotnet() {
+        // System.Text.Json's default encoder: HTML-sensitive characters, `'`, `+`, backtick, and
+        // even `"` as upper-case `\u` escapes, and every non-ASCII character too.
+        let forms = forms_of("a+b<'ß\"`", false);
+        let expected = r"a\u002Bb\u003C\u0027\u00DF\u0022\u0060";
+        assert!(forms.iter().any(|f| f == expected), "{expected}: {forms:?}");
+    }
+
+    #[test]
     fn json_styles_cover_go_python_and_php() {
         let forms = forms_of("a/b<ß&", false);
         for expected in [
