@@ -83,6 +83,9 @@ struct JsonStyle {
     html: bool,
     /// `/` as `\/`: PHP.
     slash: bool,
+    /// `"`, `'`, `+` and backtick as `\u0022` and so on too: .NET's System.Text.Json (with
+    /// `ascii`, `upper` and `html`, its default encoder). Base64 keys hold `+`.
+    dotnet: bool,
 }
 
 impl JsonStyle {
@@ -91,11 +94,20 @@ impl JsonStyle {
         upper: false,
         html: false,
         slash: false,
+        dotnet: false,
+    };
+
+    const DOTNET: JsonStyle = JsonStyle {
+        ascii: true,
+        upper: true,
+        html: true,
+        slash: false,
+        dotnet: true,
     };
 }
 
 fn json_styles() -> Vec<JsonStyle> {
-    let mut styles = Vec::with_capacity(16);
+    let mut styles = Vec::with_capacity(17);
     for ascii in [false, true] {
         for upper in [false, true] {
             for html in [false, true] {
@@ -105,11 +117,13 @@ fn json_styles() -> Vec<JsonStyle> {
                         upper,
                         html,
                         slash,
+                        dotnet: false,
                     });
                 }
             }
         }
     }
+    styles.push(JsonStyle::DOTNET);
     styles
 }
 
@@ -124,6 +138,7 @@ fn json(text: &str, style: JsonStyle) -> String {
     };
     for c in text.chars() {
         match c {
+            '"' | '\'' | '+' | '`' if style.dotnet => unicode(&mut out, c as u16),
             '"' => out.push_str("\\\""),
             '\\' => out.push_str("\\\\"),
             '\n' => out.push_str("\\n"),
