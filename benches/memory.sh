@@ -9,6 +9,8 @@
 #   - six such GETs, each read by a later step;
 #   - one such GET whose list a later step reads only for its `length`: every item is counted, as `null`;
 #   - one such GET whose list a later step reads whole (a comparison): the list is built as a tree;
+#   - one such GET answered with a status the step does not expect (the run fails; its message
+#     quotes the start of the body);
 #   - `runbook runs` and `runbook show` over one journal of about 60 MB.
 # A local Python server on 127.0.0.1 serves the body. Prints MiB and the ratio to the body's size.
 #
@@ -53,10 +55,11 @@ for _ in $(seq 100); do [[ -s "$work/port" ]] && break; sleep 0.05; done
 url="http://127.0.0.1:$(cat "$work/port")/body"
 body_mib=$(python3 -c "import os; print(os.path.getsize('$work/body.json') / 1048576)")
 
-runbook() {  # runbook FILE STEPS MODE (MODE: "", star, own, later, list or whole)
+runbook() {  # runbook FILE STEPS MODE (MODE: "", star, own, later, list, whole or refused)
   { printf 'id: memory\ntitle: Memory\nsteps:\n'
     for k in $(seq "$2"); do
       printf '  - id: big%s\n    http:\n      url: "%s"\n      max_response_bytes: 20000000\n' "$k" "$url"
+      if [[ "$3" == refused ]]; then printf '      expect_status: 201\n'; continue; fi
       printf '      capture:\n        first: "$.data[0].i"\n'
       case "$3" in
         star) printf '        every: {jsonpath: "$..*", all: true}\n' ;;
@@ -82,6 +85,7 @@ runbook() {  # runbook FILE STEPS MODE (MODE: "", star, own, later, list or whol
 runbook "$work/one.yaml" 1 ""; runbook "$work/six.yaml" 6 ""; runbook "$work/star.yaml" 1 star
 runbook "$work/own.yaml" 1 own; runbook "$work/later.yaml" 1 later; runbook "$work/six_later.yaml" 6 later
 runbook "$work/list.yaml" 1 list; runbook "$work/whole.yaml" 1 whole
+runbook "$work/refused.yaml" 1 refused
 sed "s|/body\"|/tiny\"|" "$work/one.yaml" > "$work/tiny.yaml"
 
 # Peak RSS moves from run to run by whole 2 MiB pages: mimalloc asks for transparent huge pages
@@ -110,6 +114,9 @@ peak "one response, a later step reads two paths" "$bin" run "$work/later.yaml"
 peak "six responses, a later step reads two paths of each" "$bin" run "$work/six_later.yaml"
 peak "one response, a later step reads the length of its list" "$bin" run "$work/list.yaml"
 peak "one response, a later step reads its list whole (a comparison)" "$bin" run "$work/whole.yaml"
+# This run fails by design (exit 1); the shell turns that into success and a crash into failure.
+peak "one response with a status the step does not expect (the run fails)" \
+  sh -c '"$@"; test $? -eq 1' sh "$bin" run "$work/refused.yaml"
 
 # A journal of about 60 MB: 2,000 shell steps, each printing 30,000 bytes (kept whole: under 64 KiB).
 { printf 'id: long-journal\ntitle: Long journal\nsteps:\n'
