@@ -5,7 +5,7 @@
 use runbook_dsl::{Runbook, Source, Step};
 use serde_json::Map;
 
-use super::{JournalObserver, JournalWriter, RunStarted, read_journal};
+use super::{JournalObserver, JournalRecord, JournalWriter, RunStarted, read_journal};
 use crate::observer::{Observer, Position};
 use crate::report::{Phase, StepOutcome, StepReport};
 
@@ -137,4 +137,54 @@ fn a_step_with_side_effects_is_synced_before_it_runs_a_read_only_one_is_not() {
     assert_eq!(read.entries.len(), 13);
     let seqs: Vec<u64> = read.entries.iter().map(|entry| entry.seq).collect();
     assert_eq!(seqs, (1..=13).collect::<Vec<_>>(), "records out of order");
+}
+
+fn finished() -> super::record::RunFinished {
+    super::record::RunFinished {
+        status: crate::report::RunStatus::Succeeded,
+        failed_step: None,
+        stop: None,
+        duration_ms: 1,
+        irreversible_done: Vec::new(),
+    }
+}
+
+/// A run of read-only steps (W1's 200 GETs, a health check) has nothing to make durable: a power
+/// cut may lose its journal, and running it again changes nothing. Its start record reaches the
+/// disk with the first step that has side effects, if one comes, and its end record is synced
+/// only then.
+#[test]
+fn a_run_that_changes_nothing_syncs_nothing_and_one_that_changed_something_syncs_its_end() {
+    let runbook = runbook();
+    let step = |id: &str| {
+        runbook
+            .steps
+            .iter()
+            .find(|step| step.id == id)
+            .unwrap_or_else(|| panic!("no step {id}"))
+    };
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+
+    let path = dir.path().join("read-only.jsonl");
+    let writer = JournalWriter::create(&path, started()).unwrap_or_else(|e| panic!("{e}"));
+    let mut journal = JournalObserver::new(writer);
+    assert_eq!(journal.syncs(), 0, "the start of a run is not synced on its own");
+    assert_eq!(lines(&path), ["run_started"], "but it is in the file");
+    assert_eq!(journal.checkpoint(step("get"), &AT), Ok(()));
+    journal.step_finished(step("get"), &AT, &report(step("get"), StepOutcome::Passed));
+    journal.write(JournalRecord::RunFinished(finished()));
+    assert_eq!(journal.syncs(), 0, "a run that changed nothing synced");
+    assert_eq!(
+        lines(&path),
+        ["run_started", "step_started get", "step_finished get", "run_finished"]
+    );
+
+    let path = dir.path().join("side-effects.jsonl");
+    let writer = JournalWriter::create(&path, started()).unwrap_or_else(|e| panic!("{e}"));
+    let mut journal = JournalObserver::new(writer);
+    assert_eq!(journal.checkpoint(step("sh"), &AT), Ok(()));
+    assert_eq!(journal.syncs(), 1, "sh's start (and the run's) are synced before it runs");
+    journal.step_finished(step("sh"), &AT, &report(step("sh"), StepOutcome::Passed));
+    journal.write(JournalRecord::RunFinished(finished()));
+    assert_eq!(journal.syncs(), 2, "the end of a run that changed something is synced");
 }

@@ -35,7 +35,8 @@ impl JournalObserver {
         self.error.as_ref()
     }
 
-    fn write(&mut self, record: JournalRecord) {
+    /// Appends `record` with its own durability ([`JournalRecord::durability`]).
+    pub(crate) fn write(&mut self, record: JournalRecord) {
         let durability = record.durability();
         self.write_as(record, durability);
     }
