@@ -56,14 +56,19 @@ impl JournalRecord {
     /// goes out with the next record, which the engine writes before anything else can happen.
     pub fn durability(&self) -> Durability {
         match self {
-            JournalRecord::RunStarted(_)
-            | JournalRecord::RunResumed(_)
+            // A new run's start goes to the disk with the first record that must (a step with
+            // side effects is announced): until one does, a power cut loses a run that changed
+            // nothing, and the journal reads as empty (`runbook runs`: "empty").
+            JournalRecord::RunStarted(_) => Durability::Written,
+            // Its end is synced when something before it was: then the outcome of the last step
+            // with side effects goes with it. A run that changed nothing has nothing to keep.
+            JournalRecord::RunFinished(_) => Durability::SyncedIfSynced,
+            JournalRecord::RunResumed(_)
             | JournalRecord::PhaseStarted { .. }
             | JournalRecord::StepStarted(_)
             | JournalRecord::Decision { .. }
             | JournalRecord::RunStopped { .. }
-            | JournalRecord::CommitPassed { .. }
-            | JournalRecord::RunFinished(_) => Durability::Synced,
+            | JournalRecord::CommitPassed { .. } => Durability::Synced,
             JournalRecord::StepFinished(finished) => match finished.outcome {
                 StepOutcome::Failed => Durability::Written,
                 StepOutcome::Passed
@@ -83,6 +88,9 @@ pub enum Durability {
     /// Written to the file before the append returns: it survives the process being killed, and
     /// reaches the disk with the next synced record.
     Written,
+    /// [`Durability::Synced`] when the writer synced a record before (in this session),
+    /// otherwise [`Durability::Written`].
+    SyncedIfSynced,
     /// Kept in memory and written together with the next record that is not deferred, in one
     /// `write`. Only for a step's outcome when the engine's next move is to write another record
     /// (the next step's start, the run's end): a process killed in that instant leaves the step

@@ -119,10 +119,17 @@ impl JournalWriter {
         };
         serde_json::to_writer(&mut self.pending, &entry).map_err(std::io::Error::other)?;
         self.pending.push(b'\n');
+        let durability = match durability {
+            Durability::SyncedIfSynced if self.syncs == 0 => Durability::Written,
+            Durability::SyncedIfSynced => Durability::Synced,
+            durability @ (Durability::Synced | Durability::Written | Durability::Deferred) => {
+                durability
+            }
+        };
         match durability {
             Durability::Deferred => Ok(()),
             Durability::Written => self.write_pending(),
-            Durability::Synced => {
+            Durability::SyncedIfSynced | Durability::Synced => {
                 let bytes = self.pending.len();
                 self.write_pending()?;
                 let started = std::time::Instant::now();
