@@ -150,7 +150,8 @@ fn json(text: &str, style: JsonStyle) -> String {
             '<' | '>' | '&' | '\u{2028}' | '\u{2029}' if style.html => {
                 unicode(&mut out, u16::try_from(u32::from(c)).unwrap_or(0));
             }
-            c if c.is_control() && c.is_ascii() => {
+            // DEL is no control character to JSON: only the ASCII-only encoders escape it.
+            c if c < ' ' || (c == '\u{7f}' && style.ascii) => {
                 unicode(&mut out, u16::try_from(u32::from(c)).unwrap_or(0));
             }
             c if !c.is_ascii() && style.ascii => {

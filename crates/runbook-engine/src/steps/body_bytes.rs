@@ -144,13 +144,15 @@ pub(super) fn masked_start(
     }
     let text = match std::str::from_utf8(bytes) {
         Ok(text) => std::borrow::Cow::Borrowed(text),
-        // Only the start is shown: convert no more than it (a cut character becomes U+FFFD).
-        Err(_) => String::from_utf8_lossy(
-            bytes
-                .get(..(2 * limit).min(bytes.len()))
-                .unwrap_or_default(),
-        ),
+        // Only the start is shown: convert no more than it, and the longest form of a secret
+        // past it, so one that starts before the cut is whole (a cut character becomes U+FFFD).
+        Err(_) => {
+            let end = (2 * limit).saturating_add(secrets.longest_form());
+            String::from_utf8_lossy(bytes.get(..end.min(bytes.len())).unwrap_or_default())
+        }
     };
+    // JSON at first and then not (cut off, a trailing comma): its escapes still hide secrets.
+    let text = json_excerpt::decode_escapes(&text);
     secrets.redact_start(&text, limit).0
 }
 
@@ -194,7 +196,6 @@ mod tests {
         }
     }
 
-
     /// FAILS: a body that is not UTF-8 is converted only as far as twice the limit before it is
     /// masked, so a secret longer than the limit that starts before the cut is not whole in the
     /// converted text, is not masked, and its start shows. (Four-byte characters before it: the
@@ -231,5 +232,4 @@ mod tests {
             assert!(shown.contains("quota exceeded"), "{body:?}: {shown}");
         }
     }
-
 }

@@ -34,12 +34,71 @@ pub(super) fn masked_start(
         wanted,
     }
     .deserialize(&mut deserializer);
-    // An error once enough is written is the writer stopping the read.
-    if written.is_err() && text.len() < wanted {
+    // An error once enough is written is the writer stopping the read. Read whole, the value
+    // must be all there is: a second document or text after it is not JSON (the parse the
+    // outputs use refuses it), and an excerpt of the first value alone would hide the rest.
+    if text.len() < wanted && (written.is_err() || deserializer.end().is_err()) {
         return None;
     }
     let (start, cut) = secrets.redact_start(&text, limit);
     Some((start, cut || text.len() >= wanted))
+}
+
+/// `text` with each `\uXXXX` escape (a surrogate pair too) and `\/` decoded, except where the
+/// character is one a JSON string must escape (`"`, `\`, a control character): the start of a body
+/// that is not JSON as a whole (cut off, a trailing comma, two documents) is masked as text, and a
+/// secret the server escaped its own way (`\u0073` for `s`) must show as itself to be masked.
+pub(super) fn decode_escapes(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.contains('\\') {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find('\\') {
+        out.push_str(&rest[..at]);
+        let escape = &rest[at..];
+        let (decoded, len) = decode_one(escape).unwrap_or_else(|| {
+            // Another escape (`\\`, `\"`, `\n`...) stays as it is, whole: its second character
+            // cannot start an escape of its own.
+            let len = escape.chars().nth(1).map_or(1, |c| 1 + c.len_utf8());
+            (None, len)
+        });
+        match decoded {
+            Some(c) => out.push(c),
+            None => out.push_str(&escape[..len]),
+        }
+        rest = &escape[len..];
+    }
+    out.push_str(rest);
+    std::borrow::Cow::Owned(out)
+}
+
+/// The escape at the start of `escape` when it is `\/` or `\u` (with its low surrogate), decoded
+/// (`None`: a character it must stay escaped as), and its length.
+fn decode_one(escape: &str) -> Option<(Option<char>, usize)> {
+    if escape.starts_with("\\/") {
+        return Some((Some('/'), 2));
+    }
+    let unit = |at: usize| {
+        let hex = escape.get(at..at + 6)?.strip_prefix("\\u")?;
+        if !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return None;
+        }
+        u32::from_str_radix(hex, 16).ok()
+    };
+    let first = unit(0)?;
+    let (code, len) = match first {
+        0xD800..=0xDBFF => match unit(6) {
+            Some(low @ 0xDC00..=0xDFFF) => {
+                (0x10000 + ((first - 0xD800) << 10) + (low - 0xDC00), 12)
+            }
+            _ => return None,
+        },
+        _ => (first, 6),
+    };
+    let c = char::from_u32(code)?;
+    let keep_escaped = c == '"' || c == '\\' || c.is_control();
+    Some(((!keep_escaped).then_some(c), len))
 }
 
 /// Writes the value it reads to `out`, and stops the read (an error) once `out` holds `wanted`
@@ -151,6 +210,25 @@ impl<'de> Visitor<'de> for Write<'_> {
 mod tests {
     use super::*;
 
+    #[test]
+    fn escapes_are_decoded_except_where_a_json_string_needs_them() {
+        for (text, decoded) in [
+            (r"tok+\u00733cret", "tok+s3cret"),
+            (r"tok\u002Bs", "tok+s"),
+            (r"a\/b", "a/b"),
+            (r"\ud83d\ude00 \u00e9", "😀 é"),
+            // An escaped backslash: what follows it is text, not an escape.
+            (r"\\u0073", r"\\u0073"),
+            (r"\u0022 \u005c \u000a \\ \n \é", r"\u0022 \u005c \u000a \\ \n \é"),
+            // Not an escape: lone or bad surrogates, short or bad hex, a backslash at the end.
+            (r"\ud800x \udc00 \ud800\u0041 \u00zz \u00", r"\ud800x \udc00 \ud800A \u00zz \u00"),
+            ("end\\", "end\\"),
+            ("none", "none"),
+        ] {
+            assert_eq!(decode_escapes(text), decoded, "{text}");
+        }
+    }
+
     fn start(text: &str, secrets: &Redactor, limit: usize) -> Option<(String, bool)> {
         masked_start(text.as_bytes(), secrets, limit)
     }
@@ -226,5 +304,4 @@ mod tests {
         let (shown, _) = start(&body, &secrets, 1000).unwrap_or_default();
         assert!(!shown.contains("word-4242"), "{shown:?}");
     }
-
 }
