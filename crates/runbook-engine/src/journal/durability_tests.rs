@@ -69,25 +69,32 @@ fn lines(path: &std::path::Path) -> Vec<String> {
         .collect()
 }
 
+fn step_of<'r>(runbook: &'r Runbook, id: &str) -> &'r Step {
+    runbook
+        .steps
+        .iter()
+        .find(|step| step.id == id)
+        .unwrap_or_else(|| panic!("no step {id}"))
+}
+
+/// A new run's journal at `path`, as its observer.
+fn journal_at(path: &std::path::Path) -> JournalObserver {
+    let writer = JournalWriter::create(path, started()).unwrap_or_else(|e| panic!("{e}"));
+    JournalObserver::new(writer)
+}
+
 #[test]
 fn a_step_with_side_effects_is_synced_before_it_runs_a_read_only_one_is_not() {
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     let path = dir.path().join("journal.jsonl");
-    let writer = JournalWriter::create(&path, started()).unwrap_or_else(|e| panic!("{e}"));
-    let mut journal = JournalObserver::new(writer);
+    let mut journal = journal_at(&path);
     assert_eq!(
         journal.syncs(),
         0,
         "the run's start waits for a step with side effects"
     );
     let runbook = runbook();
-    let step = |id: &str| {
-        runbook
-            .steps
-            .iter()
-            .find(|step| step.id == id)
-            .unwrap_or_else(|| panic!("no step {id}"))
-    };
+    let step = |id: &str| step_of(&runbook, id);
     let last_two = |path: &std::path::Path| {
         let all = lines(path);
         all[all.len().saturating_sub(2)..].to_vec()
@@ -160,18 +167,11 @@ fn finished() -> super::record::RunFinished {
 #[test]
 fn a_run_that_changes_nothing_syncs_nothing_and_one_that_changed_something_syncs_its_end() {
     let runbook = runbook();
-    let step = |id: &str| {
-        runbook
-            .steps
-            .iter()
-            .find(|step| step.id == id)
-            .unwrap_or_else(|| panic!("no step {id}"))
-    };
+    let step = |id: &str| step_of(&runbook, id);
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
 
     let path = dir.path().join("read-only.jsonl");
-    let writer = JournalWriter::create(&path, started()).unwrap_or_else(|e| panic!("{e}"));
-    let mut journal = JournalObserver::new(writer);
+    let mut journal = journal_at(&path);
     assert_eq!(
         journal.syncs(),
         0,
@@ -193,8 +193,7 @@ fn a_run_that_changes_nothing_syncs_nothing_and_one_that_changed_something_syncs
     );
 
     let path = dir.path().join("side-effects.jsonl");
-    let writer = JournalWriter::create(&path, started()).unwrap_or_else(|e| panic!("{e}"));
-    let mut journal = JournalObserver::new(writer);
+    let mut journal = journal_at(&path);
     assert_eq!(journal.checkpoint(step("sh"), &AT), Ok(()));
     assert_eq!(
         journal.syncs(),

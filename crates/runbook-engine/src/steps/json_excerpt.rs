@@ -219,9 +219,15 @@ mod tests {
             (r"\ud83d\ude00 \u00e9", "😀 é"),
             // An escaped backslash: what follows it is text, not an escape.
             (r"\\u0073", r"\\u0073"),
-            (r"\u0022 \u005c \u000a \\ \n \é", r"\u0022 \u005c \u000a \\ \n \é"),
+            (
+                r"\u0022 \u005c \u000a \\ \n \é",
+                r"\u0022 \u005c \u000a \\ \n \é",
+            ),
             // Not an escape: lone or bad surrogates, short or bad hex, a backslash at the end.
-            (r"\ud800x \udc00 \ud800\u0041 \u00zz \u00", r"\ud800x \udc00 \ud800A \u00zz \u00"),
+            (
+                r"\ud800x \udc00 \ud800\u0041 \u00zz \u00",
+                r"\ud800x \udc00 \ud800A \u00zz \u00",
+            ),
             ("end\\", "end\\"),
             ("none", "none"),
         ] {
