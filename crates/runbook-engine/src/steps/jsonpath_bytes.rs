@@ -323,44 +323,36 @@ fn apply(
     nodes: &[Node],
     found: &mut Found<'_>,
 ) -> Result<(), serde_json::Error> {
-    match segment {
-        Segment::Selector(selector) => {
-            for node in nodes {
-                select(&document.open(*node)?, selector, found)?;
-            }
-        }
-        Segment::Selectors(selectors) => {
-            for selector in selectors {
-                for node in nodes {
-                    select(&document.open(*node)?, selector, found)?;
-                }
-            }
-        }
+    // A segment of several selectors applies each selector to every node in turn; `..` applies
+    // them to every list and mapping under each node.
+    let (selectors, descendant) = match segment {
+        Segment::Selector(selector) => (std::slice::from_ref(selector), false),
+        Segment::Selectors(selectors) => (selectors.as_slice(), false),
         Segment::Descendant(inner) => match inner.as_ref() {
-            Segment::Selector(selector) => {
-                for node in nodes {
-                    descend(document, *node, &mut |opened| {
-                        select(opened, selector, found)
-                    })?;
-                }
-            }
-            Segment::Selectors(selectors) => {
-                for selector in selectors {
-                    for node in nodes {
-                        descend(document, *node, &mut |opened| {
-                            select(opened, selector, found)
-                        })?;
-                    }
-                }
-            }
+            Segment::Selector(selector) => (std::slice::from_ref(selector), true),
+            Segment::Selectors(selectors) => (selectors.as_slice(), true),
             Segment::Descendant(_) => {
                 let mut all = Vec::new();
                 for node in nodes {
-                    descend_nodes(document, *node, &mut all)?;
+                    descend(document, *node, &mut |node, _| {
+                        all.push(node);
+                        Ok(())
+                    })?;
                 }
-                apply(document, inner, &all, found)?;
+                return apply(document, inner, &all, found);
             }
         },
+    };
+    for selector in selectors {
+        for node in nodes {
+            if descendant {
+                descend(document, *node, &mut |_, opened| {
+                    select(opened, selector, found)
+                })?;
+            } else {
+                select(&document.open(*node)?, selector, found)?;
+            }
+        }
     }
     Ok(())
 }
@@ -369,32 +361,15 @@ fn apply(
 fn descend(
     document: &Document<'_>,
     node: Node,
-    visit: &mut dyn FnMut(&Opened) -> Result<(), serde_json::Error>,
+    visit: &mut dyn FnMut(Node, &Opened) -> Result<(), serde_json::Error>,
 ) -> Result<(), serde_json::Error> {
     let opened = document.open(node)?;
     if matches!(opened, Opened::Scalar) {
         return Ok(());
     }
-    visit(&opened)?;
+    visit(node, &opened)?;
     for child in opened.children() {
         descend(document, child, visit)?;
-    }
-    Ok(())
-}
-
-/// [`descend`], collecting the nodes.
-fn descend_nodes(
-    document: &Document<'_>,
-    node: Node,
-    all: &mut Vec<Node>,
-) -> Result<(), serde_json::Error> {
-    let opened = document.open(node)?;
-    if matches!(opened, Opened::Scalar) {
-        return Ok(());
-    }
-    all.push(node);
-    for child in opened.children() {
-        descend_nodes(document, child, all)?;
     }
     Ok(())
 }
