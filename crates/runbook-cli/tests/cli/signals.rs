@@ -424,7 +424,7 @@ fn leftover_files_are_found_in_one_place_and_an_old_state_directory_is_cleaned_o
     assert!(beside.exists(), "past runs were scanned one by one again");
 }
 
-/// FAILS: the one-time scan of the old place (`runs/ID/files/`) keeps the files of a run that is
+/// Before its fix: the one-time scan of the old place (`runs/ID/files/`) keeps the files of a run that is
 /// still in progress (as it must), then creates `files/`, and the old place is never looked at
 /// again: when that run is SIGKILLed later (an older version's run, in progress while a newer
 /// version starts), its secret files stay on disk for good. Before, every start looked at every

@@ -173,11 +173,9 @@ pub(super) fn unparsed_excerpt(
 mod tests {
     use super::*;
     use crate::redact::Redactor;
+    use crate::steps::http::SNIPPET_BYTES;
 
-    /// What the message of an unexpected status quotes (`http.rs`: `SNIPPET_BYTES`).
-    const SNIPPET_BYTES: usize = 1_200;
-
-    /// FAILS: a body that is JSON for its first bytes and then is not (a trailing comma, a cut
+    /// Before its fix: a body that is JSON for its first bytes and then is not (a trailing comma, a cut
     /// body) is quoted as raw text, so an escape the server chose is not undone and the secret
     /// shows, escaped but whole; the same body without the trailing comma is masked.
     #[test]
@@ -196,7 +194,7 @@ mod tests {
         }
     }
 
-    /// FAILS: a body that is not UTF-8 is converted only as far as twice the limit before it is
+    /// Before its fix: a body that is not UTF-8 is converted only as far as twice the limit before it is
     /// masked, so a secret longer than the limit that starts before the cut is not whole in the
     /// converted text, is not masked, and its start shows. (Four-byte characters before it: the
     /// message's 300 characters reach 1,200 bytes.)
@@ -217,7 +215,7 @@ mod tests {
         assert!(!shown.contains("BEGIN PRIVATE"), "{shown}");
     }
 
-    /// FAILS: only the body's first JSON value is read, and what follows it is never looked at,
+    /// Before its fix: only the body's first JSON value is read, and what follows it is never looked at,
     /// so a body of two documents (NDJSON, or JSON then text) is quoted as its first value alone,
     /// with nothing to say the rest was left off; the parse the outputs use refuses it as JSON.
     #[test]

@@ -327,7 +327,7 @@ fn encode_for_url(before: &str, text: String) -> String {
 }
 
 /// About what [`snippet`] shows, in bytes: 300 characters of up to four bytes.
-const SNIPPET_BYTES: usize = 1_200;
+pub(super) const SNIPPET_BYTES: usize = 1_200;
 
 fn snippet(text: &str) -> String {
     let trimmed = text.trim();

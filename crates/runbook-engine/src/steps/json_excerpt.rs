@@ -297,7 +297,7 @@ mod tests {
         assert_eq!(shown, body[..100]);
     }
 
-    /// FAILS: serde_json writes DEL (U+007F) as it is, but the redactor's JSON forms write it as
+    /// Before its fix: serde_json writes DEL (U+007F) as it is, but the redactor's JSON forms write it as
     /// `\u007f` (`forms.rs` takes it for a control character to escape), so a secret holding a
     /// quote or a backslash and DEL, written as serde_json writes it, matches no form.
     #[test]

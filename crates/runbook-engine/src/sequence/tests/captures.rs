@@ -147,7 +147,7 @@ fn pretty_body(count: usize) -> Vec<u8> {
     .into_bytes()
 }
 
-/// FAILS: the unread list is measured by its text in the body, whitespace and all, not by its
+/// Before its fix: the unread list is measured by its text in the body, whitespace and all, not by its
 /// JSON as [`crate::kept::keep`] measures the built list. A list whose JSON is ~45 KiB (kept
 /// whole by the tree path, and written to the journal) is shown as a stand-in excerpt and named
 /// in `large_outputs` (so the journal drops it).
@@ -191,7 +191,7 @@ steps:
         every: {jsonpath: "$..*", all: true}
 "#;
 
-/// FAILS: a secret the body writes with an escape no listed encoder uses for it (.NET's
+/// Before its fix: a secret the body writes with an escape no listed encoder uses for it (.NET's
 /// System.Text.Json writes `+` as `\u002B`) is masked in the built list (its strings are
 /// decoded), but the stand-in of an unread list is the body's raw text, redacted as text: the
 /// secret shows in the report, escaped but whole.

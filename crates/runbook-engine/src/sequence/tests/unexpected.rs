@@ -32,7 +32,7 @@ fn escaped_body(filler: usize) -> Vec<u8> {
     .into_bytes()
 }
 
-/// FAILS: the message quoted the body's raw text, redacted as text, so the secret showed there,
+/// Before its fix: the message quoted the body's raw text, redacted as text, so the secret showed there,
 /// escaped but whole.
 #[tokio::test]
 async fn the_message_of_an_unexpected_status_shows_no_escaped_form_of_a_secret() {
