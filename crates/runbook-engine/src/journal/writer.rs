@@ -105,7 +105,8 @@ impl JournalWriter {
 
     /// Appends one record. [`Durability::Synced`]: it and everything before it are on disk before
     /// this returns; [`Durability::Written`]: in the file; [`Durability::Deferred`]: in memory until
-    /// the next record that is not deferred.
+    /// the next record that is not deferred; [`Durability::SyncedIfSynced`]: synced when a record
+    /// was synced before, else written.
     pub fn append_as(
         &mut self,
         record: JournalRecord,
@@ -119,26 +120,21 @@ impl JournalWriter {
         };
         serde_json::to_writer(&mut self.pending, &entry).map_err(std::io::Error::other)?;
         self.pending.push(b'\n');
-        let durability = match durability {
-            Durability::SyncedIfSynced if self.syncs == 0 => Durability::Written,
-            Durability::SyncedIfSynced => Durability::Synced,
-            durability @ (Durability::Synced | Durability::Written | Durability::Deferred) => {
-                durability
-            }
+        let sync = match durability {
+            Durability::Deferred => return Ok(()),
+            Durability::Written => false,
+            Durability::Synced => true,
+            Durability::SyncedIfSynced => self.syncs > 0,
         };
-        match durability {
-            Durability::Deferred => Ok(()),
-            Durability::Written => self.write_pending(),
-            Durability::SyncedIfSynced | Durability::Synced => {
-                let bytes = self.pending.len();
-                self.write_pending()?;
-                let started = std::time::Instant::now();
-                self.file.sync_data()?;
-                self.syncs += 1;
-                crate::trace::journal_sync(self.seq, bytes, started.elapsed());
-                Ok(())
-            }
+        let bytes = self.pending.len();
+        self.write_pending()?;
+        if sync {
+            let started = std::time::Instant::now();
+            self.file.sync_data()?;
+            self.syncs += 1;
+            crate::trace::journal_sync(self.seq, bytes, started.elapsed());
         }
+        Ok(())
     }
 
     fn write_pending(&mut self) -> std::io::Result<()> {

@@ -122,14 +122,13 @@ impl<'b, 'r> Listed<'b, 'r> {
         }
     }
 
-    fn push(&mut self, raw: &'b str) {
-        let text = raw;
+    fn push(&mut self, text: &'b str) {
         self.size += text.len() as u64 + u64::from(self.count > 0);
         self.count += 1;
         if self.size > FEW_TEXT_BYTES {
             self.few = None;
         } else if let Some(few) = &mut self.few {
-            few.push(raw);
+            few.push(text);
         }
         let room = EXCERPT_BYTES.saturating_sub(self.shown.len());
         if room > 0 {
